@@ -1,0 +1,156 @@
+//! The command line: a thin shell over the library. One file per command group.
+//!
+//! Exit codes: 0 success; 1 failure (database, I/O, internal); 2 invalid input or usage;
+//! 3 not found; 4 conflict (e.g. already revoked); 5 cannot unlock the CA keys.
+
+mod pki;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{Config, ConfigError, LogFormat};
+use crate::pki::{Declarations, Pki, PkiError};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qoltanba",
+    version,
+    about = "Digital signatures (ЭЦП) for e-government licensing: test PKI, verification, signing"
+)]
+pub struct Cli {
+    /// Configuration file (TOML); QOLTANBA_* environment variables override it.
+    #[arg(long, global = true, env = "QOLTANBA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the HTTP service (creates the test PKI on first start).
+    Serve,
+    /// The test PKI: CAs, certificates, revocation, CRLs.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+}
+
+/// What a command can fail with, mapped once to an exit code and a message.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) | CliError::Config(_) => 2,
+            CliError::Pki(PkiError::InvalidRequest(_)) => 2,
+            CliError::Pki(PkiError::NotFound(_)) => 3,
+            CliError::Pki(PkiError::Conflict(_)) => 4,
+            CliError::Pki(PkiError::WrongPassphrase) => 5,
+            _ => 1,
+        }
+    }
+}
+
+/// Parses the arguments and runs the command.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(CliError::Config(e)),
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(CliError::Io(format!("cannot start the runtime: {e}"))),
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::run(config).await,
+            Command::Pki(command) => pki::run(command, config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: CliError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(e.exit_code())
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("QOLTANBA_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Connects to the database and loads the declarations, as every command needs.
+async fn open_store(config: &Config) -> Result<(Store, Declarations), CliError> {
+    config.prepare_data_dir()?;
+    let store = Store::connect(&config.database_url).await?;
+    let declarations = Declarations::load(config.pki_dir.as_deref())?;
+    Ok((store, declarations))
+}
+
+/// Opens the PKI, creating it if `create` and none exists.
+async fn open_pki(config: &Config, create: bool) -> Result<(Pki, bool), CliError> {
+    let (store, declarations) = open_store(config).await?;
+    let passphrase = config.passphrase()?;
+    let opened = if create {
+        Pki::init(
+            store,
+            declarations,
+            &config.public_url,
+            passphrase.as_bytes(),
+        )
+        .await?
+    } else {
+        (
+            Pki::open(
+                store,
+                declarations,
+                &config.public_url,
+                passphrase.as_bytes(),
+            )
+            .await?,
+            false,
+        )
+    };
+    Ok(opened)
+}

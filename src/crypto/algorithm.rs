@@ -1,0 +1,136 @@
+//! Key and signature algorithms by name and by OID.
+
+use const_oid::db::{rfc5912, rfc8410};
+use der::asn1::{Any, ObjectIdentifier};
+use spki::AlgorithmIdentifierOwned;
+use std::fmt;
+use std::str::FromStr;
+
+use super::CryptoError;
+
+/// The key types this service can generate, named as the CLI and API spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyAlgorithm {
+    #[default]
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    P256,
+    Ed25519,
+}
+
+impl KeyAlgorithm {
+    pub const ALL: [KeyAlgorithm; 5] = [
+        KeyAlgorithm::Rsa2048,
+        KeyAlgorithm::Rsa3072,
+        KeyAlgorithm::Rsa4096,
+        KeyAlgorithm::P256,
+        KeyAlgorithm::Ed25519,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa2048 => "rsa2048",
+            KeyAlgorithm::Rsa3072 => "rsa3072",
+            KeyAlgorithm::Rsa4096 => "rsa4096",
+            KeyAlgorithm::P256 => "p256",
+            KeyAlgorithm::Ed25519 => "ed25519",
+        }
+    }
+
+    /// Modulus size for RSA keys.
+    pub(crate) fn rsa_bits(self) -> Option<usize> {
+        match self {
+            KeyAlgorithm::Rsa2048 => Some(2048),
+            KeyAlgorithm::Rsa3072 => Some(3072),
+            KeyAlgorithm::Rsa4096 => Some(4096),
+            KeyAlgorithm::P256 | KeyAlgorithm::Ed25519 => None,
+        }
+    }
+
+    /// The signature algorithm a key of this type signs with. SHA-256 throughout, as NCA RK's
+    /// RSA certificates use.
+    pub fn signature_algorithm(self) -> SignatureAlgorithm {
+        match self {
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                SignatureAlgorithm::RsaPkcs1Sha256
+            }
+            KeyAlgorithm::P256 => SignatureAlgorithm::EcdsaP256Sha256,
+            KeyAlgorithm::Ed25519 => SignatureAlgorithm::Ed25519,
+        }
+    }
+}
+
+impl fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for KeyAlgorithm {
+    type Err = CryptoError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        KeyAlgorithm::ALL
+            .into_iter()
+            .find(|alg| alg.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                CryptoError::UnsupportedKey(format!(
+                    "{s:?} (expected one of rsa2048, rsa3072, rsa4096, p256, ed25519)"
+                ))
+            })
+    }
+}
+
+/// Signature algorithms this service produces and accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureAlgorithm {
+    RsaPkcs1Sha256,
+    RsaPkcs1Sha384,
+    RsaPkcs1Sha512,
+    EcdsaP256Sha256,
+    EcdsaP384Sha384,
+    Ed25519,
+}
+
+impl SignatureAlgorithm {
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            SignatureAlgorithm::RsaPkcs1Sha256 => rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::RsaPkcs1Sha384 => rfc5912::SHA_384_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::RsaPkcs1Sha512 => rfc5912::SHA_512_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::EcdsaP256Sha256 => rfc5912::ECDSA_WITH_SHA_256,
+            SignatureAlgorithm::EcdsaP384Sha384 => rfc5912::ECDSA_WITH_SHA_384,
+            SignatureAlgorithm::Ed25519 => rfc8410::ID_ED_25519,
+        }
+    }
+
+    /// The AlgorithmIdentifier as certificates, CRLs and OCSP responses carry it: RSA with an
+    /// explicit NULL parameter (RFC 4055), ECDSA and Ed25519 with none (RFC 5758, RFC 8410).
+    pub fn identifier(self) -> AlgorithmIdentifierOwned {
+        let parameters = match self {
+            SignatureAlgorithm::RsaPkcs1Sha256
+            | SignatureAlgorithm::RsaPkcs1Sha384
+            | SignatureAlgorithm::RsaPkcs1Sha512 => Some(Any::null()),
+            _ => None,
+        };
+        AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters,
+        }
+    }
+
+    pub fn from_identifier(id: &AlgorithmIdentifierOwned) -> Result<Self, CryptoError> {
+        const ALL: [SignatureAlgorithm; 6] = [
+            SignatureAlgorithm::RsaPkcs1Sha256,
+            SignatureAlgorithm::RsaPkcs1Sha384,
+            SignatureAlgorithm::RsaPkcs1Sha512,
+            SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::EcdsaP384Sha384,
+            SignatureAlgorithm::Ed25519,
+        ];
+        ALL.into_iter()
+            .find(|alg| alg.oid() == id.oid)
+            .ok_or_else(|| CryptoError::UnsupportedSignature(id.oid.to_string()))
+    }
+}

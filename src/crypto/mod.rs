@@ -1,0 +1,59 @@
+//! The algorithm table: key generation, signing and verification.
+//!
+//! ring does every public-key operation and digest; the `rsa` crate is used only to *generate*
+//! RSA keys, because ring cannot. Everything else in the crate goes through this door, so adding
+//! an algorithm (GOST next) means one more row here, not a parallel code path.
+
+mod algorithm;
+mod signing_key;
+mod verify;
+
+pub use algorithm::{KeyAlgorithm, SignatureAlgorithm};
+pub use signing_key::SigningKey;
+pub use verify::verify_signature;
+
+/// Everything that can go wrong in this room.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("unsupported key algorithm: {0}")]
+    UnsupportedKey(String),
+    #[error("unsupported signature algorithm: {0}")]
+    UnsupportedSignature(String),
+    #[error("the private key is malformed or does not match its algorithm: {0}")]
+    BadPrivateKey(String),
+    #[error("the public key is malformed: {0}")]
+    BadPublicKey(String),
+    #[error("key generation failed: {0}")]
+    KeyGeneration(String),
+    #[error("signing failed")]
+    Signing,
+    #[error("the signature does not verify")]
+    BadSignature,
+}
+
+/// SHA-1 of `data`: used for key identifiers and OCSP CertIDs, where RFC 5280 / RFC 6960 name it,
+/// never as a signature digest.
+pub fn sha1(data: &[u8]) -> [u8; 20] {
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// Cryptographically secure random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    use ring::rand::SecureRandom;
+    let mut out = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| CryptoError::KeyGeneration("the system random generator failed".into()))?;
+    Ok(out)
+}

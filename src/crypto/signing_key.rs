@@ -1,0 +1,186 @@
+//! A private key that can sign: generated here or loaded from PKCS#8.
+
+use const_oid::db::{rfc5912, rfc8410};
+use der::asn1::{Any, BitString, ObjectIdentifier};
+use der::{Decode, Encode};
+use ring::rand::SystemRandom;
+use ring::signature::{self as sig, KeyPair};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use std::fmt;
+use zeroize::Zeroizing;
+
+use super::{CryptoError, KeyAlgorithm, SignatureAlgorithm};
+
+enum Inner {
+    Rsa(sig::RsaKeyPair),
+    Ecdsa(sig::EcdsaKeyPair),
+    Ed25519(sig::Ed25519KeyPair),
+}
+
+/// A signing key. The PKCS#8 bytes are kept (zeroised on drop) so the key can be exported once
+/// into a PKCS#12 or encrypted at rest; `Debug` never shows them.
+pub struct SigningKey {
+    algorithm: KeyAlgorithm,
+    pkcs8: Zeroizing<Vec<u8>>,
+    inner: Inner,
+    rng: SystemRandom,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Generates a fresh key.
+    pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, CryptoError> {
+        let rng = SystemRandom::new();
+        let pkcs8 = match algorithm.rsa_bits() {
+            Some(bits) => {
+                use rsa::pkcs8::EncodePrivateKey;
+                let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
+                    .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
+                let doc = key
+                    .to_pkcs8_der()
+                    .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
+                Zeroizing::new(doc.as_bytes().to_vec())
+            }
+            None if algorithm == KeyAlgorithm::P256 => {
+                let doc =
+                    sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+                        .map_err(|_| CryptoError::KeyGeneration("P-256".into()))?;
+                Zeroizing::new(doc.as_ref().to_vec())
+            }
+            None => {
+                let doc = sig::Ed25519KeyPair::generate_pkcs8(&rng)
+                    .map_err(|_| CryptoError::KeyGeneration("Ed25519".into()))?;
+                Zeroizing::new(doc.as_ref().to_vec())
+            }
+        };
+        Self::from_pkcs8(&pkcs8)
+    }
+
+    /// Loads a PKCS#8 PrivateKeyInfo (v1 or v2), recognising the algorithm from its OID.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self, CryptoError> {
+        let info = pkcs8::PrivateKeyInfo::from_der(der)
+            .map_err(|e| CryptoError::BadPrivateKey(e.to_string()))?;
+        let rng = SystemRandom::new();
+        let bad = |e: ring::error::KeyRejected| CryptoError::BadPrivateKey(e.to_string());
+        let oid = info.algorithm.oid;
+        let (algorithm, inner) = if oid == rfc5912::RSA_ENCRYPTION {
+            let pair = sig::RsaKeyPair::from_pkcs8(der).map_err(bad)?;
+            let algorithm = match pair.public().modulus_len() * 8 {
+                2048 => KeyAlgorithm::Rsa2048,
+                3072 => KeyAlgorithm::Rsa3072,
+                4096 => KeyAlgorithm::Rsa4096,
+                other => {
+                    return Err(CryptoError::UnsupportedKey(format!(
+                        "RSA-{other} (2048, 3072 or 4096 bits)"
+                    )))
+                }
+            };
+            (algorithm, Inner::Rsa(pair))
+        } else if oid == rfc5912::ID_EC_PUBLIC_KEY {
+            let curve: Option<ObjectIdentifier> = info
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as().ok());
+            if curve != Some(rfc5912::SECP_256_R_1) {
+                return Err(CryptoError::UnsupportedKey(
+                    "EC keys other than P-256".into(),
+                ));
+            }
+            let pair =
+                sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, der, &rng)
+                    .map_err(bad)?;
+            (KeyAlgorithm::P256, Inner::Ecdsa(pair))
+        } else if oid == rfc8410::ID_ED_25519 {
+            let pair = sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(bad)?;
+            (KeyAlgorithm::Ed25519, Inner::Ed25519(pair))
+        } else {
+            return Err(CryptoError::UnsupportedKey(oid.to_string()));
+        };
+        Ok(SigningKey {
+            algorithm,
+            pkcs8: Zeroizing::new(der.to_vec()),
+            inner,
+            rng,
+        })
+    }
+
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    pub fn signature_algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm.signature_algorithm()
+    }
+
+    /// The PKCS#8 encoding. Handle with care: this is the secret.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// The raw public key as it sits in SubjectPublicKeyInfo's BIT STRING.
+    pub fn public_key_bytes(&self) -> &[u8] {
+        match &self.inner {
+            Inner::Rsa(pair) => pair.public_key().as_ref(),
+            Inner::Ecdsa(pair) => pair.public_key().as_ref(),
+            Inner::Ed25519(pair) => pair.public_key().as_ref(),
+        }
+    }
+
+    pub fn public_key_info(&self) -> Result<SubjectPublicKeyInfoOwned, CryptoError> {
+        let algorithm = match self.algorithm {
+            KeyAlgorithm::P256 => AlgorithmIdentifierOwned {
+                oid: rfc5912::ID_EC_PUBLIC_KEY,
+                parameters: Some(
+                    Any::encode_from(&rfc5912::SECP_256_R_1)
+                        .map_err(|e| CryptoError::BadPublicKey(e.to_string()))?,
+                ),
+            },
+            KeyAlgorithm::Ed25519 => AlgorithmIdentifierOwned {
+                oid: rfc8410::ID_ED_25519,
+                parameters: None,
+            },
+            _ => AlgorithmIdentifierOwned {
+                oid: rfc5912::RSA_ENCRYPTION,
+                parameters: Some(Any::null()),
+            },
+        };
+        let subject_public_key = BitString::from_bytes(self.public_key_bytes())
+            .map_err(|e| CryptoError::BadPublicKey(e.to_string()))?;
+        Ok(SubjectPublicKeyInfoOwned {
+            algorithm,
+            subject_public_key,
+        })
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn public_key_info_der(&self) -> Result<Vec<u8>, CryptoError> {
+        self.public_key_info()?
+            .to_der()
+            .map_err(|e| CryptoError::BadPublicKey(e.to_string()))
+    }
+
+    /// Signs `message` with this key's signature algorithm.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match &self.inner {
+            Inner::Rsa(pair) => {
+                let mut signature = vec![0u8; pair.public().modulus_len()];
+                pair.sign(&sig::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+                    .map_err(|_| CryptoError::Signing)?;
+                Ok(signature)
+            }
+            Inner::Ecdsa(pair) => pair
+                .sign(&self.rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| CryptoError::Signing),
+            Inner::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
+}

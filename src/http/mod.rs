@@ -1,0 +1,59 @@
+//! The HTTP service: one file per resource, one error shape.
+//!
+//! Door: [`router`].
+
+mod body;
+mod certificates;
+mod error;
+mod publication;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+pub use error::ApiError;
+
+use crate::pki::Pki;
+
+/// Largest JSON request body. An issuance request is well under 4 KiB.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// Largest OCSP request: 32 CertIDs with a nonce fit in about 3 KiB.
+pub const OCSP_BODY_LIMIT: usize = 16 * 1024;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pki: Arc<Pki>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/v1/pki/certificates",
+            post(certificates::issue).get(certificates::list),
+        )
+        .route("/v1/pki/certificates/{serial}", get(certificates::show))
+        .route(
+            "/v1/pki/certificates/{serial}/revoke",
+            post(certificates::revoke),
+        )
+        .route(
+            "/v1/pki/certificates/{serial}/release",
+            post(certificates::release),
+        )
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+    let publication = Router::new()
+        .route("/pki/{file}", get(publication::ca_certificate))
+        .route("/pki/crl/{file}", get(publication::crl))
+        .route("/pki/cps", get(publication::cps))
+        .route("/pki/ocsp", post(publication::ocsp_post))
+        .route("/pki/ocsp/{*request}", get(publication::ocsp_get))
+        .layer(DefaultBodyLimit::max(OCSP_BODY_LIMIT));
+    Router::new()
+        .merge(api)
+        .merge(publication)
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .with_state(state)
+}

@@ -1,0 +1,15 @@
+//! qoltanba (қолтаңба, "signature"): digital signatures (ЭЦП) and document integrity for
+//! Kazakhstan's e-government licensing flow.
+//!
+//! Rooms, top to bottom (a room uses only rooms below it): `cli` → `http` → `pki` →
+//! `keystore`, `crypto`, `identity` → `store`, `config`.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod identity;
+pub mod keystore;
+pub mod pki;
+pub mod store;
+pub mod time;

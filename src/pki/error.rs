@@ -1,0 +1,34 @@
+use crate::crypto::CryptoError;
+use crate::keystore::KeyStoreError;
+use crate::store::StoreError;
+
+/// Everything that can go wrong in the PKI room. A refused request lists every problem at once.
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("invalid request: {}", .0.join("; "))]
+    InvalidRequest(Vec<String>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the PKI is not initialised: run `qoltanba pki init` or start `qoltanba serve`")]
+    NotInitialised,
+    #[error("cannot unlock the CA keys: wrong CA passphrase (QOLTANBA_CA_PASSPHRASE / QOLTANBA_CA_PASSPHRASE_FILE)")]
+    WrongPassphrase,
+    #[error("PKI configuration error: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("DER encoding failed: {0}")]
+    Encoding(#[from] der::Error),
+}
+
+impl PkiError {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        PkiError::InvalidRequest(vec![message.into()])
+    }
+}

@@ -1,0 +1,365 @@
+//! The test PKI in NCA RK's profile: hierarchy and profiles declared in `pki/`, issuance,
+//! revocation, full and delta CRLs, and the OCSP responder.
+//!
+//! Door: [`Pki`] with `init`/`open`, `issue`, `revoke`, `release_hold`, `crl`, `ocsp_respond`.
+
+mod authority;
+pub mod certificate;
+mod crl;
+pub mod declared;
+mod error;
+mod extensions;
+mod issue;
+pub mod name;
+mod ocsp;
+mod publish;
+mod reason;
+
+pub use authority::Authority;
+pub use declared::{Declarations, Profile};
+pub use error::PkiError;
+pub use issue::{IssueRequest, MAX_DAYS};
+pub use reason::RevocationReason;
+
+use zeroize::Zeroizing;
+
+use crate::keystore;
+use crate::store::{AuthorityRecord, CertificateRecord, NewCertificate, StatusChange, Store};
+
+/// Where this service publishes what certificates point at. Built from the public base URL.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    base: String,
+    cps_path: String,
+}
+
+impl Urls {
+    pub fn new(public_url: &str, cps_path: &str) -> Urls {
+        Urls {
+            base: public_url.trim_end_matches('/').to_owned(),
+            cps_path: cps_path.to_owned(),
+        }
+    }
+    pub fn ca_certificate(&self, ca: &str) -> String {
+        format!("{}/pki/{ca}.cer", self.base)
+    }
+    pub fn crl(&self, ca: &str) -> String {
+        format!("{}/pki/crl/{ca}.crl", self.base)
+    }
+    pub fn delta_crl(&self, ca: &str) -> String {
+        format!("{}/pki/crl/{ca}-delta.crl", self.base)
+    }
+    pub fn ocsp(&self) -> String {
+        format!("{}/pki/ocsp", self.base)
+    }
+    pub fn cps(&self) -> String {
+        format!("{}{}", self.base, self.cps_path)
+    }
+}
+
+/// A certificate issued just now: the only moment its private key exists outside the holder.
+pub struct Issued {
+    pub record: CertificateRecord,
+    pub pkcs12: Vec<u8>,
+}
+
+/// The unlocked PKI.
+pub struct Pki {
+    store: Store,
+    declarations: Declarations,
+    urls: Urls,
+    root: Authority,
+    issuing: Authority,
+    responder: Authority,
+}
+
+impl std::fmt::Debug for Pki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pki")
+            .field("root", &self.root.id)
+            .field("issuing", &self.issuing.id)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Pki {
+    /// Opens the stored PKI, creating it first if the database has none. Returns whether it was
+    /// created. Safe when several instances start together on one database: one creates, the
+    /// others find it.
+    pub async fn init(
+        store: Store,
+        declarations: Declarations,
+        public_url: &str,
+        passphrase: &[u8],
+    ) -> Result<(Pki, bool), PkiError> {
+        if !store.authorities().await?.is_empty() {
+            return Ok((
+                Pki::open(store, declarations, public_url, passphrase).await?,
+                false,
+            ));
+        }
+        let urls = Urls::new(public_url, &declarations.hierarchy.urls.cps_path);
+        let now = now();
+        let h = &declarations.hierarchy;
+        let root = authority::create_root(&h.root, now)?;
+        let issuing = authority::create_issuing(&h.issuing, &root, &urls, now)?;
+        let responder = authority::create_responder(&declarations, &issuing, &urls, now)?;
+        let records = [
+            root.record(authority::ROLE_ROOT, passphrase, now)?,
+            issuing.record(authority::ROLE_ISSUING, passphrase, now)?,
+            responder.record(authority::ROLE_OCSP, passphrase, now)?,
+        ];
+        let responder_entry =
+            Self::certificate_entry(&responder, &issuing.id, &h.ocsp.profile, now)?;
+        if !store.insert_authorities(&records, &responder_entry).await? {
+            // Another instance won the race; use what it stored.
+            return Ok((
+                Pki::open(store, declarations, public_url, passphrase).await?,
+                false,
+            ));
+        }
+        let pki = Pki {
+            store,
+            declarations,
+            urls,
+            root,
+            issuing,
+            responder,
+        };
+        pki.publish_all_crls(now).await?;
+        tracing::info!(root = %pki.root.id, issuing = %pki.issuing.id, "created the test PKI");
+        Ok((pki, true))
+    }
+
+    /// Opens and unlocks the stored PKI.
+    pub async fn open(
+        store: Store,
+        declarations: Declarations,
+        public_url: &str,
+        passphrase: &[u8],
+    ) -> Result<Pki, PkiError> {
+        let records = store.authorities().await?;
+        let find = |role: &str| -> Result<&AuthorityRecord, PkiError> {
+            records
+                .iter()
+                .find(|r| r.role == role)
+                .ok_or(PkiError::NotInitialised)
+        };
+        let root = Authority::unlock(find(authority::ROLE_ROOT)?, passphrase)?;
+        let issuing = Authority::unlock(find(authority::ROLE_ISSUING)?, passphrase)?;
+        let responder = Authority::unlock(find(authority::ROLE_OCSP)?, passphrase)?;
+        let urls = Urls::new(public_url, &declarations.hierarchy.urls.cps_path);
+        Ok(Pki {
+            store,
+            declarations,
+            urls,
+            root,
+            issuing,
+            responder,
+        })
+    }
+
+    pub fn declarations(&self) -> &Declarations {
+        &self.declarations
+    }
+
+    pub fn urls(&self) -> &Urls {
+        &self.urls
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn root(&self) -> &Authority {
+        &self.root
+    }
+
+    pub fn issuing(&self) -> &Authority {
+        &self.issuing
+    }
+
+    fn certificate_entry(
+        subject: &Authority,
+        issuer_id: &str,
+        profile: &str,
+        now: i64,
+    ) -> Result<NewCertificate, PkiError> {
+        let tbs = &subject.certificate.tbs_certificate;
+        Ok(NewCertificate {
+            serial: certificate::serial_hex(&tbs.serial_number),
+            issuer_id: issuer_id.to_owned(),
+            profile: profile.to_owned(),
+            subject: name::display(&tbs.subject),
+            iin: None,
+            bin: None,
+            key_algorithm: subject.key.algorithm().to_string(),
+            not_before: certificate::unix(&tbs.validity.not_before),
+            not_after: certificate::unix(&tbs.validity.not_after),
+            certificate: subject.certificate_der.clone(),
+            created_at: now,
+        })
+    }
+
+    /// Issues a certificate and its PKCS#12. Nothing is stored unless every input is valid;
+    /// the subscriber's private key is returned once, inside the PKCS#12, and never kept.
+    pub async fn issue(&self, request: &IssueRequest) -> Result<Issued, PkiError> {
+        let profile = self.declarations.profile(&request.profile)?;
+        if profile.name == self.declarations.hierarchy.ocsp.profile {
+            return Err(PkiError::invalid(
+                "the OCSP responder profile is used by the service itself",
+            ));
+        }
+        let checked = issue::check(request, profile)?;
+        let now = now();
+        let not_after = now + i64::from(checked.days) * 86_400;
+        if not_after > self.issuing.not_after() {
+            return Err(PkiError::invalid(format!(
+                "days={} would outlive the issuing CA (valid until {}); ask for fewer days",
+                checked.days, self.issuing.certificate.tbs_certificate.validity.not_after
+            )));
+        }
+        // RSA key generation takes up to a second: keep it off the async workers.
+        let algorithm = request.key;
+        let key =
+            tokio::task::spawn_blocking(move || crate::crypto::SigningKey::generate(algorithm))
+                .await
+                .map_err(|e| PkiError::Config(format!("key generation task failed: {e}")))??;
+        let der = issue::sign_with_profile(
+            profile,
+            checked.subject,
+            &key,
+            &self.issuing,
+            &self.urls,
+            now,
+            not_after,
+        )?;
+        let chain = vec![
+            self.issuing.certificate_der.clone(),
+            self.root.certificate_der.clone(),
+        ];
+        let pkcs12 = keystore::build_pkcs12(
+            key.pkcs8_der(),
+            &der,
+            &chain,
+            &checked.password,
+            Some(&checked.common_name),
+            checked.flavour,
+        )?;
+        let cert = certificate::parse(&der)?;
+        let entry = NewCertificate {
+            serial: certificate::serial_hex(&cert.tbs_certificate.serial_number),
+            issuer_id: self.issuing.id.clone(),
+            profile: profile.name.clone(),
+            subject: checked.subject_text,
+            iin: checked.iin.map(|i| i.as_str().to_owned()),
+            bin: checked.bin.map(|b| b.as_str().to_owned()),
+            key_algorithm: key.algorithm().to_string(),
+            not_before: now,
+            not_after,
+            certificate: der,
+            created_at: now,
+        };
+        self.store.insert_certificate(&entry).await?;
+        let record = self
+            .store
+            .certificate(&entry.serial)
+            .await?
+            .ok_or_else(|| PkiError::NotFound(entry.serial.clone()))?;
+        tracing::info!(serial = %record.serial, profile = %record.profile, "issued certificate");
+        Ok(Issued { record, pkcs12 })
+    }
+
+    pub async fn certificate(&self, serial: &str) -> Result<CertificateRecord, PkiError> {
+        let serial = certificate::normalise_serial(serial)?;
+        self.store
+            .certificate(&serial)
+            .await?
+            .ok_or_else(|| PkiError::NotFound(format!("no certificate with serial {serial}")))
+    }
+
+    pub async fn list(&self, limit: i64, offset: i64) -> Result<Vec<CertificateRecord>, PkiError> {
+        Ok(self.store.list_certificates(limit, offset).await?)
+    }
+
+    /// Revokes (or, with certificateHold, suspends) a certificate and republishes the CRLs.
+    pub async fn revoke(
+        &self,
+        serial: &str,
+        reason: RevocationReason,
+    ) -> Result<CertificateRecord, PkiError> {
+        if reason.0 == x509_cert::ext::pkix::crl::CrlReason::RemoveFromCRL {
+            return Err(PkiError::invalid(
+                "removeFromCRL is not a revocation reason; release a hold instead",
+            ));
+        }
+        let serial = certificate::normalise_serial(serial)?;
+        let change = StatusChange::Revoke {
+            reason: reason.name().to_owned(),
+            at: now(),
+        };
+        self.apply(&serial, change).await
+    }
+
+    /// Releases a certificate from hold (it becomes good again; delta CRLs say removeFromCRL).
+    pub async fn release_hold(&self, serial: &str) -> Result<CertificateRecord, PkiError> {
+        let serial = certificate::normalise_serial(serial)?;
+        self.apply(&serial, StatusChange::Release).await
+    }
+
+    async fn apply(
+        &self,
+        serial: &str,
+        change: StatusChange,
+    ) -> Result<CertificateRecord, PkiError> {
+        let Some((before, changed)) = self.store.change_status(serial, &change).await? else {
+            return Err(PkiError::NotFound(format!(
+                "no certificate with serial {serial}"
+            )));
+        };
+        if !changed {
+            let what = match (&change, before.status) {
+                (StatusChange::Release, _) => format!(
+                    "certificate {serial} is not on hold (status: {})",
+                    before.status.as_str()
+                ),
+                (StatusChange::Revoke { .. }, status) => format!(
+                    "certificate {serial} is already {} ({})",
+                    status.as_str(),
+                    before.revocation_reason.as_deref().unwrap_or("unspecified")
+                ),
+            };
+            return Err(PkiError::Conflict(what));
+        }
+        tracing::info!(serial, ?change, "certificate status changed");
+        // The change is committed; OCSP already answers from it. A failure to republish is
+        // logged and retried by the periodic refresh rather than reported as a failed revocation.
+        if let Err(e) = self.publish_crls(&before.issuer_id, now()).await {
+            tracing::error!(error = %e, "republishing CRLs after a status change failed");
+        }
+        self.certificate(serial).await
+    }
+
+    /// The CA certificates, issuing CA first, then the root (DER).
+    pub fn ca_chain(&self) -> Vec<&[u8]> {
+        vec![&self.issuing.certificate_der, &self.root.certificate_der]
+    }
+
+    /// A CA's certificate by id.
+    pub fn ca_certificate(&self, id: &str) -> Option<&[u8]> {
+        [&self.root, &self.issuing]
+            .into_iter()
+            .find(|a| a.id == id)
+            .map(|a| a.certificate_der.as_slice())
+    }
+}
+
+/// Passphrases come in as text; keys are encrypted with its UTF-8 bytes.
+pub type Passphrase = Zeroizing<String>;

@@ -1,0 +1,149 @@
+//! Publishing CRLs: on every status change, and before the current ones expire.
+
+use super::authority::Authority;
+use super::crl::{self, CrlParams};
+use super::{Pki, PkiError};
+use crate::store::{CrlKind, CrlRecord};
+
+const HOUR: i64 = 3600;
+
+impl Pki {
+    fn authority(&self, id: &str) -> Result<(&Authority, u32, u32), PkiError> {
+        let h = &self.declarations.hierarchy;
+        if id == self.root.id {
+            Ok((
+                &self.root,
+                h.root.crl_period_hours,
+                h.root.delta_crl_period_hours,
+            ))
+        } else if id == self.issuing.id {
+            Ok((
+                &self.issuing,
+                h.issuing.crl_period_hours,
+                h.issuing.delta_crl_period_hours,
+            ))
+        } else {
+            Err(PkiError::NotFound(format!("no CA with id {id:?}")))
+        }
+    }
+
+    /// Cuts and stores a new full CRL for `ca_id`, then a delta CRL on top of it.
+    pub async fn publish_crls(&self, ca_id: &str, now: i64) -> Result<(), PkiError> {
+        let (ca, period, delta_period) = self.authority(ca_id)?;
+        let snapshot = self.store.crl_snapshot(&ca.id, None).await?;
+        let freshest = (delta_period > 0).then(|| self.urls.delta_crl(&ca.id));
+        let next_update = now + i64::from(period) * HOUR;
+        let der = crl::build(
+            ca,
+            &CrlParams {
+                number: snapshot.number,
+                this_update: now,
+                next_update,
+                delta_base: None,
+                freshest_url: freshest.as_deref(),
+            },
+            &snapshot.entries,
+        )?;
+        let full = CrlRecord {
+            issuer_id: ca.id.clone(),
+            number: snapshot.number,
+            kind: CrlKind::Full,
+            base_number: None,
+            as_of_seq: snapshot.as_of_seq,
+            this_update: now,
+            next_update,
+            der,
+        };
+        self.store.save_crl(&full).await?;
+        if delta_period > 0 {
+            self.publish_delta(ca, &full, delta_period, now).await?;
+        }
+        Ok(())
+    }
+
+    async fn publish_delta(
+        &self,
+        ca: &Authority,
+        base: &CrlRecord,
+        period: u32,
+        now: i64,
+    ) -> Result<(), PkiError> {
+        let snapshot = self
+            .store
+            .crl_snapshot(&ca.id, Some(base.as_of_seq))
+            .await?;
+        // A delta CRL must not outlive its base (RFC 5280 §5.2.4).
+        let next_update = (now + i64::from(period) * HOUR).min(base.next_update);
+        let der = crl::build(
+            ca,
+            &CrlParams {
+                number: snapshot.number,
+                this_update: now,
+                next_update,
+                delta_base: Some(base.number),
+                freshest_url: None,
+            },
+            &snapshot.entries,
+        )?;
+        self.store
+            .save_crl(&CrlRecord {
+                issuer_id: ca.id.clone(),
+                number: snapshot.number,
+                kind: CrlKind::Delta,
+                base_number: Some(base.number),
+                as_of_seq: snapshot.as_of_seq,
+                this_update: now,
+                next_update,
+                der,
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn publish_all_crls(&self, now: i64) -> Result<(), PkiError> {
+        for id in [self.root.id.clone(), self.issuing.id.clone()] {
+            self.publish_crls(&id, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Republishes whatever is missing or due: a CRL whose nextUpdate is less than a quarter of
+    /// its period away (or a delta due likewise). Run periodically by the service.
+    pub async fn refresh_crls(&self, now: i64) -> Result<usize, PkiError> {
+        let mut published = 0;
+        for id in [self.root.id.clone(), self.issuing.id.clone()] {
+            let (ca, period, delta_period) = self.authority(&id)?;
+            let due = |rec: &Option<CrlRecord>, hours: u32| match rec {
+                None => true,
+                Some(r) => r.next_update - now <= i64::from(hours) * HOUR / 4,
+            };
+            let full = self.store.latest_crl(&ca.id, CrlKind::Full).await?;
+            if due(&full, period) {
+                self.publish_crls(&id, now).await?;
+                published += 1;
+                continue;
+            }
+            if delta_period > 0 {
+                let delta = self.store.latest_crl(&ca.id, CrlKind::Delta).await?;
+                if let (Some(base), true) = (&full, due(&delta, delta_period)) {
+                    self.publish_delta(ca, base, delta_period, now).await?;
+                    published += 1;
+                }
+            }
+        }
+        Ok(published)
+    }
+
+    /// The newest full or delta CRL of a CA (DER).
+    pub async fn crl(&self, ca_id: &str, delta: bool) -> Result<Vec<u8>, PkiError> {
+        self.authority(ca_id)?;
+        let kind = if delta { CrlKind::Delta } else { CrlKind::Full };
+        match self.store.latest_crl(ca_id, kind).await? {
+            Some(rec) => Ok(rec.der),
+            None => Err(PkiError::NotFound(format!(
+                "CA {ca_id} publishes no {} CRL",
+                if delta { "delta" } else { "full" }
+            ))),
+        }
+    }
+}

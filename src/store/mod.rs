@@ -1,0 +1,182 @@
+//! Storage through sqlx: embedded SQLite by default, PostgreSQL when the URL says so.
+//!
+//! One code path for both engines via sqlx's `Any` driver. Queries use `$N` placeholders, which
+//! SQLite accepts as well, and only types both engines share (TEXT, BIGINT, bytes).
+
+mod certificates;
+mod crls;
+mod migrate;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::AnyPool;
+use std::time::Duration;
+
+pub use certificates::{
+    CertificateRecord, CertificateStatus, NewCertificate, RevokedEntry, StatusChange,
+};
+pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
+
+/// Errors of the storage room.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"
+    )]
+    UnsupportedUrl(String),
+    #[error("no certificate with serial {0}")]
+    NotFound(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A CA, the OCSP responder: certificate and encrypted key as stored.
+#[derive(Debug, Clone)]
+pub struct AuthorityRecord {
+    pub id: String,
+    pub role: String,
+    pub certificate: Vec<u8>,
+    pub encrypted_key: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// The database. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            // Never echo the URL whole: it may carry a password.
+            let scheme = url.split(':').next().unwrap_or_default();
+            return Err(StoreError::UnsupportedUrl(format!("{scheme}:…")));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers (OCSP, CRL downloads) proceed during a write.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let store = Store { pool, backend };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Stores the CAs and the responder (whose certificate is also a row in `certificates`)
+    /// in one transaction. Returns false if a PKI already exists: another instance created it
+    /// first, and the caller must use the stored one.
+    pub async fn insert_authorities(
+        &self,
+        authorities: &[AuthorityRecord],
+        responder_certificate: &NewCertificate,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for rec in authorities {
+            let result = sqlx::query(
+                "INSERT INTO authorities (id, role, certificate, encrypted_key, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&rec.id)
+            .bind(&rec.role)
+            .bind(&rec.certificate)
+            .bind(&rec.encrypted_key)
+            .bind(rec.created_at)
+            .execute(&mut *tx)
+            .await?;
+            if result.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        certificates::insert(&mut *tx, responder_certificate).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError> {
+        use sqlx::Row;
+        let rows: Vec<AnyRow> = sqlx::query(
+            "SELECT id, role, certificate, encrypted_key, created_at FROM authorities ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuthorityRecord {
+                    id: row.try_get("id")?,
+                    role: row.try_get("role")?,
+                    certificate: row.try_get("certificate")?,
+                    encrypted_key: row.try_get("encrypted_key")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Increments a named counter and returns its new value, atomically across instances.
+    pub(crate) async fn next_counter<'c, E>(executor: E, name: &str) -> Result<i64, StoreError>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
+        use sqlx::Row;
+        let row =
+            sqlx::query("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+                .bind(name)
+                .fetch_optional(executor)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("counter {name} is missing")))?;
+        Ok(row.try_get::<i64, _>("value")?)
+    }
+}
