@@ -4,9 +4,10 @@ use der::Encode;
 use zeroize::Zeroizing;
 
 use super::ber;
-use super::pbe::{self, bmp_password, Budget, Password, Pbes2Kdf};
-use super::write::{encoding, octets, EncryptedPrivateKeyInfo};
-use super::{invalid, KeyStoreError, MAX_INPUT_LEN};
+use super::pbe::{self, bmp_password, Budget, Password};
+use super::pbes2::{self, Pbes2Kdf};
+use super::write::{octets, EncryptedPrivateKeyInfo};
+use super::{encoding, invalid, KeyStoreError, MAX_INPUT_LEN};
 
 type Result<T> = std::result::Result<T, KeyStoreError>;
 
@@ -29,7 +30,7 @@ pub(super) fn encrypt(private_key_pkcs8: &[u8], passphrase: &[u8]) -> Result<Vec
         r: SCRYPT_R,
         p: SCRYPT_P,
     };
-    let (alg, ciphertext) = pbe::pbes2_encrypt(kdf, passphrase, private_key_pkcs8)?;
+    let (alg, ciphertext) = pbes2::encrypt(kdf, passphrase, private_key_pkcs8)?;
     EncryptedPrivateKeyInfo {
         encryption_algorithm: alg,
         encrypted_data: octets(ciphertext)?,

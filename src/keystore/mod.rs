@@ -18,6 +18,7 @@ mod at_rest;
 mod ber;
 mod cipher;
 mod pbe;
+mod pbes2;
 mod read;
 mod write;
 
@@ -147,4 +148,9 @@ pub fn decrypt_private_key(
 
 fn invalid(msg: impl Into<String>) -> KeyStoreError {
     KeyStoreError::InvalidFormat(msg.into())
+}
+
+/// Encoding our own structures fails only on absurd sizes; report it as a crypto failure.
+fn encoding(e: der::Error) -> KeyStoreError {
+    KeyStoreError::Crypto(format!("DER encoding failed: {e}"))
 }

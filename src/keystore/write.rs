@@ -9,12 +9,13 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 
 use super::ber;
-use super::pbe::{self, bmp_password, Hash, Pbes2Kdf, PBE_SHA1_3DES, PBE_SHA1_RC2_40};
+use super::pbe::{self, bmp_password, Hash, PBE_SHA1_3DES, PBE_SHA1_RC2_40};
+use super::pbes2::{self, Pbes2Kdf};
 use super::read::{
     CERT_BAG, DATA, ENCRYPTED_DATA, FRIENDLY_NAME, LOCAL_KEY_ID, SHROUDED_KEY_BAG, X509_CERTIFICATE,
 };
 use super::{
-    invalid, KeyStoreError, Pkcs12Flavour, LEGACY_ITERATIONS, MODERN_MAC_ITERATIONS,
+    encoding, invalid, KeyStoreError, Pkcs12Flavour, LEGACY_ITERATIONS, MODERN_MAC_ITERATIONS,
     MODERN_PBKDF2_ITERATIONS,
 };
 
@@ -82,10 +83,6 @@ struct Pfx {
     mac_data: MacData,
 }
 
-pub(super) fn encoding(e: der::Error) -> KeyStoreError {
-    KeyStoreError::Crypto(format!("DER encoding failed: {e}"))
-}
-
 pub(super) fn octets(bytes: Vec<u8>) -> Result<OctetString> {
     OctetString::new(bytes).map_err(encoding)
 }
@@ -129,8 +126,8 @@ pub(super) fn build(
                 iterations: MODERN_PBKDF2_ITERATIONS,
             };
             let utf8 = password.as_bytes();
-            let (ka, kc) = pbe::pbes2_encrypt(kdf(), utf8, private_key_pkcs8)?;
-            let (ca, cc) = pbe::pbes2_encrypt(kdf(), utf8, &certs_plain)?;
+            let (ka, kc) = pbes2::encrypt(kdf(), utf8, private_key_pkcs8)?;
+            let (ca, cc) = pbes2::encrypt(kdf(), utf8, &certs_plain)?;
             (ka, kc, ca, cc)
         }
         Pkcs12Flavour::Legacy => {

@@ -3,7 +3,7 @@
 use der::asn1::BitString;
 use der::{Decode, Encode};
 use spki::SubjectPublicKeyInfoOwned;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
@@ -66,7 +66,17 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
 /// An X.509 time from unix seconds: UTCTime before 2050, GeneralizedTime from then on (RFC 5280).
 pub fn time(unix: i64) -> Result<Time, PkiError> {
     let secs = u64::try_from(unix).map_err(|_| PkiError::invalid("time before 1970"))?;
-    Ok(Time::try_from(UNIX_EPOCH + Duration::from_secs(secs))?)
+    let duration = Duration::from_secs(secs);
+    // x509-cert's own conversion picks GeneralizedTime; RFC 5280 §4.1.2.5 (and NCA) say UTCTime.
+    if der::DateTime::from_unix_duration(duration)?.year() < 2050 {
+        Ok(Time::UtcTime(der::asn1::UtcTime::from_unix_duration(
+            duration,
+        )?))
+    } else {
+        Ok(Time::GeneralTime(
+            der::asn1::GeneralizedTime::from_unix_duration(duration)?,
+        ))
+    }
 }
 
 pub fn unix(time: &Time) -> i64 {

@@ -56,24 +56,26 @@ impl Pki {
         };
         self.store.save_crl(&full).await?;
         if delta_period > 0 {
-            self.publish_delta(ca, &full, delta_period, now).await?;
+            self.publish_delta(ca, delta_period, now).await?;
         }
         Ok(())
     }
 
-    async fn publish_delta(
-        &self,
-        ca: &Authority,
-        base: &CrlRecord,
-        period: u32,
-        now: i64,
-    ) -> Result<(), PkiError> {
+    async fn publish_delta(&self, ca: &Authority, period: u32, now: i64) -> Result<(), PkiError> {
+        let valid_until = now + i64::from(period) * HOUR;
+        let base = self
+            .store
+            .delta_base(&ca.id, valid_until)
+            .await?
+            .ok_or_else(|| {
+                PkiError::Config(format!("{} has no full CRL to base a delta on", ca.id))
+            })?;
         let snapshot = self
             .store
             .crl_snapshot(&ca.id, Some(base.as_of_seq))
             .await?;
         // A delta CRL must not outlive its base (RFC 5280 §5.2.4).
-        let next_update = (now + i64::from(period) * HOUR).min(base.next_update);
+        let next_update = valid_until.min(base.next_update);
         let der = crl::build(
             ca,
             &CrlParams {
@@ -125,8 +127,8 @@ impl Pki {
             }
             if delta_period > 0 {
                 let delta = self.store.latest_crl(&ca.id, CrlKind::Delta).await?;
-                if let (Some(base), true) = (&full, due(&delta, delta_period)) {
-                    self.publish_delta(ca, base, delta_period, now).await?;
+                if due(&delta, delta_period) {
+                    self.publish_delta(ca, delta_period, now).await?;
                     published += 1;
                 }
             }

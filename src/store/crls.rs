@@ -146,4 +146,28 @@ impl Store {
         .await?;
         row.as_ref().map(crl_record).transpose()
     }
+
+    /// The base for a new delta CRL: the oldest full CRL still current until `valid_until`.
+    /// Basing deltas on an older full CRL (not the newest) lets every client holding any
+    /// unexpired full CRL apply them (RFC 5280 §5.2.4: the complete CRL's number must be at
+    /// least the delta's base number).
+    pub async fn delta_base(
+        &self,
+        issuer_id: &str,
+        valid_until: i64,
+    ) -> Result<Option<CrlRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT issuer_id, number, kind, base_number, as_of_seq, this_update, next_update, der \
+             FROM crls WHERE issuer_id = $1 AND kind = 'full' AND next_update >= $2 \
+             ORDER BY number ASC LIMIT 1",
+        )
+        .bind(issuer_id)
+        .bind(valid_until)
+        .fetch_optional(self.pool())
+        .await?;
+        match row.as_ref().map(crl_record).transpose()? {
+            Some(base) => Ok(Some(base)),
+            None => self.latest_crl(issuer_id, CrlKind::Full).await,
+        }
+    }
 }

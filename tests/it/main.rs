@@ -1,1 +1,6 @@
+//! The integration tests: one binary, one module per area.
 
+mod common;
+mod keystore;
+mod nca_profile;
+mod pki_openssl;

@@ -1,0 +1,176 @@
+//! Shared test scaffolding: a PKI on a fresh database, a server on loopback, OpenSSL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use qoltanba::http::{router, AppState};
+use qoltanba::pki::{Declarations, IssueRequest, Issued, Pki};
+use qoltanba::store::Store;
+
+pub const PASSPHRASE: &[u8] = b"test CA passphrase";
+pub const P12_PASSWORD: &str = "Qwerty12";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database. SQLite lives in the temp dir; PostgreSQL gets a new database on the
+/// server named by QOLTANBA_TEST_POSTGRES (e.g. postgres://qoltanba:qoltanba@127.0.0.1:5432),
+/// which `.ci/run` starts. Returns None for PostgreSQL when that variable is unset outside CI.
+pub async fn database(backend: Backend, dir: &Path) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}?mode=rwc", dir.join("q.db").display())),
+        Backend::Postgres => {
+            let Ok(base) = std::env::var("QOLTANBA_TEST_POSTGRES") else {
+                assert!(
+                    std::env::var("CI").is_err(),
+                    "CI must run the PostgreSQL tests: set QOLTANBA_TEST_POSTGRES"
+                );
+                eprintln!("QOLTANBA_TEST_POSTGRES unset: PostgreSQL variant not run");
+                return None;
+            };
+            let name = format!("qoltanba_test_{}", hex::encode(rand_suffix()));
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&format!("{base}/postgres"))
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create test database");
+            admin.close().await;
+            Some(format!("{base}/{name}"))
+        }
+    }
+}
+
+fn rand_suffix() -> [u8; 6] {
+    qoltanba::crypto::random_bytes::<6>().expect("random")
+}
+
+/// A test PKI on its own database and directory.
+pub struct TestPki {
+    pub pki: Arc<Pki>,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl TestPki {
+    pub async fn new(backend: Backend) -> Option<TestPki> {
+        Self::with_public_url(backend, "http://127.0.0.1:9").await
+    }
+
+    pub async fn with_public_url(backend: Backend, public_url: &str) -> Option<TestPki> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = database(backend, dir.path()).await?;
+        let store = Store::connect(&url).await.expect("connect");
+        let declarations = Declarations::load(None).expect("declarations");
+        let (pki, created) = Pki::init(store, declarations, public_url, PASSPHRASE)
+            .await
+            .expect("init PKI");
+        assert!(created);
+        Some(TestPki {
+            pki: Arc::new(pki),
+            dir,
+            url,
+        })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes the issuing CA and root as separate PEM files; returns (issuing, root).
+    pub fn ca_files(&self) -> (PathBuf, PathBuf) {
+        let chain = self.pki.ca_chain();
+        let issuing = self.path("issuing.pem");
+        let root = self.path("root.pem");
+        std::fs::write(
+            &issuing,
+            qoltanba::pki::certificate::pem(chain[0]).expect("pem"),
+        )
+        .expect("write");
+        std::fs::write(
+            &root,
+            qoltanba::pki::certificate::pem(chain[1]).expect("pem"),
+        )
+        .expect("write");
+        (issuing, root)
+    }
+
+    pub async fn issue(&self, request: IssueRequest) -> Issued {
+        self.pki.issue(&request).await.expect("issue")
+    }
+
+    /// Serves the router on 127.0.0.1 (random port) until the test ends; returns the base URL.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = router(AppState {
+            pki: Arc::clone(&self.pki),
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
+    }
+}
+
+/// An individual signing request with a valid IIN.
+pub fn individual(profile: &str) -> IssueRequest {
+    IssueRequest {
+        profile: profile.into(),
+        iin: Some(valid_iin()),
+        surname: Some("ТЕСТОВ".into()),
+        given_name: Some("ТЕСТ".into()),
+        patronymic: Some("ТЕСТОВИЧ".into()),
+        password: Some(zeroize::Zeroizing::new(P12_PASSWORD.into())),
+        ..IssueRequest::default()
+    }
+}
+
+/// A legal-entity request (first head etc.) with a valid IIN and one of the real valid BINs.
+pub fn legal(profile: &str) -> IssueRequest {
+    IssueRequest {
+        bin: Some("940140000385".into()),
+        org: Some("АО \"ҚОЛТАҢБА ТЕСТ\"".into()),
+        ..individual(profile)
+    }
+}
+
+pub fn valid_iin() -> String {
+    qoltanba::identity::Iin::generate(1990, 5, 17, qoltanba::identity::Sex::Male, 1234)
+        .expect("generate IIN")
+        .to_string()
+}
+
+/// Runs openssl; returns the output whatever the exit status.
+pub fn openssl(args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("the openssl CLI must be installed for the interop tests")
+}
+
+/// Runs openssl and returns stdout+stderr, failing the test if it exits non-zero.
+pub fn openssl_ok(args: &[&str]) -> String {
+    let out = openssl(args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "openssl {args:?} failed:\n{text}");
+    text
+}
+
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> String {
+    std::fs::write(path, bytes).expect("write");
+    path.to_str().expect("utf-8 path").to_owned()
+}
