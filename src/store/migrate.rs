@@ -1,35 +1,118 @@
 //! Schema migrations, compiled into the binary so it runs from any directory.
+//!
+//! Our own small runner rather than sqlx's: instances starting together on one database must
+//! migrate exactly once, and sqlx's migrator takes no lock on SQLite. Here the whole run is one
+//! transaction under one lock on both engines (SQLite `BEGIN IMMEDIATE`, PostgreSQL a
+//! transaction-scoped advisory lock), and DDL is transactional on both.
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use std::borrow::Cow;
+use sqlx::Row;
 
 use super::{Backend, Store, StoreError};
 
-/// (version, description, SQL) in order. Append only: an applied migration never changes.
+/// (version, description, SQL) in order. Append only: an applied migration never changes
+/// (its checksum is verified at every start).
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "pki", include_str!("migrations/0001_pki.sql"))];
 
+/// Arbitrary key of the PostgreSQL advisory lock that serialises migrations ("qoltanba").
+const PG_LOCK_KEY: i64 = 0x716f_6c74_616e_6261;
+
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
-    let migrations: Vec<Migration> = MIGRATIONS
-        .iter()
-        .map(|(version, description, sql)| {
-            let sql = match store.backend {
-                Backend::Postgres => (*sql).to_owned(),
-                Backend::Sqlite => sql.replace("BYTEA", "BLOB"),
-            };
-            Migration::new(
-                *version,
-                Cow::Borrowed(description),
-                MigrationType::Simple,
-                Cow::Owned(sql),
-                false,
-            )
-        })
-        .collect();
-    // `locking` takes PostgreSQL's advisory lock, so instances starting together migrate once.
-    let migrator = Migrator {
-        migrations: Cow::Owned(migrations),
-        ..Migrator::DEFAULT
+    let mut conn = store.pool().acquire().await?;
+    match store.backend {
+        // IMMEDIATE takes the write lock now; a second instance waits (busy_timeout) instead
+        // of reading a schema that is about to change.
+        Backend::Sqlite => sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?,
+        Backend::Postgres => {
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_LOCK_KEY)
+                .execute(&mut *conn)
+                .await?
+        }
     };
-    migrator.run(store.pool()).await?;
+    let result = apply(&mut conn, store.backend).await;
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "database migration failed; rolled back");
+    }
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    sqlx::query(end).execute(&mut *conn).await?;
+    result
+}
+
+async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS qoltanba_schema (version BIGINT PRIMARY KEY, \
+         description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let applied: Vec<(i64, String)> = sqlx::query("SELECT version, checksum FROM qoltanba_schema")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("version")?, r.try_get("checksum")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let newest_known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if let Some((v, _)) = applied.iter().find(|(v, _)| *v > newest_known) {
+        return Err(StoreError::Corrupt(format!(
+            "the database schema is at version {v}, newer than this binary knows ({newest_known}); \
+             run a newer qoltanba"
+        )));
+    }
+    for (version, description, sql) in MIGRATIONS {
+        let checksum = hex::encode(crate::crypto::sha256(sql.as_bytes()));
+        match applied.iter().find(|(v, _)| v == version) {
+            Some((_, stored)) if *stored == checksum => continue,
+            Some(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "migration {version} ({description}) differs from the one applied to this database"
+                )))
+            }
+            None => {}
+        }
+        let sql = match backend {
+            Backend::Postgres => (*sql).to_owned(),
+            Backend::Sqlite => sql.replace("BYTEA", "BLOB"),
+        };
+        for statement in statements(&sql) {
+            sqlx::query(statement).execute(&mut *conn).await?;
+        }
+        sqlx::query(
+            "INSERT INTO qoltanba_schema (version, description, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(*version)
+        .bind(*description)
+        .bind(&checksum)
+        .bind(crate::pki::now())
+        .execute(&mut *conn)
+        .await?;
+        tracing::info!(version, description, "applied database migration");
+    }
     Ok(())
+}
+
+/// The statements of a migration file: split at `;` ending a line, comment lines dropped.
+/// Our migrations are plain DDL/DML with no `;` inside a statement.
+fn statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n")
+        .map(|chunk| chunk.trim())
+        .filter(|chunk| chunk.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_migration_splits_into_whole_statements() {
+        for (_, _, sql) in super::MIGRATIONS {
+            let statements: Vec<&str> = super::statements(sql).collect();
+            assert!(!statements.is_empty());
+            for s in statements {
+                let first = s.lines().find(|l| !l.trim_start().starts_with("--")).unwrap_or_default();
+                assert!(
+                    ["CREATE", "INSERT", "ALTER", "DROP", "UPDATE"].iter().any(|k| first.trim_start().starts_with(k)),
+                    "not a whole statement: {s}"
+                );
+            }
+        }
+    }
 }

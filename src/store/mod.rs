@@ -21,8 +21,6 @@ pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
     #[error(
         "unsupported database URL {0:?}: use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"
     )]

@@ -14,8 +14,7 @@ use tower::ServiceExt;
 use x509_cert::crl::CertificateList;
 use x509_cert::Certificate;
 
-use crate::common::{individual, openssl, openssl_ok, valid_iin, write, Backend, TestPki};
-use crate::common::P12_PASSWORD;
+use crate::common::{individual, openssl_ok, valid_iin, write, Backend, TestPki, P12_PASSWORD};
 use qoltanba::crypto::KeyAlgorithm;
 use qoltanba::http::{router, AppState};
 use qoltanba::pki::IssueRequest;
@@ -784,7 +783,7 @@ async fn crls_are_published_and_list_revoked_certificates() {
     assert!(crl_serials(&delta.body).contains(&serial));
 
     // OpenSSL checks the signature and reads the reason.
-    let (issuing_pem, root_pem) = t.ca_files();
+    let (issuing_pem, _) = t.ca_files();
     let crl_path = write(&t.path("full.crl"), &full.body);
     let text = openssl_ok(&[
         "crl",
@@ -800,7 +799,6 @@ async fn crls_are_published_and_list_revoked_certificates() {
     assert!(text.contains("verify OK"), "{text}");
     assert!(text.contains("Key Compromise"), "{text}");
     assert!(text.contains("Certificate Hold"), "{text}");
-    let _ = root_pem;
 
     // The root's CRL does not list subscriber certificates; it publishes no delta.
     let root_crl = get(&t, &format!("/pki/crl/{root}.crl")).await;
@@ -1026,5 +1024,4 @@ async fn the_served_router_answers_over_tcp() {
     .await;
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
     assert!(response.contains(r#""code":"invalid_request""#), "{response}");
-    let _ = openssl; // (imported for symmetry with the other modules' helpers)
 }

@@ -4,3 +4,6 @@ mod common;
 mod keystore;
 mod nca_profile;
 mod pki_openssl;
+mod http_api;
+mod storage;
+mod cli;
