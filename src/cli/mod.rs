@@ -34,7 +34,7 @@ enum Command {
     Serve,
     /// The test PKI: CAs, certificates, revocation, CRLs.
     #[command(subcommand)]
-    Pki(pki::PkiCommand),
+    Pki(Box<pki::PkiCommand>),
 }
 
 /// What a command can fail with, mapped once to an exit code and a message.
@@ -93,13 +93,22 @@ where
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve => serve::run(config).await,
-            Command::Pki(command) => pki::run(command, config).await,
+            Command::Pki(command) => pki::run(*command, config).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
+}
+
+/// Writes to stdout. A closed or full stdout is an error (exit 1), never a panic.
+fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| CliError::Io(format!("cannot write to standard output: {e}")))
 }
 
 fn fail(e: CliError) -> ExitCode {

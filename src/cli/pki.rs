@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-use super::{open_pki, CliError};
+use super::{emit, open_pki, CliError};
 use crate::config::Config;
 use crate::crypto::KeyAlgorithm;
 use crate::pki::{certificate, IssueRequest, RevocationReason};
@@ -17,7 +17,7 @@ pub enum PkiCommand {
     /// Create the test PKI (root CA, issuing CA, OCSP responder) if the database has none.
     Init,
     /// Issue a certificate and write its PKCS#12 key store.
-    Issue(IssueArgs),
+    Issue(Box<IssueArgs>),
     /// Revoke a certificate (reason certificateHold suspends it).
     Revoke {
         #[arg(long)]
@@ -112,25 +112,30 @@ pub async fn run(command: PkiCommand, config: Config) -> Result<(), CliError> {
             } else {
                 "already present"
             };
-            println!(
-                "test PKI {verb}: root {}, issuing CA {}",
+            emit(&format!(
+                "test PKI {verb}: root {}, issuing CA {}\n",
                 pki.root().id,
                 pki.issuing().id
-            );
+            ))?;
             Ok(())
         }
-        PkiCommand::Issue(args) => issue(args, config).await,
+        PkiCommand::Issue(args) => issue(*args, config).await,
         PkiCommand::Revoke { serial, reason } => {
             let reason: RevocationReason = reason.parse()?;
             let (pki, _) = open_pki(&config, false).await?;
             let rec = pki.revoke(&serial, reason).await?;
-            println!("{} {} ({})", rec.serial, rec.status.as_str(), reason);
+            emit(&format!(
+                "{} {} ({})\n",
+                rec.serial,
+                rec.status.as_str(),
+                reason
+            ))?;
             Ok(())
         }
         PkiCommand::Unhold { serial } => {
             let (pki, _) = open_pki(&config, false).await?;
             let rec = pki.release_hold(&serial).await?;
-            println!("{} {}", rec.serial, rec.status.as_str());
+            emit(&format!("{} {}\n", rec.serial, rec.status.as_str()))?;
             Ok(())
         }
         PkiCommand::List { limit } => {
@@ -138,19 +143,19 @@ pub async fn run(command: PkiCommand, config: Config) -> Result<(), CliError> {
                 return Err(CliError::Input("--limit must be 1..=100000".into()));
             }
             let (pki, _) = open_pki(&config, false).await?;
-            println!(
-                "{:<40}  {:<7}  {:<22}  {:<20}  subject",
+            emit(&format!(
+                "{:<40}  {:<7}  {:<22}  {:<20}  subject\n",
                 "serial", "status", "profile", "not_after"
-            );
+            ))?;
             for r in pki.list(limit, 0).await? {
-                println!(
-                    "{:<40}  {:<7}  {:<22}  {:<20}  {}",
+                emit(&format!(
+                    "{:<40}  {:<7}  {:<22}  {:<20}  {}\n",
                     r.serial,
                     r.status.as_str(),
                     r.profile,
                     rfc3339(r.not_after),
                     r.subject
-                );
+                ))?;
             }
             Ok(())
         }
@@ -251,15 +256,15 @@ async fn issue(args: IssueArgs, config: Config) -> Result<(), CliError> {
         )?;
     }
     let r = &issued.record;
-    println!("serial     {}", r.serial);
-    println!("subject    {}", r.subject);
-    println!("profile    {}", r.profile);
-    println!(
-        "valid      {} .. {}",
+    emit(&format!("serial     {}\n", r.serial))?;
+    emit(&format!("subject    {}\n", r.subject))?;
+    emit(&format!("profile    {}\n", r.profile))?;
+    emit(&format!(
+        "valid      {} .. {}\n",
         rfc3339(r.not_before),
         rfc3339(r.not_after)
-    );
-    println!("key store  {}", args.out.display());
+    ))?;
+    emit(&format!("key store  {}\n", args.out.display()))?;
     Ok(())
 }
 

@@ -2,28 +2,77 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// A JSON body. Too large → 413, unreadable or not the expected shape → 400 naming the problem.
+/// A JSON body. It must be sent as `application/json` (415 otherwise): a browser sends
+/// text/plain cross-origin without a preflight, and a signing service must not be driven by any
+/// web page its operator visits. Too large → 413, unreadable or the wrong shape → 400.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(&req) {
+            return Err(unsupported_media_type());
+        }
         let bytes = raw(req, state).await?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request(
                 "the request body is empty; send JSON",
             ));
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            ApiError::bad_request(format!("the body is not valid JSON for this request: {e}"))
-        })
+        parse(&bytes).map(JsonBody)
     }
+}
+
+/// A JSON body that may be left out entirely, meaning all defaults (e.g. revoke without a
+/// reason). A body that is sent follows the rules of [`JsonBody`].
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared_json = is_json(&req);
+        let bytes = raw(req, state).await?;
+        if bytes.is_empty() {
+            return Ok(OptionalJsonBody(T::default()));
+        }
+        if !declared_json {
+            return Err(unsupported_media_type());
+        }
+        parse(&bytes).map(OptionalJsonBody)
+    }
+}
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as Content-Type: application/json",
+    )
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(format!("the body is not valid JSON for this request: {e}"))
+    })
 }
 
 /// The raw body, with the size limit reported as 413.

@@ -7,7 +7,7 @@ use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::body::JsonBody;
+use super::body::{JsonBody, OptionalJsonBody};
 use super::{ApiError, AppState};
 use crate::pki::{certificate, IssueRequest, RevocationReason};
 use crate::store::{CertificateRecord, CertificateStatus};
@@ -126,7 +126,7 @@ pub async fn show(
     Ok(Json(CertificateView::try_from(&record)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// RFC 5280 reason name, e.g. "keyCompromise"; "certificateHold" suspends.
@@ -137,7 +137,7 @@ pub struct RevokeRequest {
 pub async fn revoke(
     State(state): State<AppState>,
     Path(serial): Path<String>,
-    JsonBody(body): JsonBody<RevokeRequest>,
+    OptionalJsonBody(body): OptionalJsonBody<RevokeRequest>,
 ) -> Result<Json<CertificateView>, ApiError> {
     let reason: RevocationReason = body.reason.as_deref().unwrap_or("unspecified").parse()?;
     let record = state.pki.revoke(&serial, reason).await?;

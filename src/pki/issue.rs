@@ -9,7 +9,7 @@ use super::certificate::{self, CertificateContent};
 use super::declared::{Profile, SubjectAttribute};
 use super::{extensions as ext, name, PkiError, Urls};
 use crate::crypto::{KeyAlgorithm, SigningKey};
-use crate::identity::{Bin, Iin};
+use crate::identity::{Bin, IdentityError, Iin};
 use crate::keystore::Pkcs12Flavour;
 
 /// Longest validity anyone may ask for.
@@ -139,6 +139,12 @@ pub(super) fn check(request: &IssueRequest, profile: &Profile) -> Result<Checked
     let uid = text_field(&mut problems, "uid", request.uid.as_deref(), MAX_NAME_CHARS);
 
     let strict = !request.allow_invalid_check_digit;
+    // Would the allow flag have accepted the number? Then the refusal says so.
+    let mut flag_would_help = false;
+    let mut refuse = |e: IdentityError, problems: &mut Vec<String>| {
+        flag_would_help |= !matches!(e, IdentityError::Malformed { .. });
+        problems.push(e.to_string());
+    };
     let iin = request.iin.as_deref().and_then(|s| {
         let parsed = Iin::parse(s).and_then(|iin| {
             if strict {
@@ -147,7 +153,7 @@ pub(super) fn check(request: &IssueRequest, profile: &Profile) -> Result<Checked
                 Ok(iin)
             }
         });
-        parsed.map_err(|e| problems.push(e.to_string())).ok()
+        parsed.map_err(|e| refuse(e, &mut problems)).ok()
     });
     let bin = request.bin.as_deref().and_then(|s| {
         let parsed = Bin::parse(s).and_then(|bin| {
@@ -157,10 +163,12 @@ pub(super) fn check(request: &IssueRequest, profile: &Profile) -> Result<Checked
                 Ok(bin)
             }
         });
-        parsed.map_err(|e| problems.push(e.to_string())).ok()
+        parsed.map_err(|e| refuse(e, &mut problems)).ok()
     });
-    if strict && problems.iter().any(|m| m.contains("check digit")) {
-        problems.push("set allow_invalid_check_digit (CLI: --allow-invalid-check-digit) to issue for test numbers".into());
+    if flag_would_help {
+        problems.push(
+            "set allow_invalid_check_digit (CLI: --allow-invalid-check-digit) to issue for test numbers".into(),
+        );
     }
 
     // Inputs the profile has no place for are refused: silently dropping them would issue a

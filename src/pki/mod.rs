@@ -301,6 +301,16 @@ impl Pki {
             ));
         }
         let serial = certificate::normalise_serial(serial)?;
+        let responder_serial =
+            certificate::serial_hex(&self.responder.certificate.tbs_certificate.serial_number);
+        if responder_serial == serial {
+            // Revoking it would leave the responder signing with a revoked certificate and no
+            // way to re-key: refuse until re-keying the responder exists.
+            return Err(PkiError::Conflict(format!(
+                "certificate {serial} is this service's OCSP responder certificate; \
+                 it cannot be revoked while in use"
+            )));
+        }
         let change = StatusChange::Revoke {
             reason: reason.name().to_owned(),
             at: now(),

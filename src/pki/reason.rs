@@ -60,7 +60,12 @@ impl FromStr for RevocationReason {
             .find(|(name, code)| fold(name) == wanted || (*code as u8).to_string() == wanted)
             .map(|(_, code)| RevocationReason(*code))
             .ok_or_else(|| {
-                let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+                // removeFromCRL only appears in delta CRLs; nobody revokes with it.
+                let names: Vec<&str> = NAMES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .filter(|n| *n != "removeFromCRL")
+                    .collect();
                 PkiError::invalid(format!(
                     "unknown revocation reason {:?}; use one of {}",
                     super::certificate::truncate(s, 40),

@@ -63,11 +63,9 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
         let checksum = hex::encode(crate::crypto::sha256(sql.as_bytes()));
         match applied.iter().find(|(v, _)| v == version) {
             Some((_, stored)) if *stored == checksum => continue,
-            Some(_) => {
-                return Err(StoreError::Corrupt(format!(
-                    "migration {version} ({description}) differs from the one applied to this database"
-                )))
-            }
+            Some(_) => return Err(StoreError::Corrupt(format!(
+                "migration {version} ({description}) differs from the one applied to this database"
+            ))),
             None => {}
         }
         let sql = match backend {
@@ -94,9 +92,11 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
 /// The statements of a migration file: split at `;` ending a line, comment lines dropped.
 /// Our migrations are plain DDL/DML with no `;` inside a statement.
 fn statements(sql: &str) -> impl Iterator<Item = &str> {
-    sql.split(";\n")
-        .map(|chunk| chunk.trim())
-        .filter(|chunk| chunk.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--")))
+    sql.split(";\n").map(|chunk| chunk.trim()).filter(|chunk| {
+        chunk
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+    })
 }
 
 #[cfg(test)]
@@ -107,9 +107,14 @@ mod tests {
             let statements: Vec<&str> = super::statements(sql).collect();
             assert!(!statements.is_empty());
             for s in statements {
-                let first = s.lines().find(|l| !l.trim_start().starts_with("--")).unwrap_or_default();
+                let first = s
+                    .lines()
+                    .find(|l| !l.trim_start().starts_with("--"))
+                    .unwrap_or_default();
                 assert!(
-                    ["CREATE", "INSERT", "ALTER", "DROP", "UPDATE"].iter().any(|k| first.trim_start().starts_with(k)),
+                    ["CREATE", "INSERT", "ALTER", "DROP", "UPDATE"]
+                        .iter()
+                        .any(|k| first.trim_start().starts_with(k)),
                     "not a whole statement: {s}"
                 );
             }

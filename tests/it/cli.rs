@@ -108,7 +108,12 @@ impl Cli {
         run.stdout
             .lines()
             .skip(1)
-            .map(|l| l.split_whitespace().next().expect("serial column").to_owned())
+            .map(|l| {
+                l.split_whitespace()
+                    .next()
+                    .expect("serial column")
+                    .to_owned()
+            })
             .collect()
     }
 
@@ -177,9 +182,15 @@ fn version_and_help_exit_0_and_unknown_commands_exit_2() {
     );
     let run = cli.run(&["pki", "--help"]).expect_code(0, "pki --help");
     for command in ["init", "issue", "revoke", "unhold", "list", "crl", "ca"] {
-        assert!(run.stdout.contains(command), "{command} missing:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(command),
+            "{command} missing:\n{}",
+            run.stdout
+        );
     }
-    let run = cli.run(&["pki", "frobnicate"]).expect_code(2, "unknown subcommand");
+    let run = cli
+        .run(&["pki", "frobnicate"])
+        .expect_code(2, "unknown subcommand");
     assert!(run.stderr.contains("frobnicate"), "{}", run.stderr);
     assert!(
         !cli.path("data").exists(),
@@ -191,8 +202,16 @@ fn version_and_help_exit_0_and_unknown_commands_exit_2() {
 fn init_creates_once_and_ca_writes_issuing_then_root() {
     let cli = Cli::new();
     let first = cli.run(&["pki", "init"]).expect_code(0, "first init");
-    assert!(first.stdout.contains("test PKI created"), "{}", first.stdout);
-    assert!(first.stdout.contains("qoltanba_rsa_test"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("test PKI created"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("qoltanba_rsa_test"),
+        "{}",
+        first.stdout
+    );
     assert!(cli.path("data").is_dir());
     let second = cli.run(&["pki", "init"]).expect_code(0, "second init");
     assert!(
@@ -219,12 +238,23 @@ fn init_creates_once_and_ca_writes_issuing_then_root() {
         attribute(&root.subject, "CN").as_deref(),
         Some("ҚОЛТАҢБА ТҮБІР (RSA) TEST")
     );
-    assert_eq!(issuing.issuer, root.subject, "the root issued the issuing CA");
+    assert_eq!(
+        issuing.issuer, root.subject,
+        "the root issued the issuing CA"
+    );
     assert_eq!(root.issuer, root.subject, "the root is self-signed");
 
     // OpenSSL agrees: the first certificate in the file is the issuing CA, and it verifies
     // against the root.
-    let subject = openssl_ok(&["x509", "-in", &s(&ca), "-noout", "-subject", "-nameopt", "utf8"]);
+    let subject = openssl_ok(&[
+        "x509",
+        "-in",
+        &s(&ca),
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "utf8",
+    ]);
     assert!(subject.contains("ҰКО ҚОЛТАҢБА (RSA) TEST"), "{subject}");
     let root_pem = cli.path("root.pem");
     std::fs::write(
@@ -246,7 +276,11 @@ fn issue_writes_a_private_pkcs12_that_openssl_opens() {
         .issue(&s(&p12), &["--cert-out", &s(&pem)])
         .expect_code(0, "pki issue");
     let serial = serial_line(&run.stdout);
-    assert!(run.stdout.contains(&format!("IIN{}", valid_iin())), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("IIN{}", valid_iin())),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("individual-sign"), "{}", run.stdout);
 
     #[cfg(unix)]
@@ -258,17 +292,37 @@ fn issue_writes_a_private_pkcs12_that_openssl_opens() {
 
     let pw_arg = format!("file:{pw}");
     let certs = openssl_ok(&["pkcs12", "-in", &s(&p12), "-passin", &pw_arg, "-nokeys"]);
-    assert_eq!(certs.matches("BEGIN CERTIFICATE").count(), 3, "leaf + chain:\n{certs}");
+    assert_eq!(
+        certs.matches("BEGIN CERTIFICATE").count(),
+        3,
+        "leaf + chain:\n{certs}"
+    );
     let key = openssl_ok(&[
-        "pkcs12", "-in", &s(&p12), "-passin", &pw_arg, "-nocerts", "-nodes",
+        "pkcs12",
+        "-in",
+        &s(&p12),
+        "-passin",
+        &pw_arg,
+        "-nocerts",
+        "-nodes",
     ]);
     assert!(key.contains("BEGIN PRIVATE KEY"), "{key}");
-    let wrong = openssl(&["pkcs12", "-in", &s(&p12), "-passin", "pass:wrong", "-nokeys"]);
+    let wrong = openssl(&[
+        "pkcs12",
+        "-in",
+        &s(&p12),
+        "-passin",
+        "pass:wrong",
+        "-nokeys",
+    ]);
     assert!(!wrong.status.success(), "a wrong password must not open it");
 
     // --cert-out holds the same certificate, and it is in the list.
     let x509 = openssl_ok(&["x509", "-in", &s(&pem), "-noout", "-serial"]);
-    assert!(x509.contains(&format!("serial={serial}")), "{x509} vs {serial}");
+    assert!(
+        x509.contains(&format!("serial={serial}")),
+        "{x509} vs {serial}"
+    );
     assert!(cli.serials().contains(&serial));
 
     // --legacy: what real NCA key stores are; OpenSSL 3 needs -legacy for it.
@@ -276,7 +330,13 @@ fn issue_writes_a_private_pkcs12_that_openssl_opens() {
     cli.issue(&s(&legacy), &["--legacy", "--key", "p256"])
         .expect_code(0, "pki issue --legacy");
     let certs = openssl_ok(&[
-        "pkcs12", "-legacy", "-in", &s(&legacy), "-passin", &pw_arg, "-nokeys",
+        "pkcs12",
+        "-legacy",
+        "-in",
+        &s(&legacy),
+        "-passin",
+        &pw_arg,
+        "-nokeys",
     ]);
     assert!(certs.contains("BEGIN CERTIFICATE"), "{certs}");
 
@@ -335,8 +395,20 @@ fn bad_issue_inputs_exit_2_and_leave_nothing_behind() {
 
     let base = |profile: &str, iin: &str| -> Vec<String> {
         [
-            "pki", "issue", "--profile", profile, "--iin", iin, "--surname", "ТЕСТОВ",
-            "--given-name", "ТЕСТ", "--out", &out, "--cert-out", &cert_out,
+            "pki",
+            "issue",
+            "--profile",
+            profile,
+            "--iin",
+            iin,
+            "--surname",
+            "ТЕСТОВ",
+            "--given-name",
+            "ТЕСТ",
+            "--out",
+            &out,
+            "--cert-out",
+            &cert_out,
         ]
         .map(str::to_owned)
         .to_vec()
@@ -353,22 +425,34 @@ fn bad_issue_inputs_exit_2_and_leave_nothing_behind() {
         ),
         (
             "malformed IIN",
-            plus(base("individual-sign", "90051730123"), &["--password-file", &pw]),
+            plus(
+                base("individual-sign", "90051730123"),
+                &["--password-file", &pw],
+            ),
             vec!["IIN", "12 digits"],
         ),
         (
             "IIN with a letter",
-            plus(base("individual-sign", "9005173O1234"), &["--password-file", &pw]),
+            plus(
+                base("individual-sign", "9005173O1234"),
+                &["--password-file", &pw],
+            ),
             vec!["IIN", "only digits"],
         ),
         (
             "wrong check digit",
-            plus(base("individual-sign", &wrong_check), &["--password-file", &pw]),
+            plus(
+                base("individual-sign", &wrong_check),
+                &["--password-file", &pw],
+            ),
             vec![&wrong_check, "check digit", "--allow-invalid-check-digit"],
         ),
         (
             "NCA's test IIN without the flag",
-            plus(base("individual-sign", NCA_TEST_IIN), &["--password-file", &pw]),
+            plus(
+                base("individual-sign", NCA_TEST_IIN),
+                &["--password-file", &pw],
+            ),
             vec!["check digit", "--allow-invalid-check-digit"],
         ),
         (
@@ -386,7 +470,10 @@ fn bad_issue_inputs_exit_2_and_leave_nothing_behind() {
         ),
         (
             "nonexistent password file",
-            plus(base("individual-sign", &iin), &["--password-file", &missing_pw]),
+            plus(
+                base("individual-sign", &iin),
+                &["--password-file", &missing_pw],
+            ),
             vec!["cannot read the password file", "no-such-pw"],
         ),
         (
@@ -437,9 +524,15 @@ fn bad_issue_inputs_exit_2_and_leave_nothing_behind() {
                 run.stderr
             );
         }
-        assert!(!run.stderr.contains(P12_PASSWORD), "{what}: password echoed");
+        assert!(
+            !run.stderr.contains(P12_PASSWORD),
+            "{what}: password echoed"
+        );
         assert!(!Path::new(&out).exists(), "{what}: left {out} behind");
-        assert!(!Path::new(&cert_out).exists(), "{what}: left {cert_out} behind");
+        assert!(
+            !Path::new(&cert_out).exists(),
+            "{what}: left {cert_out} behind"
+        );
     }
 
     // --out that already exists: refused, and the file is untouched.
@@ -460,7 +553,11 @@ fn bad_issue_inputs_exit_2_and_leave_nothing_behind() {
     assert_eq!(std::fs::read(&cert_out).expect("read"), b"keep me");
     assert!(!Path::new(&out).exists(), "the key store was left behind");
 
-    assert_eq!(cli.serials(), before, "a refused request issued a certificate");
+    assert_eq!(
+        cli.serials(),
+        before,
+        "a refused request issued a certificate"
+    );
 }
 
 #[test]
@@ -472,7 +569,11 @@ fn revoke_and_unhold_report_outcomes_by_exit_code() {
     let run = cli
         .run(&["pki", "revoke", "--serial", &a, "--reason", "keyCompromise"])
         .expect_code(0, "revoke");
-    assert!(run.stdout.contains(&a) && run.stdout.contains("revoked"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&a) && run.stdout.contains("revoked"),
+        "{}",
+        run.stdout
+    );
     let run = cli
         .run(&["pki", "revoke", "--serial", &a, "--reason", "keyCompromise"])
         .expect_code(4, "revoke again");
@@ -489,7 +590,14 @@ fn revoke_and_unhold_report_outcomes_by_exit_code() {
 
     let unknown = "7F".repeat(20);
     let run = cli
-        .run(&["pki", "revoke", "--serial", &unknown, "--reason", "keyCompromise"])
+        .run(&[
+            "pki",
+            "revoke",
+            "--serial",
+            &unknown,
+            "--reason",
+            "keyCompromise",
+        ])
         .expect_code(3, "unknown serial");
     assert!(run.error().contains(&unknown), "{}", run.stderr);
     let run = cli
@@ -507,7 +615,14 @@ fn revoke_and_unhold_report_outcomes_by_exit_code() {
         .expect_code(4, "unhold a good certificate");
     assert!(run.error().contains("not on hold"), "{}", run.stderr);
     let run = cli
-        .run(&["pki", "revoke", "--serial", &b, "--reason", "certificateHold"])
+        .run(&[
+            "pki",
+            "revoke",
+            "--serial",
+            &b,
+            "--reason",
+            "certificateHold",
+        ])
         .expect_code(0, "hold");
     assert!(run.stdout.contains("hold"), "{}", run.stdout);
     let list = cli.run(&["pki", "list"]).expect_code(0, "list");
@@ -538,27 +653,54 @@ fn crl_command_writes_full_delta_and_pem_crls() {
     let cli = Cli::initialised();
     let serial = cli.issue_serial(&s(&cli.path("a.p12")));
     let kept = cli.issue_serial(&s(&cli.path("b.p12")));
-    cli.run(&["pki", "revoke", "--serial", &serial, "--reason", "keyCompromise"])
-        .expect_code(0, "revoke");
+    cli.run(&[
+        "pki",
+        "revoke",
+        "--serial",
+        &serial,
+        "--reason",
+        "keyCompromise",
+    ])
+    .expect_code(0, "revoke");
     let ca = cli.path("ca.pem");
-    cli.run(&["pki", "ca", "--out", &s(&ca)]).expect_code(0, "ca");
+    cli.run(&["pki", "ca", "--out", &s(&ca)])
+        .expect_code(0, "ca");
 
     let full = cli.path("c.crl");
     cli.run(&["pki", "crl", "--out", &s(&full)])
         .expect_code(0, "crl");
     let text = openssl_ok(&[
-        "crl", "-inform", "DER", "-in", &s(&full), "-noout", "-text", "-CAfile", &s(&ca),
+        "crl",
+        "-inform",
+        "DER",
+        "-in",
+        &s(&full),
+        "-noout",
+        "-text",
+        "-CAfile",
+        &s(&ca),
     ]);
     assert!(text.contains("verify OK"), "{text}");
     assert!(text.contains(&format!("Serial Number: {serial}")), "{text}");
     assert!(text.contains("Key Compromise"), "{text}");
-    assert!(!text.contains(&kept), "a good certificate is listed: {text}");
+    assert!(
+        !text.contains(&kept),
+        "a good certificate is listed: {text}"
+    );
     assert!(!text.contains("Delta CRL Indicator"), "{text}");
 
     let delta = cli.path("d.crl");
     cli.run(&["pki", "crl", "--delta", "--out", &s(&delta)])
         .expect_code(0, "crl --delta");
-    let text = openssl_ok(&["crl", "-inform", "DER", "-in", &s(&delta), "-noout", "-text"]);
+    let text = openssl_ok(&[
+        "crl",
+        "-inform",
+        "DER",
+        "-in",
+        &s(&delta),
+        "-noout",
+        "-text",
+    ]);
     assert!(text.contains("Delta CRL Indicator"), "{text}");
     assert!(text.contains(&serial), "{text}");
 
@@ -566,7 +708,10 @@ fn crl_command_writes_full_delta_and_pem_crls() {
     cli.run(&["pki", "crl", "--pem", "--out", &s(&pem)])
         .expect_code(0, "crl --pem");
     let pem_text = std::fs::read_to_string(&pem).expect("read");
-    assert!(pem_text.starts_with("-----BEGIN X509 CRL-----"), "{pem_text}");
+    assert!(
+        pem_text.starts_with("-----BEGIN X509 CRL-----"),
+        "{pem_text}"
+    );
     let text = openssl_ok(&["crl", "-in", &s(&pem), "-noout", "-text"]);
     assert!(text.contains(&serial), "{text}");
     let from_pem = der::pem::decode_vec(pem_text.as_bytes()).expect("PEM").1;
@@ -574,15 +719,37 @@ fn crl_command_writes_full_delta_and_pem_crls() {
 
     // The root's CRL, by id; an unknown CA is not found.
     let root_crl = cli.path("root.crl");
-    cli.run(&["pki", "crl", "--ca", "qoltanba_root_rsa_test", "--out", &s(&root_crl)])
-        .expect_code(0, "root CRL");
-    let root_list = x509_cert::crl::CertificateList::from_der(&std::fs::read(&root_crl).expect("read"))
-        .expect("a DER CRL");
+    cli.run(&[
+        "pki",
+        "crl",
+        "--ca",
+        "qoltanba_root_rsa_test",
+        "--out",
+        &s(&root_crl),
+    ])
+    .expect_code(0, "root CRL");
+    let root_list =
+        x509_cert::crl::CertificateList::from_der(&std::fs::read(&root_crl).expect("read"))
+            .expect("a DER CRL");
     let chain = Certificate::load_pem_chain(&std::fs::read(&ca).expect("read")).expect("chain");
-    assert_eq!(root_list.tbs_cert_list.issuer, chain[1].tbs_certificate.subject);
-    assert!(root_list.tbs_cert_list.revoked_certificates.unwrap_or_default().is_empty());
+    assert_eq!(
+        root_list.tbs_cert_list.issuer,
+        chain[1].tbs_certificate.subject
+    );
+    assert!(root_list
+        .tbs_cert_list
+        .revoked_certificates
+        .unwrap_or_default()
+        .is_empty());
     let run = cli
-        .run(&["pki", "crl", "--ca", "nobody", "--out", &s(&cli.path("n.crl"))])
+        .run(&[
+            "pki",
+            "crl",
+            "--ca",
+            "nobody",
+            "--out",
+            &s(&cli.path("n.crl")),
+        ])
         .expect_code(3, "unknown CA");
     assert!(run.error().contains("nobody"), "{}", run.stderr);
     assert!(!cli.path("n.crl").exists());
@@ -593,7 +760,12 @@ fn list_shows_serials_and_a_wrong_passphrase_exits_5_without_echoing_it() {
     let cli = Cli::initialised();
     let serial = cli.issue_serial(&s(&cli.path("a.p12")));
     let list = cli.run(&["pki", "list"]).expect_code(0, "list");
-    assert!(list.stdout.lines().next().expect("header").starts_with("serial"));
+    assert!(list
+        .stdout
+        .lines()
+        .next()
+        .expect("header")
+        .starts_with("serial"));
     assert!(list.stdout.contains(&serial), "{}", list.stdout);
     assert!(list.stdout.contains("ocsp-responder"), "{}", list.stdout);
     assert_eq!(cli.serials().len(), 2, "{}", list.stdout);
@@ -606,10 +778,16 @@ fn list_shows_serials_and_a_wrong_passphrase_exits_5_without_echoing_it() {
         vec!["pki", "init"],
         vec!["pki", "revoke", "--serial", &serial],
     ] {
-        let run = cli.run_with(wrong, &args).expect_code(5, "wrong passphrase");
+        let run = cli
+            .run_with(wrong, &args)
+            .expect_code(5, "wrong passphrase");
         let error = run.error();
         assert!(error.contains("passphrase"), "{args:?}: {}", run.stderr);
-        assert!(error.contains("QOLTANBA_CA_PASSPHRASE"), "{args:?}: {}", run.stderr);
+        assert!(
+            error.contains("QOLTANBA_CA_PASSPHRASE"),
+            "{args:?}: {}",
+            run.stderr
+        );
         for secret in [wrong, CA_PASSPHRASE] {
             assert!(
                 !run.stderr.contains(secret) && !run.stdout.contains(secret),
@@ -626,8 +804,20 @@ fn list_shows_serials_and_a_wrong_passphrase_exits_5_without_echoing_it() {
     cli.run_with(
         wrong,
         &[
-            "pki", "issue", "--profile", "individual-sign", "--iin", &iin, "--surname", "А",
-            "--given-name", "Б", "--out", &s(&out), "--password-file", &pw,
+            "pki",
+            "issue",
+            "--profile",
+            "individual-sign",
+            "--iin",
+            &iin,
+            "--surname",
+            "А",
+            "--given-name",
+            "Б",
+            "--out",
+            &s(&out),
+            "--password-file",
+            &pw,
         ],
     )
     .expect_code(5, "issue with a wrong passphrase");
@@ -636,6 +826,41 @@ fn list_shows_serials_and_a_wrong_passphrase_exits_5_without_echoing_it() {
     let list = cli.run(&["pki", "list"]).expect_code(0, "list");
     assert!(list.stdout.contains(&serial));
     assert!(!list.stdout.contains("revoked"), "{}", list.stdout);
+}
+
+#[test]
+fn an_empty_ca_passphrase_is_a_usage_error() {
+    let cli = Cli::new();
+    let run = cli
+        .run_with("", &["pki", "init"])
+        .expect_code(2, "empty passphrase");
+    assert!(
+        run.error().contains("QOLTANBA_CA_PASSPHRASE"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.error().contains("empty"), "{}", run.stderr);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_stdout_is_an_error_not_a_panic() {
+    let cli = Cli::initialised();
+    for args in [vec!["pki", "list"], vec!["pki", "init"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        let out = cli
+            .command(CA_PASSPHRASE)
+            .args(&args)
+            .stdout(full)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

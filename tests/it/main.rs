@@ -1,9 +1,10 @@
 //! The integration tests: one binary, one module per area.
 
+mod cli;
 mod common;
+mod http_api;
 mod keystore;
 mod nca_profile;
 mod pki_openssl;
-mod http_api;
+mod pki_rules;
 mod storage;
-mod cli;

@@ -28,20 +28,35 @@ macro_rules! on_both_backends {
 
 on_both_backends!(the_pki_survives_a_restart_and_only_opens_with_its_passphrase);
 async fn the_pki_survives_a_restart_and_only_opens_with_its_passphrase(backend: Backend) {
-    let Some(t) = TestPki::new(backend).await else { return };
+    let Some(t) = TestPki::new(backend).await else {
+        return;
+    };
     let issued = t.issue(individual("individual-sign")).await.record;
-    t.pki.revoke(&issued.serial, "keyCompromise".parse().expect("r")).await.expect("revoke");
+    t.pki
+        .revoke(&issued.serial, "keyCompromise".parse().expect("r"))
+        .await
+        .expect("revoke");
     let root = t.pki.ca_chain()[1].to_vec();
 
     let reopen = |passphrase: &'static [u8]| {
         let url = t.url.clone();
         async move {
             let store = Store::connect(&url).await.expect("connect");
-            Pki::open(store, Declarations::load(None).expect("d"), "http://127.0.0.1:9", passphrase).await
+            Pki::open(
+                store,
+                Declarations::load(None).expect("d"),
+                "http://127.0.0.1:9",
+                passphrase,
+            )
+            .await
         }
     };
     let again = reopen(PASSPHRASE).await.expect("reopen");
-    assert_eq!(again.ca_chain()[1], root.as_slice(), "the same root after a restart");
+    assert_eq!(
+        again.ca_chain()[1],
+        root.as_slice(),
+        "the same root after a restart"
+    );
     let stored = again.certificate(&issued.serial).await.expect("stored");
     assert_eq!(stored.status, CertificateStatus::Revoked);
     assert_eq!(stored.revocation_reason.as_deref(), Some("keyCompromise"));
@@ -55,30 +70,51 @@ async fn the_pki_survives_a_restart_and_only_opens_with_its_passphrase(backend: 
 
 on_both_backends!(concurrent_issuance_gives_unique_serials_and_loses_nothing);
 async fn concurrent_issuance_gives_unique_serials_and_loses_nothing(backend: Backend) {
-    let Some(t) = TestPki::new(backend).await else { return };
+    let Some(t) = TestPki::new(backend).await else {
+        return;
+    };
     let before = t.pki.list(1000, 0).await.expect("list").len();
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let pki = Arc::clone(&t.pki);
             tokio::spawn(async move {
                 let mut request = individual("individual-sign");
-                request.key = if i % 2 == 0 { qoltanba::crypto::KeyAlgorithm::P256 } else { qoltanba::crypto::KeyAlgorithm::Ed25519 };
+                request.key = if i % 2 == 0 {
+                    qoltanba::crypto::KeyAlgorithm::P256
+                } else {
+                    qoltanba::crypto::KeyAlgorithm::Ed25519
+                };
                 pki.issue(&request).await.expect("issue").record.serial
             })
         })
         .collect();
     let mut serials = HashSet::new();
     for task in tasks {
-        assert!(serials.insert(task.await.expect("join")), "duplicate serial");
+        assert!(
+            serials.insert(task.await.expect("join")),
+            "duplicate serial"
+        );
     }
-    let listed: HashSet<String> = t.pki.list(1000, 0).await.expect("list").into_iter().map(|r| r.serial).collect();
+    let listed: HashSet<String> = t
+        .pki
+        .list(1000, 0)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.serial)
+        .collect();
     assert_eq!(listed.len(), before + 12);
-    assert!(serials.is_subset(&listed), "every acknowledged certificate is stored");
+    assert!(
+        serials.is_subset(&listed),
+        "every acknowledged certificate is stored"
+    );
 }
 
 on_both_backends!(concurrent_revocations_all_land_on_the_crl_with_unique_growing_numbers);
 async fn concurrent_revocations_all_land_on_the_crl_with_unique_growing_numbers(backend: Backend) {
-    let Some(t) = TestPki::new(backend).await else { return };
+    let Some(t) = TestPki::new(backend).await else {
+        return;
+    };
     let mut serials = Vec::new();
     for _ in 0..6 {
         let mut request = individual("individual-sign");
@@ -117,24 +153,43 @@ async fn concurrent_revocations_all_land_on_the_crl_with_unique_growing_numbers(
         .fetch_all(&pool)
         .await
         .expect("crls");
-    let numbers: Vec<i64> = rows.iter().map(|r| r.try_get("number").expect("n")).collect();
+    let numbers: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("number").expect("n"))
+        .collect();
     let unique: HashSet<i64> = numbers.iter().copied().collect();
     assert_eq!(unique.len(), numbers.len(), "{numbers:?}");
-    assert!(numbers.len() >= 2 * 6, "a full and a delta CRL per revocation: {numbers:?}");
+    assert!(
+        numbers.len() >= 2 * 6,
+        "a full and a delta CRL per revocation: {numbers:?}"
+    );
 }
 
 on_both_backends!(instances_starting_together_create_one_pki);
 async fn instances_starting_together_create_one_pki(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some(url) = database(backend, dir.path()).await else { return };
+    let Some(url) = database(backend, dir.path()).await else {
+        return;
+    };
     let start = |url: String| async move {
         let store = Store::connect(&url).await.expect("connect");
-        Pki::init(store, Declarations::load(None).expect("d"), "http://127.0.0.1:9", PASSPHRASE)
-            .await
-            .expect("init")
+        Pki::init(
+            store,
+            Declarations::load(None).expect("d"),
+            "http://127.0.0.1:9",
+            PASSPHRASE,
+        )
+        .await
+        .expect("init")
     };
-    let (a, b) = tokio::join!(tokio::spawn(start(url.clone())), tokio::spawn(start(url.clone())));
+    let (a, b) = tokio::join!(
+        tokio::spawn(start(url.clone())),
+        tokio::spawn(start(url.clone()))
+    );
     let ((a, a_created), (b, b_created)) = (a.expect("join"), b.expect("join"));
-    assert!(a_created ^ b_created, "exactly one instance creates the PKI");
+    assert!(
+        a_created ^ b_created,
+        "exactly one instance creates the PKI"
+    );
     assert_eq!(a.ca_chain(), b.ca_chain(), "both use the same CAs");
 }
