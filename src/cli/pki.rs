@@ -247,7 +247,14 @@ async fn issue(args: IssueArgs, config: Config) -> Result<(), CliError> {
             .and_then(|_| file.sync_all())
             .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))
     };
-    write(&mut out, &issued.pkcs12, &args.out)?;
+    if let Err(e) = write(&mut out, &issued.pkcs12, &args.out) {
+        // Half a key store is worse than none: remove it, and say the certificate exists.
+        cleanup(&cert_out);
+        return Err(CliError::Io(format!(
+            "{e}; certificate {} was issued but its key store could not be saved: revoke it",
+            issued.record.serial
+        )));
+    }
     if let Some((path, mut file)) = cert_out {
         write(
             &mut file,

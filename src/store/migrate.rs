@@ -63,9 +63,11 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
         let checksum = hex::encode(crate::crypto::sha256(sql.as_bytes()));
         match applied.iter().find(|(v, _)| v == version) {
             Some((_, stored)) if *stored == checksum => continue,
-            Some(_) => return Err(StoreError::Corrupt(format!(
+            Some(_) => {
+                return Err(StoreError::Corrupt(format!(
                 "migration {version} ({description}) differs from the one applied to this database"
-            ))),
+            )))
+            }
             None => {}
         }
         let sql = match backend {
