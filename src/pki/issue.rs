@@ -201,9 +201,22 @@ pub(super) fn check(request: &IssueRequest, profile: &Profile) -> Result<Checked
                         common_name = cn.clone();
                         pairs.push(("CN", cn));
                     }
-                    None => problems.push(format!(
-                        "profile {p} requires surname and given_name (or common_name)"
-                    )),
+                    None => {
+                        // A missing surname is reported by SURNAME when the profile has it.
+                        let mut missing = Vec::new();
+                        if surname.is_none() && !profile.has(A::SURNAME) {
+                            missing.push("surname");
+                        }
+                        if given.is_none() {
+                            missing.push("given_name");
+                        }
+                        if !missing.is_empty() {
+                            problems.push(format!(
+                                "profile {p} requires {} (or common_name)",
+                                missing.join(" and ")
+                            ));
+                        }
+                    }
                 }
             }
             A::SURNAME => {
