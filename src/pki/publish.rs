@@ -27,34 +27,13 @@ impl Pki {
         }
     }
 
-    /// Cuts and stores a new full CRL for `ca_id`, then a delta CRL on top of it.
+    /// Cuts and stores a new full CRL for `ca_id`, then a new delta CRL.
     pub async fn publish_crls(&self, ca_id: &str, now: i64) -> Result<(), PkiError> {
         let (ca, period, delta_period) = self.authority(ca_id)?;
-        let snapshot = self.store.crl_snapshot(&ca.id, None).await?;
         let freshest = (delta_period > 0).then(|| self.urls.delta_crl(&ca.id));
         let next_update = now + i64::from(period) * HOUR;
-        let der = crl::build(
-            ca,
-            &CrlParams {
-                number: snapshot.number,
-                this_update: now,
-                next_update,
-                delta_base: None,
-                freshest_url: freshest.as_deref(),
-            },
-            &snapshot.entries,
-        )?;
-        let full = CrlRecord {
-            issuer_id: ca.id.clone(),
-            number: snapshot.number,
-            kind: CrlKind::Full,
-            base_number: None,
-            as_of_seq: snapshot.as_of_seq,
-            this_update: now,
-            next_update,
-            der,
-        };
-        self.store.save_crl(&full).await?;
+        self.cut(ca, None, now, next_update, freshest.as_deref())
+            .await?;
         if delta_period > 0 {
             self.publish_delta(ca, delta_period, now).await?;
         }
@@ -70,20 +49,33 @@ impl Pki {
             .ok_or_else(|| {
                 PkiError::Config(format!("{} has no full CRL to base a delta on", ca.id))
             })?;
-        let snapshot = self
-            .store
-            .crl_snapshot(&ca.id, Some(base.as_of_seq))
-            .await?;
         // A delta CRL must not outlive its base (RFC 5280 §5.2.4).
         let next_update = valid_until.min(base.next_update);
+        self.cut(ca, Some(&base), now, next_update, None).await
+    }
+
+    /// Takes a snapshot, signs the CRL and stores it: a full CRL when `base` is None, else a
+    /// delta CRL listing the changes since `base` was cut.
+    async fn cut(
+        &self,
+        ca: &Authority,
+        base: Option<&CrlRecord>,
+        now: i64,
+        next_update: i64,
+        freshest_url: Option<&str>,
+    ) -> Result<(), PkiError> {
+        let snapshot = self
+            .store
+            .crl_snapshot(&ca.id, base.map(|b| b.as_of_seq))
+            .await?;
         let der = crl::build(
             ca,
             &CrlParams {
                 number: snapshot.number,
                 this_update: now,
                 next_update,
-                delta_base: Some(base.number),
-                freshest_url: None,
+                delta_base: base.map(|b| b.number),
+                freshest_url,
             },
             &snapshot.entries,
         )?;
@@ -91,8 +83,12 @@ impl Pki {
             .save_crl(&CrlRecord {
                 issuer_id: ca.id.clone(),
                 number: snapshot.number,
-                kind: CrlKind::Delta,
-                base_number: Some(base.number),
+                kind: if base.is_some() {
+                    CrlKind::Delta
+                } else {
+                    CrlKind::Full
+                },
+                base_number: base.map(|b| b.number),
                 as_of_seq: snapshot.as_of_seq,
                 this_update: now,
                 next_update,

@@ -41,6 +41,9 @@ pub struct CrlSnapshot {
     pub entries: Vec<RevokedEntry>,
 }
 
+const CRL_COLUMNS: &str =
+    "issuer_id, number, kind, base_number, as_of_seq, this_update, next_update, der";
+
 fn crl_record(row: &AnyRow) -> Result<CrlRecord, StoreError> {
     let kind = match row.try_get::<String, _>("kind")?.as_str() {
         "full" => CrlKind::Full,
@@ -136,10 +139,9 @@ impl Store {
         issuer_id: &str,
         kind: CrlKind,
     ) -> Result<Option<CrlRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT issuer_id, number, kind, base_number, as_of_seq, this_update, next_update, der \
-             FROM crls WHERE issuer_id = $1 AND kind = $2 ORDER BY number DESC LIMIT 1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {CRL_COLUMNS} FROM crls WHERE issuer_id = $1 AND kind = $2 ORDER BY number DESC LIMIT 1"
+        ))
         .bind(issuer_id)
         .bind(kind.as_str())
         .fetch_optional(self.pool())
@@ -156,11 +158,10 @@ impl Store {
         issuer_id: &str,
         valid_until: i64,
     ) -> Result<Option<CrlRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT issuer_id, number, kind, base_number, as_of_seq, this_update, next_update, der \
-             FROM crls WHERE issuer_id = $1 AND kind = 'full' AND next_update >= $2 \
-             ORDER BY number ASC LIMIT 1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {CRL_COLUMNS} FROM crls WHERE issuer_id = $1 AND kind = 'full' AND next_update >= $2 \
+             ORDER BY number ASC LIMIT 1"
+        ))
         .bind(issuer_id)
         .bind(valid_until)
         .fetch_optional(self.pool())

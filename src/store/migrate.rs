@@ -111,7 +111,8 @@ mod tests {
             for s in statements {
                 let first = s
                     .lines()
-                    .find(|l| !l.trim_start().starts_with("--"))
+                    .map(str::trim)
+                    .find(|l| !l.is_empty() && !l.starts_with("--"))
                     .unwrap_or_default();
                 assert!(
                     ["CREATE", "INSERT", "ALTER", "DROP", "UPDATE"]
