@@ -95,7 +95,7 @@ pub struct IssueArgs {
     /// Legacy PKCS#12 (3DES + RC2-40 + SHA-1 MAC) as real NCA key stores use.
     #[arg(long)]
     legacy: bool,
-    /// Also write the certificate as PEM here.
+    /// Also write the certificate here: DER if the name ends in .cer or .der, else PEM.
     #[arg(long)]
     cert_out: Option<PathBuf>,
     /// Accept an IIN/BIN whose check digit or structure is wrong (NCA's test numbers are).
@@ -256,11 +256,16 @@ async fn issue(args: IssueArgs, config: Config) -> Result<(), CliError> {
         )));
     }
     if let Some((path, mut file)) = cert_out {
-        write(
-            &mut file,
-            certificate::pem(&issued.record.certificate)?.as_bytes(),
-            &path,
-        )?;
+        let der_wanted = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("cer") || e.eq_ignore_ascii_case("der"));
+        let bytes = if der_wanted {
+            issued.record.certificate.clone()
+        } else {
+            certificate::pem(&issued.record.certificate)?.into_bytes()
+        };
+        write(&mut file, &bytes, &path)?;
     }
     let r = &issued.record;
     emit(&format!("serial     {}\n", r.serial))?;

@@ -126,6 +126,18 @@ pub async fn show(
     Ok(Json(CertificateView::try_from(&record)?))
 }
 
+/// The certificate alone, DER (`application/pkix-cert`), for tools that want the bytes.
+pub async fn der(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let record = state.pki.certificate(&serial).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/pkix-cert")],
+        record.certificate,
+    ))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {

@@ -35,6 +35,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/pki/certificates/{serial}", get(certificates::show))
         .route(
+            "/v1/pki/certificates/{serial}/certificate.cer",
+            get(certificates::der),
+        )
+        .route(
             "/v1/pki/certificates/{serial}/revoke",
             post(certificates::revoke),
         )

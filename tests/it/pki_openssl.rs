@@ -273,6 +273,25 @@ async fn openssl_ocsp_against_the_running_responder_says_good_then_revoked() {
         "the nonce must be echoed: {good}"
     );
 
+    // A serial this CA never issued: "unknown", signed all the same.
+    let unknown = tokio::task::block_in_place(|| {
+        openssl_ok(&[
+            "ocsp",
+            "-issuer",
+            issuing,
+            "-serial",
+            "0x0102030405",
+            "-url",
+            &url,
+            "-CAfile",
+            root,
+            "-verify_other",
+            issuing,
+        ])
+    });
+    assert!(unknown.contains("Response verify OK"), "{unknown}");
+    assert!(unknown.contains("0x0102030405: unknown"), "{unknown}");
+
     t.pki
         .revoke(&issued.record.serial, "keyCompromise".parse().expect("r"))
         .await

@@ -74,3 +74,50 @@ async fn a_refused_test_number_names_the_flag_that_would_accept_it() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn crls_are_republished_before_they_expire_and_not_before() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let issuing = t.pki.issuing().id.clone();
+    let read = |der: Vec<u8>| {
+        let list = <x509_cert::crl::CertificateList as der::Decode>::from_der(&der).expect("crl");
+        let number = list
+            .tbs_cert_list
+            .crl_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id.to_string() == "2.5.29.20")
+            .map(|e| e.extn_value.as_bytes().to_vec())
+            .expect("CRL number");
+        (
+            qoltanba::pki::certificate::unix(&list.tbs_cert_list.this_update),
+            number,
+        )
+    };
+    // The PKI was created (and its first CRLs cut) at the issuing CA's notBefore.
+    let ca = <x509_cert::Certificate as der::Decode>::from_der(t.pki.ca_chain()[0]).expect("ca");
+    let now = qoltanba::pki::certificate::unix(&ca.tbs_certificate.validity.not_before);
+    let (first_update, first_number) = read(t.pki.crl(&issuing, false).await.expect("crl"));
+    // An hour later nothing is due: the full CRL lasts 7 days, the delta 1 day.
+    assert_eq!(t.pki.refresh_crls(now + 3600).await.expect("refresh"), 0);
+    assert_eq!(
+        read(t.pki.crl(&issuing, false).await.expect("crl")).1,
+        first_number
+    );
+    // 20 hours later the delta (24 h) is within a quarter of its period: only it is re-cut.
+    assert_eq!(
+        t.pki.refresh_crls(now + 20 * 3600).await.expect("refresh"),
+        1
+    );
+    let (delta_update, _) = read(t.pki.crl(&issuing, true).await.expect("delta"));
+    assert_eq!(delta_update, now + 20 * 3600);
+    // Six days on, the issuing CA's full CRL (7 days) is due; the root's (30 days) is not.
+    assert_eq!(
+        t.pki.refresh_crls(now + 6 * 86_400).await.expect("refresh"),
+        1
+    );
+    let (update, number) = read(t.pki.crl(&issuing, false).await.expect("crl"));
+    assert_eq!(update, now + 6 * 86_400);
+    assert!(update > first_update);
+    assert_ne!(number, first_number, "a new CRL has a new number");
+}

@@ -179,6 +179,22 @@ fn issue_writes_a_private_pkcs12_that_openssl_opens() {
         openssl_ok(&["pkcs12", "-in", &s(&out), "-passin", &pw_arg, "-nokeys"]);
     }
 
+    // --cert-out with a .cer name is DER.
+    let der_out = cli.path("der.p12");
+    let der_cert = cli.path("der.cer");
+    cli.issue(&s(&der_out), &["--cert-out", &s(&der_cert)])
+        .expect_code(0, "DER certificate");
+    let text = openssl_ok(&[
+        "x509",
+        "-inform",
+        "DER",
+        "-in",
+        &s(&der_cert),
+        "-noout",
+        "-subject",
+    ]);
+    assert!(text.contains("IIN"), "{text}");
+
     // NCA's test IIN goes through with the flag.
     let nca = cli.path("nca.p12");
     let pw2 = cli.password_file();

@@ -188,3 +188,19 @@ async fn json_endpoints_refuse_bodies_not_sent_as_json() {
         "a text/plain POST revoked the certificate"
     );
 }
+
+#[tokio::test]
+async fn the_certificate_alone_is_served_as_der() {
+    let t = pki().await;
+    let serial = issue_p256(&t).await;
+    let shown = get(&t, &format!("{CERTS}/{serial}"))
+        .await
+        .ok_json(StatusCode::OK);
+    let pem = shown["certificate_pem"].as_str().expect("pem");
+    let reply = get(&t, &format!("{CERTS}/{serial}/certificate.cer")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.header(header::CONTENT_TYPE), "application/pkix-cert");
+    assert_eq!(reply.body, pem_to_der(pem));
+    let missing = get(&t, &format!("{CERTS}/0A0B0C/certificate.cer")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
