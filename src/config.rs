@@ -31,6 +31,33 @@ struct FileConfig {
     ca_passphrase_file: Option<PathBuf>,
     pki_dir: Option<PathBuf>,
     log_format: Option<String>,
+    #[serde(default)]
+    verify: VerifyFileConfig,
+}
+
+/// `[verify]` in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyFileConfig {
+    #[serde(default)]
+    trust: Vec<PathBuf>,
+    #[serde(default)]
+    intermediates: Vec<PathBuf>,
+    #[serde(default)]
+    crls: Vec<PathBuf>,
+    offline: Option<bool>,
+    required_role: Option<String>,
+}
+
+/// Verification settings: what to trust beyond the service's own root, extra intermediates and
+/// CRLs, whether the network may be used, and a role the signer must hold.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyConfig {
+    pub trust: Vec<PathBuf>,
+    pub intermediates: Vec<PathBuf>,
+    pub crls: Vec<PathBuf>,
+    pub offline: bool,
+    pub required_role: Option<String>,
 }
 
 /// Where the CA passphrase comes from.
@@ -71,6 +98,7 @@ pub struct Config {
     /// An edited copy of `pki/` (hierarchy.toml, profiles/); None uses the built-in one.
     pub pki_dir: Option<PathBuf>,
     pub log_format: LogFormat,
+    pub verify: VerifyConfig,
 }
 
 impl Config {
@@ -171,7 +199,34 @@ impl Config {
                 })
             }
         };
+        // Path lists in variables are separated like PATH.
+        let paths = |name: &str, from_file: Vec<PathBuf>| match var(name) {
+            Some(v) => std::env::split_paths(&v).collect(),
+            None => from_file,
+        };
+        let offline = match var("QOLTANBA_VERIFY_OFFLINE").as_deref() {
+            None => from_file.verify.offline.unwrap_or(false),
+            Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "QOLTANBA_VERIFY_OFFLINE",
+                    message: format!("{other:?} is not true or false"),
+                })
+            }
+        };
+        let verify = VerifyConfig {
+            trust: paths("QOLTANBA_VERIFY_TRUST", from_file.verify.trust),
+            intermediates: paths(
+                "QOLTANBA_VERIFY_INTERMEDIATES",
+                from_file.verify.intermediates,
+            ),
+            crls: paths("QOLTANBA_VERIFY_CRLS", from_file.verify.crls),
+            offline,
+            required_role: var("QOLTANBA_VERIFY_ROLE").or(from_file.verify.required_role),
+        };
         Ok(Config {
+            verify,
             listen,
             database_url,
             data_dir,

@@ -10,6 +10,8 @@ pub mod crypto;
 pub mod http;
 pub mod identity;
 pub mod keystore;
+pub mod name;
 pub mod pki;
 pub mod store;
 pub mod time;
+pub mod verify;

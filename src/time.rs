@@ -8,3 +8,90 @@ pub fn rfc3339(unix: i64) -> String {
         .map(|t| t.to_string())
         .unwrap_or_else(|| unix.to_string())
 }
+
+/// Seconds since the epoch as i64 (saturating).
+pub fn unix(since_epoch: &std::time::Duration) -> i64 {
+    i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| unix(&d))
+        .unwrap_or(0)
+}
+
+/// Parses an RFC 3339 time (`2021-06-01T12:00:00Z`, `…+05:00`, fractional seconds ignored) or a
+/// date (`2021-06-01`, midnight UTC) into unix seconds.
+pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
+    let bad = || format!("{text:?} is not an RFC 3339 time such as 2021-06-01T12:00:00Z");
+    let t = text.trim();
+    let (date, rest) = t.split_at(t.len().min(10));
+    let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
+    let parts: Vec<&str> = date.split('-').collect();
+    if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
+        return Err(bad());
+    }
+    let (year, month, day) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
+    let (mut hour, mut minute, mut second, mut offset) = (0, 0, 0, 0i64);
+    if !rest.is_empty() {
+        let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(bad)?;
+        if rest.len() < 8 {
+            return Err(bad());
+        }
+        let (clock, zone) = rest.split_at(8);
+        let hms: Vec<&str> = clock.split(':').collect();
+        if hms.len() != 3 {
+            return Err(bad());
+        }
+        (hour, minute, second) = (num(hms[0])?, num(hms[1])?, num(hms[2])?);
+        let zone = zone.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+        offset = match zone {
+            "Z" | "z" => 0,
+            z if (z.starts_with('+') || z.starts_with('-')) && z.len() == 6 && &z[3..4] == ":" => {
+                let sign = if z.starts_with('-') { -1 } else { 1 };
+                sign * (i64::from(num(&z[1..3])?) * 3600 + i64::from(num(&z[4..6])?) * 60)
+            }
+            _ => return Err(bad()),
+        };
+    }
+    let narrow = |v: u32| u8::try_from(v).map_err(|_| bad());
+    let dt = der::DateTime::new(
+        u16::try_from(year).map_err(|_| bad())?,
+        narrow(month)?,
+        narrow(day)?,
+        narrow(hour)?,
+        narrow(minute)?,
+        narrow(second)?,
+    )
+    .map_err(|_| bad())?;
+    Ok(unix(&dt.unix_duration()) - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_times_and_dates_parse_and_print_back() {
+        assert_eq!(parse_rfc3339("2021-06-01T00:00:00Z"), Ok(1_622_505_600));
+        assert_eq!(parse_rfc3339("2021-06-01"), Ok(1_622_505_600));
+        assert_eq!(
+            parse_rfc3339("2021-06-01T05:00:00+05:00"),
+            Ok(1_622_505_600)
+        );
+        assert_eq!(parse_rfc3339("2021-06-01T00:00:00.250Z"), Ok(1_622_505_600));
+        assert_eq!(rfc3339(1_622_505_600), "2021-06-01T00:00:00Z");
+        for bad in [
+            "",
+            "yesterday",
+            "2021-13-01",
+            "2021-02-30T00:00:00Z",
+            "2021-06-01T25:00:00Z",
+            "2021-06-01T00:00:00",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+    }
+}

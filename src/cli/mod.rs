@@ -5,6 +5,7 @@
 
 mod pki;
 mod serve;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ enum Command {
     /// The test PKI: CAs, certificates, revocation, CRLs.
     #[command(subcommand)]
     Pki(Box<pki::PkiCommand>),
+    /// Verify a CMS-signed request (условие 3): signature, chain, validity, revocation, key
+    /// usage, IIN/BIN. Exit 0 valid, 1 invalid, 2 indeterminate, 64 bad arguments, 65 bad input.
+    Verify(Box<verify::VerifyArgs>),
 }
 
 /// What a command can fail with, mapped once to an exit code and a message.
@@ -71,11 +75,19 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            // `verify` promises 64 for bad arguments; the other commands use 2.
+            let verifying = args.iter().skip(1).any(|a| a == "verify");
+            let usage = if verifying {
+                verify::EXIT_BAD_ARGUMENTS
+            } else {
+                2
+            };
+            return ExitCode::from(if e.use_stderr() { usage } else { 0 });
         }
     };
     let config = match Config::load(cli.config.as_deref()) {
@@ -90,16 +102,18 @@ where
         Ok(rt) => rt,
         Err(e) => return fail(CliError::Io(format!("cannot start the runtime: {e}"))),
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
+    runtime.block_on(async move {
+        let result = match cli.command {
             Command::Serve => serve::run(config).await,
             Command::Pki(command) => pki::run(*command, config).await,
+            // verify maps its outcomes to its own exit codes.
+            Command::Verify(args) => return verify::run(*args, config).await,
+        };
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
-    }
+    })
 }
 
 /// Writes to stdout. A closed or full stdout is an error (exit 1), never a panic.
@@ -165,4 +179,44 @@ async fn open_pki(config: &Config, create: bool) -> Result<(Pki, bool), CliError
         )
     };
     Ok(opened)
+}
+
+/// Files named in the configuration, read with their paths as labels.
+fn read_labelled(paths: &[PathBuf], what: &str) -> Result<Vec<(String, Vec<u8>)>, CliError> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::read(p)
+                .map(|bytes| (p.display().to_string(), bytes))
+                .map_err(|e| CliError::Input(format!("cannot read {what} {}: {e}", p.display())))
+        })
+        .collect()
+}
+
+/// Verification settings from the configuration; with the service's own PKI, its root is
+/// always trusted and its database answers for its own certificates.
+fn verifier_settings(
+    config: &Config,
+    own: Option<std::sync::Arc<Pki>>,
+) -> Result<crate::verify::Settings, CliError> {
+    let mut settings = crate::verify::Settings {
+        anchors: read_labelled(&config.verify.trust, "trust anchor")?,
+        intermediates: read_labelled(&config.verify.intermediates, "intermediate certificate")?,
+        crls: read_labelled(&config.verify.crls, "CRL")?,
+        offline: config.verify.offline,
+        required_role: config.verify.required_role.clone(),
+        ..Default::default()
+    };
+    if let Some(pki) = own {
+        settings.anchors.push((
+            "the service's own root".into(),
+            pki.root().certificate_der.clone(),
+        ));
+        settings.intermediates.push((
+            "the service's own issuing CA".into(),
+            pki.issuing().certificate_der.clone(),
+        ));
+        settings.sources.push(pki);
+    }
+    Ok(settings)
 }

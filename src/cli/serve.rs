@@ -37,8 +37,13 @@ pub async fn run(config: Config) -> Result<(), CliError> {
         .local_addr()
         .map_err(|e| CliError::Io(e.to_string()))?;
     tracing::info!(listen = %local, public_url = %config.public_url, "qoltanba is serving");
+    let settings = super::verifier_settings(&config, Some(Arc::clone(&pki)))?;
+    let verifier = Arc::new(
+        crate::verify::Verifier::new(settings).map_err(|e| CliError::Input(e.to_string()))?,
+    );
     let app = router(AppState {
         pki: Arc::clone(&pki),
+        verifier,
     });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

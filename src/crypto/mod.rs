@@ -5,10 +5,12 @@
 //! an algorithm (GOST next) means one more row here, not a parallel code path.
 
 mod algorithm;
+mod cms_algorithms;
 mod signing_key;
 mod verify;
 
 pub use algorithm::{KeyAlgorithm, SignatureAlgorithm};
+pub use cms_algorithms::{rsa_modulus_bits, CmsSignature, Digest};
 pub use signing_key::SigningKey;
 pub use verify::verify_signature;
 
@@ -56,4 +58,9 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
         .fill(&mut out)
         .map_err(|_| CryptoError::KeyGeneration("the system random generator failed".into()))?;
     Ok(out)
+}
+
+/// Key identifier (RFC 5280 §4.2.1.2 method 1): SHA-1 of the subjectPublicKey bits.
+pub fn key_identifier(spki: &spki::SubjectPublicKeyInfoOwned) -> [u8; 20] {
+    sha1(spki.subject_public_key.raw_bytes())
 }

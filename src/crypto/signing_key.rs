@@ -57,7 +57,15 @@ impl SigningKey {
             None => {
                 let doc = sig::Ed25519KeyPair::generate_pkcs8(&rng)
                     .map_err(|_| CryptoError::KeyGeneration("Ed25519".into()))?;
-                Zeroizing::new(doc.as_ref().to_vec())
+                // ring writes PKCS#8 v2 (with the public key), which OpenSSL 3.0 cannot read:
+                // keep v1, which ring loads too.
+                let mut info = pkcs8::PrivateKeyInfo::from_der(doc.as_ref())
+                    .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
+                info.public_key = None;
+                Zeroizing::new(
+                    info.to_der()
+                        .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?,
+                )
             }
         };
         Self::from_pkcs8(&pkcs8)

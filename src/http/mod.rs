@@ -6,6 +6,7 @@ mod body;
 mod certificates;
 mod error;
 mod publication;
+mod verify;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -15,16 +16,20 @@ use std::sync::Arc;
 pub use error::ApiError;
 
 use crate::pki::Pki;
+use crate::verify::Verifier;
 
 /// Largest JSON request body. An issuance request is well under 4 KiB.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 /// Largest OCSP request: 32 CertIDs with a nonce fit in about 3 KiB.
 pub const OCSP_BODY_LIMIT: usize = 16 * 1024;
+/// Largest verification request: a signed request with its attachments, base64.
+pub const VERIFY_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// What every handler shares.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub pki: Arc<Pki>,
+    pub verifier: Arc<Verifier>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,8 +59,12 @@ pub fn router(state: AppState) -> Router {
         .route("/pki/ocsp", post(publication::ocsp_post))
         .route("/pki/ocsp/{*request}", get(publication::ocsp_get))
         .layer(DefaultBodyLimit::max(OCSP_BODY_LIMIT));
+    let verification = Router::new()
+        .route("/v1/verify", post(verify::verify))
+        .layer(DefaultBodyLimit::max(VERIFY_BODY_LIMIT));
     Router::new()
         .merge(api)
+        .merge(verification)
         .merge(publication)
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })

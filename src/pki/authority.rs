@@ -89,7 +89,7 @@ fn ca_name(decl: &CaDeclaration) -> Result<x509_cert::name::Name, PkiError> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    name::build(&pairs)
+    Ok(name::build(&pairs)?)
 }
 
 const DAY: i64 = 86_400;

@@ -85,7 +85,7 @@ pub fn unix(time: &Time) -> i64 {
 
 /// Key identifier (RFC 5280 §4.2.1.2 method 1): SHA-1 of the subjectPublicKey bits.
 pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> [u8; 20] {
-    crypto::sha1(spki.subject_public_key.raw_bytes())
+    crypto::key_identifier(spki)
 }
 
 /// What a certificate says, before it is signed.

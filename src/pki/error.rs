@@ -32,3 +32,14 @@ impl PkiError {
         PkiError::InvalidRequest(vec![message.into()])
     }
 }
+
+impl From<crate::name::NameError> for PkiError {
+    fn from(e: crate::name::NameError) -> Self {
+        match e {
+            crate::name::NameError::BadValue { .. } => {
+                PkiError::InvalidRequest(vec![e.to_string()])
+            }
+            other => PkiError::Config(other.to_string()),
+        }
+    }
+}

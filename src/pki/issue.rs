@@ -76,7 +76,6 @@ pub(super) struct Checked {
     pub days: u32,
     pub password: Zeroizing<String>,
     pub flavour: Pkcs12Flavour,
-    pub common_name: String,
 }
 
 fn text_field(
@@ -188,7 +187,6 @@ pub(super) fn check(request: &IssueRequest, profile: &Profile) -> Result<Checked
     }
 
     let mut pairs: Vec<(&str, String)> = Vec::new();
-    let mut common_name = String::new();
     for attribute in &profile.subject {
         match attribute {
             A::CN => {
@@ -197,10 +195,7 @@ pub(super) fn check(request: &IssueRequest, profile: &Profile) -> Result<Checked
                     _ => None,
                 });
                 match cn {
-                    Some(cn) => {
-                        common_name = cn.clone();
-                        pairs.push(("CN", cn));
-                    }
+                    Some(cn) => pairs.push(("CN", cn)),
                     None => {
                         // A missing surname is reported by SURNAME when the profile has it.
                         let mut missing = Vec::new();
@@ -294,7 +289,6 @@ pub(super) fn check(request: &IssueRequest, profile: &Profile) -> Result<Checked
         } else {
             Pkcs12Flavour::Modern
         },
-        common_name,
     })
 }
 

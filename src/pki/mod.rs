@@ -10,11 +10,13 @@ pub mod declared;
 mod error;
 mod extensions;
 mod issue;
-pub mod name;
 mod ocsp;
 mod publish;
 mod reason;
+mod revocation_source;
 
+/// Names live below the PKI (verification reads them too); re-exported for callers.
+pub use crate::name;
 pub use authority::Authority;
 pub use declared::{Declarations, Profile};
 pub use error::PkiError;
@@ -82,12 +84,7 @@ impl std::fmt::Debug for Pki {
     }
 }
 
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub(crate) use crate::time::now;
 
 impl Pki {
     /// Opens the stored PKI, creating it first if the database has none. Returns whether it was
@@ -241,6 +238,8 @@ impl Pki {
             now,
             not_after,
         )?;
+        let serial =
+            certificate::serial_hex(&certificate::parse(&der)?.tbs_certificate.serial_number);
         let chain = vec![
             self.issuing.certificate_der.clone(),
             self.root.certificate_der.clone(),
@@ -250,12 +249,12 @@ impl Pki {
             &der,
             &chain,
             &checked.password,
-            Some(&checked.common_name),
+            // ASCII, as NCA's are (hex): OpenSSL 3.0 mangles non-Latin BMPString names.
+            Some(&serial),
             checked.flavour,
         )?;
-        let cert = certificate::parse(&der)?;
         let entry = NewCertificate {
-            serial: certificate::serial_hex(&cert.tbs_certificate.serial_number),
+            serial,
             issuer_id: self.issuing.id.clone(),
             profile: profile.name.clone(),
             subject: checked.subject_text,

@@ -83,7 +83,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
         .bind(*version)
         .bind(*description)
         .bind(&checksum)
-        .bind(crate::pki::now())
+        .bind(crate::time::now())
         .execute(&mut *conn)
         .await?;
         tracing::info!(version, description, "applied database migration");

@@ -102,6 +102,26 @@ impl TestPki {
         (issuing, root)
     }
 
+    /// The service's state: this PKI and a verifier trusting its root, answering revocation
+    /// from its database, offline (tests never reach beyond loopback).
+    pub fn state(&self) -> AppState {
+        let settings = qoltanba::verify::Settings {
+            anchors: vec![("own root".into(), self.pki.root().certificate_der.clone())],
+            intermediates: vec![(
+                "own issuing CA".into(),
+                self.pki.issuing().certificate_der.clone(),
+            )],
+            offline: true,
+            sources: vec![Arc::clone(&self.pki) as Arc<dyn qoltanba::verify::RevocationSource>],
+            ..Default::default()
+        };
+        let verifier = qoltanba::verify::Verifier::new(settings).expect("verifier");
+        AppState {
+            pki: Arc::clone(&self.pki),
+            verifier: Arc::new(verifier),
+        }
+    }
+
     pub async fn issue(&self, request: IssueRequest) -> Issued {
         self.pki.issue(&request).await.expect("issue")
     }
@@ -112,9 +132,7 @@ impl TestPki {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = router(AppState {
-            pki: Arc::clone(&self.pki),
-        });
+        let app = router(self.state());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

@@ -7,4 +7,6 @@ mod keystore;
 mod nca_profile;
 mod pki_openssl;
 mod pki_rules;
+mod signing;
 mod storage;
+mod verify_own;

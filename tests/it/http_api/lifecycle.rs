@@ -168,9 +168,7 @@ async fn json_endpoints_refuse_bodies_not_sent_as_json() {
     let t = pki().await;
     let serial = issue_p256(&t).await;
     for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
-        let app = router(AppState {
-            pki: Arc::clone(&t.pki),
-        });
+        let app = router(t.state());
         let request = Request::builder()
             .method(Method::POST)
             .uri(format!("{CERTS}/{serial}/revoke"))

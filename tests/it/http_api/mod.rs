@@ -6,8 +6,6 @@ mod lifecycle;
 mod publication;
 mod routing;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use base64::Engine;
@@ -21,7 +19,7 @@ use x509_cert::Certificate;
 
 use crate::common::{individual, openssl_ok, valid_iin, write, Backend, TestPki, P12_PASSWORD};
 use qoltanba::crypto::KeyAlgorithm;
-use qoltanba::http::{router, AppState};
+use qoltanba::http::router;
 use qoltanba::pki::IssueRequest;
 
 const CERTS: &str = "/v1/pki/certificates";
@@ -99,9 +97,7 @@ async fn pki() -> TestPki {
 }
 
 async fn call(t: &TestPki, method: Method, uri: &str, body: Body) -> Reply {
-    let app = router(AppState {
-        pki: Arc::clone(&t.pki),
-    });
+    let app = router(t.state());
     let request = Request::builder()
         .method(method)
         .uri(uri)

@@ -6,7 +6,20 @@ use der::{Tag, Tagged};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 
-use super::PkiError;
+/// Why a name could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum NameError {
+    #[error("unknown subject attribute {0:?}")]
+    UnknownAttribute(String),
+    #[error("{attribute} value {value:?}: {reason}")]
+    BadValue {
+        attribute: String,
+        value: String,
+        reason: String,
+    },
+    #[error("DER encoding failed: {0}")]
+    Encoding(#[from] der::Error),
+}
 
 /// Attribute short names this service writes and reads, with their OIDs and string types.
 const ATTRIBUTES: &[(&str, &str, Tag)] = &[
@@ -38,12 +51,16 @@ fn short_name(oid: &ObjectIdentifier) -> Option<&'static str> {
 }
 
 /// Builds a Name from (short name, value) pairs, one attribute per RDN, in the given order.
-pub fn build(attributes: &[(&str, &str)]) -> Result<Name, PkiError> {
+pub fn build(attributes: &[(&str, &str)]) -> Result<Name, NameError> {
     let mut rdns = Vec::with_capacity(attributes.len());
     for (short, value) in attributes {
-        let (oid, tag) = lookup_short(short)
-            .ok_or_else(|| PkiError::Config(format!("unknown subject attribute {short:?}")))?;
-        let bad = |e: der::Error| PkiError::invalid(format!("{short} value {value:?}: {e}"));
+        let (oid, tag) =
+            lookup_short(short).ok_or_else(|| NameError::UnknownAttribute((*short).to_owned()))?;
+        let bad = |e: der::Error| NameError::BadValue {
+            attribute: (*short).to_owned(),
+            value: (*value).to_owned(),
+            reason: e.to_string(),
+        };
         let value = match tag {
             Tag::PrintableString => Any::encode_from(&PrintableStringRef::new(value).map_err(bad)?),
             Tag::Ia5String => Any::encode_from(&Ia5StringRef::new(value).map_err(bad)?),

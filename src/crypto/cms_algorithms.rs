@@ -1,0 +1,285 @@
+//! How CMS names signature algorithms, mapped onto the algorithm table.
+//!
+//! A SignerInfo gives a digest algorithm and a signature algorithm separately; the signature
+//! algorithm may be the bare key algorithm (rsaEncryption, id-ecPublicKey) with the digest
+//! implied, a combined one (sha256WithRSAEncryption), RSASSA-PSS with parameters, or Ed25519.
+
+use const_oid::db::{rfc5912, rfc8410};
+use der::asn1::ObjectIdentifier;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use super::CryptoError;
+
+const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const MD5: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.2.5");
+const MD5_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.4");
+const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
+
+/// Digests a signature may be made over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    Sha256,
+    Sha384,
+    Sha512,
+    /// Recognised only to be refused by policy.
+    Sha1,
+    Md5,
+}
+
+impl Digest {
+    pub fn from_oid(oid: &ObjectIdentifier) -> Option<Digest> {
+        Some(match *oid {
+            rfc5912::ID_SHA_256 => Digest::Sha256,
+            rfc5912::ID_SHA_384 => Digest::Sha384,
+            rfc5912::ID_SHA_512 => Digest::Sha512,
+            rfc5912::ID_SHA_1 => Digest::Sha1,
+            MD5 => Digest::Md5,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Digest::Sha256 => "SHA-256",
+            Digest::Sha384 => "SHA-384",
+            Digest::Sha512 => "SHA-512",
+            Digest::Sha1 => "SHA-1",
+            Digest::Md5 => "MD5",
+        }
+    }
+
+    /// Too weak for signatures (ETSI TS 119 312): SHA-1 and MD5.
+    pub fn is_weak(self) -> bool {
+        matches!(self, Digest::Sha1 | Digest::Md5)
+    }
+
+    /// The digest of `data`; None for MD5, which nothing here computes.
+    pub fn digest(self, data: &[u8]) -> Option<Vec<u8>> {
+        let alg = match self {
+            Digest::Sha256 => &ring::digest::SHA256,
+            Digest::Sha384 => &ring::digest::SHA384,
+            Digest::Sha512 => &ring::digest::SHA512,
+            Digest::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            Digest::Md5 => return None,
+        };
+        Some(ring::digest::digest(alg, data).as_ref().to_vec())
+    }
+}
+
+/// A CMS signature algorithm, resolved against the signer's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmsSignature {
+    RsaPkcs1(Digest),
+    RsaPss(Digest),
+    Ecdsa { digest: Digest, p384: bool },
+    Ed25519,
+}
+
+impl CmsSignature {
+    /// Resolves (digestAlgorithm, signatureAlgorithm) for a key. Weak digests are returned, not
+    /// refused, so the caller can report them as a policy failure rather than a format error.
+    pub fn resolve(
+        digest_algorithm: &ObjectIdentifier,
+        signature_algorithm: &AlgorithmIdentifierOwned,
+        key: &SubjectPublicKeyInfoOwned,
+    ) -> Result<CmsSignature, CryptoError> {
+        let unsupported = || CryptoError::UnsupportedSignature(signature_algorithm.oid.to_string());
+        let digest = Digest::from_oid(digest_algorithm).ok_or_else(|| {
+            CryptoError::UnsupportedSignature(format!("digest {digest_algorithm}"))
+        })?;
+        let key_oid = key.algorithm.oid;
+        let combined = |d: Digest| -> Result<Digest, CryptoError> {
+            // A combined identifier must agree with the digestAlgorithm field.
+            if d == digest {
+                Ok(d)
+            } else {
+                Err(CryptoError::UnsupportedSignature(format!(
+                    "signature algorithm {} disagrees with digest {}",
+                    signature_algorithm.oid,
+                    digest.name()
+                )))
+            }
+        };
+        let alg = match signature_algorithm.oid {
+            rfc5912::RSA_ENCRYPTION => CmsSignature::RsaPkcs1(digest),
+            rfc5912::SHA_256_WITH_RSA_ENCRYPTION => {
+                CmsSignature::RsaPkcs1(combined(Digest::Sha256)?)
+            }
+            rfc5912::SHA_384_WITH_RSA_ENCRYPTION => {
+                CmsSignature::RsaPkcs1(combined(Digest::Sha384)?)
+            }
+            rfc5912::SHA_512_WITH_RSA_ENCRYPTION => {
+                CmsSignature::RsaPkcs1(combined(Digest::Sha512)?)
+            }
+            rfc5912::SHA_1_WITH_RSA_ENCRYPTION => CmsSignature::RsaPkcs1(combined(Digest::Sha1)?),
+            MD5_WITH_RSA => CmsSignature::RsaPkcs1(combined(Digest::Md5)?),
+            RSASSA_PSS => CmsSignature::RsaPss(digest),
+            rfc5912::ID_EC_PUBLIC_KEY => CmsSignature::Ecdsa {
+                digest,
+                p384: false,
+            },
+            rfc5912::ECDSA_WITH_SHA_256 => CmsSignature::Ecdsa {
+                digest: combined(Digest::Sha256)?,
+                p384: false,
+            },
+            rfc5912::ECDSA_WITH_SHA_384 => CmsSignature::Ecdsa {
+                digest: combined(Digest::Sha384)?,
+                p384: false,
+            },
+            rfc5912::ECDSA_WITH_SHA_512 => CmsSignature::Ecdsa {
+                digest: combined(Digest::Sha512)?,
+                p384: false,
+            },
+            ECDSA_WITH_SHA_1 => CmsSignature::Ecdsa {
+                digest: combined(Digest::Sha1)?,
+                p384: false,
+            },
+            rfc8410::ID_ED_25519 => CmsSignature::Ed25519,
+            _ => return Err(unsupported()),
+        };
+        // The key must be of the kind the algorithm names: an identifier cannot lie.
+        let expected_key = match alg {
+            CmsSignature::RsaPkcs1(_) | CmsSignature::RsaPss(_) => rfc5912::RSA_ENCRYPTION,
+            CmsSignature::Ecdsa { .. } => rfc5912::ID_EC_PUBLIC_KEY,
+            CmsSignature::Ed25519 => rfc8410::ID_ED_25519,
+        };
+        if key_oid != expected_key
+            && !(key_oid == RSASSA_PSS && matches!(alg, CmsSignature::RsaPss(_)))
+        {
+            return Err(CryptoError::UnsupportedSignature(format!(
+                "signature algorithm {} does not fit a {} key",
+                signature_algorithm.oid, key_oid
+            )));
+        }
+        if let CmsSignature::Ecdsa { digest, .. } = alg {
+            let curve: Option<ObjectIdentifier> = key
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as().ok());
+            let p384 = match curve {
+                Some(rfc5912::SECP_256_R_1) => false,
+                Some(rfc5912::SECP_384_R_1) => true,
+                _ => {
+                    return Err(CryptoError::UnsupportedKey(
+                        "EC curve other than P-256/P-384".into(),
+                    ))
+                }
+            };
+            return Ok(CmsSignature::Ecdsa { digest, p384 });
+        }
+        if let CmsSignature::RsaPss(d) = alg {
+            check_pss_parameters(signature_algorithm, d)?;
+        }
+        Ok(alg)
+    }
+
+    pub fn digest(self) -> Option<Digest> {
+        match self {
+            CmsSignature::RsaPkcs1(d) | CmsSignature::RsaPss(d) => Some(d),
+            CmsSignature::Ecdsa { digest, .. } => Some(digest),
+            CmsSignature::Ed25519 => None,
+        }
+    }
+
+    /// Verifies a signature over `message` (the DER signed attributes, or the content).
+    pub fn verify(
+        self,
+        key: &SubjectPublicKeyInfoOwned,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        use ring::signature as sig;
+        let ring_alg: &'static dyn sig::VerificationAlgorithm = match self {
+            CmsSignature::RsaPkcs1(Digest::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
+            CmsSignature::RsaPkcs1(Digest::Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,
+            CmsSignature::RsaPkcs1(Digest::Sha512) => &sig::RSA_PKCS1_2048_8192_SHA512,
+            CmsSignature::RsaPss(Digest::Sha256) => &sig::RSA_PSS_2048_8192_SHA256,
+            CmsSignature::RsaPss(Digest::Sha384) => &sig::RSA_PSS_2048_8192_SHA384,
+            CmsSignature::RsaPss(Digest::Sha512) => &sig::RSA_PSS_2048_8192_SHA512,
+            CmsSignature::Ecdsa {
+                digest: Digest::Sha256,
+                p384: false,
+            } => &sig::ECDSA_P256_SHA256_ASN1,
+            CmsSignature::Ecdsa {
+                digest: Digest::Sha384,
+                p384: false,
+            } => &sig::ECDSA_P256_SHA384_ASN1,
+            CmsSignature::Ecdsa {
+                digest: Digest::Sha256,
+                p384: true,
+            } => &sig::ECDSA_P384_SHA256_ASN1,
+            CmsSignature::Ecdsa {
+                digest: Digest::Sha384,
+                p384: true,
+            } => &sig::ECDSA_P384_SHA384_ASN1,
+            CmsSignature::Ed25519 => &sig::ED25519,
+            other => {
+                return Err(CryptoError::UnsupportedSignature(format!("{other:?}")));
+            }
+        };
+        let key_bytes = key
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| CryptoError::BadPublicKey("public key is not whole bytes".into()))?;
+        sig::UnparsedPublicKey::new(ring_alg, key_bytes)
+            .verify(message, signature)
+            .map_err(|_| CryptoError::BadSignature)
+    }
+}
+
+/// ring verifies PSS with MGF1 over the same digest and a salt as long as the digest: accept
+/// exactly those parameters (what every CMS producer we know writes) and refuse others.
+fn check_pss_parameters(alg: &AlgorithmIdentifierOwned, digest: Digest) -> Result<(), CryptoError> {
+    let text = alg
+        .parameters
+        .as_ref()
+        .map(|p| der::Encode::to_der(p).map(hex::encode).unwrap_or_default())
+        .unwrap_or_default();
+    let digest_oid = match digest {
+        Digest::Sha256 => rfc5912::ID_SHA_256,
+        Digest::Sha384 => rfc5912::ID_SHA_384,
+        Digest::Sha512 => rfc5912::ID_SHA_512,
+        _ => {
+            return Err(CryptoError::UnsupportedSignature(format!(
+                "RSASSA-PSS with {}",
+                digest.name()
+            )))
+        }
+    };
+    let oid_hex = hex::encode(digest_oid.as_bytes());
+    let salt = match digest {
+        Digest::Sha256 => 32u8,
+        Digest::Sha384 => 48,
+        _ => 64,
+    };
+    // The parameters must name our digest (hash and MGF1) and the matching salt length.
+    let salt_hex = format!("a2030201{salt:02x}");
+    if text.matches(&oid_hex).count() >= 2 && text.contains(&salt_hex) {
+        Ok(())
+    } else {
+        Err(CryptoError::UnsupportedSignature(
+            "RSASSA-PSS parameters other than MGF1 with the same digest and a digest-length salt"
+                .into(),
+        ))
+    }
+}
+
+/// Size of an RSA key's modulus in bits, for the key-size policy.
+pub fn rsa_modulus_bits(key: &SubjectPublicKeyInfoOwned) -> Option<usize> {
+    if key.algorithm.oid != rfc5912::RSA_ENCRYPTION && key.algorithm.oid != RSASSA_PSS {
+        return None;
+    }
+    let bytes = key.subject_public_key.as_bytes()?;
+    // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+    let mut reader = der::SliceReader::new(bytes).ok()?;
+    let modulus: der::asn1::UintRef<'_> = der::Reader::sequence(&mut reader, |r| {
+        let m: der::asn1::UintRef<'_> = der::Decode::decode(r)?;
+        let _e: der::asn1::UintRef<'_> = der::Decode::decode(r)?;
+        Ok(m)
+    })
+    .ok()?;
+    let m = modulus.as_bytes();
+    let lead = m.first().copied().unwrap_or(0);
+    Some(m.len() * 8 - lead.leading_zeros() as usize)
+}

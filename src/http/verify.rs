@@ -1,0 +1,74 @@
+//! `POST /v1/verify`: условие 3 for a portal backend. 200 with the report for every verdict;
+//! 400/413 only when the request itself is wrong.
+
+use axum::extract::State;
+use axum::Json;
+use base64::Engine;
+use serde::Deserialize;
+
+use super::body::JsonBody;
+use super::{ApiError, AppState};
+use crate::identity::{Bin, Iin};
+use crate::verify::{Report, Request};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// CMS SignedData, base64 (of DER; PEM text is accepted too).
+    signature: String,
+    /// Detached content, base64.
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    iin: Option<String>,
+    #[serde(default)]
+    bin: Option<String>,
+    /// Validation time, RFC 3339.
+    #[serde(default)]
+    at: Option<String>,
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<VerifyBody>,
+) -> Result<Json<Report>, ApiError> {
+    let mut problems = Vec::new();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut decode = |field: &str, text: &str| -> Option<Vec<u8>> {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        b64.decode(compact)
+            .map_err(|e| problems.push(format!("{field} is not base64: {e}")))
+            .ok()
+    };
+    let signature = decode("signature", &body.signature);
+    let content = body.content.as_deref().and_then(|c| decode("content", c));
+    let iin = body
+        .iin
+        .as_deref()
+        .and_then(|s| Iin::parse(s).map_err(|e| problems.push(e.to_string())).ok());
+    let bin = body
+        .bin
+        .as_deref()
+        .and_then(|s| Bin::parse(s).map_err(|e| problems.push(e.to_string())).ok());
+    let at = body.at.as_deref().and_then(|t| {
+        crate::time::parse_rfc3339(t)
+            .map_err(|e| problems.push(format!("at: {e}")))
+            .ok()
+    });
+    if !problems.is_empty() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_request",
+            problems.join("; "),
+        ));
+    }
+    let request = Request {
+        signature: signature.unwrap_or_default(),
+        content,
+        iin,
+        bin,
+        at,
+        ..Request::default()
+    };
+    Ok(Json(state.verifier.verify(&request).await))
+}

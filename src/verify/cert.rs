@@ -1,0 +1,177 @@
+//! A certificate as the pipeline handles it: parsed once, with its DER and fingerprint.
+
+use der::{Decode, Encode};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+use x509_cert::Certificate;
+
+use crate::name;
+
+#[derive(Debug)]
+pub struct Cert {
+    pub der: Vec<u8>,
+    pub parsed: Certificate,
+    /// SHA-256 of the DER: the key of every cache.
+    pub fingerprint: [u8; 32],
+    /// DER of the issuer and subject Names, compared byte for byte when building paths.
+    pub issuer_der: Vec<u8>,
+    pub subject_der: Vec<u8>,
+}
+
+impl Cert {
+    pub fn from_der(der: &[u8]) -> Result<Cert, der::Error> {
+        let parsed = Certificate::from_der(der)?;
+        Self::from_parsed(parsed)
+    }
+
+    pub fn from_parsed(parsed: Certificate) -> Result<Cert, der::Error> {
+        let der = parsed.to_der()?;
+        Ok(Cert {
+            fingerprint: crate::crypto::sha256(&der),
+            issuer_der: parsed.tbs_certificate.issuer.to_der()?,
+            subject_der: parsed.tbs_certificate.subject.to_der()?,
+            der,
+            parsed,
+        })
+    }
+
+    pub fn serial_hex(&self) -> String {
+        hex::encode_upper(self.parsed.tbs_certificate.serial_number.as_bytes())
+    }
+
+    pub fn subject(&self) -> String {
+        name::display(&self.parsed.tbs_certificate.subject)
+    }
+
+    pub fn issuer(&self) -> String {
+        name::display(&self.parsed.tbs_certificate.issuer)
+    }
+
+    pub fn not_before(&self) -> i64 {
+        crate::time::unix(
+            &self
+                .parsed
+                .tbs_certificate
+                .validity
+                .not_before
+                .to_unix_duration(),
+        )
+    }
+
+    pub fn not_after(&self) -> i64 {
+        crate::time::unix(
+            &self
+                .parsed
+                .tbs_certificate
+                .validity
+                .not_after
+                .to_unix_duration(),
+        )
+    }
+
+    pub fn is_self_issued(&self) -> bool {
+        self.issuer_der == self.subject_der
+    }
+
+    fn extension(&self, oid: &str) -> Option<(bool, &[u8])> {
+        self.parsed
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id.to_string() == oid)
+            .map(|e| (e.critical, e.extn_value.as_bytes()))
+    }
+
+    pub fn key_usage(&self) -> Option<KeyUsage> {
+        self.extension("2.5.29.15")
+            .and_then(|(_, v)| KeyUsage::from_der(v).ok())
+    }
+
+    pub fn extended_key_usage(&self) -> Vec<String> {
+        self.extension("2.5.29.37")
+            .and_then(|(_, v)| ExtendedKeyUsage::from_der(v).ok())
+            .map(|eku| eku.0.iter().map(|o| o.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn basic_constraints(&self) -> Option<BasicConstraints> {
+        self.extension("2.5.29.19")
+            .and_then(|(_, v)| BasicConstraints::from_der(v).ok())
+    }
+
+    pub fn subject_key_id(&self) -> Option<Vec<u8>> {
+        self.extension("2.5.29.14")
+            .and_then(|(_, v)| der::asn1::OctetString::from_der(v).ok())
+            .map(|o| o.as_bytes().to_vec())
+    }
+
+    pub fn authority_key_id(&self) -> Option<Vec<u8>> {
+        self.extension("2.5.29.35")
+            .and_then(|(_, v)| x509_cert::ext::pkix::AuthorityKeyIdentifier::from_der(v).ok())
+            .and_then(|aki| aki.key_identifier)
+            .map(|k| k.as_bytes().to_vec())
+    }
+
+    /// URIs of one access method in AIA (OCSP: 1.3.6.1.5.5.7.48.1, caIssuers: .48.2).
+    pub fn aia_uris(&self, method: &str) -> Vec<String> {
+        use x509_cert::ext::pkix::name::GeneralName;
+        self.extension("1.3.6.1.5.5.7.1.1")
+            .and_then(|(_, v)| x509_cert::ext::pkix::AuthorityInfoAccessSyntax::from_der(v).ok())
+            .map(|aia| {
+                aia.0
+                    .iter()
+                    .filter(|a| a.access_method.to_string() == method)
+                    .filter_map(|a| match &a.access_location {
+                        GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// CRL distribution point URIs (2.5.29.31), or Freshest CRL ones (2.5.29.46).
+    pub fn distribution_uris(&self, oid: &str) -> Vec<String> {
+        use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+        use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+        self.extension(oid)
+            .and_then(|(_, v)| Vec::<DistributionPoint>::from_der(v).ok())
+            .map(|dps| {
+                dps.iter()
+                    .filter_map(|dp| match &dp.distribution_point {
+                        Some(DistributionPointName::FullName(names)) => Some(names),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter_map(|n| match n {
+                        GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Critical extensions this verifier does not process: RFC 5280 §4.2 says such a
+    /// certificate must be rejected.
+    pub fn unknown_critical_extensions(&self) -> Vec<String> {
+        const UNDERSTOOD: &[&str] = &[
+            "2.5.29.15", // keyUsage
+            "2.5.29.19", // basicConstraints
+            "2.5.29.37", // extKeyUsage
+            "2.5.29.32", // certificatePolicies
+            "2.5.29.17", // subjectAltName
+            "2.5.29.14", // SKI
+            "2.5.29.35", // AKI
+            "2.5.29.31", // CRL distribution points
+        ];
+        self.parsed
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|e| e.critical && !UNDERSTOOD.contains(&e.extn_id.to_string().as_str()))
+            .map(|e| e.extn_id.to_string())
+            .collect()
+    }
+}

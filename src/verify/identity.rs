@@ -1,0 +1,241 @@
+//! Step 7, identity (условие 3): the IIN/BIN in the certificate equals the IIN/BIN of the
+//! request, given by the caller or read from the signed content.
+
+use super::cert::Cert;
+use super::report::{Check, ExpectedIdentity, SubIndication, SubjectReport};
+use crate::identity::{Bin, Iin};
+use crate::name;
+
+/// Where in signed JSON the applicant's numbers are (RFC 6901 pointers).
+#[derive(Debug, Clone)]
+pub struct Pointers {
+    pub iin: Vec<String>,
+    pub bin: Vec<String>,
+}
+
+impl Default for Pointers {
+    fn default() -> Self {
+        Pointers {
+            iin: vec!["/applicant/iin".into()],
+            bin: vec!["/applicant/bin".into()],
+        }
+    }
+}
+
+/// The expected numbers and any problem reading them.
+pub struct Expected {
+    pub report: ExpectedIdentity,
+    pub problems: Vec<String>,
+}
+
+/// Text of the first XML element with this local name (any namespace prefix).
+fn xml_element(text: &str, local: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let end = rest.find('>')?;
+        let tag = &rest[..end];
+        let tag_name = tag.split_whitespace().next().unwrap_or_default();
+        let local_name = tag_name.rsplit(':').next().unwrap_or_default();
+        if local_name == local && !tag.ends_with('/') {
+            let body = &rest[end + 1..];
+            let close = body.find("</")?;
+            return Some(body[..close].trim().to_owned());
+        }
+        rest = &rest[end + 1..];
+    }
+    None
+}
+
+fn from_content(content: &[u8], pointers: &Pointers) -> (Option<String>, Option<String>) {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(content) {
+        let find = |ptrs: &[String]| {
+            ptrs.iter().find_map(|p| match json.pointer(p) {
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        return (find(&pointers.iin), find(&pointers.bin));
+    }
+    match std::str::from_utf8(content) {
+        Ok(text) if text.trim_start().starts_with('<') => {
+            (xml_element(text, "iin"), xml_element(text, "bin"))
+        }
+        _ => (None, None),
+    }
+}
+
+/// The caller's numbers win; else those in the signed content.
+pub fn expected(
+    caller_iin: Option<&Iin>,
+    caller_bin: Option<&Bin>,
+    content: Option<&[u8]>,
+    pointers: &Pointers,
+) -> Expected {
+    let mut problems = Vec::new();
+    let (source, iin, bin) = if caller_iin.is_some() || caller_bin.is_some() {
+        (
+            "caller",
+            caller_iin.map(|i| i.to_string()),
+            caller_bin.map(|b| b.to_string()),
+        )
+    } else {
+        match content.map(|c| from_content(c, pointers)) {
+            Some((iin, bin)) if iin.is_some() || bin.is_some() => ("content", iin, bin),
+            _ => ("none", None, None),
+        }
+    };
+    let iin_valid = iin.as_deref().map(|s| match Iin::parse(s) {
+        Ok(i) => i.check_digit_valid(),
+        Err(e) => {
+            problems.push(format!("expected {e}"));
+            false
+        }
+    });
+    let bin_valid = bin.as_deref().map(|s| match Bin::parse(s) {
+        Ok(b) => b.check_digit_valid(),
+        Err(e) => {
+            problems.push(format!("expected {e}"));
+            false
+        }
+    });
+    Expected {
+        report: ExpectedIdentity {
+            source: source.into(),
+            iin,
+            iin_check_digit_valid: iin_valid,
+            bin,
+            bin_check_digit_valid: bin_valid,
+        },
+        problems,
+    }
+}
+
+pub fn subject(cert: &Cert) -> SubjectReport {
+    let subject = &cert.parsed.tbs_certificate.subject;
+    let iin = name::attribute(subject, "SERIALNUMBER").and_then(|s| Iin::from_subject_serial(&s));
+    let bin = name::attribute(subject, "OU").and_then(|s| Bin::from_subject_ou(&s));
+    SubjectReport {
+        cn: name::attribute(subject, "CN"),
+        surname: name::attribute(subject, "SURNAME"),
+        given_name: name::attribute(subject, "GIVENNAME"),
+        iin_check_digit_valid: iin.as_ref().map(Iin::check_digit_valid),
+        iin: iin.map(|i| i.to_string()),
+        bin_check_digit_valid: bin.as_ref().map(Bin::check_digit_valid),
+        bin: bin.map(|b| b.to_string()),
+        organisation: name::attribute(subject, "O"),
+    }
+}
+
+pub fn check(signer: &Cert, expected: &Expected) -> Check {
+    let id = "identity";
+    let fail = |code: &str, detail: String| {
+        Check::failed(id, SubIndication::SigConstraintsFailure, code, detail)
+    };
+    if !expected.problems.is_empty() {
+        return fail("EXPECTED_MALFORMED", expected.problems.join("; "));
+    }
+    let e = &expected.report;
+    if e.iin.is_none() && e.bin.is_none() {
+        return Check::skipped(
+            id,
+            "no IIN/BIN given by the caller or found in the signed content",
+        );
+    }
+    let found = subject(signer);
+    let mut compared = Vec::new();
+    if let Some(want) = &e.iin {
+        match &found.iin {
+            Some(have) if have == want => compared.push(format!("IIN {want}")),
+            Some(have) => {
+                return fail(
+                    "IIN_MISMATCH",
+                    format!(
+                        "the request's IIN {want} ({}) is not the certificate's IIN {have}",
+                        e.source
+                    ),
+                )
+            }
+            None => {
+                return fail(
+                    "IIN_MISMATCH",
+                    format!(
+                        "the request's IIN {want} ({}) but the certificate carries no IIN",
+                        e.source
+                    ),
+                )
+            }
+        }
+    }
+    if let Some(want) = &e.bin {
+        match &found.bin {
+            Some(have) if have == want => compared.push(format!("BIN {want}")),
+            Some(have) => {
+                return fail(
+                    "BIN_MISMATCH",
+                    format!(
+                        "the request's BIN {want} ({}) is not the certificate's BIN {have}",
+                        e.source
+                    ),
+                )
+            }
+            None => {
+                return fail(
+                    "BIN_MISMATCH",
+                    format!(
+                        "the request names BIN {want} ({}) but the certificate carries no BIN",
+                        e.source
+                    ),
+                )
+            }
+        }
+    }
+    let flagged: Vec<&str> = [
+        (e.iin_check_digit_valid, "IIN"),
+        (e.bin_check_digit_valid, "BIN"),
+    ]
+    .iter()
+    .filter(|(v, _)| *v == Some(false))
+    .map(|(_, n)| *n)
+    .collect();
+    let note = if flagged.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (note: the {} check digit is wrong, compared as given)",
+            flagged.join("/")
+        )
+    };
+    Check::passed(
+        id,
+        format!(
+            "{} match the certificate (expected values from the {}){note}",
+            compared.join(" and "),
+            e.source
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_numbers_come_from_json_or_xml_content() {
+        let p = Pointers::default();
+        let json = br#"{"applicant":{"iin":"900517312343","bin":"940140000385"}}"#;
+        let e = expected(None, None, Some(json), &p);
+        assert_eq!(e.report.source, "content");
+        assert_eq!(e.report.iin.as_deref(), Some("900517312343"));
+        assert_eq!(e.report.bin_check_digit_valid, Some(true));
+        let xml = b"<?xml version=\"1.0\"?><r:request xmlns:r=\"x\"><r:iin>123456789011</r:iin></r:request>";
+        let e = expected(None, None, Some(xml), &p);
+        assert_eq!(e.report.iin.as_deref(), Some("123456789011"));
+        assert_eq!(e.report.iin_check_digit_valid, Some(false));
+        let e = expected(None, None, Some(b"plain text"), &p);
+        assert_eq!(e.report.source, "none");
+        let e = expected(None, None, Some(br#"{"applicant":{"iin":"12345"}}"#), &p);
+        assert!(!e.problems.is_empty());
+    }
+}

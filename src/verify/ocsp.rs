@@ -1,0 +1,208 @@
+//! Asking an OCSP responder (RFC 6960) about one certificate, and trusting the answer only if
+//! it is signed by the issuer or a responder the issuer delegated, fresh, and echoes our nonce.
+
+use der::asn1::{Null, ObjectIdentifier, OctetString};
+use der::{Decode, Encode};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::ext::Extension;
+use x509_ocsp::{
+    BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, Request,
+    ResponderId, TbsRequest,
+};
+
+use super::cert::Cert;
+use super::chain::signed_by;
+use super::fetch::Fetcher;
+use super::revocation::Answer;
+
+const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+const ID_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
+const ID_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+/// Clock skew tolerated between us and the responder.
+const SKEW: i64 = 300;
+
+fn cert_id(cert: &Cert, issuer: &Cert) -> Result<CertId, String> {
+    let e = |e: der::Error| e.to_string();
+    let key = issuer
+        .parsed
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes();
+    Ok(CertId {
+        hash_algorithm: AlgorithmIdentifierOwned {
+            oid: ID_SHA1,
+            parameters: Some(der::Any::encode_from(&Null).map_err(e)?),
+        },
+        issuer_name_hash: OctetString::new(crate::crypto::sha1(&issuer.subject_der)).map_err(e)?,
+        issuer_key_hash: OctetString::new(crate::crypto::sha1(key)).map_err(e)?,
+        serial_number: cert.parsed.tbs_certificate.serial_number.clone(),
+    })
+}
+
+fn same_cert_id(a: &CertId, b: &CertId) -> bool {
+    a.serial_number == b.serial_number
+        && a.issuer_name_hash == b.issuer_name_hash
+        && a.issuer_key_hash == b.issuer_key_hash
+        && a.hash_algorithm.oid == b.hash_algorithm.oid
+}
+
+/// The certificate whose key signed the response: the issuer itself, or a delegated responder
+/// certificate carried in the response, issued by the issuer, with EKU OCSPSigning.
+fn response_signer(basic: &BasicOcspResponse, issuer: &Cert) -> Result<Option<Cert>, String> {
+    let issuer_key_hash = crate::crypto::sha1(
+        issuer
+            .parsed
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes(),
+    );
+    let names_issuer = match &basic.tbs_response_data.responder_id {
+        ResponderId::ByKey(hash) => hash.as_bytes() == issuer_key_hash,
+        ResponderId::ByName(name) => *name == issuer.parsed.tbs_certificate.subject,
+    };
+    if names_issuer {
+        return Ok(None);
+    }
+    for candidate in basic.certs.iter().flatten() {
+        let cert = Cert::from_parsed(candidate.clone()).map_err(|e| e.to_string())?;
+        let key_hash = crate::crypto::sha1(
+            cert.parsed
+                .tbs_certificate
+                .subject_public_key_info
+                .subject_public_key
+                .raw_bytes(),
+        );
+        let named = match &basic.tbs_response_data.responder_id {
+            ResponderId::ByKey(hash) => hash.as_bytes() == key_hash,
+            ResponderId::ByName(name) => *name == cert.parsed.tbs_certificate.subject,
+        };
+        if !named {
+            continue;
+        }
+        signed_by(&cert, issuer)
+            .map_err(|e| format!("the responder certificate is not issued by the CA: {e}"))?;
+        if !cert.extended_key_usage().iter().any(|e| e == OCSP_SIGNING) {
+            return Err("the responder certificate lacks EKU OCSPSigning".into());
+        }
+        return Ok(Some(cert));
+    }
+    Err("the response is signed by neither the CA nor a responder it delegated".into())
+}
+
+/// Queries `url` about `cert` (issued by `issuer`) at wall-clock time `now`.
+pub async fn query(
+    cert: &Cert,
+    issuer: &Cert,
+    url: &str,
+    fetcher: &Fetcher,
+    now: i64,
+) -> Result<Answer, String> {
+    let id = cert_id(cert, issuer)?;
+    let nonce = crate::crypto::random_bytes::<16>().map_err(|e| e.to_string())?;
+    let nonce_value = OctetString::new(nonce.to_vec())
+        .and_then(|o| o.to_der())
+        .map_err(|e| e.to_string())?;
+    let request = OcspRequest {
+        tbs_request: TbsRequest {
+            version: Default::default(),
+            requestor_name: None,
+            request_list: vec![Request {
+                req_cert: id.clone(),
+                single_request_extensions: None,
+            }],
+            request_extensions: Some(vec![Extension {
+                extn_id: ID_NONCE,
+                critical: false,
+                extn_value: OctetString::new(nonce_value.clone()).map_err(|e| e.to_string())?,
+            }]),
+        },
+        optional_signature: None,
+    };
+    let body = request.to_der().map_err(|e| e.to_string())?;
+    let answer = fetcher.post(url, "application/ocsp-request", body).await?;
+    let response =
+        OcspResponse::from_der(&answer).map_err(|e| format!("{url}: not an OCSP response: {e}"))?;
+    if response.response_status != OcspResponseStatus::Successful {
+        return Err(format!(
+            "{url}: responder status {:?}",
+            response.response_status
+        ));
+    }
+    let bytes = response
+        .response_bytes
+        .ok_or("successful response without a body")?;
+    if bytes.response_type != ID_BASIC {
+        return Err(format!(
+            "{url}: response type {} is not basic",
+            bytes.response_type
+        ));
+    }
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
+        .map_err(|e| format!("{url}: {e}"))?;
+    let signer = response_signer(&basic, issuer)?;
+    let signer_key = match &signer {
+        Some(c) => &c.parsed.tbs_certificate.subject_public_key_info,
+        None => &issuer.parsed.tbs_certificate.subject_public_key_info,
+    };
+    let tbs = basic
+        .tbs_response_data
+        .to_der()
+        .map_err(|e| e.to_string())?;
+    let signature = basic
+        .signature
+        .as_bytes()
+        .ok_or("signature is not whole bytes")?;
+    crate::crypto::verify_signature(&basic.signature_algorithm, signer_key, &tbs, signature)
+        .map_err(|e| format!("{url}: the response signature does not verify: {e}"))?;
+    // Our nonce, echoed: anything else may be a replayed answer.
+    let echoed = basic
+        .tbs_response_data
+        .response_extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == ID_NONCE)
+        .map(|e| e.extn_value.as_bytes() == nonce_value.as_slice());
+    match echoed {
+        Some(true) => {}
+        Some(false) => {
+            return Err(format!(
+                "{url}: the response carries another request's nonce (replay?)"
+            ))
+        }
+        None => {
+            return Err(format!(
+                "{url}: the response does not echo our nonce (replay cannot be ruled out)"
+            ))
+        }
+    }
+    let single = basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .find(|r| same_cert_id(&r.cert_id, &id))
+        .ok_or_else(|| format!("{url}: the response is about another certificate"))?;
+    let this_update = crate::time::unix(&single.this_update.0.to_unix_duration());
+    if this_update > now + SKEW {
+        return Err(format!("{url}: the response's thisUpdate is in the future"));
+    }
+    if let Some(next) = &single.next_update {
+        if crate::time::unix(&next.0.to_unix_duration()) < now - SKEW {
+            return Err(format!("{url}: the response is stale (nextUpdate passed)"));
+        }
+    }
+    let source = format!("OCSP {url}");
+    match &single.cert_status {
+        CertStatus::Good(_) => Ok(Answer::Good { source }),
+        CertStatus::Revoked(info) => Ok(Answer::Revoked {
+            at: crate::time::unix(&info.revocation_time.0.to_unix_duration()),
+            reason: info.revocation_reason.map(|r| r as u8),
+            source,
+        }),
+        CertStatus::Unknown(_) => Err(format!(
+            "{url}: the responder does not know the certificate"
+        )),
+    }
+}

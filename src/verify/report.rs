@@ -1,0 +1,328 @@
+//! Step 8, the report: verdict, ETSI EN 319 102-1 indication and sub-indication, one check per
+//! step, the signers, and the процесс 7 refusal text when the signature is not accepted.
+
+use serde::Serialize;
+
+/// The step ids, in order. Every report lists exactly these.
+pub const STEPS: [&str; 7] = [
+    "format",
+    "signature",
+    "chain",
+    "validity",
+    "revocation",
+    "key_usage",
+    "identity",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Valid,
+    Indeterminate,
+    Invalid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Skipped,
+    Indeterminate,
+    Failed,
+}
+
+/// ETSI EN 319 102-1 sub-indications used here, each with the verdict it implies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SubIndication {
+    FormatFailure,
+    SigCryptoFailure,
+    HashFailure,
+    CryptoConstraintsFailure,
+    NoSigningCertificateFound,
+    NoCertificateChainFound,
+    ChainConstraintsFailure,
+    Expired,
+    NotYetValid,
+    Revoked,
+    TryLater,
+    SigConstraintsFailure,
+}
+
+impl SubIndication {
+    pub fn name(self) -> &'static str {
+        match self {
+            SubIndication::FormatFailure => "FORMAT_FAILURE",
+            SubIndication::SigCryptoFailure => "SIG_CRYPTO_FAILURE",
+            SubIndication::HashFailure => "HASH_FAILURE",
+            SubIndication::CryptoConstraintsFailure => "CRYPTO_CONSTRAINTS_FAILURE",
+            SubIndication::NoSigningCertificateFound => "NO_SIGNING_CERTIFICATE_FOUND",
+            SubIndication::NoCertificateChainFound => "NO_CERTIFICATE_CHAIN_FOUND",
+            SubIndication::ChainConstraintsFailure => "CHAIN_CONSTRAINTS_FAILURE",
+            SubIndication::Expired => "EXPIRED",
+            SubIndication::NotYetValid => "NOT_YET_VALID",
+            SubIndication::Revoked => "REVOKED",
+            SubIndication::TryLater => "TRY_LATER",
+            SubIndication::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
+        }
+    }
+}
+
+/// One step's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub id: &'static str,
+    pub status: Status,
+    /// "OK", the sub-indication, or a finer code (e.g. IIN_MISMATCH).
+    pub code: String,
+    pub detail: String,
+    #[serde(skip)]
+    pub sub_indication: Option<SubIndication>,
+}
+
+impl Check {
+    pub fn passed(id: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            id,
+            status: Status::Passed,
+            code: "OK".into(),
+            detail: detail.into(),
+            sub_indication: None,
+        }
+    }
+    pub fn skipped(id: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            id,
+            status: Status::Skipped,
+            code: "SKIPPED".into(),
+            detail: detail.into(),
+            sub_indication: None,
+        }
+    }
+    pub fn failed(
+        id: &'static str,
+        sub: SubIndication,
+        code: &str,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check {
+            id,
+            status: Status::Failed,
+            code: code.into(),
+            detail: detail.into(),
+            sub_indication: Some(sub),
+        }
+    }
+    pub fn indeterminate(
+        id: &'static str,
+        sub: SubIndication,
+        code: &str,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check {
+            id,
+            status: Status::Indeterminate,
+            code: code.into(),
+            detail: detail.into(),
+            sub_indication: Some(sub),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SubjectReport {
+    pub cn: Option<String>,
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    pub iin: Option<String>,
+    pub iin_check_digit_valid: Option<bool>,
+    pub bin: Option<String>,
+    pub bin_check_digit_valid: Option<bool>,
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerReport {
+    pub subject: SubjectReport,
+    /// Role names from the EKU (individual, legal_entity, first_head, …) and unnamed role OIDs.
+    pub roles: Vec<String>,
+    /// "sign", "auth" or "other".
+    pub key_kind: String,
+    pub serial: Option<String>,
+    pub issuer: Option<String>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    /// The signingTime attribute: reported, not trusted as proof of anything.
+    pub signing_time: Option<String>,
+    pub revocation_source: Option<String>,
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+}
+
+/// Where the expected IIN/BIN came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectedIdentity {
+    /// "caller", "content" or "none".
+    pub source: String,
+    pub iin: Option<String>,
+    pub iin_check_digit_valid: Option<bool>,
+    pub bin: Option<String>,
+    pub bin_check_digit_valid: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    pub ru: String,
+    pub kk: String,
+    pub en: String,
+    /// The specific reason, in English.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub indication: &'static str,
+    pub sub_indication: Option<&'static str>,
+    pub validation_time: String,
+    pub checks: Vec<Check>,
+    pub signers: Vec<SignerReport>,
+    pub expected_identity: ExpectedIdentity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
+}
+
+/// The verdict of a list of checks: any failure is invalid, else any indeterminate.
+pub fn verdict_of(checks: &[Check]) -> (Verdict, Option<SubIndication>) {
+    let first = |status| checks.iter().find(|c| c.status == status);
+    if let Some(c) = first(Status::Failed) {
+        (Verdict::Invalid, c.sub_indication)
+    } else if let Some(c) = first(Status::Indeterminate) {
+        (Verdict::Indeterminate, c.sub_indication)
+    } else {
+        (Verdict::Valid, None)
+    }
+}
+
+/// Builds the report from the per-signer results (or, if the input could not be read as CMS,
+/// from the format check alone).
+pub fn assemble(
+    format: Check,
+    signers: Vec<SignerReport>,
+    expected_identity: ExpectedIdentity,
+    validation_time: String,
+) -> Report {
+    let checks: Vec<Check> = STEPS
+        .iter()
+        .map(|id| {
+            if *id == "format" && (format.status != Status::Passed || signers.is_empty()) {
+                return format.clone();
+            }
+            // The worst outcome of this step across signers.
+            let mut of_step: Vec<&Check> = signers
+                .iter()
+                .flat_map(|s| s.checks.iter())
+                .filter(|c| c.id == *id)
+                .collect();
+            of_step.sort_by_key(|c| std::cmp::Reverse(c.status));
+            match of_step.first() {
+                None => Check::skipped(id, "not reached"),
+                Some(worst) if signers.len() > 1 => {
+                    let details: Vec<String> = signers
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, s)| {
+                            s.checks
+                                .iter()
+                                .find(|c| c.id == *id)
+                                .map(|c| format!("signer {}: {}", i + 1, c.detail))
+                        })
+                        .collect();
+                    Check {
+                        detail: details.join("; "),
+                        ..(*worst).clone()
+                    }
+                }
+                Some(worst) => (*worst).clone(),
+            }
+        })
+        .collect();
+    let (verdict, sub) = verdict_of(&checks);
+    let indication = match verdict {
+        Verdict::Valid => "TOTAL_PASSED",
+        Verdict::Invalid => "TOTAL_FAILED",
+        Verdict::Indeterminate => "INDETERMINATE",
+    };
+    let refusal = (verdict != Verdict::Valid).then(|| {
+        let failing = checks
+            .iter()
+            .filter(|c| c.status == Status::Failed || c.status == Status::Indeterminate)
+            .max_by_key(|c| c.status)
+            .map(|c| format!("{}: {}", c.id, c.detail))
+            .unwrap_or_default();
+        refusal(sub, failing)
+    });
+    Report {
+        verdict,
+        indication,
+        sub_indication: sub.map(SubIndication::name),
+        validation_time,
+        checks,
+        signers,
+        expected_identity,
+        refusal,
+    }
+}
+
+/// The процесс 7 refusal: "в связи с не подтверждением подлинности ЭЦП", with the reason.
+fn refusal(sub: Option<SubIndication>, detail: String) -> Refusal {
+    use SubIndication as S;
+    let (ru, kk, en) = match sub {
+        Some(S::Revoked) => (
+            "сертификат ЭЦП отозван",
+            "ЭЦҚ сертификаты кері қайтарылған",
+            "the signing certificate is revoked",
+        ),
+        Some(S::Expired) => (
+            "срок действия сертификата ЭЦП истёк",
+            "ЭЦҚ сертификатының қолданылу мерзімі өткен",
+            "the signing certificate has expired",
+        ),
+        Some(S::NotYetValid) => (
+            "срок действия сертификата ЭЦП ещё не наступил",
+            "ЭЦҚ сертификатының қолданылу мерзімі әлі басталмаған",
+            "the signing certificate is not yet valid",
+        ),
+        Some(S::SigConstraintsFailure) => (
+            "ИИН/БИН или назначение ключа не соответствуют запросу",
+            "ЖСН/БСН немесе кілттің мақсаты сұрауға сәйкес келмейді",
+            "the IIN/BIN or the key's purpose does not match the request",
+        ),
+        Some(S::NoCertificateChainFound) | Some(S::ChainConstraintsFailure) => (
+            "сертификат ЭЦП выдан не доверенным удостоверяющим центром",
+            "ЭЦҚ сертификатын сенімді куәландырушы орталық бермеген",
+            "the signing certificate was not issued by a trusted certification authority",
+        ),
+        Some(S::TryLater) => (
+            "не удалось проверить статус отзыва сертификата",
+            "сертификаттың кері қайтарылу мәртебесін тексеру мүмкін болмады",
+            "the revocation status of the certificate could not be checked",
+        ),
+        Some(S::CryptoConstraintsFailure) => (
+            "использован недопустимый криптографический алгоритм",
+            "рұқсат етілмеген криптографиялық алгоритм қолданылған",
+            "a cryptographic algorithm that is not allowed was used",
+        ),
+        _ => (
+            "подпись не прошла проверку",
+            "қолтаңба тексеруден өтпеді",
+            "the signature did not verify",
+        ),
+    };
+    Refusal {
+        ru: format!("Отказ в связи с не подтверждением подлинности ЭЦП: {ru}."),
+        kk: format!("ЭЦҚ түпнұсқалығы расталмауына байланысты бас тартылды: {kk}."),
+        en: format!("Refused because the authenticity of the electronic digital signature (ЭЦП) was not confirmed: {en}."),
+        reason: detail,
+    }
+}

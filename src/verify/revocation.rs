@@ -1,0 +1,312 @@
+//! Step 5, revocation: every certificate in the path but the anchor, from the sources the
+//! caller supplies (the service's own database), CRLs (given, configured, or fetched from the
+//! certificate's CDP and cached until nextUpdate, delta CRLs applied), and OCSP (AIA).
+//!
+//! Fail closed: without usable revocation information the verdict is indeterminate.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use super::cert::Cert;
+use super::crl::{self, Crl};
+use super::fetch::Fetcher;
+use super::report::{Check, SubIndication};
+use crate::time::rfc3339;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A definitive revocation answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Good {
+        source: String,
+    },
+    Revoked {
+        at: i64,
+        reason: Option<u8>,
+        source: String,
+    },
+}
+
+/// Somewhere revocation status comes from, supplied by the caller (e.g. the service's own
+/// database for its own PKI). `None`: this source knows nothing of the certificate.
+pub trait RevocationSource: Send + Sync {
+    fn status<'a>(&'a self, cert: &'a Cert, issuer: &'a Cert) -> BoxFuture<'a, Option<Answer>>;
+}
+
+const CACHE_LIMIT: usize = 256;
+
+/// Revocation checking with its caches. Shared by every verification of a `Verifier`.
+pub struct Revocation {
+    pub sources: Vec<Arc<dyn RevocationSource>>,
+    /// CRLs from the configuration.
+    pub crls: Vec<Arc<Crl>>,
+    pub offline: bool,
+    pub fetcher: Fetcher,
+    /// CRLs fetched from CDP / Freshest CRL URLs, kept until their nextUpdate.
+    fetched: Mutex<HashMap<String, Arc<Crl>>>,
+    /// (CRL, issuer key) pairs whose signature already verified.
+    verified: Mutex<HashSet<(usize, [u8; 32])>>,
+}
+
+fn reason_name(code: Option<u8>) -> &'static str {
+    match code {
+        Some(1) => "keyCompromise",
+        Some(2) => "cACompromise",
+        Some(3) => "affiliationChanged",
+        Some(4) => "superseded",
+        Some(5) => "cessationOfOperation",
+        Some(6) => "certificateHold",
+        Some(9) => "privilegeWithdrawn",
+        Some(10) => "aACompromise",
+        _ => "unspecified",
+    }
+}
+
+impl Revocation {
+    pub fn new(
+        sources: Vec<Arc<dyn RevocationSource>>,
+        crls: Vec<Arc<Crl>>,
+        offline: bool,
+        fetcher: Fetcher,
+    ) -> Self {
+        Revocation {
+            sources,
+            crls,
+            offline,
+            fetcher,
+            fetched: Mutex::default(),
+            verified: Mutex::default(),
+        }
+    }
+
+    /// Is this CRL the issuer's, correctly signed and usable for time `at`?
+    fn usable(&self, crl: &Arc<Crl>, issuer: &Cert, at: i64, why_not: &mut Vec<String>) -> bool {
+        if crl.issuer_der() != issuer.subject_der.as_slice() {
+            return false;
+        }
+        let key = (Arc::as_ptr(crl) as usize, issuer.fingerprint);
+        let known = self
+            .verified
+            .lock()
+            .map(|v| v.contains(&key))
+            .unwrap_or(false);
+        if !known {
+            if let Err(e) =
+                crl.verify_signature(&issuer.parsed.tbs_certificate.subject_public_key_info)
+            {
+                why_not.push(format!("CRL of {}: {e}", issuer.subject()));
+                return false;
+            }
+            if let Ok(mut v) = self.verified.lock() {
+                if v.len() > 4 * CACHE_LIMIT {
+                    v.clear();
+                }
+                v.insert(key);
+            }
+        }
+        // A CRL speaks for times up to its nextUpdate; one issued after `at` also covers `at`.
+        let fresh = crl.next_update().is_none_or(|next| at < next) || crl.this_update() >= at;
+        if !fresh {
+            why_not.push(format!(
+                "the CRL of {} is stale: nextUpdate {} is before the validation time {}",
+                issuer.subject(),
+                crl.next_update().map(rfc3339).unwrap_or_default(),
+                rfc3339(at)
+            ));
+        }
+        fresh
+    }
+
+    fn status_from_crls(
+        &self,
+        crls: &[Arc<Crl>],
+        cert: &Cert,
+        issuer: &Cert,
+        at: i64,
+        why_not: &mut Vec<String>,
+    ) -> Option<Answer> {
+        let usable: Vec<&Arc<Crl>> = crls
+            .iter()
+            .filter(|c| self.usable(c, issuer, at, why_not))
+            .collect();
+        let full = usable
+            .iter()
+            .filter(|c| !c.is_delta())
+            .max_by_key(|c| c.number().unwrap_or(0))?;
+        let delta = usable
+            .iter()
+            .filter(|c| c.is_delta() && c.delta_base() <= full.number())
+            .max_by_key(|c| c.number().unwrap_or(0));
+        let serial = cert.parsed.tbs_certificate.serial_number.as_bytes();
+        let source = if delta.is_some() {
+            "CRL + delta CRL"
+        } else {
+            "CRL"
+        };
+        match crl::status(full, delta.map(|d| d.as_ref()), serial) {
+            Ok(None) => Some(Answer::Good {
+                source: format!("{source} #{}", full.number().unwrap_or(0)),
+            }),
+            Ok(Some(entry)) => Some(Answer::Revoked {
+                at: entry.revoked_at,
+                reason: entry.reason,
+                source: format!("{source} #{}", full.number().unwrap_or(0)),
+            }),
+            Err(e) => {
+                why_not.push(e.to_string());
+                None
+            }
+        }
+    }
+
+    async fn fetch_crl(&self, url: &str, now: i64) -> Result<Arc<Crl>, String> {
+        if let Some(hit) = self.fetched.lock().ok().and_then(|f| f.get(url).cloned()) {
+            if hit.next_update().is_some_and(|n| now < n) {
+                return Ok(hit);
+            }
+        }
+        let bytes = self.fetcher.get(url).await?;
+        let crl = Arc::new(Crl::parse(&bytes).map_err(|e| format!("{url}: {e}"))?);
+        if let Ok(mut f) = self.fetched.lock() {
+            if f.len() >= CACHE_LIMIT {
+                f.clear();
+            }
+            f.insert(url.to_owned(), Arc::clone(&crl));
+        }
+        Ok(crl)
+    }
+
+    /// The status of one certificate, trying each kind of source in turn.
+    async fn status(
+        &self,
+        cert: &Cert,
+        issuer: &Cert,
+        at: i64,
+        given: &[Arc<Crl>],
+        now: i64,
+    ) -> Result<Answer, Vec<String>> {
+        let mut why_not = Vec::new();
+        for source in &self.sources {
+            if let Some(answer) = source.status(cert, issuer).await {
+                return Ok(answer);
+            }
+        }
+        let local: Vec<Arc<Crl>> = given.iter().chain(self.crls.iter()).cloned().collect();
+        if let Some(answer) = self.status_from_crls(&local, cert, issuer, at, &mut why_not) {
+            return Ok(answer);
+        }
+        if self.offline {
+            why_not.push("offline: no network fetch of OCSP or CRLs allowed".into());
+            return Err(why_not);
+        }
+        for url in cert.aia_uris("1.3.6.1.5.5.7.48.1") {
+            match super::ocsp::query(cert, issuer, &url, &self.fetcher, now).await {
+                Ok(answer) => return Ok(answer),
+                Err(e) => why_not.push(e),
+            }
+        }
+        let mut fetched = Vec::new();
+        for url in cert.distribution_uris("2.5.29.31") {
+            match self.fetch_crl(&url, now).await {
+                Ok(crl) => {
+                    for delta_url in crl
+                        .freshest_crl_urls()
+                        .iter()
+                        .chain(cert.distribution_uris("2.5.29.46").iter())
+                    {
+                        match self.fetch_crl(delta_url, now).await {
+                            Ok(delta) => fetched.push(delta),
+                            Err(e) => why_not.push(format!("delta CRL: {e}")),
+                        }
+                    }
+                    fetched.push(crl);
+                }
+                Err(e) => why_not.push(e),
+            }
+        }
+        if let Some(answer) = self.status_from_crls(&fetched, cert, issuer, at, &mut why_not) {
+            return Ok(answer);
+        }
+        if why_not.is_empty() {
+            why_not.push(format!(
+                "{} names no OCSP responder or CRL distribution point",
+                cert.subject()
+            ));
+        }
+        Err(why_not)
+    }
+
+    /// Checks every certificate of `path` but the last (the anchor). Returns the check and the
+    /// source that answered for the signer.
+    pub async fn check(
+        &self,
+        path: &[Arc<Cert>],
+        at: i64,
+        given: &[Arc<Crl>],
+        now: i64,
+    ) -> (Check, Option<String>) {
+        let id = "revocation";
+        let mut leaf_source = None;
+        let mut good = Vec::new();
+        for pair in path.windows(2) {
+            let (cert, issuer) = (&pair[0], &pair[1]);
+            match self.status(cert, issuer, at, given, now).await {
+                Ok(Answer::Revoked {
+                    at: revoked_at,
+                    reason,
+                    source,
+                }) if revoked_at <= at => {
+                    return (
+                        Check::failed(
+                            id,
+                            SubIndication::Revoked,
+                            "REVOKED",
+                            format!(
+                                "{} was revoked at {} ({}) according to {source}",
+                                cert.subject(),
+                                rfc3339(revoked_at),
+                                reason_name(reason)
+                            ),
+                        ),
+                        leaf_source.or(Some(source)),
+                    );
+                }
+                Ok(Answer::Revoked {
+                    at: revoked_at,
+                    source,
+                    ..
+                }) => {
+                    good.push(format!(
+                        "{}: revoked only later, at {} ({source})",
+                        cert.subject(),
+                        rfc3339(revoked_at)
+                    ));
+                    leaf_source.get_or_insert(source);
+                }
+                Ok(Answer::Good { source }) => {
+                    good.push(format!("{}: not revoked ({source})", cert.subject()));
+                    leaf_source.get_or_insert(source);
+                }
+                Err(reasons) => {
+                    return (
+                        Check::indeterminate(
+                            id,
+                            SubIndication::TryLater,
+                            "NO_REVOCATION_INFO",
+                            format!(
+                                "no usable revocation information for {}: {}",
+                                cert.subject(),
+                                reasons.join("; ")
+                            ),
+                        ),
+                        leaf_source,
+                    );
+                }
+            }
+        }
+        (Check::passed(id, good.join("; ")), leaf_source)
+    }
+}
