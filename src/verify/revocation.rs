@@ -82,42 +82,37 @@ impl Revocation {
         }
     }
 
-    /// Is this CRL the issuer's, correctly signed and usable for time `at`?
-    fn usable(&self, crl: &Arc<Crl>, issuer: &Cert, at: i64, why_not: &mut Vec<String>) -> bool {
+    /// Is this CRL the issuer's and correctly signed? (Signature checks are cached.)
+    fn authentic(&self, crl: &Arc<Crl>, issuer: &Cert, why_not: &mut Vec<String>) -> bool {
         if crl.issuer_der() != issuer.subject_der.as_slice() {
             return false;
         }
         let key = (Arc::as_ptr(crl) as usize, issuer.fingerprint);
-        let known = self
+        if self
             .verified
             .lock()
             .map(|v| v.contains(&key))
-            .unwrap_or(false);
-        if !known {
-            if let Err(e) =
-                crl.verify_signature(&issuer.parsed.tbs_certificate.subject_public_key_info)
-            {
-                why_not.push(format!("CRL of {}: {e}", issuer.subject()));
-                return false;
-            }
-            if let Ok(mut v) = self.verified.lock() {
-                if v.len() > 4 * CACHE_LIMIT {
-                    v.clear();
-                }
-                v.insert(key);
-            }
+            .unwrap_or(false)
+        {
+            return true;
         }
-        // A CRL speaks for times up to its nextUpdate; one issued after `at` also covers `at`.
-        let fresh = crl.next_update().is_none_or(|next| at < next) || crl.this_update() >= at;
-        if !fresh {
-            why_not.push(format!(
-                "the CRL of {} is stale: nextUpdate {} is before the validation time {}",
-                issuer.subject(),
-                crl.next_update().map(rfc3339).unwrap_or_default(),
-                rfc3339(at)
-            ));
+        if let Err(e) = crl.verify_signature(&issuer.parsed.tbs_certificate.subject_public_key_info)
+        {
+            why_not.push(format!("CRL of {}: {e}", issuer.subject()));
+            return false;
         }
-        fresh
+        if let Ok(mut v) = self.verified.lock() {
+            if v.len() > 4 * CACHE_LIMIT {
+                v.clear();
+            }
+            v.insert(key);
+        }
+        true
+    }
+
+    /// A CRL speaks for times up to its nextUpdate; one issued after `at` also covers `at`.
+    fn fresh_for(crl: &Crl, at: i64) -> bool {
+        crl.next_update().is_none_or(|next| at < next) || crl.this_update() >= at
     }
 
     fn status_from_crls(
@@ -128,38 +123,65 @@ impl Revocation {
         at: i64,
         why_not: &mut Vec<String>,
     ) -> Option<Answer> {
-        let usable: Vec<&Arc<Crl>> = crls
+        let authentic: Vec<&Arc<Crl>> = crls
             .iter()
-            .filter(|c| self.usable(c, issuer, at, why_not))
+            .filter(|c| self.authentic(c, issuer, why_not))
             .collect();
-        let full = usable
+        let serial = cert.parsed.tbs_certificate.serial_number.as_bytes();
+        let fresh: Vec<&Arc<Crl>> = authentic
+            .iter()
+            .copied()
+            .filter(|c| Self::fresh_for(c, at))
+            .collect();
+        if let Some(full) = fresh
             .iter()
             .filter(|c| !c.is_delta())
-            .max_by_key(|c| c.number().unwrap_or(0))?;
-        let delta = usable
-            .iter()
-            .filter(|c| c.is_delta() && c.delta_base() <= full.number())
-            .max_by_key(|c| c.number().unwrap_or(0));
-        let serial = cert.parsed.tbs_certificate.serial_number.as_bytes();
-        let source = if delta.is_some() {
-            "CRL + delta CRL"
-        } else {
-            "CRL"
-        };
-        match crl::status(full, delta.map(|d| d.as_ref()), serial) {
-            Ok(None) => Some(Answer::Good {
-                source: format!("{source} #{}", full.number().unwrap_or(0)),
-            }),
-            Ok(Some(entry)) => Some(Answer::Revoked {
-                at: entry.revoked_at,
-                reason: entry.reason,
-                source: format!("{source} #{}", full.number().unwrap_or(0)),
-            }),
-            Err(e) => {
-                why_not.push(e.to_string());
-                None
-            }
+            .max_by_key(|c| c.number().unwrap_or(0))
+        {
+            let delta = fresh
+                .iter()
+                .filter(|c| c.is_delta() && c.delta_base() <= full.number())
+                .max_by_key(|c| c.number().unwrap_or(0));
+            let source = format!(
+                "{} #{}",
+                if delta.is_some() {
+                    "CRL + delta CRL"
+                } else {
+                    "CRL"
+                },
+                full.number().unwrap_or(0)
+            );
+            return match crl::status(full, delta.map(|d| d.as_ref()), serial) {
+                Ok(None) => Some(Answer::Good { source }),
+                Ok(Some(entry)) => Some(Answer::Revoked {
+                    at: entry.revoked_at,
+                    reason: entry.reason,
+                    source,
+                }),
+                Err(e) => {
+                    why_not.push(e.to_string());
+                    None
+                }
+            };
         }
+        // No current CRL. A stale one proves nothing about good standing, but a revocation
+        // other than a hold is permanent: if a stale CRL lists it, the certificate is revoked.
+        for stale in authentic.iter().filter(|c| !c.is_delta()) {
+            if let Some(entry) = stale.lookup(serial).filter(|e| e.reason != Some(6)) {
+                return Some(Answer::Revoked {
+                    at: entry.revoked_at,
+                    reason: entry.reason,
+                    source: format!("stale CRL #{}", stale.number().unwrap_or(0)),
+                });
+            }
+            why_not.push(format!(
+                "the CRL of {} is stale: nextUpdate {} is before the validation time {}",
+                issuer.subject(),
+                stale.next_update().map(rfc3339).unwrap_or_default(),
+                rfc3339(at)
+            ));
+        }
+        None
     }
 
     async fn fetch_crl(&self, url: &str, now: i64) -> Result<Arc<Crl>, String> {

@@ -9,4 +9,5 @@ mod pki_openssl;
 mod pki_rules;
 mod signing;
 mod storage;
+mod verify_nca;
 mod verify_own;
