@@ -126,6 +126,21 @@ impl TestPki {
         self.pki.issue(&request).await.expect("issue")
     }
 
+    /// A PKI whose certificates point (CDP, AIA) at a server already running for it on
+    /// 127.0.0.1: the port is bound before the PKI is created.
+    pub async fn served(backend: Backend) -> Option<(TestPki, String)> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let t = Self::with_public_url(backend, &base).await?;
+        let app = router(t.state());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Some((t, base))
+    }
+
     /// Serves the router on 127.0.0.1 (random port) until the test ends; returns the base URL.
     pub async fn serve(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

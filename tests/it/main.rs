@@ -9,5 +9,7 @@ mod pki_openssl;
 mod pki_rules;
 mod signing;
 mod storage;
+mod verify_cli;
 mod verify_nca;
+mod verify_online;
 mod verify_own;

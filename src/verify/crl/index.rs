@@ -108,13 +108,16 @@ impl SerialIndex {
     pub fn insert(&mut self, tbs: &[u8], records: &[Record]) -> bool {
         for batch in records.chunks(BATCH) {
             let mut starts = [(0usize, 0u16); BATCH];
-            let mut touched = 0u8;
             for (start, record) in starts.iter_mut().zip(batch) {
                 let Some(serial) = record.serial(tbs) else {
                     return false;
                 };
                 *start = self.start(serial);
-                touched ^= self.table.get(start.0).map_or(0, |slot| slot.serial_len);
+            }
+            // A tight loop of independent loads: the cache misses overlap.
+            let mut touched = 0u8;
+            for &(pos, _) in starts.iter().take(batch.len()) {
+                touched ^= self.table.get(pos).map_or(0, |slot| slot.serial_len);
             }
             std::hint::black_box(touched);
             for (&(pos, tag), record) in starts.iter().zip(batch) {
