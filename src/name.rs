@@ -22,31 +22,75 @@ pub enum NameError {
 }
 
 /// Attribute short names this service writes and reads, with their OIDs and string types.
-const ATTRIBUTES: &[(&str, &str, Tag)] = &[
-    ("CN", "2.5.4.3", Tag::Utf8String),
-    ("SURNAME", "2.5.4.4", Tag::Utf8String),
-    ("SERIALNUMBER", "2.5.4.5", Tag::PrintableString),
-    ("C", "2.5.4.6", Tag::PrintableString),
-    ("O", "2.5.4.10", Tag::Utf8String),
-    ("OU", "2.5.4.11", Tag::Utf8String),
-    ("GIVENNAME", "2.5.4.42", Tag::Utf8String),
-    ("UID", "0.9.2342.19200300.100.1.1", Tag::Utf8String),
-    ("DC", "0.9.2342.19200300.100.1.25", Tag::Ia5String),
-    ("BUSINESSCATEGORY", "2.5.4.15", Tag::Utf8String),
-    ("E", "1.2.840.113549.1.9.1", Tag::Ia5String),
+const ATTRIBUTES: &[(&str, ObjectIdentifier, Tag)] = &[
+    (
+        "CN",
+        ObjectIdentifier::new_unwrap("2.5.4.3"),
+        Tag::Utf8String,
+    ),
+    (
+        "SURNAME",
+        ObjectIdentifier::new_unwrap("2.5.4.4"),
+        Tag::Utf8String,
+    ),
+    (
+        "SERIALNUMBER",
+        ObjectIdentifier::new_unwrap("2.5.4.5"),
+        Tag::PrintableString,
+    ),
+    (
+        "C",
+        ObjectIdentifier::new_unwrap("2.5.4.6"),
+        Tag::PrintableString,
+    ),
+    (
+        "O",
+        ObjectIdentifier::new_unwrap("2.5.4.10"),
+        Tag::Utf8String,
+    ),
+    (
+        "OU",
+        ObjectIdentifier::new_unwrap("2.5.4.11"),
+        Tag::Utf8String,
+    ),
+    (
+        "GIVENNAME",
+        ObjectIdentifier::new_unwrap("2.5.4.42"),
+        Tag::Utf8String,
+    ),
+    (
+        "UID",
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1"),
+        Tag::Utf8String,
+    ),
+    (
+        "DC",
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.25"),
+        Tag::Ia5String,
+    ),
+    (
+        "BUSINESSCATEGORY",
+        ObjectIdentifier::new_unwrap("2.5.4.15"),
+        Tag::Utf8String,
+    ),
+    (
+        "E",
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1"),
+        Tag::Ia5String,
+    ),
 ];
 
 fn lookup_short(short: &str) -> Option<(ObjectIdentifier, Tag)> {
     ATTRIBUTES
         .iter()
         .find(|(s, _, _)| s.eq_ignore_ascii_case(short))
-        .and_then(|(_, oid, tag)| ObjectIdentifier::new(oid).ok().map(|oid| (oid, *tag)))
+        .map(|(_, oid, tag)| (*oid, *tag))
 }
 
 fn short_name(oid: &ObjectIdentifier) -> Option<&'static str> {
     ATTRIBUTES
         .iter()
-        .find(|(_, dotted, _)| ObjectIdentifier::new(dotted).ok().as_ref() == Some(oid))
+        .find(|(_, o, _)| o == oid)
         .map(|(short, _, _)| *short)
 }
 

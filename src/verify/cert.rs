@@ -1,5 +1,7 @@
 //! A certificate as the pipeline handles it: parsed once, with its DER and fingerprint.
 
+use const_oid::db::rfc5280;
+use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 use x509_cert::Certificate;
@@ -15,20 +17,30 @@ pub struct Cert {
     /// DER of the issuer and subject Names, compared byte for byte when building paths.
     pub issuer_der: Vec<u8>,
     pub subject_der: Vec<u8>,
+    /// Readable names, rendered once (reports name certificates many times).
+    subject_text: String,
+    issuer_text: String,
 }
 
 impl Cert {
+    /// Parses DER, keeping the bytes exactly as given (signatures are checked over them).
     pub fn from_der(der: &[u8]) -> Result<Cert, der::Error> {
         let parsed = Certificate::from_der(der)?;
-        Self::from_parsed(parsed)
+        Self::build(der.to_vec(), parsed)
     }
 
     pub fn from_parsed(parsed: Certificate) -> Result<Cert, der::Error> {
         let der = parsed.to_der()?;
+        Self::build(der, parsed)
+    }
+
+    fn build(der: Vec<u8>, parsed: Certificate) -> Result<Cert, der::Error> {
         Ok(Cert {
             fingerprint: crate::crypto::sha256(&der),
             issuer_der: parsed.tbs_certificate.issuer.to_der()?,
             subject_der: parsed.tbs_certificate.subject.to_der()?,
+            subject_text: name::display(&parsed.tbs_certificate.subject),
+            issuer_text: name::display(&parsed.tbs_certificate.issuer),
             der,
             parsed,
         })
@@ -39,11 +51,11 @@ impl Cert {
     }
 
     pub fn subject(&self) -> String {
-        name::display(&self.parsed.tbs_certificate.subject)
+        self.subject_text.clone()
     }
 
     pub fn issuer(&self) -> String {
-        name::display(&self.parsed.tbs_certificate.issuer)
+        self.issuer_text.clone()
     }
 
     pub fn not_before(&self) -> i64 {
@@ -72,55 +84,55 @@ impl Cert {
         self.issuer_der == self.subject_der
     }
 
-    fn extension(&self, oid: &str) -> Option<(bool, &[u8])> {
+    fn extension(&self, oid: ObjectIdentifier) -> Option<(bool, &[u8])> {
         self.parsed
             .tbs_certificate
             .extensions
             .iter()
             .flatten()
-            .find(|e| e.extn_id.to_string() == oid)
+            .find(|e| e.extn_id == oid)
             .map(|e| (e.critical, e.extn_value.as_bytes()))
     }
 
     pub fn key_usage(&self) -> Option<KeyUsage> {
-        self.extension("2.5.29.15")
+        self.extension(rfc5280::ID_CE_KEY_USAGE)
             .and_then(|(_, v)| KeyUsage::from_der(v).ok())
     }
 
-    pub fn extended_key_usage(&self) -> Vec<String> {
-        self.extension("2.5.29.37")
+    pub fn extended_key_usage(&self) -> Vec<ObjectIdentifier> {
+        self.extension(rfc5280::ID_CE_EXT_KEY_USAGE)
             .and_then(|(_, v)| ExtendedKeyUsage::from_der(v).ok())
-            .map(|eku| eku.0.iter().map(|o| o.to_string()).collect())
+            .map(|eku| eku.0)
             .unwrap_or_default()
     }
 
     pub fn basic_constraints(&self) -> Option<BasicConstraints> {
-        self.extension("2.5.29.19")
+        self.extension(rfc5280::ID_CE_BASIC_CONSTRAINTS)
             .and_then(|(_, v)| BasicConstraints::from_der(v).ok())
     }
 
     pub fn subject_key_id(&self) -> Option<Vec<u8>> {
-        self.extension("2.5.29.14")
+        self.extension(rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER)
             .and_then(|(_, v)| der::asn1::OctetString::from_der(v).ok())
             .map(|o| o.as_bytes().to_vec())
     }
 
     pub fn authority_key_id(&self) -> Option<Vec<u8>> {
-        self.extension("2.5.29.35")
+        self.extension(rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER)
             .and_then(|(_, v)| x509_cert::ext::pkix::AuthorityKeyIdentifier::from_der(v).ok())
             .and_then(|aki| aki.key_identifier)
             .map(|k| k.as_bytes().to_vec())
     }
 
     /// URIs of one access method in AIA (OCSP: 1.3.6.1.5.5.7.48.1, caIssuers: .48.2).
-    pub fn aia_uris(&self, method: &str) -> Vec<String> {
+    pub fn aia_uris(&self, method: ObjectIdentifier) -> Vec<String> {
         use x509_cert::ext::pkix::name::GeneralName;
-        self.extension("1.3.6.1.5.5.7.1.1")
+        self.extension(rfc5280::ID_PE_AUTHORITY_INFO_ACCESS)
             .and_then(|(_, v)| x509_cert::ext::pkix::AuthorityInfoAccessSyntax::from_der(v).ok())
             .map(|aia| {
                 aia.0
                     .iter()
-                    .filter(|a| a.access_method.to_string() == method)
+                    .filter(|a| a.access_method == method)
                     .filter_map(|a| match &a.access_location {
                         GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
                         _ => None,
@@ -131,7 +143,7 @@ impl Cert {
     }
 
     /// CRL distribution point URIs (2.5.29.31), or Freshest CRL ones (2.5.29.46).
-    pub fn distribution_uris(&self, oid: &str) -> Vec<String> {
+    pub fn distribution_uris(&self, oid: ObjectIdentifier) -> Vec<String> {
         use x509_cert::ext::pkix::crl::dp::DistributionPoint;
         use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
         self.extension(oid)
@@ -155,22 +167,22 @@ impl Cert {
     /// Critical extensions this verifier does not process: RFC 5280 §4.2 says such a
     /// certificate must be rejected.
     pub fn unknown_critical_extensions(&self) -> Vec<String> {
-        const UNDERSTOOD: &[&str] = &[
-            "2.5.29.15", // keyUsage
-            "2.5.29.19", // basicConstraints
-            "2.5.29.37", // extKeyUsage
-            "2.5.29.32", // certificatePolicies
-            "2.5.29.17", // subjectAltName
-            "2.5.29.14", // SKI
-            "2.5.29.35", // AKI
-            "2.5.29.31", // CRL distribution points
+        const UNDERSTOOD: &[ObjectIdentifier] = &[
+            rfc5280::ID_CE_KEY_USAGE,
+            rfc5280::ID_CE_BASIC_CONSTRAINTS,
+            rfc5280::ID_CE_EXT_KEY_USAGE,
+            rfc5280::ID_CE_CERTIFICATE_POLICIES,
+            rfc5280::ID_CE_SUBJECT_ALT_NAME,
+            rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
+            rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+            rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS,
         ];
         self.parsed
             .tbs_certificate
             .extensions
             .iter()
             .flatten()
-            .filter(|e| e.critical && !UNDERSTOOD.contains(&e.extn_id.to_string().as_str()))
+            .filter(|e| e.critical && !UNDERSTOOD.contains(&e.extn_id))
             .map(|e| e.extn_id.to_string())
             .collect()
     }

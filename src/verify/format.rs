@@ -1,11 +1,11 @@
 //! Step 1, format: the input is CMS SignedData (DER, PEM or base64), attached or detached.
 
 use base64::Engine;
-use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
-use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode};
-use std::sync::Arc;
+use cms::signed_data::SignerInfo;
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Decode, Header, Reader, SliceReader};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::cert::Cert;
 use super::report::{Check, SubIndication};
@@ -16,11 +16,154 @@ pub const MAX_SIGNATURE_BYTES: usize = 32 * 1024 * 1024;
 
 /// What the later steps work from.
 pub struct Parsed {
-    pub signed_data: SignedData,
+    pub signer_infos: Vec<SignerInfo>,
+    /// Per SignerInfo, its signed attributes as received, retagged as the SET they are signed
+    /// as (RFC 5652 §5.4): the exact bytes the signature covers.
+    pub signed_attrs_der: Vec<Option<Vec<u8>>>,
+    /// eContentType of the encapsulated content.
+    pub econtent_type: ObjectIdentifier,
     pub certificates: Vec<Arc<Cert>>,
     /// The signed content: encapsulated, or the detached content the caller supplied.
     pub content: Option<Vec<u8>>,
     pub detached: bool,
+}
+
+/// Certificates seen before, by their DER: a portal sees the same signers and CAs again and
+/// again, and parsing a certificate costs more than half an RSA verification.
+#[derive(Default)]
+pub struct CertCache {
+    certs: Mutex<HashMap<Vec<u8>, Arc<Cert>>>,
+}
+
+const CERT_CACHE_LIMIT: usize = 4096;
+
+impl CertCache {
+    pub fn get(&self, der: &[u8]) -> Result<Arc<Cert>, der::Error> {
+        if let Some(hit) = self.certs.lock().ok().and_then(|c| c.get(der).cloned()) {
+            return Ok(hit);
+        }
+        let cert = Arc::new(Cert::from_der(der)?);
+        if let Ok(mut certs) = self.certs.lock() {
+            if certs.len() >= CERT_CACHE_LIMIT {
+                certs.clear();
+            }
+            certs.insert(der.to_vec(), Arc::clone(&cert));
+        }
+        Ok(cert)
+    }
+}
+
+/// Reads one TLV: its header and value bytes.
+fn tlv<'a>(reader: &mut SliceReader<'a>) -> der::Result<(Header, &'a [u8])> {
+    let header = Header::decode(reader)?;
+    let value = reader.read_slice(header.length)?;
+    Ok((header, value))
+}
+
+/// Reads one TLV and returns all of its bytes.
+fn whole<'a>(reader: &mut SliceReader<'a>) -> der::Result<&'a [u8]> {
+    reader.tlv_bytes()
+}
+
+fn context(header: &Header, number: u8) -> bool {
+    header.tag.is_context_specific() && header.tag.number() == der::TagNumber::new(number)
+}
+
+/// Walks ContentInfo → SignedData without decoding the certificates (RFC 5652 §5.1).
+struct Walked<'a> {
+    econtent_type: ObjectIdentifier,
+    econtent: Option<Vec<u8>>,
+    certificates: Vec<&'a [u8]>,
+    signer_infos: Vec<SignerInfo>,
+    signed_attrs_der: Vec<Option<Vec<u8>>>,
+}
+
+/// The `[0] IMPLICIT` signed attributes of a SignerInfo, retagged as a universal SET.
+fn raw_signed_attrs(signer_info: &[u8]) -> der::Result<Option<Vec<u8>>> {
+    let mut outer = SliceReader::new(signer_info)?;
+    let (_, body) = tlv(&mut outer)?;
+    let mut si = SliceReader::new(body)?;
+    for _ in 0..3 {
+        whole(&mut si)?; // version, sid, digestAlgorithm
+    }
+    let next = whole(&mut si)?;
+    if next.first() == Some(&0xA0) {
+        let mut set = next.to_vec();
+        set[0] = 0x31;
+        Ok(Some(set))
+    } else {
+        Ok(None)
+    }
+}
+
+fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
+    let e = |e: der::Error| e.to_string();
+    let mut outer = SliceReader::new(der).map_err(e)?;
+    let (_, content_info) = tlv(&mut outer).map_err(e)?;
+    if !outer.is_finished() {
+        return Err("trailing data after the ContentInfo".into());
+    }
+    let mut ci = SliceReader::new(content_info).map_err(e)?;
+    let content_type = ObjectIdentifier::decode(&mut ci).map_err(e)?;
+    if content_type != ID_SIGNED_DATA {
+        return Err(format!("the CMS content is {content_type}, not SignedData"));
+    }
+    let (explicit, inner) = tlv(&mut ci).map_err(e)?;
+    if !context(&explicit, 0) {
+        return Err("SignedData is not in [0]".into());
+    }
+    let (_, signed_data) = tlv(&mut SliceReader::new(inner).map_err(e)?).map_err(e)?;
+    let mut sd = SliceReader::new(signed_data).map_err(e)?;
+    let _version = whole(&mut sd).map_err(e)?;
+    let _digest_algorithms = whole(&mut sd).map_err(e)?;
+    let (_, encap) = tlv(&mut sd).map_err(e)?;
+    let mut ec = SliceReader::new(encap).map_err(e)?;
+    let econtent_type = ObjectIdentifier::decode(&mut ec).map_err(e)?;
+    let econtent = if ec.is_finished() {
+        None
+    } else {
+        let (tag0, value) = tlv(&mut ec).map_err(e)?;
+        if !context(&tag0, 0) {
+            return Err("eContent is not in [0]".into());
+        }
+        Some(OctetString::from_der(value).map_err(e)?.as_bytes().to_vec())
+    };
+    let mut certificates = Vec::new();
+    let mut signer_infos = Vec::new();
+    let mut signed_attrs_der = Vec::new();
+    while !sd.is_finished() {
+        let (header, value) = tlv(&mut sd).map_err(e)?;
+        if context(&header, 0) {
+            let mut certs = SliceReader::new(value).map_err(e)?;
+            while !certs.is_finished() {
+                let raw = whole(&mut certs).map_err(e)?;
+                // Only X.509 certificates (a SEQUENCE); other CertificateChoices are skipped.
+                if raw.first() == Some(&0x30) {
+                    certificates.push(raw);
+                }
+            }
+        } else if context(&header, 1) {
+            // CRLs carried in the CMS are not used: revocation comes from configured sources.
+        } else if header.tag == der::Tag::Set {
+            let mut set = SliceReader::new(value).map_err(e)?;
+            while !set.is_finished() {
+                let raw = whole(&mut set).map_err(e)?;
+                signer_infos.push(
+                    SignerInfo::from_der(raw).map_err(|x| format!("malformed SignerInfo: {x}"))?,
+                );
+                signed_attrs_der.push(raw_signed_attrs(raw).map_err(e)?);
+            }
+        } else {
+            return Err(format!("unexpected {} in SignedData", header.tag));
+        }
+    }
+    Ok(Walked {
+        econtent_type,
+        econtent,
+        certificates,
+        signer_infos,
+        signed_attrs_der,
+    })
 }
 
 /// DER bytes from DER, PEM (any label) or base64 text.
@@ -51,7 +194,11 @@ fn unreadable(detail: impl Into<String>) -> Check {
 }
 
 /// Parses the signature. A failed check means the input is not a usable SignedData.
-pub fn parse(signature: &[u8], detached_content: Option<&[u8]>) -> Result<Parsed, Check> {
+pub fn parse(
+    signature: &[u8],
+    detached_content: Option<&[u8]>,
+    cache: &CertCache,
+) -> Result<Parsed, Check> {
     if signature.len() > MAX_SIGNATURE_BYTES {
         return Err(unreadable(format!(
             "the signature is larger than {MAX_SIGNATURE_BYTES} bytes"
@@ -59,38 +206,14 @@ pub fn parse(signature: &[u8], detached_content: Option<&[u8]>) -> Result<Parsed
     }
     let der = decode_input(signature)
         .ok_or_else(|| unreadable("the signature is neither DER, PEM nor base64 CMS"))?;
-    let info = ContentInfo::from_der(&der)
-        .map_err(|e| unreadable(format!("not a CMS ContentInfo (DER): {e}")))?;
-    if info.content_type != ID_SIGNED_DATA {
-        return Err(unreadable(format!(
-            "the CMS content is {}, not SignedData",
-            info.content_type
-        )));
-    }
-    let signed_data: SignedData = info
-        .content
-        .decode_as()
-        .map_err(|e| unreadable(format!("malformed SignedData: {e}")))?;
-    let mut certificates = Vec::new();
-    for choice in signed_data.certificates.iter().flat_map(|set| set.0.iter()) {
-        if let cms::cert::CertificateChoices::Certificate(c) = choice {
-            let cert = Cert::from_parsed(c.clone()).map_err(|e| {
-                unreadable(format!("a certificate in the CMS does not encode: {e}"))
-            })?;
-            certificates.push(Arc::new(cert));
-        }
-    }
-    let encapsulated = match &signed_data.encap_content_info.econtent {
-        None => None,
-        Some(any) => Some(
-            der::asn1::OctetString::from_der(&any.to_der().map_err(|e| unreadable(e.to_string()))?)
-                .map(|o| o.as_bytes().to_vec())
-                .map_err(|e| {
-                    unreadable(format!("encapsulated content is not an OCTET STRING: {e}"))
-                })?,
-        ),
-    };
-    let (content, detached) = match (encapsulated, detached_content) {
+    let walked = walk(&der).map_err(|e| unreadable(format!("not a CMS SignedData (DER): {e}")))?;
+    let certificates = walked
+        .certificates
+        .iter()
+        .map(|raw| cache.get(raw))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| unreadable(format!("a certificate in the CMS does not parse: {e}")))?;
+    let (content, detached) = match (walked.econtent, detached_content) {
         (Some(inner), Some(outer)) if inner != outer => {
             return Err(Check::failed(
                 "format",
@@ -104,7 +227,9 @@ pub fn parse(signature: &[u8], detached_content: Option<&[u8]>) -> Result<Parsed
         (None, None) => (None, true),
     };
     Ok(Parsed {
-        signed_data,
+        signer_infos: walked.signer_infos,
+        signed_attrs_der: walked.signed_attrs_der,
+        econtent_type: walked.econtent_type,
         certificates,
         content,
         detached,
@@ -113,7 +238,7 @@ pub fn parse(signature: &[u8], detached_content: Option<&[u8]>) -> Result<Parsed
 
 /// The format check once parsing succeeded: at least one SignerInfo, content available.
 pub fn check(parsed: &Parsed) -> Check {
-    let signers = parsed.signed_data.signer_infos.0.len();
+    let signers = parsed.signer_infos.len();
     if signers == 0 {
         return Check::failed(
             "format",

@@ -85,6 +85,7 @@ pub struct Verifier {
     pointers: Pointers,
     required_role: Option<String>,
     paths: chain::PathCache,
+    certs: format::CertCache,
 }
 
 /// Reads a certificate from PEM or DER.
@@ -141,6 +142,7 @@ impl Verifier {
             pointers: settings.pointers,
             required_role: settings.required_role,
             paths: chain::PathCache::default(),
+            certs: format::CertCache::default(),
         })
     }
 
@@ -149,18 +151,19 @@ impl Verifier {
         let now = crate::time::now();
         let at = request.at.unwrap_or(now);
         let validation_time = crate::time::rfc3339(at);
-        let parsed = match format::parse(&request.signature, request.content.as_deref()) {
-            Ok(p) => p,
-            Err(check) => {
-                let expected = identity::expected(
-                    request.iin.as_ref(),
-                    request.bin.as_ref(),
-                    None,
-                    &self.pointers,
-                );
-                return report::assemble(check, Vec::new(), expected.report, validation_time);
-            }
-        };
+        let parsed =
+            match format::parse(&request.signature, request.content.as_deref(), &self.certs) {
+                Ok(p) => p,
+                Err(check) => {
+                    let expected = identity::expected(
+                        request.iin.as_ref(),
+                        request.bin.as_ref(),
+                        None,
+                        &self.pointers,
+                    );
+                    return report::assemble(check, Vec::new(), expected.report, validation_time);
+                }
+            };
         let format_check = format::check(&parsed);
         let expected = identity::expected(
             request.iin.as_ref(),
@@ -184,9 +187,10 @@ impl Verifier {
             .filter_map(|b| crl::Crl::parse(b).ok().map(Arc::new))
             .collect();
         let mut signers = Vec::new();
-        for si in parsed.signed_data.signer_infos.0.iter() {
+        for (index, si) in parsed.signer_infos.iter().enumerate() {
             signers.push(
                 self.verify_signer(
+                    index,
                     si,
                     &parsed,
                     &pool,
@@ -205,6 +209,7 @@ impl Verifier {
     #[allow(clippy::too_many_arguments)]
     async fn verify_signer(
         &self,
+        index: usize,
         si: &cms::signed_data::SignerInfo,
         parsed: &format::Parsed,
         pool: &[Arc<Cert>],
@@ -214,7 +219,8 @@ impl Verifier {
         now: i64,
         format_check: &Check,
     ) -> SignerReport {
-        let sig = signature::check(si, parsed, pool);
+        let sig = signature::check(index, si, parsed, pool);
+        let profile = sig.signer.as_deref().map(key_usage::KeyProfile::of);
         let mut checks = vec![format_check.clone(), sig.check];
         let mut revocation_source = None;
         match &sig.signer {
@@ -239,7 +245,9 @@ impl Verifier {
                         checks.push(Check::skipped("revocation", "no path to a trust anchor"));
                     }
                 }
-                checks.push(key_usage::check(signer, self.required_role.as_deref()));
+                if let Some(profile) = &profile {
+                    checks.push(key_usage::check(profile, self.required_role.as_deref()));
+                }
                 checks.push(identity::check(signer, expected));
             }
         }
@@ -247,10 +255,8 @@ impl Verifier {
         let signer = sig.signer.as_deref();
         SignerReport {
             subject: signer.map(identity::subject).unwrap_or_default(),
-            roles: signer.map(key_usage::roles).unwrap_or_default(),
-            key_kind: signer
-                .map(|s| key_usage::key_kind(s).to_owned())
-                .unwrap_or_else(|| "unknown".into()),
+            key_kind: profile.as_ref().map_or("unknown", |p| p.kind).to_owned(),
+            roles: profile.map(|p| p.roles).unwrap_or_default(),
             serial: signer.map(Cert::serial_hex),
             issuer: signer.map(Cert::issuer),
             not_before: signer.map(|s| crate::time::rfc3339(s.not_before())),

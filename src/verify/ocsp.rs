@@ -18,7 +18,6 @@ use super::revocation::Answer;
 const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
 const ID_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
 const ID_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
-const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
 /// Clock skew tolerated between us and the responder.
 const SKEW: i64 = 300;
 
@@ -84,7 +83,10 @@ fn response_signer(basic: &BasicOcspResponse, issuer: &Cert) -> Result<Option<Ce
         }
         signed_by(&cert, issuer)
             .map_err(|e| format!("the responder certificate is not issued by the CA: {e}"))?;
-        if !cert.extended_key_usage().iter().any(|e| e == OCSP_SIGNING) {
+        if !cert
+            .extended_key_usage()
+            .contains(&const_oid::db::rfc5280::ID_KP_OCSP_SIGNING)
+        {
             return Err("the responder certificate lacks EKU OCSPSigning".into());
         }
         return Ok(Some(cert));

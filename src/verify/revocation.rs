@@ -123,9 +123,20 @@ impl Revocation {
         at: i64,
         why_not: &mut Vec<String>,
     ) -> Option<Answer> {
+        // A CRL limited by its issuingDistributionPoint to CA (or user) certificates says
+        // nothing about the other kind (RFC 5280 §5.2.5).
+        let is_ca = cert.basic_constraints().is_some_and(|bc| bc.ca);
+        let in_scope = |c: &Crl| match c.scope() {
+            Some(scope) => {
+                !scope.only_attribute_certs
+                    && !(scope.only_ca_certs && !is_ca)
+                    && !(scope.only_user_certs && is_ca)
+            }
+            None => true,
+        };
         let authentic: Vec<&Arc<Crl>> = crls
             .iter()
-            .filter(|c| self.authentic(c, issuer, why_not))
+            .filter(|c| in_scope(c) && self.authentic(c, issuer, why_not))
             .collect();
         let serial = cert.parsed.tbs_certificate.serial_number.as_bytes();
         let fresh: Vec<&Arc<Crl>> = authentic
@@ -140,7 +151,10 @@ impl Revocation {
         {
             let delta = fresh
                 .iter()
-                .filter(|c| c.is_delta() && c.delta_base() <= full.number())
+                // Applicable (base no newer than the full CRL) and not older than it (§5.2.4).
+                .filter(|c| {
+                    c.is_delta() && c.delta_base() <= full.number() && c.number() >= full.number()
+                })
                 .max_by_key(|c| c.number().unwrap_or(0));
             let source = format!(
                 "{} #{}",
@@ -224,21 +238,20 @@ impl Revocation {
             why_not.push("offline: no network fetch of OCSP or CRLs allowed".into());
             return Err(why_not);
         }
-        for url in cert.aia_uris("1.3.6.1.5.5.7.48.1") {
+        for url in cert.aia_uris(const_oid::db::rfc5280::ID_AD_OCSP) {
             match super::ocsp::query(cert, issuer, &url, &self.fetcher, now).await {
                 Ok(answer) => return Ok(answer),
                 Err(e) => why_not.push(e),
             }
         }
         let mut fetched = Vec::new();
-        for url in cert.distribution_uris("2.5.29.31") {
+        for url in cert.distribution_uris(const_oid::db::rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS) {
             match self.fetch_crl(&url, now).await {
                 Ok(crl) => {
-                    for delta_url in crl
-                        .freshest_crl_urls()
-                        .iter()
-                        .chain(cert.distribution_uris("2.5.29.46").iter())
-                    {
+                    for delta_url in crl.freshest_crl_urls().iter().chain(
+                        cert.distribution_uris(const_oid::db::rfc5280::ID_CE_FRESHEST_CRL)
+                            .iter(),
+                    ) {
                         match self.fetch_crl(delta_url, now).await {
                             Ok(delta) => fetched.push(delta),
                             Err(e) => why_not.push(format!("delta CRL: {e}")),

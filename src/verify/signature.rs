@@ -57,7 +57,8 @@ fn single_value(si: &SignerInfo, oid: ObjectIdentifier) -> Result<Option<&der::A
     Ok(attr.values.iter().next())
 }
 
-pub fn check(si: &SignerInfo, parsed: &Parsed, pool: &[Arc<Cert>]) -> Outcome {
+/// `index`: the SignerInfo's position, to find its signed attributes as received.
+pub fn check(index: usize, si: &SignerInfo, parsed: &Parsed, pool: &[Arc<Cert>]) -> Outcome {
     let fail = |sub, code: &str, detail: String| Outcome {
         check: Check::failed("signature", sub, code, detail),
         signer: None,
@@ -118,7 +119,7 @@ pub fn check(si: &SignerInfo, parsed: &Parsed, pool: &[Arc<Cert>]) -> Outcome {
             "no content to verify".into(),
         );
     };
-    let econtent_type = parsed.signed_data.encap_content_info.econtent_type;
+    let econtent_type = parsed.econtent_type;
     let (message, signing_time) = match &si.signed_attrs {
         None => {
             // RFC 5652 §5.3: without signed attributes only id-data may be signed.
@@ -185,10 +186,14 @@ pub fn check(si: &SignerInfo, parsed: &Parsed, pool: &[Arc<Cert>]) -> Outcome {
                     .map_err(|d| format_failure("DUPLICATE_ATTRIBUTE", d))?
                     .and_then(|v| x509_cert::time::Time::from_der(&v.to_der().ok()?).ok())
                     .map(|t| crate::time::unix(&t.to_unix_duration()));
-                // The signature covers the DER SET OF the attributes (RFC 5652 §5.4).
-                let der = attrs
-                    .to_der()
-                    .map_err(|e| format_failure("MALFORMED_ATTRIBUTE", e.to_string()))?;
+                // The signature covers the DER SET OF the attributes (RFC 5652 §5.4): the bytes
+                // as received, retagged (the decoder has already insisted they are DER).
+                let der = match parsed.signed_attrs_der.get(index).cloned().flatten() {
+                    Some(der) => der,
+                    None => attrs
+                        .to_der()
+                        .map_err(|e| format_failure("MALFORMED_ATTRIBUTE", e.to_string()))?,
+                };
                 Ok((der, signing_time))
             })();
             match attrs_check {

@@ -5,6 +5,7 @@ mod common;
 mod http_api;
 mod keystore;
 mod nca_profile;
+mod openssl_pki;
 mod pki_openssl;
 mod pki_rules;
 mod signing;

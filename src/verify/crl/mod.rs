@@ -7,10 +7,13 @@
 //!
 //! The revoked list is never materialised as `x509_cert` values: `parse.rs` walks it with der's
 //! `SliceReader`, decoding only the serial, the revocation date and the entry extensions that
-//! matter. The serials stay where they are, inside the kept TBS bytes; the index (`index.rs`)
-//! stores 16 bytes per entry plus an open-addressing table of 8-byte slots keyed by SipHash with
-//! a random key (a CRL is parsed before its signature is checked, so its serials must not be able
-//! to choose their own hash collisions).
+//! matter. The serials stay where they are, inside the kept TBS bytes. The index (`index.rs`) is
+//! an open-addressing table of 16-byte records (date, reason, 16 hash bits, where the serial is),
+//! keyed by SipHash with a random key: a CRL is parsed before its signature is checked, so its
+//! serials must not be able to choose their own hash collisions.
+//!
+//! Measured by `benches/crl.rs`: about 80 bytes per entry in all (47 of them the kept TBS) and
+//! well under a second to parse and index 1,000,000 entries.
 
 mod index;
 mod parse;

@@ -11,6 +11,8 @@
 //!     crlExtensions [0] EXPLICIT Extensions OPTIONAL }
 //! ```
 
+use std::collections::HashSet;
+
 use const_oid::db::{rfc5280, DB};
 use const_oid::ObjectIdentifier;
 use der::asn1::{BitString, GeneralizedTime, UtcTime};
@@ -166,10 +168,10 @@ fn parse_der(der: &[u8]) -> Result<Crl, CrlError> {
             0 => 1,
             1 => 2,
             v => {
+                let shown = u16::from(v) + 1;
                 return Err(malformed(format!(
-                    "version {} (only v1 and v2 exist)",
-                    v + 1
-                )))
+                    "version v{shown} (only v1 and v2 exist)"
+                )));
             }
         }
     } else {
@@ -312,15 +314,16 @@ fn uris(name: Option<DistributionPointName>) -> Vec<String> {
 
 impl CrlExtensions {
     fn read(&mut self, list: &[u8]) -> Result<(), CrlError> {
-        let mut seen: Vec<&[u8]> = Vec::new();
+        // A set, not a list: the extensions are read before the signature can be checked, and
+        // a quadratic duplicate check over a crafted list would be a way to stall us.
+        let mut seen: HashSet<&[u8]> = HashSet::new();
         for_each_extension(list, |ext| {
-            if seen.contains(&ext.oid) {
+            if !seen.insert(ext.oid) {
                 return Err(malformed(format!(
                     "crlExtensions: extension {} appears twice",
                     describe(ext.oid)
                 )));
             }
-            seen.push(ext.oid);
             self.one(&ext)
         })
     }

@@ -387,3 +387,10 @@ fn input_over_256_mib_is_refused_as_too_large() {
         Err(CrlError::TooLarge(n)) if n == MAX_CRL_BYTES + 1
     ));
 }
+
+#[test]
+fn a_crl_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Crl>();
+    shareable::<CrlError>();
+}

@@ -539,7 +539,13 @@ fn v1_crls_without_extensions_are_accepted() {
     let number = ext(rfc5280::ID_CE_CRL_NUMBER, false, &CrlNumber(uint(1)));
     let crl_extensions = tlv(0xA0, &tlv(0x30, &number.to_der().expect("ext")));
     assert!(malformed(Crl::parse(&body(&[], &[], &crl_extensions))).contains("v1"));
-    assert!(malformed(Crl::parse(&body(&[0x02, 0x01, 0x02], &[], &[]))).contains("version"));
+    for version in [
+        &[0x02, 0x01, 0x02][..],
+        &[0x02, 0x02, 0x00, 0xFF],
+        &[0x02, 0x01, 0xFF],
+    ] {
+        assert!(malformed(Crl::parse(&body(version, &[], &[]))).contains("version"));
+    }
     // Indefinite length inside: the revoked list.
     let mut tbs = ca
         .key
