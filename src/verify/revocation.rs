@@ -128,9 +128,12 @@ impl Revocation {
         let is_ca = cert.basic_constraints().is_some_and(|bc| bc.ca);
         let in_scope = |c: &Crl| match c.scope() {
             Some(scope) => {
-                !scope.only_attribute_certs
-                    && !(scope.only_ca_certs && !is_ca)
-                    && !(scope.only_user_certs && is_ca)
+                let kind_matches = if is_ca {
+                    !scope.only_user_certs
+                } else {
+                    !scope.only_ca_certs
+                };
+                !scope.only_attribute_certs && kind_matches
             }
             None => true,
         };
