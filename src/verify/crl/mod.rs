@@ -86,14 +86,7 @@ pub struct Crl {
     issuer_der: Box<[u8]>,
     this_update: i64,
     next_update: Option<i64>,
-    number: Option<u64>,
-    delta_base: Option<u64>,
-    is_delta: bool,
-    authority_key_id: Option<Box<[u8]>>,
-    freshest_crl_urls: Vec<String>,
-    scope: Option<CrlScope>,
-    /// The issuingDistributionPoint extension value as encoded, to compare full and delta.
-    scope_der: Option<Box<[u8]>>,
+    extensions: parse::CrlExtensions,
     index: SerialIndex,
 }
 
@@ -103,8 +96,8 @@ impl fmt::Debug for Crl {
             .field("issuer", &self.issuer.to_string())
             .field("this_update", &self.this_update)
             .field("next_update", &self.next_update)
-            .field("number", &self.number)
-            .field("delta_base", &self.delta_base)
+            .field("number", &self.extensions.number)
+            .field("delta_base", &self.extensions.delta_base)
             .field("entries", &self.len())
             .finish_non_exhaustive()
     }
@@ -144,32 +137,32 @@ impl Crl {
 
     /// The CRL Number extension; `None` if absent or larger than `u64`.
     pub fn number(&self) -> Option<u64> {
-        self.number
+        self.extensions.number
     }
 
     /// The Delta CRL Indicator's BaseCRLNumber; `None` for a full CRL, or a base beyond `u64`
     /// (then [`Crl::is_delta`] is still true).
     pub fn delta_base(&self) -> Option<u64> {
-        self.delta_base
+        self.extensions.delta_base
     }
 
     pub fn is_delta(&self) -> bool {
-        self.is_delta
+        self.extensions.is_delta
     }
 
     /// The keyIdentifier of the Authority Key Identifier extension.
     pub fn authority_key_id(&self) -> Option<&[u8]> {
-        self.authority_key_id.as_deref()
+        self.extensions.authority_key_id.as_deref()
     }
 
     /// URIs of the Freshest CRL extension (where a full CRL's delta CRL is published).
     pub fn freshest_crl_urls(&self) -> &[String] {
-        &self.freshest_crl_urls
+        &self.extensions.freshest_crl_urls
     }
 
     /// The issuingDistributionPoint scope, if the CRL has one.
     pub fn scope(&self) -> Option<&CrlScope> {
-        self.scope.as_ref()
+        self.extensions.scope.as_ref()
     }
 
     /// Number of entries in revokedCertificates (a serial listed twice counts twice; lookups
@@ -189,6 +182,7 @@ impl Crl {
             + self.issuer_der.len()
             + self.index.heap_size()
             + self
+                .extensions
                 .freshest_crl_urls
                 .iter()
                 .map(|u| u.capacity() + std::mem::size_of::<String>())
@@ -283,7 +277,7 @@ fn check_delta_applies(full: &Crl, delta: &Crl) -> Result<(), CrlError> {
             )));
         }
     }
-    if full.scope_der != delta.scope_der {
+    if full.extensions.scope_der != delta.extensions.scope_der {
         return Err(mismatch(
             "its issuingDistributionPoint differs from the full CRL's".into(),
         ));

@@ -225,13 +225,7 @@ fn parse_der(der: &[u8]) -> Result<Crl, CrlError> {
         issuer_der: issuer_der.into(),
         this_update,
         next_update,
-        number: header.number,
-        delta_base: header.delta_base,
-        is_delta: header.is_delta,
-        authority_key_id: header.authority_key_id,
-        freshest_crl_urls: header.freshest_crl_urls,
-        scope: header.scope,
-        scope_der: header.scope_der,
+        extensions: header,
         index,
         tbs,
     })
@@ -288,15 +282,17 @@ fn to_u64(magnitude: &[u8]) -> Option<u64> {
     Some(magnitude.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)))
 }
 
-#[derive(Default)]
-struct CrlExtensions {
-    number: Option<u64>,
-    delta_base: Option<u64>,
-    is_delta: bool,
-    authority_key_id: Option<Box<[u8]>>,
-    freshest_crl_urls: Vec<String>,
-    scope: Option<CrlScope>,
-    scope_der: Option<Box<[u8]>>,
+/// What the CRL-level extensions say.
+#[derive(Default, Clone)]
+pub(super) struct CrlExtensions {
+    pub(super) number: Option<u64>,
+    pub(super) delta_base: Option<u64>,
+    pub(super) is_delta: bool,
+    pub(super) authority_key_id: Option<Box<[u8]>>,
+    pub(super) freshest_crl_urls: Vec<String>,
+    pub(super) scope: Option<CrlScope>,
+    /// The issuingDistributionPoint extension value as encoded, to compare full and delta.
+    pub(super) scope_der: Option<Box<[u8]>>,
 }
 
 fn uris(name: Option<DistributionPointName>) -> Vec<String> {
