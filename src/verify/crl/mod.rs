@@ -18,7 +18,11 @@
 mod index;
 mod parse;
 #[cfg(test)]
+mod test_builder;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_extensions;
 #[cfg(test)]
 mod tests_generated;
 

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use der::{Decode, DecodePem, Encode};
 use x509_cert::Certificate;
 
-use super::tests_generated::{header_len, small_crl};
+use super::test_builder::{header_len, small_crl};
 use super::*;
 
 const NCA_RSA_CRL: &str = concat!(
