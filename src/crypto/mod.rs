@@ -50,6 +50,17 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// SHA-256 of several pieces, as if concatenated.
+pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in parts {
+        context.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(context.finish().as_ref());
+    out
+}
+
 /// Cryptographically secure random bytes from the operating system.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     use ring::rand::SecureRandom;

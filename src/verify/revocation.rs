@@ -47,8 +47,8 @@ pub struct Revocation {
     pub fetcher: Fetcher,
     /// CRLs fetched from CDP / Freshest CRL URLs, kept until their nextUpdate.
     fetched: Mutex<HashMap<String, Arc<Crl>>>,
-    /// (CRL, issuer key) pairs whose signature already verified.
-    verified: Mutex<HashSet<(usize, [u8; 32])>>,
+    /// (CRL content, issuer certificate) pairs whose signature already verified.
+    verified: Mutex<HashSet<([u8; 32], [u8; 32])>>,
 }
 
 fn reason_name(code: Option<u8>) -> &'static str {
@@ -87,7 +87,7 @@ impl Revocation {
         if crl.issuer_der() != issuer.subject_der.as_slice() {
             return false;
         }
-        let key = (Arc::as_ptr(crl) as usize, issuer.fingerprint);
+        let key = (crl.fingerprint(), issuer.fingerprint);
         if self
             .verified
             .lock()

@@ -13,4 +13,5 @@ mod storage;
 mod verify_cli;
 mod verify_nca;
 mod verify_online;
+mod verify_openssl;
 mod verify_own;

@@ -9,7 +9,8 @@ fn fixture(name: &str) -> String {
     format!("{}/fixtures/nca/rsa/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn verify(args: &[&str]) -> (i32, String, String) {
+/// Runs `qoltanba verify ARGS` with a clean environment: (exit status, stdout, stderr).
+pub fn verify(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
         .arg("verify")
         .args(args)

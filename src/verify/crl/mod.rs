@@ -92,6 +92,8 @@ pub struct Crl {
     next_update: Option<i64>,
     extensions: parse::CrlExtensions,
     index: SerialIndex,
+    /// SHA-256 over the signed bytes and the signature.
+    fingerprint: [u8; 32],
 }
 
 impl fmt::Debug for Crl {
@@ -180,6 +182,11 @@ impl Crl {
     }
 
     /// Bytes this value keeps on the heap (TBS copy, index, names), for capacity planning.
+    /// SHA-256 over the signed bytes and the signature: identifies this CRL by content.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
     pub fn heap_size(&self) -> usize {
         self.tbs.len()
             + self.signature.len()

@@ -216,7 +216,11 @@ fn parse_der(der: &[u8]) -> Result<Crl, CrlError> {
         None => SerialIndex::with_capacity(0).ok_or_else(|| malformed("no index"))?,
     };
 
+    // What this CRL is, by content: caches of checked signatures key on it (never on where the
+    // CRL happens to sit in memory, which a later, different CRL may reuse).
+    let fingerprint = crate::crypto::sha256_parts(&[&tbs, &signature]);
     Ok(Crl {
+        fingerprint,
         tbs_algorithm,
         outer_algorithm,
         signature: signature.into(),
