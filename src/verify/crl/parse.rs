@@ -218,7 +218,7 @@ fn parse_der(der: &[u8]) -> Result<Crl, CrlError> {
 
     // What this CRL is, by content: caches of checked signatures key on it (never on where the
     // CRL happens to sit in memory, which a later, different CRL may reuse).
-    let fingerprint = crate::crypto::sha256_parts(&[&tbs, &signature]);
+    let fingerprint = crate::crypto::sha256_parts(&[&tbs, signature]);
     Ok(Crl {
         fingerprint,
         tbs_algorithm,
