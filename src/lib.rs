@@ -12,6 +12,7 @@ pub mod identity;
 pub mod keystore;
 pub mod name;
 pub mod pki;
+pub mod sign;
 pub mod store;
 pub mod time;
 pub mod verify;

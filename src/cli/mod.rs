@@ -5,11 +5,14 @@
 
 mod pki;
 mod serve;
+mod sign;
 mod verify;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use zeroize::Zeroizing;
 
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::pki::{Declarations, Pki, PkiError};
@@ -39,6 +42,8 @@ enum Command {
     /// Verify a CMS-signed request (условие 3): signature, chain, validity, revocation, key
     /// usage, IIN/BIN. Exit 0 valid, 1 invalid, 2 indeterminate, 64 bad arguments, 65 bad input.
     Verify(Box<verify::VerifyArgs>),
+    /// Sign a file (CAdES-BES CMS) with a PKCS#12 key (modern or NCA's legacy format).
+    Sign(Box<sign::SignArgs>),
 }
 
 /// What a command can fail with, mapped once to an exit code and a message.
@@ -106,6 +111,7 @@ where
         let result = match cli.command {
             Command::Serve => serve::run(config).await,
             Command::Pki(command) => pki::run(*command, config).await,
+            Command::Sign(args) => sign::run(*args),
             // verify maps its outcomes to its own exit codes.
             Command::Verify(args) => return verify::run(*args, config).await,
         };
@@ -219,4 +225,43 @@ fn verifier_settings(
         settings.sources.push(pki);
     }
     Ok(settings)
+}
+
+/// The first line of a password file.
+pub(crate) fn read_password(path: &Path) -> Result<Zeroizing<String>, CliError> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+        CliError::Input(format!(
+            "cannot read the password file {}: {e}",
+            path.display()
+        ))
+    })?);
+    let first = Zeroizing::new(text.lines().next().unwrap_or_default().to_owned());
+    if first.is_empty() {
+        return Err(CliError::Input(format!(
+            "the password file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(first)
+}
+
+/// Creates a file that must not exist yet (nothing is overwritten); `private` makes it 0600.
+pub(crate) fn create_new(path: &Path, private: bool) -> Result<File, CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    options.open(path).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
+            "it already exists; choose another path".to_owned()
+        } else {
+            e.to_string()
+        };
+        CliError::Input(format!("cannot create {}: {why}", path.display()))
+    })
 }

@@ -4,9 +4,8 @@ use clap::{Args, Subcommand};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use zeroize::Zeroizing;
 
-use super::{emit, open_pki, CliError};
+use super::{create_new, emit, open_pki, read_password, CliError};
 use crate::config::Config;
 use crate::crypto::KeyAlgorithm;
 use crate::pki::{certificate, IssueRequest, RevocationReason};
@@ -278,44 +277,6 @@ async fn issue(args: IssueArgs, config: Config) -> Result<(), CliError> {
     ))?;
     emit(&format!("key store  {}\n", args.out.display()))?;
     Ok(())
-}
-
-fn read_password(path: &Path) -> Result<Zeroizing<String>, CliError> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-        CliError::Input(format!(
-            "cannot read the password file {}: {e}",
-            path.display()
-        ))
-    })?);
-    let first = Zeroizing::new(text.lines().next().unwrap_or_default().to_owned());
-    if first.is_empty() {
-        return Err(CliError::Input(format!(
-            "the password file {} is empty",
-            path.display()
-        )));
-    }
-    Ok(first)
-}
-
-/// Creates a file that must not exist yet (nothing is overwritten); `private` makes it 0600.
-fn create_new(path: &Path, private: bool) -> Result<File, CliError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    options.open(path).map_err(|e| {
-        let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
-            "it already exists; choose another path".to_owned()
-        } else {
-            e.to_string()
-        };
-        CliError::Input(format!("cannot create {}: {why}", path.display()))
-    })
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {

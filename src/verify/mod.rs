@@ -24,8 +24,14 @@ use std::time::Duration;
 pub use cert::Cert;
 pub use fetch::Fetcher;
 pub use identity::Pointers;
+pub use key_usage::KeyProfile;
 pub use report::{Report, Status, Verdict};
 pub use revocation::{Answer, BoxFuture, RevocationSource};
+
+/// What a certificate says about its key: signing or AUTH, and its NCA roles.
+pub fn key_profile(cert: &Cert) -> KeyProfile {
+    KeyProfile::of(cert)
+}
 
 use crate::identity::{Bin, Iin};
 use report::{Check, SignerReport};

@@ -8,6 +8,7 @@ mod nca_profile;
 mod openssl_pki;
 mod pki_openssl;
 mod pki_rules;
+mod sign;
 mod signing;
 mod storage;
 mod verify_cli;

@@ -1,0 +1,154 @@
+//! CMS SignedData with CAdES-BES signed attributes (ETSI EN 319 122-1): contentType,
+//! messageDigest, signingTime and signingCertificateV2, attached or detached.
+
+use cms::cert::IssuerAndSerialNumber;
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
+use der::{Decode, Encode, Sequence};
+use spki::AlgorithmIdentifierOwned;
+use std::time::Duration;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::Certificate;
+
+use super::SignError;
+use crate::crypto::{Digest, KeyAlgorithm, SigningKey};
+
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+
+/// IssuerSerial (RFC 5035): the signer's certificate by issuer and serial.
+#[derive(Sequence)]
+struct IssuerSerial {
+    issuer: Vec<GeneralName>,
+    serial_number: SerialNumber,
+}
+
+/// ESSCertIDv2 with the default hash algorithm (SHA-256), so it is omitted (RFC 5035 §4).
+#[derive(Sequence)]
+struct EssCertIdV2 {
+    cert_hash: OctetString,
+    issuer_serial: IssuerSerial,
+}
+
+#[derive(Sequence)]
+struct SigningCertificateV2 {
+    certs: Vec<EssCertIdV2>,
+}
+
+/// Who signs: the key, its certificate and the CA certificates to carry along.
+pub struct SignerIdentity {
+    pub key: SigningKey,
+    pub certificate: Certificate,
+    pub certificate_der: Vec<u8>,
+    /// Issuing CA and upwards, DER; carried in the CMS so verifiers need only the root.
+    pub chain: Vec<Vec<u8>>,
+}
+
+fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, SignError> {
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value])?,
+    })
+}
+
+/// Signs `content` at `signing_time` (unix seconds). Returns DER ContentInfo.
+pub fn sign(
+    content: &[u8],
+    signer: &SignerIdentity,
+    detached: bool,
+    signing_time: i64,
+) -> Result<Vec<u8>, SignError> {
+    // Ed25519 signs the attributes itself; RFC 8419 pairs it with SHA-512 for messageDigest.
+    let (digest, digest_oid) = if signer.key.algorithm() == KeyAlgorithm::Ed25519 {
+        (Digest::Sha512, ID_SHA512)
+    } else {
+        (Digest::Sha256, ID_SHA256)
+    };
+    let message_digest = digest
+        .digest(content)
+        .ok_or(SignError::Internal("digest"))?;
+    let time = UtcTime::from_unix_duration(Duration::from_secs(
+        u64::try_from(signing_time).unwrap_or(0),
+    ))?;
+    let tbs = &signer.certificate.tbs_certificate;
+    let signing_certificate = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            cert_hash: OctetString::new(crate::crypto::sha256(&signer.certificate_der))?,
+            issuer_serial: IssuerSerial {
+                issuer: vec![GeneralName::DirectoryName(tbs.issuer.clone())],
+                serial_number: tbs.serial_number.clone(),
+            },
+        }],
+    };
+    let attributes = vec![
+        attribute(CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(SIGNING_TIME, Any::encode_from(&time)?)?,
+        attribute(
+            MESSAGE_DIGEST,
+            Any::encode_from(&OctetString::new(message_digest)?)?,
+        )?,
+        attribute(
+            SIGNING_CERTIFICATE_V2,
+            Any::encode_from(&signing_certificate)?,
+        )?,
+    ];
+    let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(attributes)?;
+    // The signature covers the DER SET OF the attributes (RFC 5652 §5.4).
+    let signature = signer.key.sign(&signed_attrs.to_der()?)?;
+    let digest_algorithm = AlgorithmIdentifierOwned {
+        oid: digest_oid,
+        parameters: None,
+    };
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: tbs.issuer.clone(),
+            serial_number: tbs.serial_number.clone(),
+        }),
+        digest_alg: digest_algorithm.clone(),
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm: signer.key.signature_algorithm().identifier(),
+        signature: OctetString::new(signature)?,
+        unsigned_attrs: None,
+    };
+    let mut certificates = vec![cms::cert::CertificateChoices::Certificate(
+        signer.certificate.clone(),
+    )];
+    for der in &signer.chain {
+        certificates.push(cms::cert::CertificateChoices::Certificate(
+            Certificate::from_der(der)?,
+        ));
+    }
+    let signed_data = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![digest_algorithm])?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: if detached {
+                None
+            } else {
+                Some(Any::encode_from(&OctetString::new(content)?)?)
+            },
+        },
+        certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
+    };
+    Ok(ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed_data)?,
+    }
+    .to_der()?)
+}
