@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 failure (database, I/O, internal); 2 invalid input or usage;
 //! 3 not found; 4 conflict (e.g. already revoked); 5 cannot unlock the CA keys.
 
+mod documents;
 mod pki;
 mod serve;
 mod sign;
@@ -44,6 +45,9 @@ enum Command {
     Verify(Box<verify::VerifyArgs>),
     /// Sign a file (CAdES-BES CMS) with a PKCS#12 key (modern or NCA's legacy format).
     Sign(Box<sign::SignArgs>),
+    /// Signed documents (процесс 11): issue and register.
+    #[command(subcommand)]
+    Documents(Box<documents::DocumentsCommand>),
 }
 
 /// What a command can fail with, mapped once to an exit code and a message.
@@ -112,6 +116,7 @@ where
             Command::Serve => serve::run(config).await,
             Command::Pki(command) => pki::run(*command, config).await,
             Command::Sign(args) => sign::run(*args),
+            Command::Documents(command) => documents::run(*command, config).await,
             // verify maps its outcomes to its own exit codes.
             Command::Verify(args) => return verify::run(*args, config).await,
         };

@@ -4,6 +4,8 @@
 
 mod body;
 mod certificates;
+mod document_pdf;
+mod documents;
 mod error;
 mod publication;
 mod verify;
@@ -13,6 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
+pub use documents::verification_url;
 pub use error::ApiError;
 
 use crate::pki::Pki;
@@ -51,6 +54,20 @@ pub fn router(state: AppState) -> Router {
             "/v1/pki/certificates/{serial}/release",
             post(certificates::release),
         )
+        .route("/v1/documents", post(documents::issue))
+        .route("/v1/documents/{file}", get(documents::show))
+        .route(
+            "/v1/documents/by-number/{number}",
+            get(documents::by_number),
+        )
+        .route(
+            "/v1/documents/{id}/signature.p7s",
+            get(documents::signature),
+        )
+        .route(
+            "/v1/documents/{id}/verification",
+            get(documents::verification),
+        )
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     let publication = Router::new()
         .route("/pki/{file}", get(publication::ca_certificate))
@@ -61,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(OCSP_BODY_LIMIT));
     let verification = Router::new()
         .route("/v1/verify", post(verify::verify))
+        .route("/v1/documents/verify", post(documents::audit))
         .layer(DefaultBodyLimit::max(VERIFY_BODY_LIMIT));
     Router::new()
         .merge(api)

@@ -27,6 +27,14 @@ pub struct Authority {
 }
 
 impl Authority {
+    pub(super) fn from_parts(
+        id: String,
+        certificate_der: Vec<u8>,
+        key: SigningKey,
+    ) -> Result<Self, PkiError> {
+        Self::new(id, certificate_der, key)
+    }
+
     fn new(id: String, certificate_der: Vec<u8>, key: SigningKey) -> Result<Self, PkiError> {
         let certificate = certificate::parse(&certificate_der)?;
         let key_id =

@@ -62,6 +62,22 @@ pub struct Hierarchy {
     pub issuing: CaDeclaration,
     pub ocsp: OcspDeclaration,
     pub urls: UrlDeclaration,
+    pub official: OfficialDeclaration,
+}
+
+/// The licensing authority's official who signs documents.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficialDeclaration {
+    pub profile: String,
+    pub authority_name: String,
+    pub authority_bin: String,
+    pub surname: String,
+    pub given_name: String,
+    #[serde(default)]
+    pub patronymic: Option<String>,
+    pub iin: String,
+    pub key: KeyAlgorithm,
 }
 
 #[derive(Debug, Clone, Deserialize)]

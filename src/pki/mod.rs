@@ -11,6 +11,7 @@ mod error;
 mod extensions;
 mod issue;
 mod ocsp;
+mod official;
 mod publish;
 mod reason;
 mod revocation_source;
@@ -54,6 +55,10 @@ impl Urls {
     pub fn ocsp(&self) -> String {
         format!("{}/pki/ocsp", self.base)
     }
+    /// The public base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
     pub fn cps(&self) -> String {
         format!("{}{}", self.base, self.cps_path)
     }
@@ -73,6 +78,8 @@ pub struct Pki {
     root: Authority,
     issuing: Authority,
     responder: Authority,
+    /// The licensing authority's official, who signs documents.
+    official: crate::sign::SignerIdentity,
 }
 
 impl std::fmt::Debug for Pki {
@@ -122,6 +129,16 @@ impl Pki {
                 false,
             ));
         }
+        let official = Pki::load_or_create_official(
+            &store,
+            &declarations,
+            &issuing,
+            &root,
+            &urls,
+            passphrase,
+            now,
+        )
+        .await?;
         let pki = Pki {
             store,
             declarations,
@@ -129,6 +146,7 @@ impl Pki {
             root,
             issuing,
             responder,
+            official,
         };
         pki.publish_all_crls(now).await?;
         tracing::info!(root = %pki.root.id, issuing = %pki.issuing.id, "created the test PKI");
@@ -153,6 +171,16 @@ impl Pki {
         let issuing = Authority::unlock(find(authority::ROLE_ISSUING)?, passphrase)?;
         let responder = Authority::unlock(find(authority::ROLE_OCSP)?, passphrase)?;
         let urls = Urls::new(public_url, &declarations.hierarchy.urls.cps_path);
+        let official = Pki::load_or_create_official(
+            &store,
+            &declarations,
+            &issuing,
+            &root,
+            &urls,
+            passphrase,
+            now(),
+        )
+        .await?;
         Ok(Pki {
             store,
             declarations,
@@ -160,7 +188,13 @@ impl Pki {
             root,
             issuing,
             responder,
+            official,
         })
+    }
+
+    /// The licensing authority's official who signs the service's documents.
+    pub fn official(&self) -> &crate::sign::SignerIdentity {
+        &self.official
     }
 
     pub fn declarations(&self) -> &Declarations {

@@ -5,6 +5,10 @@
 //! from a key store after checking it holds a usable signing key.
 
 pub mod cades;
+pub mod canonical;
+pub mod document;
+pub mod issue;
+pub mod pdf;
 
 use x509_cert::Certificate;
 

@@ -11,7 +11,14 @@ use super::{Backend, Store, StoreError};
 
 /// (version, description, SQL) in order. Append only: an applied migration never changes
 /// (its checksum is verified at every start).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "pki", include_str!("migrations/0001_pki.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "pki", include_str!("migrations/0001_pki.sql")),
+    (
+        2,
+        "documents",
+        include_str!("migrations/0002_documents.sql"),
+    ),
+];
 
 /// Arbitrary key of the PostgreSQL advisory lock that serialises migrations ("qoltanba").
 const PG_LOCK_KEY: i64 = 0x716f_6c74_616e_6261;

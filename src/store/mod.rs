@@ -5,6 +5,7 @@
 
 mod certificates;
 mod crls;
+mod documents;
 mod migrate;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -15,6 +16,7 @@ pub use certificates::{
     CertificateRecord, CertificateStatus, NewCertificate, RevokedEntry, StatusChange,
 };
 pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
+pub use documents::{number as document_number, DocumentRecord, SignedDocument};
 
 /// Errors of the storage room.
 #[derive(Debug, thiserror::Error)]

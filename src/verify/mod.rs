@@ -94,6 +94,11 @@ pub struct Verifier {
     certs: format::CertCache,
 }
 
+/// DER bytes of a signature given as DER, PEM or base64.
+pub fn decode_signature_input(input: &[u8]) -> Option<Vec<u8>> {
+    format::decode_input(input)
+}
+
 /// Reads a certificate from PEM or DER.
 pub fn read_certificate(bytes: &[u8]) -> Result<Cert, String> {
     let der = format::decode_input(bytes).ok_or("neither PEM nor DER")?;

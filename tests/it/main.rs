@@ -2,10 +2,12 @@
 
 mod cli;
 mod common;
+mod documents;
 mod http_api;
 mod keystore;
 mod nca_profile;
 mod openssl_pki;
+mod pdf;
 mod pki_openssl;
 mod pki_rules;
 mod sign;

@@ -1,0 +1,87 @@
+//! `qoltanba documents …`: sign and register documents from the command line.
+
+use clap::Subcommand;
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{create_new, emit, open_pki, CliError};
+use crate::config::Config;
+use crate::sign::document::{Kind, Payload};
+use crate::sign::issue::{issue, IssueError};
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Sign and register a document by the licensing official.
+    Issue {
+        /// license, license_appendix, license_reissue, license_duplicate, notification, refusal.
+        #[arg(long)]
+        kind: String,
+        /// The payload (JSON file).
+        #[arg(long)]
+        payload: PathBuf,
+        /// Leave the content out of the CMS.
+        #[arg(long)]
+        detached: bool,
+        /// Write the CMS (DER) here; must not exist yet.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub async fn run(command: DocumentsCommand, config: Config) -> Result<(), CliError> {
+    let DocumentsCommand::Issue {
+        kind,
+        payload,
+        detached,
+        out,
+    } = command;
+    let kind = Kind::parse(&kind).map_err(CliError::Input)?;
+    let text = std::fs::read(&payload).map_err(|e| {
+        CliError::Input(format!(
+            "cannot read the payload {}: {e}",
+            payload.display()
+        ))
+    })?;
+    let payload: Payload = serde_json::from_slice(&text)
+        .map_err(|e| CliError::Input(format!("{}: not a payload: {e}", payload.display())))?;
+    // Claim the output before signing: a registered document whose CMS cannot be written would
+    // still be registered (and readable through the API), but the caller asked for the file.
+    let mut file = out.as_deref().map(|p| create_new(p, false)).transpose()?;
+    let (pki, _) = open_pki(&config, false).await?;
+    let record = match issue(
+        pki.store(),
+        pki.official(),
+        kind,
+        &payload,
+        detached,
+        None,
+        crate::time::now(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(path) = &out {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(match e {
+                IssueError::Invalid(problems) => {
+                    CliError::Input(format!("invalid document: {}", problems.join("; ")))
+                }
+                other => CliError::Io(other.to_string()),
+            });
+        }
+    };
+    if let (Some(f), Some(path)) = (file.as_mut(), &out) {
+        f.write_all(&record.cms)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
+    }
+    emit(&format!(
+        "number  {}\nid      {}\nsha256  {}\nverify  {}\n",
+        record.number,
+        record.id,
+        record.sha256,
+        crate::http::verification_url(pki.urls().base(), &record.number)
+    ))
+}

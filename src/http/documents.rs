@@ -1,0 +1,266 @@
+//! `/v1/documents`: issue signed documents (процесс 11), read them back, and let auditors check
+//! a signature against the registry.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::body::JsonBody;
+use super::{ApiError, AppState};
+use crate::sign::document::{Kind, Payload};
+use crate::sign::issue::{issue as issue_document, IssueError};
+use crate::store::DocumentRecord;
+use crate::verify::{Report, Request};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    kind: String,
+    payload: serde_json::Value,
+    #[serde(default)]
+    detached: bool,
+    /// Id of the document this one corrects (documents are never changed in place).
+    #[serde(default)]
+    supersedes: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct DocumentView {
+    id: String,
+    number: String,
+    kind: String,
+    sha256: String,
+    signer_serial: String,
+    detached: bool,
+    supersedes: Option<String>,
+    created_at: String,
+    /// The signed document (its canonical JSON, parsed).
+    document: serde_json::Value,
+    cms_base64: String,
+    verification_url: String,
+    pdf_url: String,
+}
+
+impl DocumentView {
+    fn of(record: &DocumentRecord, public_url: &str) -> Self {
+        let base = public_url.trim_end_matches('/');
+        DocumentView {
+            id: record.id.clone(),
+            number: record.number.clone(),
+            kind: record.kind.clone(),
+            sha256: record.sha256.clone(),
+            signer_serial: record.signer_serial.clone(),
+            detached: record.detached,
+            supersedes: record.supersedes.clone(),
+            created_at: crate::time::rfc3339(record.created_at),
+            document: serde_json::from_slice(&record.canonical).unwrap_or(serde_json::Value::Null),
+            cms_base64: base64::engine::general_purpose::STANDARD.encode(&record.cms),
+            verification_url: verification_url(base, &record.number),
+            pdf_url: format!("{base}/v1/documents/{}.pdf", record.id),
+        }
+    }
+}
+
+/// The auditor page for a registration number: what the QR code on the PDF opens.
+pub fn verification_url(base: &str, number: &str) -> String {
+    format!("{}/verify?number={number}", base.trim_end_matches('/'))
+}
+
+fn issue_error(e: IssueError) -> ApiError {
+    match e {
+        IssueError::Invalid(problems) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_document",
+            problems.join("; "),
+        ),
+        other => {
+            tracing::error!(error = %other, "document issuance failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; see the service log",
+            )
+        }
+    }
+}
+
+pub async fn issue(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<IssueBody>,
+) -> Result<Response, ApiError> {
+    let kind = Kind::parse(&body.kind).map_err(ApiError::bad_request)?;
+    let payload: Payload = serde_json::from_value(body.payload).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_document",
+            format!("payload: {e}"),
+        )
+    })?;
+    let record = issue_document(
+        state.pki.store(),
+        state.pki.official(),
+        kind,
+        &payload,
+        body.detached,
+        body.supersedes.as_deref(),
+        crate::time::now(),
+    )
+    .await
+    .map_err(issue_error)?;
+    let view = DocumentView::of(&record, state.pki.urls().base());
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {
+    state
+        .pki
+        .store()
+        .document(id)
+        .await
+        .map_err(|e| ApiError::from(crate::pki::PkiError::from(e)))?
+        .ok_or_else(|| ApiError::not_found(format!("no document with id {id:?}")))
+}
+
+/// `GET /v1/documents/{id}` and `GET /v1/documents/{id}.pdf`.
+pub async fn show(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    if let Some(id) = file.strip_suffix(".pdf") {
+        let record = find(&state, id).await?;
+        let pdf = super::document_pdf::render(&record, state.pki.urls().base())?;
+        return Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response());
+    }
+    let record = find(&state, &file).await?;
+    Ok(Json(DocumentView::of(&record, state.pki.urls().base())).into_response())
+}
+
+pub async fn by_number(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<DocumentView>, ApiError> {
+    let record = state
+        .pki
+        .store()
+        .document_by_number(&number)
+        .await
+        .map_err(|e| ApiError::from(crate::pki::PkiError::from(e)))?
+        .ok_or_else(|| ApiError::not_found(format!("no document registered under {number:?}")))?;
+    Ok(Json(DocumentView::of(&record, state.pki.urls().base())))
+}
+
+pub async fn signature(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let record = find(&state, &id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/pkcs7-signature")],
+        record.cms,
+    )
+        .into_response())
+}
+
+/// Verifies a registered document now, through the full pipeline.
+pub async fn verification(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Report>, ApiError> {
+    let record = find(&state, &id).await?;
+    Ok(Json(verify_record(&state, &record).await))
+}
+
+pub async fn verify_record(state: &AppState, record: &DocumentRecord) -> Report {
+    let request = Request {
+        signature: record.cms.clone(),
+        content: record.detached.then(|| record.canonical.clone()),
+        ..Request::default()
+    };
+    state.verifier.verify(&request).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditBody {
+    signature: String,
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AuditView {
+    report: Report,
+    /// The registry entry whose signed bytes these are, if any.
+    registered: Option<Registered>,
+}
+
+#[derive(Serialize)]
+pub struct Registered {
+    id: String,
+    number: String,
+    kind: String,
+}
+
+/// The content a CMS carries (attached), for matching against the registry.
+pub fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
+    use der::Decode;
+    let der = crate::verify::decode_signature_input(cms)?;
+    let info = cms::content_info::ContentInfo::from_der(&der).ok()?;
+    let sd: cms::signed_data::SignedData = info.content.decode_as().ok()?;
+    let any = sd.encap_content_info.econtent?;
+    der::asn1::OctetString::from_der(&der::Encode::to_der(&any).ok()?)
+        .ok()
+        .map(|o| o.as_bytes().to_vec())
+}
+
+/// Looks a signed content up in the registry by its SHA-256.
+pub async fn registered(state: &AppState, content: Option<&[u8]>) -> Option<DocumentRecord> {
+    let sha = hex::encode(crate::crypto::sha256(content?));
+    state
+        .pki
+        .store()
+        .document_by_sha256(&sha)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// `POST /v1/documents/verify`: an auditor's CMS (and content, if detached) → the report and
+/// whether, and under which number, the document is registered here.
+pub async fn audit(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<AuditBody>,
+) -> Result<Json<AuditView>, ApiError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let decode = |field: &str, text: &str| {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        b64.decode(compact)
+            .map_err(|e| ApiError::bad_request(format!("{field} is not base64: {e}")))
+    };
+    let signature = decode("signature", &body.signature)?;
+    let content = body
+        .content
+        .as_deref()
+        .map(|c| decode("content", c))
+        .transpose()?;
+    let report = state
+        .verifier
+        .verify(&Request {
+            signature: signature.clone(),
+            content: content.clone(),
+            ..Request::default()
+        })
+        .await;
+    let signed = content.or_else(|| attached_content(&signature));
+    let registered = registered(&state, signed.as_deref())
+        .await
+        .map(|r| Registered {
+            id: r.id,
+            number: r.number,
+            kind: r.kind,
+        });
+    Ok(Json(AuditView { report, registered }))
+}

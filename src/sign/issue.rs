@@ -1,0 +1,89 @@
+//! Issuing a document: validate the payload → canonical JSON (with its registration number) →
+//! CAdES-BES by the official → stored in the same transaction as its number.
+
+use super::cades::{self, SignerIdentity};
+use super::canonical::canonical;
+use super::document::{document_json, Kind, Payload};
+use super::SignError;
+use crate::identity::Bin;
+use crate::store::{DocumentRecord, SignedDocument, Store};
+
+/// Why a document was not issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("invalid document: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The BIN in the official's certificate (OU "BIN…"), if any.
+pub fn signer_bin(identity: &SignerIdentity) -> Option<String> {
+    crate::name::attribute(&identity.certificate.tbs_certificate.subject, "OU")
+        .and_then(|ou| Bin::from_subject_ou(&ou))
+        .map(|b| b.to_string())
+}
+
+/// Signs and registers a document. `supersedes`: the id of a document this one corrects.
+pub async fn issue(
+    store: &Store,
+    signer: &SignerIdentity,
+    kind: Kind,
+    payload: &Payload,
+    detached: bool,
+    supersedes: Option<&str>,
+    now: i64,
+) -> Result<DocumentRecord, IssueError> {
+    let mut problems = payload.problems(kind);
+    let authority_bin = payload.authority.bin.clone().unwrap_or_default();
+    match signer_bin(signer) {
+        Some(bin) if !authority_bin.is_empty() && bin != authority_bin => problems.push(format!(
+            "authority.bin {authority_bin} is not the BIN of the signing official's authority ({bin})"
+        )),
+        None => problems.push("the signing certificate carries no BIN: it is not an authority's official".into()),
+        _ => {}
+    }
+    if let Some(old) = supersedes {
+        if store.document(old).await?.is_none() {
+            problems.push(format!("supersedes: no document with id {old:?}"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(IssueError::Invalid(problems));
+    }
+    let issued_at = crate::time::rfc3339(now);
+    let year = i64::from(
+        der::DateTime::from_unix_duration(std::time::Duration::from_secs(
+            u64::try_from(now).unwrap_or(0),
+        ))
+        .map(|d| d.year())
+        .unwrap_or(1970),
+    );
+    let signer_serial =
+        hex::encode_upper(signer.certificate.tbs_certificate.serial_number.as_bytes());
+    let registered = store
+        .register_document(
+            &authority_bin,
+            year,
+            kind.name(),
+            supersedes,
+            now,
+            |number| {
+                let bytes = canonical(&document_json(
+                    kind, number, &issued_at, payload, supersedes,
+                ))
+                .map_err(|e| IssueError::Invalid(vec![e.to_string()]))?;
+                let cms = cades::sign(&bytes, signer, detached, now).map_err(IssueError::Sign)?;
+                Ok::<_, IssueError>(SignedDocument {
+                    canonical: bytes,
+                    cms,
+                    detached,
+                    signer_serial: signer_serial.clone(),
+                })
+            },
+        )
+        .await?;
+    registered
+}
