@@ -18,3 +18,4 @@ mod verify_nca;
 mod verify_online;
 mod verify_openssl;
 mod verify_own;
+mod documents_concurrency;

@@ -1,0 +1,99 @@
+//! Two service instances on one PostgreSQL database issue documents in parallel: every
+//! acknowledged document has its own number, and the numbers have no gaps.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::documents::license_payload;
+
+struct Instance(Child);
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// One HTTP/1.1 request on a fresh connection: (status, body).
+pub async fn http(addr: &str, method: &str, path: &str, body: Option<String>) -> Result<(u16, Vec<u8>), String> {
+    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    let mut request = hyper::Request::builder().method(method).uri(path).header("host", addr);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request.body(Full::new(Bytes::from(body.unwrap_or_default()))).map_err(|e| e.to_string())?;
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, bytes.to_vec()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgresql_give_400_distinct_gap_free_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(url) = database(Backend::Postgres, dir.path()).await else { return };
+    let passphrase = "concurrency test passphrase";
+    let mut instances = Vec::new();
+    let mut addrs = Vec::new();
+    for i in 0..2 {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
+            .arg("serve")
+            .env("QOLTANBA_DATABASE_URL", &url)
+            .env("QOLTANBA_LISTEN", &addr)
+            .env("QOLTANBA_CA_PASSPHRASE", passphrase)
+            .env("QOLTANBA_DATA_DIR", dir.path().join(format!("data{i}")))
+            .env("QOLTANBA_LOG", "warn")
+            .env_remove("QOLTANBA_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start qoltanba serve");
+        instances.push(Instance(child));
+        addrs.push(addr);
+    }
+    // Both start at once: one creates the PKI, the other finds it.
+    for addr in &addrs {
+        let mut ready = false;
+        for _ in 0..300 {
+            if let Ok((200, _)) = http(addr, "GET", "/healthz", None).await {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "{addr} did not come up");
+    }
+    let body = json!({"kind": "license", "payload": license_payload()}).to_string();
+    let mut tasks = Vec::new();
+    for addr in &addrs {
+        for _ in 0..200 {
+            let (addr, body) = (addr.clone(), body.clone());
+            tasks.push(tokio::spawn(async move { http(&addr, "POST", "/v1/documents", Some(body)).await }));
+        }
+    }
+    let mut sequences = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.expect("join").expect("request");
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        let doc: Value = serde_json::from_slice(&body).expect("json");
+        let number = doc["number"].as_str().expect("number");
+        sequences.push(number.rsplit('-').next().expect("sequence").parse::<u32>().expect("digits"));
+    }
+    sequences.sort_unstable();
+    assert_eq!(sequences, (1..=400).collect::<Vec<u32>>(), "400 distinct numbers, no gaps");
+}
