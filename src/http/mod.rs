@@ -2,6 +2,7 @@
 //!
 //! Door: [`router`].
 
+mod auditor;
 mod body;
 mod certificates;
 mod document_pdf;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
     let verification = Router::new()
         .route("/v1/verify", post(verify::verify))
         .route("/v1/documents/verify", post(documents::audit))
+        .route("/verify", get(auditor::by_number).post(auditor::upload))
         .layer(DefaultBodyLimit::max(VERIFY_BODY_LIMIT));
     Router::new()
         .merge(api)

@@ -19,3 +19,4 @@ mod verify_online;
 mod verify_openssl;
 mod verify_own;
 mod documents_concurrency;
+mod auditor;

@@ -1,0 +1,141 @@
+//! The auditor page `/verify`: check a document by its registration number (what the QR code on
+//! the PDF opens) or by uploading its signature. Plain HTML forms, no JavaScript; Russian and
+//! Kazakh (English below).
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use serde::Deserialize;
+
+use super::documents::{attached_content, registered, verify_record};
+use super::AppState;
+use crate::store::DocumentRecord;
+use crate::verify::{Report, Request, Verdict};
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}\
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}td{word-break:break-all}\
+.valid{color:#176b2c}.invalid{color:#a61b1b}.indeterminate{color:#8a5a00}form{margin:1rem 0;padding:1rem;background:#f6f6f6}";
+
+fn page(body: &str) -> Html<String> {
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Проверка документа / Құжатты тексеру</title>\
+         <style>{STYLE}</style></head><body><h1>Проверка электронного документа<br>Электрондық құжатты тексеру</h1>{body}{}</body></html>",
+        forms()
+    ))
+}
+
+fn forms() -> &'static str {
+    "<form method=\"get\" action=\"/verify\"><label>Регистрационный номер / Тіркеу нөмірі<br>\
+     <input name=\"number\" id=\"number\" size=\"40\" required></label> <button type=\"submit\" id=\"check-number\">Проверить / Тексеру</button></form>\
+     <form method=\"post\" action=\"/verify\" enctype=\"multipart/form-data\"><label>Файл подписи (CMS, .p7s) / Қолтаңба файлы<br>\
+     <input type=\"file\" name=\"signature\" required></label><br><label>Подписанный файл, если подпись отделена / Қол қойылған файл (бөлек болса)<br>\
+     <input type=\"file\" name=\"content\"></label><br><button type=\"submit\" id=\"check-file\">Проверить / Тексеру</button></form>"
+}
+
+fn result(report: &Report, record: Option<&DocumentRecord>, sha256: Option<&str>) -> String {
+    let (class, ru, kk, en) = match report.verdict {
+        Verdict::Valid => ("valid", "Подпись действительна", "Қолтаңба жарамды", "The signature is valid"),
+        Verdict::Invalid => ("invalid", "Подпись недействительна", "Қолтаңба жарамсыз", "The signature is not valid"),
+        Verdict::Indeterminate => ("indeterminate", "Подлинность не удалось подтвердить", "Түпнұсқалығын растау мүмкін болмады", "Authenticity could not be established"),
+    };
+    let mut html = format!("<h2 id=\"verdict\" class=\"{class}\">{ru} / {kk}</h2><p>{en} ({})</p><table>", escape(report.indication));
+    let row = |html: &mut String, label: &str, value: &str| html.push_str(&format!("<tr><th>{label}</th><td>{}</td></tr>", escape(value)));
+    for signer in &report.signers {
+        let s = &signer.subject;
+        row(&mut html, "Подписант / Қол қоюшы", s.cn.as_deref().unwrap_or("—"));
+        if let Some(org) = &s.organisation {
+            row(&mut html, "Организация / Ұйым", org);
+        }
+        row(&mut html, "ИИН / ЖСН", s.iin.as_deref().unwrap_or("—"));
+        row(&mut html, "БИН / БСН", s.bin.as_deref().unwrap_or("—"));
+        let roles: Vec<String> = signer.roles.iter().map(|r| role_label(r)).collect();
+        row(&mut html, "Роль / Рөлі", &roles.join("; "));
+        row(&mut html, "Время подписи / Қол қойылған уақыты", signer.signing_time.as_deref().unwrap_or("—"));
+    }
+    if let Some(hash) = sha256 {
+        row(&mut html, "SHA-256 документа / құжаттың SHA-256", hash);
+    }
+    match record {
+        Some(r) => row(&mut html, "В реестре / Тізілімде", &format!("№ {} ({})", r.number, r.kind)),
+        None => row(&mut html, "В реестре / Тізілімде", "не найден / табылмады"),
+    }
+    html.push_str("</table>");
+    if let Some(refusal) = &report.refusal {
+        html.push_str(&format!("<p>{}<br>{}</p>", escape(&refusal.ru), escape(&refusal.kk)));
+    }
+    html
+}
+
+/// NCA roles in Russian / Kazakh, with the identifier the API uses.
+fn role_label(role: &str) -> String {
+    let label = match role {
+        "individual" => "физическое лицо / жеке тұлға",
+        "legal_entity" => "юридическое лицо / заңды тұлға",
+        "first_head" => "первый руководитель / бірінші басшы",
+        "signing_right" => "право подписи / қол қою құқығы",
+        "financial_signer" => "финансовые документы / қаржы құжаттары",
+        "hr" => "отдел кадров / кадр бөлімі",
+        "employee" => "сотрудник / қызметкер",
+        "information_system" => "информационная система / ақпараттық жүйе",
+        other => return other.to_owned(),
+    };
+    format!("{label} ({role})")
+}
+
+#[derive(Deserialize)]
+pub struct NumberQuery {
+    #[serde(default)]
+    number: Option<String>,
+}
+
+/// `GET /verify[?number=…]`.
+pub async fn by_number(State(state): State<AppState>, Query(query): Query<NumberQuery>) -> (StatusCode, Html<String>) {
+    let Some(number) = query.number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) else {
+        return (StatusCode::OK, page(""));
+    };
+    match state.pki.store().document_by_number(&number).await {
+        Ok(Some(record)) => {
+            let report = verify_record(&state, &record).await;
+            (StatusCode::OK, page(&result(&report, Some(&record), Some(&record.sha256))))
+        }
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            page(&format!("<h2 id=\"verdict\" class=\"invalid\">Документ № {0} не найден / № {0} құжат табылмады</h2>", escape(&number))),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "registry lookup failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, page("<h2>Ошибка сервиса / Қызмет қатесі</h2>"))
+        }
+    }
+}
+
+/// `POST /verify` (multipart): a signature file and, for detached signatures, the signed file.
+pub async fn upload(State(state): State<AppState>, mut form: Multipart) -> (StatusCode, Html<String>) {
+    let bad = |why: &str| (StatusCode::BAD_REQUEST, page(&format!("<h2 id=\"verdict\" class=\"invalid\">{}</h2>", escape(why))));
+    let (mut signature, mut content) = (None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let Ok(bytes) = field.bytes().await else { return bad("Файл не прочитан / Файл оқылмады") };
+                match name.as_str() {
+                    "signature" if !bytes.is_empty() => signature = Some(bytes.to_vec()),
+                    "content" if !bytes.is_empty() => content = Some(bytes.to_vec()),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return bad("Неверная форма / Қате форма"),
+        }
+    }
+    let Some(signature) = signature else { return bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз") };
+    let report = state.verifier.verify(&Request { signature: signature.clone(), content: content.clone(), ..Request::default() }).await;
+    let signed = content.or_else(|| attached_content(&signature));
+    let sha = signed.as_deref().map(|c| hex::encode(crate::crypto::sha256(c)));
+    let record = registered(&state, signed.as_deref()).await;
+    (StatusCode::OK, page(&result(&report, record.as_ref(), sha.as_deref())))
+}
