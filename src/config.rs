@@ -33,6 +33,24 @@ struct FileConfig {
     log_format: Option<String>,
     #[serde(default)]
     verify: VerifyFileConfig,
+    #[serde(default)]
+    sign: SignFileConfig,
+}
+
+/// `[sign]` in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignFileConfig {
+    key_store: Option<PathBuf>,
+    password_file: Option<PathBuf>,
+}
+
+/// The official's key the service signs documents with, if the operator imports one (PKCS#12,
+/// modern or NCA's legacy format); otherwise the test PKI's official signs.
+#[derive(Debug, Clone, Default)]
+pub struct SignConfig {
+    pub key_store: Option<PathBuf>,
+    pub password_file: Option<PathBuf>,
 }
 
 /// `[verify]` in the config file.
@@ -99,6 +117,7 @@ pub struct Config {
     pub pki_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     pub verify: VerifyConfig,
+    pub sign: SignConfig,
 }
 
 impl Config {
@@ -225,7 +244,22 @@ impl Config {
             offline,
             required_role: var("QOLTANBA_VERIFY_ROLE").or(from_file.verify.required_role),
         };
+        let sign = SignConfig {
+            key_store: var("QOLTANBA_SIGN_KEY_STORE")
+                .map(PathBuf::from)
+                .or(from_file.sign.key_store),
+            password_file: var("QOLTANBA_SIGN_PASSWORD_FILE")
+                .map(PathBuf::from)
+                .or(from_file.sign.password_file),
+        };
+        if sign.key_store.is_some() != sign.password_file.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "QOLTANBA_SIGN_KEY_STORE",
+                message: "a signing key store needs its password file (QOLTANBA_SIGN_PASSWORD_FILE), and vice versa".into(),
+            });
+        }
         Ok(Config {
+            sign,
             verify,
             listen,
             database_url,

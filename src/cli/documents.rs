@@ -44,13 +44,15 @@ pub async fn run(command: DocumentsCommand, config: Config) -> Result<(), CliErr
     })?;
     let payload: Payload = serde_json::from_slice(&text)
         .map_err(|e| CliError::Input(format!("{}: not a payload: {e}", payload.display())))?;
-    // Claim the output before signing: a registered document whose CMS cannot be written would
-    // still be registered (and readable through the API), but the caller asked for the file.
-    let mut file = out.as_deref().map(|p| create_new(p, false)).transpose()?;
+    let imported = super::imported_official(&config)?;
     let (pki, _) = open_pki(&config, false).await?;
+    let signer = imported.as_ref().unwrap_or_else(|| pki.official());
+    // Claim the output once the signer is known good, before signing: a registered document
+    // whose CMS cannot be written would still be registered, but the caller asked for the file.
+    let mut file = out.as_deref().map(|p| create_new(p, false)).transpose()?;
     let record = match issue(
         pki.store(),
-        pki.official(),
+        signer,
         kind,
         &payload,
         detached,

@@ -270,3 +270,22 @@ pub(crate) fn create_new(path: &Path, private: bool) -> Result<File, CliError> {
         CliError::Input(format!("cannot create {}: {why}", path.display()))
     })
 }
+
+/// The imported official key from `[sign]`, if configured: refused with a clear message (and the
+/// service does not start) if it cannot sign now.
+fn imported_official(config: &Config) -> Result<Option<crate::sign::SignerIdentity>, CliError> {
+    let (Some(store), Some(password_file)) = (&config.sign.key_store, &config.sign.password_file)
+    else {
+        return Ok(None);
+    };
+    let pfx = std::fs::read(store).map_err(|e| {
+        CliError::Input(format!(
+            "cannot read the signing key store {}: {e}",
+            store.display()
+        ))
+    })?;
+    let password = read_password(password_file)?;
+    crate::sign::identity_from_pkcs12(&pfx, &password, crate::time::now())
+        .map(Some)
+        .map_err(|e| CliError::Input(format!("signing key store {}: {e}", store.display())))
+}

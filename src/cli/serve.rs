@@ -41,9 +41,14 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     let verifier = Arc::new(
         crate::verify::Verifier::new(settings).map_err(|e| CliError::Input(e.to_string()))?,
     );
+    let official = super::imported_official(&config)?.map(Arc::new);
+    if let Some(o) = &official {
+        tracing::info!(subject = %crate::name::display(&o.certificate.tbs_certificate.subject), "documents are signed with the imported key");
+    }
     let app = router(AppState {
         pki: Arc::clone(&pki),
         verifier,
+        official,
     });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

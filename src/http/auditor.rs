@@ -13,7 +13,11 @@ use crate::store::DocumentRecord;
 use crate::verify::{Report, Request, Verdict};
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}\
@@ -38,15 +42,42 @@ fn forms() -> &'static str {
 
 fn result(report: &Report, record: Option<&DocumentRecord>, sha256: Option<&str>) -> String {
     let (class, ru, kk, en) = match report.verdict {
-        Verdict::Valid => ("valid", "Подпись действительна", "Қолтаңба жарамды", "The signature is valid"),
-        Verdict::Invalid => ("invalid", "Подпись недействительна", "Қолтаңба жарамсыз", "The signature is not valid"),
-        Verdict::Indeterminate => ("indeterminate", "Подлинность не удалось подтвердить", "Түпнұсқалығын растау мүмкін болмады", "Authenticity could not be established"),
+        Verdict::Valid => (
+            "valid",
+            "Подпись действительна",
+            "Қолтаңба жарамды",
+            "The signature is valid",
+        ),
+        Verdict::Invalid => (
+            "invalid",
+            "Подпись недействительна",
+            "Қолтаңба жарамсыз",
+            "The signature is not valid",
+        ),
+        Verdict::Indeterminate => (
+            "indeterminate",
+            "Подлинность не удалось подтвердить",
+            "Түпнұсқалығын растау мүмкін болмады",
+            "Authenticity could not be established",
+        ),
     };
-    let mut html = format!("<h2 id=\"verdict\" class=\"{class}\">{ru} / {kk}</h2><p>{en} ({})</p><table>", escape(report.indication));
-    let row = |html: &mut String, label: &str, value: &str| html.push_str(&format!("<tr><th>{label}</th><td>{}</td></tr>", escape(value)));
+    let mut html = format!(
+        "<h2 id=\"verdict\" class=\"{class}\">{ru} / {kk}</h2><p>{en} ({})</p><table>",
+        escape(report.indication)
+    );
+    let row = |html: &mut String, label: &str, value: &str| {
+        html.push_str(&format!(
+            "<tr><th>{label}</th><td>{}</td></tr>",
+            escape(value)
+        ))
+    };
     for signer in &report.signers {
         let s = &signer.subject;
-        row(&mut html, "Подписант / Қол қоюшы", s.cn.as_deref().unwrap_or("—"));
+        row(
+            &mut html,
+            "Подписант / Қол қоюшы",
+            s.cn.as_deref().unwrap_or("—"),
+        );
         if let Some(org) = &s.organisation {
             row(&mut html, "Организация / Ұйым", org);
         }
@@ -54,18 +85,30 @@ fn result(report: &Report, record: Option<&DocumentRecord>, sha256: Option<&str>
         row(&mut html, "БИН / БСН", s.bin.as_deref().unwrap_or("—"));
         let roles: Vec<String> = signer.roles.iter().map(|r| role_label(r)).collect();
         row(&mut html, "Роль / Рөлі", &roles.join("; "));
-        row(&mut html, "Время подписи / Қол қойылған уақыты", signer.signing_time.as_deref().unwrap_or("—"));
+        row(
+            &mut html,
+            "Время подписи / Қол қойылған уақыты",
+            signer.signing_time.as_deref().unwrap_or("—"),
+        );
     }
     if let Some(hash) = sha256 {
         row(&mut html, "SHA-256 документа / құжаттың SHA-256", hash);
     }
     match record {
-        Some(r) => row(&mut html, "В реестре / Тізілімде", &format!("№ {} ({})", r.number, r.kind)),
+        Some(r) => row(
+            &mut html,
+            "В реестре / Тізілімде",
+            &format!("№ {} ({})", r.number, r.kind),
+        ),
         None => row(&mut html, "В реестре / Тізілімде", "не найден / табылмады"),
     }
     html.push_str("</table>");
     if let Some(refusal) = &report.refusal {
-        html.push_str(&format!("<p>{}<br>{}</p>", escape(&refusal.ru), escape(&refusal.kk)));
+        html.push_str(&format!(
+            "<p>{}<br>{}</p>",
+            escape(&refusal.ru),
+            escape(&refusal.kk)
+        ));
     }
     html
 }
@@ -93,8 +136,15 @@ pub struct NumberQuery {
 }
 
 /// `GET /verify[?number=…]`.
-pub async fn by_number(State(state): State<AppState>, Query(query): Query<NumberQuery>) -> (StatusCode, Html<String>) {
-    let Some(number) = query.number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) else {
+pub async fn by_number(
+    State(state): State<AppState>,
+    Query(query): Query<NumberQuery>,
+) -> (StatusCode, Html<String>) {
+    let Some(number) = query
+        .number
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+    else {
         return (StatusCode::OK, page(""));
     };
     match state.pki.store().document_by_number(&number).await {
@@ -114,14 +164,27 @@ pub async fn by_number(State(state): State<AppState>, Query(query): Query<Number
 }
 
 /// `POST /verify` (multipart): a signature file and, for detached signatures, the signed file.
-pub async fn upload(State(state): State<AppState>, mut form: Multipart) -> (StatusCode, Html<String>) {
-    let bad = |why: &str| (StatusCode::BAD_REQUEST, page(&format!("<h2 id=\"verdict\" class=\"invalid\">{}</h2>", escape(why))));
+pub async fn upload(
+    State(state): State<AppState>,
+    mut form: Multipart,
+) -> (StatusCode, Html<String>) {
+    let bad = |why: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            page(&format!(
+                "<h2 id=\"verdict\" class=\"invalid\">{}</h2>",
+                escape(why)
+            )),
+        )
+    };
     let (mut signature, mut content) = (None, None);
     loop {
         match form.next_field().await {
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_owned();
-                let Ok(bytes) = field.bytes().await else { return bad("Файл не прочитан / Файл оқылмады") };
+                let Ok(bytes) = field.bytes().await else {
+                    return bad("Файл не прочитан / Файл оқылмады");
+                };
                 match name.as_str() {
                     "signature" if !bytes.is_empty() => signature = Some(bytes.to_vec()),
                     "content" if !bytes.is_empty() => content = Some(bytes.to_vec()),
@@ -132,10 +195,24 @@ pub async fn upload(State(state): State<AppState>, mut form: Multipart) -> (Stat
             Err(_) => return bad("Неверная форма / Қате форма"),
         }
     }
-    let Some(signature) = signature else { return bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз") };
-    let report = state.verifier.verify(&Request { signature: signature.clone(), content: content.clone(), ..Request::default() }).await;
+    let Some(signature) = signature else {
+        return bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз");
+    };
+    let report = state
+        .verifier
+        .verify(&Request {
+            signature: signature.clone(),
+            content: content.clone(),
+            ..Request::default()
+        })
+        .await;
     let signed = content.or_else(|| attached_content(&signature));
-    let sha = signed.as_deref().map(|c| hex::encode(crate::crypto::sha256(c)));
+    let sha = signed
+        .as_deref()
+        .map(|c| hex::encode(crate::crypto::sha256(c)));
     let record = registered(&state, signed.as_deref()).await;
-    (StatusCode::OK, page(&result(&report, record.as_ref(), sha.as_deref())))
+    (
+        StatusCode::OK,
+        page(&result(&report, record.as_ref(), sha.as_deref())),
+    )
 }

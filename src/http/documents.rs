@@ -101,7 +101,7 @@ pub async fn issue(
     })?;
     let record = issue_document(
         state.pki.store(),
-        state.pki.official(),
+        state.signer(),
         kind,
         &payload,
         body.detached,

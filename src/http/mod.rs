@@ -34,6 +34,17 @@ pub const VERIFY_BODY_LIMIT: usize = 16 * 1024 * 1024;
 pub struct AppState {
     pub pki: Arc<Pki>,
     pub verifier: Arc<Verifier>,
+    /// An imported official key that signs documents instead of the test PKI's official.
+    pub official: Option<Arc<crate::sign::SignerIdentity>>,
+}
+
+impl AppState {
+    /// Who signs the documents the service issues.
+    pub fn signer(&self) -> &crate::sign::SignerIdentity {
+        self.official
+            .as_deref()
+            .unwrap_or_else(|| self.pki.official())
+    }
 }
 
 pub fn router(state: AppState) -> Router {

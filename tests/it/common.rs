@@ -119,6 +119,7 @@ impl TestPki {
         AppState {
             pki: Arc::clone(&self.pki),
             verifier: Arc::new(verifier),
+            official: None,
         }
     }
 

@@ -383,3 +383,149 @@ async fn bad_documents_get_a_clear_4xx_and_nothing_is_written() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(document_count(&t).await, before, "nothing was written");
 }
+
+#[tokio::test]
+async fn the_pdf_of_a_document_carries_kazakh_text_and_a_qr_code_of_its_verification_page() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let (status, body) = call(
+        &t,
+        "POST",
+        "/v1/documents",
+        Some(json!({"kind": "license", "payload": license_payload()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let doc = json_of(&body);
+    let (status, pdf) = call(
+        &t,
+        "GET",
+        &format!("/v1/documents/{}.pdf", doc["id"].as_str().expect("id")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let path = write(&t.path("license.pdf"), &pdf);
+    let text = std::process::Command::new("pdftotext")
+        .args([path.as_str(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for needle in [
+        "ЛИЦЕНЗИЯ",
+        "Фармацевтикалық қызмет",
+        "Әлем Фарм",
+        "ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)",
+        doc["number"].as_str().expect("n"),
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} missing from the PDF text:\n{text}"
+        );
+    }
+    let png = t.path("page");
+    let rendered = std::process::Command::new("pdftoppm")
+        .args([
+            "-png",
+            "-r",
+            "150",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            path.as_str(),
+            png.to_str().expect("p"),
+        ])
+        .status()
+        .expect("pdftoppm");
+    assert!(rendered.success());
+    let qr = std::process::Command::new("zbarimg")
+        .args([
+            "--raw",
+            "-q",
+            "-Sdisable",
+            "-Sqrcode.enable",
+            &format!("{}-1.png", png.display()),
+        ])
+        .output()
+        .expect("zbarimg (zbar-tools)");
+    assert_eq!(
+        String::from_utf8_lossy(&qr.stdout).trim(),
+        doc["verification_url"].as_str().expect("url")
+    );
+}
+
+#[tokio::test]
+async fn an_imported_official_key_signs_documents_from_the_cli_and_an_expired_one_is_refused() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let (_, root) = t.ca_files();
+    let p12 = write(
+        &t.path("imported.p12"),
+        t.issue(legal("official-sign")).await.pkcs12,
+    );
+    let pw = write(&t.path("imported.pw"), P12_PASSWORD);
+    let mut payload = license_payload();
+    payload["authority"]["bin"] = json!("940140000385");
+    let payload_file = write(&t.path("payload.json"), payload.to_string());
+    let run = |key: &str, password: &str, out: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_qoltanba"))
+            .args([
+                "documents",
+                "issue",
+                "--kind",
+                "license",
+                "--payload",
+                &payload_file,
+                "--out",
+                out,
+            ])
+            .env("QOLTANBA_DATABASE_URL", &t.url)
+            .env(
+                "QOLTANBA_CA_PASSPHRASE",
+                std::str::from_utf8(PASSPHRASE).expect("utf-8"),
+            )
+            .env("QOLTANBA_SIGN_KEY_STORE", key)
+            .env("QOLTANBA_SIGN_PASSWORD_FILE", password)
+            .env("QOLTANBA_DATA_DIR", t.path("data"))
+            .env_remove("QOLTANBA_CONFIG")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let out = t.path("imported.p7s");
+    let (code, stdout, stderr) = run(&p12, &pw, out.to_str().expect("p"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("number  940140000385-"),
+        "numbered under the imported official's authority: {stdout}"
+    );
+    let signed = openssl_ok(&[
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        out.to_str().expect("p"),
+        "-CAfile",
+        root.to_str().expect("p"),
+        "-out",
+        "/dev/stdout",
+    ]);
+    assert!(signed.contains("\"bin\":\"940140000385\""), "{signed}");
+
+    let nca = format!(
+        "{}/fixtures/nca/rsa/individual_valid_sign.p12",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let nca_pw = write(&t.path("nca.pw"), "Qwerty12");
+    let refused = t.path("refused.p7s");
+    let (code, _, stderr) = run(&nca, &nca_pw, refused.to_str().expect("p"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("expired"), "{stderr}");
+    assert!(!refused.exists());
+}

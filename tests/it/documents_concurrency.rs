@@ -21,31 +21,58 @@ impl Drop for Instance {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// One HTTP/1.1 request on a fresh connection: (status, body).
-pub async fn http(addr: &str, method: &str, path: &str, body: Option<String>) -> Result<(u16, Vec<u8>), String> {
-    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, Vec<u8>), String> {
+    let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| e.to_string())?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
-    let mut request = hyper::Request::builder().method(method).uri(path).header("host", addr);
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr);
     if body.is_some() {
         request = request.header("content-type", "application/json");
     }
-    let request = request.body(Full::new(Bytes::from(body.unwrap_or_default()))).map_err(|e| e.to_string())?;
-    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
     Ok((status, bytes.to_vec()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgresql_give_400_distinct_gap_free_numbers() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some(url) = database(Backend::Postgres, dir.path()).await else { return };
+    let Some(url) = database(Backend::Postgres, dir.path()).await else {
+        return;
+    };
     let passphrase = "concurrency test passphrase";
     let mut instances = Vec::new();
     let mut addrs = Vec::new();
@@ -83,7 +110,9 @@ async fn two_instances_on_one_postgresql_give_400_distinct_gap_free_numbers() {
     for addr in &addrs {
         for _ in 0..200 {
             let (addr, body) = (addr.clone(), body.clone());
-            tasks.push(tokio::spawn(async move { http(&addr, "POST", "/v1/documents", Some(body)).await }));
+            tasks.push(tokio::spawn(async move {
+                http(&addr, "POST", "/v1/documents", Some(body)).await
+            }));
         }
     }
     let mut sequences = Vec::new();
@@ -92,8 +121,19 @@ async fn two_instances_on_one_postgresql_give_400_distinct_gap_free_numbers() {
         assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
         let doc: Value = serde_json::from_slice(&body).expect("json");
         let number = doc["number"].as_str().expect("number");
-        sequences.push(number.rsplit('-').next().expect("sequence").parse::<u32>().expect("digits"));
+        sequences.push(
+            number
+                .rsplit('-')
+                .next()
+                .expect("sequence")
+                .parse::<u32>()
+                .expect("digits"),
+        );
     }
     sequences.sort_unstable();
-    assert_eq!(sequences, (1..=400).collect::<Vec<u32>>(), "400 distinct numbers, no gaps");
+    assert_eq!(
+        sequences,
+        (1..=400).collect::<Vec<u32>>(),
+        "400 distinct numbers, no gaps"
+    );
 }

@@ -1,8 +1,10 @@
 //! The integration tests: one binary, one module per area.
 
+mod auditor;
 mod cli;
 mod common;
 mod documents;
+mod documents_concurrency;
 mod http_api;
 mod keystore;
 mod nca_profile;
@@ -18,5 +20,3 @@ mod verify_nca;
 mod verify_online;
 mod verify_openssl;
 mod verify_own;
-mod documents_concurrency;
-mod auditor;

@@ -1,0 +1,101 @@
+//! Signing throughput against raw RSA: `cargo bench --bench sign`.
+//!
+//! Documents signed per second through the library (canonical JSON + CAdES-BES by the
+//! official's RSA-2048 key), beside raw ring RSA-2048 signatures in the same run (goal: ratio
+//! >= 0.8); and, separately, documents issued per second with the registry on SQLite.
+
+use std::time::Instant;
+
+use qoltanba::pki::{Declarations, Pki};
+use qoltanba::sign::canonical::canonical;
+use qoltanba::sign::document::{document_json, Kind, Payload};
+use qoltanba::store::Store;
+
+fn rate(label: &str, iterations: usize, mut f: impl FnMut()) -> f64 {
+    for _ in 0..iterations / 10 {
+        f();
+    }
+    let start = Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    let per_second = iterations as f64 / start.elapsed().as_secs_f64();
+    println!("{label:<52} {per_second:>9.0} /s");
+    per_second
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let pki = runtime.block_on(async {
+        let store = Store::connect(&url).await.expect("store");
+        Pki::init(
+            store,
+            Declarations::load(None).expect("decl"),
+            "http://127.0.0.1:9",
+            b"bench",
+        )
+        .await
+        .expect("pki")
+        .0
+    });
+    let official = pki.official();
+    let payload: Payload = serde_json::from_value(serde_json::json!({
+        "authority": {"name": "ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)", "bin": "950341000052"},
+        "recipient": {"name": "ТОО \"Әлем Фарм\"", "bin": "940140000385"},
+        "activity": "Фармацевтическая деятельность", "issued_on": "2026-11-23", "request_id": "REQ-1"
+    }))
+    .expect("payload");
+    let now = qoltanba::time::now();
+    let iterations: usize = std::env::var("BENCH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let message = [0x5au8; 300];
+    let raw = rate("ring RSA-2048 PKCS#1 sign (baseline)", iterations, || {
+        official.key.sign(&message).expect("sign");
+    });
+    let mut n = 0u64;
+    let ours = rate(
+        "library: canonical JSON + CAdES-BES (RSA-2048)",
+        iterations,
+        || {
+            n += 1;
+            let doc = document_json(
+                Kind::License,
+                &format!("950341000052-2026-{n:06}"),
+                "2026-11-23T00:00:00Z",
+                &payload,
+                None,
+            );
+            let bytes = canonical(&doc).expect("canonical");
+            qoltanba::sign::cades::sign(&bytes, official, false, now).expect("cades");
+        },
+    );
+    println!("ratio {:.2} (goal >= 0.8)", ours / raw);
+    let store = pki.store().clone();
+    rate(
+        "issued and registered (SQLite, one transaction each)",
+        iterations / 4,
+        || {
+            runtime
+                .block_on(qoltanba::sign::issue::issue(
+                    &store,
+                    official,
+                    Kind::License,
+                    &payload,
+                    false,
+                    None,
+                    now,
+                ))
+                .expect("issue");
+        },
+    );
+}
