@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use serde::Deserialize;
 
-use super::documents::{attached_content, registered, verify_record};
+use super::documents::{audit_signature, verify_record, Audit};
 use super::AppState;
 use crate::store::DocumentRecord;
-use crate::verify::{Report, Request, Verdict};
+use crate::verify::{Report, Verdict};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -198,21 +198,13 @@ pub async fn upload(
     let Some(signature) = signature else {
         return bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз");
     };
-    let report = state
-        .verifier
-        .verify(&Request {
-            signature: signature.clone(),
-            content: content.clone(),
-            ..Request::default()
-        })
-        .await;
-    let signed = content.or_else(|| attached_content(&signature));
-    let sha = signed
-        .as_deref()
-        .map(|c| hex::encode(crate::crypto::sha256(c)));
-    let record = registered(&state, signed.as_deref()).await;
+    let Audit {
+        report,
+        sha256,
+        record,
+    } = audit_signature(&state, signature, content).await;
     (
         StatusCode::OK,
-        page(&result(&report, record.as_ref(), sha.as_deref())),
+        page(&result(&report, record.as_ref(), sha256.as_deref())),
     )
 }

@@ -216,8 +216,41 @@ pub fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
         .map(|o| o.as_bytes().to_vec())
 }
 
+/// An uploaded signature checked: the report, the signed content's hash, and the registry entry
+/// whose signed bytes it carries, if any.
+pub struct Audit {
+    pub report: Report,
+    pub sha256: Option<String>,
+    pub record: Option<DocumentRecord>,
+}
+
+pub async fn audit_signature(
+    state: &AppState,
+    signature: Vec<u8>,
+    content: Option<Vec<u8>>,
+) -> Audit {
+    let report = state
+        .verifier
+        .verify(&Request {
+            signature: signature.clone(),
+            content: content.clone(),
+            ..Request::default()
+        })
+        .await;
+    let signed = content.or_else(|| attached_content(&signature));
+    let sha256 = signed
+        .as_deref()
+        .map(|c| hex::encode(crate::crypto::sha256(c)));
+    let record = registered(state, signed.as_deref()).await;
+    Audit {
+        report,
+        sha256,
+        record,
+    }
+}
+
 /// Looks a signed content up in the registry by its SHA-256.
-pub async fn registered(state: &AppState, content: Option<&[u8]>) -> Option<DocumentRecord> {
+async fn registered(state: &AppState, content: Option<&[u8]>) -> Option<DocumentRecord> {
     let sha = hex::encode(crate::crypto::sha256(content?));
     state
         .pki
@@ -246,21 +279,11 @@ pub async fn audit(
         .as_deref()
         .map(|c| decode("content", c))
         .transpose()?;
-    let report = state
-        .verifier
-        .verify(&Request {
-            signature: signature.clone(),
-            content: content.clone(),
-            ..Request::default()
-        })
-        .await;
-    let signed = content.or_else(|| attached_content(&signature));
-    let registered = registered(&state, signed.as_deref())
-        .await
-        .map(|r| Registered {
-            id: r.id,
-            number: r.number,
-            kind: r.kind,
-        });
+    let Audit { report, record, .. } = audit_signature(&state, signature, content).await;
+    let registered = record.map(|r| Registered {
+        id: r.id,
+        number: r.number,
+        kind: r.kind,
+    });
     Ok(Json(AuditView { report, registered }))
 }
