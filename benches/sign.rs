@@ -4,25 +4,13 @@
 //! official's RSA-2048 key), beside raw ring RSA-2048 signatures in the same run (goal: ratio
 //! >= 0.8); and, separately, documents issued per second with the registry on SQLite.
 
-use std::time::Instant;
+mod support;
+use support::rate;
 
 use qoltanba::pki::{Declarations, Pki};
 use qoltanba::sign::canonical::canonical;
 use qoltanba::sign::document::{document_json, Kind, Payload};
 use qoltanba::store::Store;
-
-fn rate(label: &str, iterations: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let start = Instant::now();
-    for _ in 0..iterations {
-        f();
-    }
-    let per_second = iterations as f64 / start.elapsed().as_secs_f64();
-    println!("{label:<52} {per_second:>9.0} /s");
-    per_second
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -54,10 +42,7 @@ fn main() {
     }))
     .expect("payload");
     let now = qoltanba::time::now();
-    let iterations: usize = std::env::var("BENCH_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    let iterations = support::iterations(1000);
     let message = [0x5au8; 300];
     let raw = rate("ring RSA-2048 PKCS#1 sign (baseline)", iterations, || {
         official.key.sign(&message).expect("sign");

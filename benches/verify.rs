@@ -5,6 +5,9 @@
 //! the same signature measured in the same run. Goal: ratio >= 0.6 — chain and CRL work cached,
 //! one public-key operation per request.
 
+mod support;
+use support::rate;
+
 use std::process::Command;
 use std::time::Instant;
 
@@ -28,19 +31,6 @@ fn openssl(args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-fn rate(label: &str, iterations: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..iterations / 10 {
-        f();
-    }
-    let start = Instant::now();
-    for _ in 0..iterations {
-        f();
-    }
-    let per_second = iterations as f64 / start.elapsed().as_secs_f64();
-    println!("{label:<48} {per_second:>10.0} /s");
-    per_second
 }
 
 fn main() {
@@ -155,10 +145,7 @@ fn main() {
     let ring_key =
         ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key);
 
-    let iterations: usize = std::env::var("BENCH_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000);
+    let iterations = support::iterations(3000);
     let raw = rate("ring RSA-2048 PKCS#1 verify (baseline)", iterations, || {
         ring_key.verify(&message, &sig).expect("verifies");
     });
