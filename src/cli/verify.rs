@@ -187,17 +187,20 @@ async fn verify(args: VerifyArgs, config: Config) -> Result<ExitCode, Failure> {
 
 /// The report for a person.
 fn text(report: &Report) -> String {
-    let mut out = format!(
-        "verdict: {:?} ({}{})\nvalidation time: {}\n",
+    let verdict = format!(
+        "{:?} ({}{})",
         report.verdict,
         report.indication,
         report
             .sub_indication
             .map(|s| format!("/{s}"))
-            .unwrap_or_default(),
-        report.validation_time
+            .unwrap_or_default()
     )
     .to_lowercase();
+    let mut out = format!(
+        "verdict: {verdict}\nvalidation time: {}\n",
+        report.validation_time
+    );
     for check in &report.checks {
         let mark = match check.status {
             Status::Passed => "ok  ",
