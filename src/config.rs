@@ -65,6 +65,11 @@ struct VerifyFileConfig {
     crls: Vec<PathBuf>,
     offline: Option<bool>,
     required_role: Option<String>,
+    /// RFC 6901 pointers to the applicant's IIN/BIN in signed JSON (default /applicant/iin, /applicant/bin).
+    #[serde(default)]
+    iin_pointers: Vec<String>,
+    #[serde(default)]
+    bin_pointers: Vec<String>,
 }
 
 /// Verification settings: what to trust beyond the service's own root, extra intermediates and
@@ -76,6 +81,9 @@ pub struct VerifyConfig {
     pub crls: Vec<PathBuf>,
     pub offline: bool,
     pub required_role: Option<String>,
+    /// Where in signed JSON the applicant's IIN/BIN are (empty: the defaults).
+    pub iin_pointers: Vec<String>,
+    pub bin_pointers: Vec<String>,
 }
 
 /// Where the CA passphrase comes from.
@@ -243,7 +251,19 @@ impl Config {
             crls: paths("QOLTANBA_VERIFY_CRLS", from_file.verify.crls),
             offline,
             required_role: var("QOLTANBA_VERIFY_ROLE").or(from_file.verify.required_role),
+            iin_pointers: from_file.verify.iin_pointers,
+            bin_pointers: from_file.verify.bin_pointers,
         };
+        for pointer in verify.iin_pointers.iter().chain(&verify.bin_pointers) {
+            if !pointer.starts_with('/') {
+                return Err(ConfigError::Invalid {
+                    name: "verify.iin_pointers / verify.bin_pointers",
+                    message: format!(
+                        "{pointer:?} is not a JSON pointer (RFC 6901: it starts with '/')"
+                    ),
+                });
+            }
+        }
         let sign = SignConfig {
             key_store: var("QOLTANBA_SIGN_KEY_STORE")
                 .map(PathBuf::from)
@@ -410,6 +430,25 @@ mod tests {
             !err.to_string().contains("inline secrets"),
             "secret echoed: {err}"
         );
+    }
+
+    #[test]
+    fn identity_pointers_come_from_the_verify_section_and_must_be_pointers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("q.toml");
+        std::fs::write(
+            &file,
+            "[verify]\niin_pointers = [\"/request/declarant/iin\"]\n",
+        )
+        .expect("write");
+        let c = Config::load_from(Some(&file), env(&[])).expect("load");
+        assert_eq!(
+            c.verify.iin_pointers,
+            vec!["/request/declarant/iin".to_owned()]
+        );
+        std::fs::write(&file, "[verify]\nbin_pointers = [\"bin\"]\n").expect("write");
+        let err = Config::load_from(Some(&file), env(&[])).expect_err("not a pointer");
+        assert!(err.to_string().contains("JSON pointer"), "{err}");
     }
 
     #[test]

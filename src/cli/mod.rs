@@ -218,6 +218,12 @@ fn verifier_settings(
         required_role: config.verify.required_role.clone(),
         ..Default::default()
     };
+    if !config.verify.iin_pointers.is_empty() {
+        settings.pointers.iin = config.verify.iin_pointers.clone();
+    }
+    if !config.verify.bin_pointers.is_empty() {
+        settings.pointers.bin = config.verify.bin_pointers.clone();
+    }
     if let Some(pki) = own {
         settings.anchors.push((
             "the service's own root".into(),

@@ -1,0 +1,190 @@
+//! Tests of GOST R 34.10-2012 verification and Streebog.
+
+use super::*;
+use der::{Decode as _, Encode as _};
+use num_bigint_dig::BigUint;
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn big(s: &str) -> BigUint {
+    BigUint::parse_bytes(s.as_bytes(), 16).unwrap()
+}
+
+// GOST R 34.11-2012 §A.1 / A.2 examples M1 and M2, 512-bit hashes. The standard writes message
+// and hash as big-endian numbers; the byte strings here are those reversed (little-endian), as
+// the streebog crate and GOST signatures use them.
+#[test]
+fn streebog512_standard_m1() {
+    let m1 = b"012345678901234567890123456789012345678901234567890123456789012";
+    let expected = "1b54d01a4af5b9d5cc3d86d68d285462b19abc2475222f35c085122be4ba1ffa\
+                    00ad30f8767b3a82384c6574f024c311e2a481332b08ef7f41797891c1646f48";
+    assert_eq!(streebog512(m1).to_vec(), unhex(expected));
+}
+
+#[test]
+fn streebog512_standard_m2() {
+    let m2 = unhex(
+        "d1e520e2e5f2f0e82c20d1f2f0e8e1eee6e820e2edf3f6e82c20e2e5fef2fa20f1\
+         20eceef0ff20f1f2f0e5ebe0ece820ede020f5f0e0e1f0fbff20efebfaeafb20c8e3eef0e5e2fb",
+    );
+    let expected = "1e88e62226bfca6f9994f1f2d51569e0daf8475a3b0fe61a5300eee46d961376\
+                    035fe83549ada2b8620fcd7c496ce5b33f0cb9dddc2b6460143b03dabac9fb28";
+    assert_eq!(streebog512(&m2).to_vec(), unhex(expected));
+}
+
+/// GOST R 34.10-2012 Appendix A.1 (= RFC 7091 §A.1), 256-bit test curve.
+#[test]
+fn rfc7091_example_256() {
+    let curve = Curve::from_hex(
+        "8000000000000000000000000000000000000000000000000000000000000431",
+        "7",
+        "5FBFF498AA938CE739B8E022FBAFEF40563F6E6A3472FC2A514C0CE9DAE23B7E",
+        "8000000000000000000000000000000150FE8A1892976154C59CFC193ACCF5B3",
+        "2",
+        "08E2A8A0E65147D4BD6316030E16D19C85C97F0A9CA267122B96ABBCEA7E8FC8",
+        32,
+    );
+    let e = big("2DFBC1B372D89A1188C09C52E0EEC61FCE52032AB1022E8E67ECE6672B043EE5");
+    let qx = big("7F2B49E270DB6D90D8595BEC458B50C58585BA1D4E9B788F6689DBD8E56FD80B");
+    let qy = big("26F1B489D6701DD185C8413A977B3CBBAF64D1C593D26627DFFB101A87FF77DA");
+    let r = big("41AA28D2F1AB148280CD9ED56FEDA41974053554A42767B83AD043FD39DC0493");
+    let s = big("01456C64BA4642A1653C235A98A60249BCD6D3F746B631DF928014F6C5BF9C40");
+    assert!(curve.verify_integers(&e, &qx, &qy, &r, &s));
+    assert!(!curve.verify_integers(&(&e + 1u32), &qx, &qy, &r, &s));
+    assert!(!curve.verify_integers(&e, &qx, &qy, &s, &r));
+
+    // The same through the little-endian byte interface.
+    let le = |v: &BigUint| {
+        let mut b = v.to_bytes_le();
+        b.resize(32, 0);
+        b
+    };
+    let key = [le(&qx), le(&qy)].concat();
+    let sig = [le(&r), le(&s)].concat();
+    assert!(curve.verify_le(&key, &le(&e), &sig));
+    assert!(!curve.verify_le(&key[..63], &le(&e), &sig));
+}
+
+/// GOST R 34.10-2012 Appendix A.2 (= RFC 7091 §A.2), 512-bit test curve.
+#[test]
+fn rfc7091_example_512() {
+    let curve = Curve::from_hex(
+        "4531ACD1FE0023C7550D267B6B2FEE80922B14B2FFB90F04D4EB7C09B5D2D15D\
+         F1D852741AF4704A0458047E80E4546D35B8336FAC224DD81664BBF528BE6373",
+        "7",
+        "1CFF0806A31116DA29D8CFA54E57EB748BC5F377E49400FDD788B649ECA1AC43\
+         61834013B2AD7322480A89CA58E0CF74BC9E540C2ADD6897FAD0A3084F302ADC",
+        "4531ACD1FE0023C7550D267B6B2FEE80922B14B2FFB90F04D4EB7C09B5D2D15D\
+         A82F2D7ECB1DBAC719905C5EECC423F1D86E25EDBE23C595D644AAF187E6E6DF",
+        "24D19CC64572EE30F396BF6EBBFD7A6C5213B3B3D7057CC825F91093A68CD762\
+         FD60611262CD838DC6B60AA7EEE804E28BC849977FAC33B4B530F1B120248A9A",
+        "2BB312A43BD2CE6E0D020613C857ACDDCFBF061E91E5F2C3F32447C259F39B2C\
+         83AB156D77F1496BF7EB3351E1EE4E43DC1A18B91B24640B6DBB92CB1ADD371E",
+        64,
+    );
+    let e = big("3754F3CFACC9E0615C4F4A7C4D8DAB531B09B6F9C170C533A71D147035B0C591\
+                 7184EE536593F4414339976C647C5D5A407ADEDB1D560C4FC6777D2972075B8C");
+    let qx = big("115DC5BC96760C7B48598D8AB9E740D4C4A85A65BE33C1815B5C320C854621DD\
+                  5A515856D13314AF69BC5B924C8B4DDFF75C45415C1D9DD9DD33612CD530EFE1");
+    let qy = big("37C7C90CD40B0F5621DC3AC1B751CFA0E2634FA0503B3D52639F5D7FB72AFD61\
+                  EA199441D943FFE7F0C70A2759A3CDB84C114E1F9339FDF27F35ECA93677BEEC");
+    let r = big("2F86FA60A081091A23DD795E1E3C689EE512A3C82EE0DCC2643C78EEA8FCACD3\
+                 5492558486B20F1C9EC197C90699850260C93BCBCD9C5C3317E19344E173AE36");
+    let s = big("1081B394696FFE8E6585E7A9362D26B6325F56778AADBC081C0BFBE933D52FF5\
+                 823CE288E8C4F362526080DF7F70CE406A6EEB1F56919CB92A9853BDE73E5B4A");
+    assert!(curve.verify_integers(&e, &qx, &qy, &r, &s));
+    assert!(!curve.verify_integers(&(&e + 1u32), &qx, &qy, &r, &s));
+}
+
+#[test]
+fn tc26_512_a_base_point_is_on_the_curve() {
+    let c = Curve::tc26_512_a();
+    assert!(c.contains(&c.gx, &c.gy));
+    assert!(!c.contains(&c.gx, &(&c.gy + 1u32)));
+}
+
+#[test]
+fn malformed_input_is_rejected_without_panic() {
+    let zero_key = [0u8; 128];
+    let ones = [0xffu8; 128];
+    assert!(!verify_512(&zero_key, b"x", &[0u8; 128]));
+    assert!(!verify_512(&ones, b"x", &ones));
+    assert!(!verify_digest_512(&ones, &[0u8; 64], &[1u8; 128]));
+    assert_eq!(public_key_512_from_spki_bits(&[]), None);
+    assert_eq!(public_key_512_from_spki_bits(&[0x04, 0x01, 0x00]), None);
+}
+
+// ---- The real NCA RK GOST chain (fixtures/nca/gost, from shared/nca-test/gost) ----
+
+struct Parsed {
+    tbs: Vec<u8>,
+    signature: [u8; 128],
+    key: [u8; 128],
+    sig_alg: String,
+    key_alg: String,
+}
+
+fn parse(der_bytes: &[u8]) -> Parsed {
+    let cert = x509_cert::Certificate::from_der(der_bytes).unwrap();
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    Parsed {
+        tbs: cert.tbs_certificate.to_der().unwrap(),
+        signature: cert.signature.raw_bytes().try_into().unwrap(),
+        key: public_key_512_from_spki_bits(spki.subject_public_key.raw_bytes()).unwrap(),
+        sig_alg: cert.signature_algorithm.oid.to_string(),
+        key_alg: spki.algorithm.oid.to_string(),
+    }
+}
+
+const ROOT: &[u8] = include_bytes!("../../fixtures/nca/gost/root_test_gost_2022.cer");
+const CA: &[u8] = include_bytes!("../../fixtures/nca/gost/nca_gost2022_test.cer");
+const INDIVIDUAL: &[u8] = include_bytes!("../../fixtures/nca/gost/individual_valid.cer");
+
+#[test]
+fn nca_oids_are_the_ones_in_the_certificates() {
+    for der_bytes in [ROOT, CA, INDIVIDUAL] {
+        let p = parse(der_bytes);
+        assert_eq!(p.sig_alg, OID_NCA_GOST_512_SIGNATURE);
+        assert_eq!(p.key_alg, OID_NCA_GOST_512_PUBLIC_KEY);
+    }
+}
+
+#[test]
+fn nca_root_is_self_signed() {
+    let root = parse(ROOT);
+    assert!(verify_512(&root.key, &root.tbs, &root.signature));
+}
+
+#[test]
+fn nca_issuing_ca_is_signed_by_the_root() {
+    let root = parse(ROOT);
+    let ca = parse(CA);
+    assert!(verify_512(&root.key, &ca.tbs, &ca.signature));
+    assert!(!verify_512(&ca.key, &ca.tbs, &ca.signature));
+}
+
+#[test]
+fn nca_individual_is_signed_by_the_issuing_ca() {
+    let ca = parse(CA);
+    let ind = parse(INDIVIDUAL);
+    assert!(verify_512(&ca.key, &ind.tbs, &ind.signature));
+    assert!(verify_digest_512(&ca.key, &streebog512(&ind.tbs), &ind.signature));
+}
+
+#[test]
+fn nca_tampered_tbs_or_signature_fails() {
+    let ca = parse(CA);
+    let ind = parse(INDIVIDUAL);
+    let mut tbs = ind.tbs.clone();
+    let middle = tbs.len() / 2;
+    tbs[middle] ^= 0x01;
+    assert!(!verify_512(&ca.key, &tbs, &ind.signature));
+    let mut sig = ind.signature;
+    sig[0] ^= 0x01;
+    assert!(!verify_512(&ca.key, &ind.tbs, &sig));
+}
