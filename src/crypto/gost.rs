@@ -117,7 +117,10 @@ impl Curve {
             &(BigUint::from(3u32) * xx),
             &self.mul_mod(&self.a, &self.mul_mod(&zz, &zz)),
         );
-        let x3 = self.sub_mod(&self.mul_mod(&m, &m), &((BigUint::from(2u32) * &s) % &self.p));
+        let x3 = self.sub_mod(
+            &self.mul_mod(&m, &m),
+            &((BigUint::from(2u32) * &s) % &self.p),
+        );
         let y3 = self.sub_mod(
             &self.mul_mod(&m, &self.sub_mod(&s, &x3)),
             &((BigUint::from(8u32) * yyyy) % &self.p),
@@ -172,7 +175,13 @@ impl Curve {
     }
 
     /// k1·P1 + k2·P2 (Shamir's trick), as an affine x coordinate; None at infinity.
-    fn double_mul_x(&self, k1: &BigUint, p1: &Jacobian, k2: &BigUint, p2: &Jacobian) -> Option<BigUint> {
+    fn double_mul_x(
+        &self,
+        k1: &BigUint,
+        p1: &Jacobian,
+        k2: &BigUint,
+        p2: &Jacobian,
+    ) -> Option<BigUint> {
         let sum = self.add(p1, p2);
         let bits = k1.bits().max(k2.bits());
         let mut acc = Jacobian::infinity();
@@ -232,7 +241,12 @@ impl Curve {
     /// Verification with NCA's byte order: `digest_le` is the Streebog output read as a
     /// little-endian integer, `public_key_xy_le` is X‖Y and `signature_rs_le` is r‖s, every part
     /// `size` bytes little-endian. Wrong lengths give false.
-    pub fn verify_le(&self, public_key_xy_le: &[u8], digest_le: &[u8], signature_rs_le: &[u8]) -> bool {
+    pub fn verify_le(
+        &self,
+        public_key_xy_le: &[u8],
+        digest_le: &[u8],
+        signature_rs_le: &[u8],
+    ) -> bool {
         let n = self.size;
         if public_key_xy_le.len() != 2 * n || signature_rs_le.len() != 2 * n {
             return false;
@@ -300,7 +314,11 @@ pub fn verify_digest_512(
 
 /// Verify a GOST R 34.10-2012 512-bit signature with Streebog-512 over `message`
 /// (NCA RK signature OID 1.2.398.3.10.1.1.2.3.2).
-pub fn verify_512(public_key_xy_le: &[u8; 128], message: &[u8], signature_rs_le: &[u8; 128]) -> bool {
+pub fn verify_512(
+    public_key_xy_le: &[u8; 128],
+    message: &[u8],
+    signature_rs_le: &[u8; 128],
+) -> bool {
     verify_digest_512(public_key_xy_le, &streebog512(message), signature_rs_le)
 }
 

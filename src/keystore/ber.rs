@@ -247,3 +247,48 @@ pub(super) fn algorithm<'a>(
 pub(super) fn is_single_sequence(bytes: &[u8]) -> bool {
     matches!(parse_exact(bytes), Ok(t) if t.tag == TAG_SEQUENCE)
 }
+
+/// Re-encodes BER as DER: indefinite lengths become definite, constructed (segmented) OCTET
+/// STRINGs become one primitive OCTET STRING. SET OF order is left as sent. Bounded like the
+/// reader (depth, sizes); used for CMS from streaming producers.
+pub(crate) fn to_der(input: &[u8]) -> Result<Vec<u8>> {
+    let tlv = parse_exact(input)?;
+    let mut out = Vec::with_capacity(input.len());
+    encode(&tlv, &mut out, 0)?;
+    Ok(out)
+}
+
+fn encode(tlv: &Tlv<'_>, out: &mut Vec<u8>, depth: usize) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(invalid("ASN.1 nesting too deep"));
+    }
+    if tlv.tag == TAG_OCTET_STRING | CONSTRUCTED {
+        let bytes = tlv.octets()?;
+        header(TAG_OCTET_STRING, bytes.len(), out);
+        out.extend_from_slice(&bytes);
+    } else if tlv.tag & CONSTRUCTED != 0 {
+        let mut inner = Vec::new();
+        for child in tlv.children()? {
+            encode(&child, &mut inner, depth + 1)?;
+        }
+        header(tlv.tag, inner.len(), out);
+        out.extend_from_slice(&inner);
+    } else {
+        header(tlv.tag, tlv.content.len(), out);
+        out.extend_from_slice(tlv.content);
+    }
+    Ok(())
+}
+
+/// A DER identifier and definite length.
+fn header(tag: u8, len: usize, out: &mut Vec<u8>) {
+    out.push(tag);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}

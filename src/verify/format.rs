@@ -206,7 +206,17 @@ pub fn parse(
     }
     let der = decode_input(signature)
         .ok_or_else(|| unreadable("the signature is neither DER, PEM nor base64 CMS"))?;
-    let walked = walk(&der).map_err(|e| unreadable(format!("not a CMS SignedData (DER): {e}")))?;
+    // Streaming producers write BER (indefinite lengths): re-encode as DER and walk again.
+    let normalised;
+    let walked = match walk(&der) {
+        Ok(w) => w,
+        Err(e) => {
+            normalised = crate::keystore::ber_to_der(&der)
+                .map_err(|_| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?;
+            walk(&normalised)
+                .map_err(|e| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?
+        }
+    };
     let certificates = walked
         .certificates
         .iter()

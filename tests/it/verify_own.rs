@@ -445,3 +445,41 @@ async fn post_v1_verify_returns_the_report_and_refuses_bad_requests() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn streamed_ber_cms_with_indefinite_lengths_verifies() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let (s, _) = signer(&t, "individual-sign", KeyAlgorithm::P256, "ber").await;
+    let content = request_json(&valid_iin());
+    let ber = s.sign(&content, t.dir.path(), false, &["-stream"]);
+    assert_eq!(
+        ber.get(1),
+        Some(&0x80),
+        "OpenSSL's -stream output is indefinite-length BER"
+    );
+    let report = verify(
+        &t,
+        Request {
+            signature: ber.clone(),
+            ..Request::default()
+        },
+    )
+    .await;
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    // Still tamper-evident after re-encoding.
+    let mut changed = ber;
+    let at = changed
+        .windows(content.len())
+        .position(|w| w == content.as_slice())
+        .expect("content inside");
+    changed[at + 8] ^= 0x01;
+    let report = verify(
+        &t,
+        Request {
+            signature: changed,
+            ..Request::default()
+        },
+    )
+    .await;
+    assert_eq!(report.sub_indication, Some("HASH_FAILURE"));
+}
