@@ -1,9 +1,10 @@
 //! GOST R 34.10-2012 signature verification (with the Streebog / GOST R 34.11-2012 digest), as
 //! NCA RK (the National Certification Authority of Kazakhstan) uses it under its own OIDs.
 //!
-//! Verification only: there is no secret here, so the arithmetic is plain (not constant-time)
-//! big-integer arithmetic from `num-bigint-dig` (already in the tree through `rsa`), on Jacobian
-//! coordinates, with Shamir's trick for `z1·P + z2·Q`.
+//! Verification only: there is no secret here, so the scalar loop is variable-time. Field and
+//! scalar arithmetic is `crypto-bigint`'s Montgomery arithmetic on 512-bit integers (any odd
+//! modulus below 2^512, so the 256-bit curves work too); points are in Jacobian coordinates and
+//! `z1·P + z2·Q` uses Shamir's trick.
 //!
 //! Byte order, as NCA (and every GOST X.509 profile) writes things:
 //! - the Streebog digest bytes are read as a **little-endian** integer;
@@ -13,9 +14,15 @@
 
 use std::sync::OnceLock;
 
-use num_bigint_dig::BigUint;
-use num_traits::{One, Zero};
+use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
+pub use crypto_bigint::U512;
 use streebog::Digest as _;
+
+/// An element of F_p (p below 2^512) in Montgomery form.
+type Fe = DynResidue<{ U512::LIMBS }>;
+/// An integer modulo q, in Montgomery form (same representation, other modulus).
+type Scalar = Fe;
+type FieldParams = DynResidueParams<{ U512::LIMBS }>;
 
 /// NCA RK: GOST R 34.10-2015 (= 2012) 512-bit public key.
 pub const OID_NCA_GOST_512_PUBLIC_KEY: &str = "1.2.398.3.10.1.1.2.2";
@@ -29,20 +36,53 @@ pub const OID_NCA_GOST_512_SIGNATURE: &str = "1.2.398.3.10.1.1.2.3.2";
 /// Short Weierstrass curve y² = x³ + a·x + b over F_p, with a base point (x, y) of prime order q.
 #[derive(Debug, Clone)]
 pub struct Curve {
-    p: BigUint,
-    a: BigUint,
-    b: BigUint,
-    q: BigUint,
-    gx: BigUint,
-    gy: BigUint,
+    p: U512,
+    a: U512,
+    b: U512,
+    q: U512,
+    gx: U512,
+    gy: U512,
     /// Size in bytes of a coordinate / of r and s (32 or 64).
     size: usize,
 }
 
-/// Parse a hexadecimal constant. The constants are fixed and tested (the base point must lie on
+/// Parse a big-endian hexadecimal number below 2^512; None if it is not one.
+pub fn parse_hex(s: &str) -> Option<U512> {
+    let digits = s.as_bytes();
+    if digits.len() > 128 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut out = [0u8; 64];
+    // Fill from the least significant end, two digits a byte.
+    for (i, chunk) in digits.rchunks(2).enumerate() {
+        let text = std::str::from_utf8(chunk).ok()?;
+        out[63 - i] = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(U512::from_be_slice(&out))
+}
+
+/// A hexadecimal curve constant. The constants are fixed and tested (the base point must lie on
 /// its curve), so a bad one shows up as a failing test, never as a panic.
-fn hex(s: &str) -> BigUint {
-    BigUint::parse_bytes(s.as_bytes(), 16).unwrap_or_default()
+fn hex(s: &str) -> U512 {
+    parse_hex(s).unwrap_or(U512::ZERO)
+}
+
+/// A little-endian integer of at most 64 bytes as a U512; None if longer.
+fn from_le(bytes: &[u8]) -> Option<U512> {
+    if bytes.len() > 64 {
+        return None;
+    }
+    let mut padded = [0u8; 64];
+    padded[..bytes.len()].copy_from_slice(bytes);
+    Some(U512::from_le_slice(&padded))
+}
+
+/// Montgomery parameters for an odd modulus; None if it is even (`new` would panic).
+fn montgomery(modulus: &U512) -> Option<FieldParams> {
+    if !modulus.bit_vartime(0) {
+        return None;
+    }
+    Some(FieldParams::new(modulus))
 }
 
 impl Curve {
@@ -83,90 +123,72 @@ impl Curve {
     }
 
     /// Is the affine point (x, y) on the curve, with coordinates in [0, p)?
-    pub fn contains(&self, x: &BigUint, y: &BigUint) -> bool {
+    pub fn contains(&self, x: &U512, y: &U512) -> bool {
         if x >= &self.p || y >= &self.p {
             return false;
         }
-        let lhs = (y * y) % &self.p;
-        let rhs = (x * x * x + &self.a * x + &self.b) % &self.p;
-        lhs == rhs
+        let Some(params) = montgomery(&self.p) else {
+            return false;
+        };
+        let (x, y) = (Fe::new(x, params), Fe::new(y, params));
+        let (a, b) = (Fe::new(&self.a, params), Fe::new(&self.b, params));
+        let rhs = x.square().mul(&x).add(&a.mul(&x)).add(&b);
+        y.square() == rhs
     }
 
-    fn add_mod(&self, x: &BigUint, y: &BigUint) -> BigUint {
-        (x + y) % &self.p
-    }
-
-    fn sub_mod(&self, x: &BigUint, y: &BigUint) -> BigUint {
-        (x + &self.p - y) % &self.p
-    }
-
-    fn mul_mod(&self, x: &BigUint, y: &BigUint) -> BigUint {
-        (x * y) % &self.p
-    }
-
-    fn double(&self, pt: &Jacobian) -> Jacobian {
-        if pt.z.is_zero() || pt.y.is_zero() {
-            return Jacobian::infinity();
+    fn double(&self, f: &Field, pt: &Jacobian) -> Jacobian {
+        if is_zero(&pt.z) || is_zero(&pt.y) {
+            return Jacobian::infinity(f.params);
         }
-        let xx = self.mul_mod(&pt.x, &pt.x);
-        let yy = self.mul_mod(&pt.y, &pt.y);
-        let yyyy = self.mul_mod(&yy, &yy);
-        let zz = self.mul_mod(&pt.z, &pt.z);
-        let s = self.mul_mod(&(BigUint::from(4u32) * &pt.x), &yy);
-        let m = self.add_mod(
-            &(BigUint::from(3u32) * xx),
-            &self.mul_mod(&self.a, &self.mul_mod(&zz, &zz)),
-        );
-        let x3 = self.sub_mod(
-            &self.mul_mod(&m, &m),
-            &((BigUint::from(2u32) * &s) % &self.p),
-        );
-        let y3 = self.sub_mod(
-            &self.mul_mod(&m, &self.sub_mod(&s, &x3)),
-            &((BigUint::from(8u32) * yyyy) % &self.p),
-        );
-        let z3 = self.mul_mod(&(BigUint::from(2u32) * &pt.y), &pt.z);
+        let xx = pt.x.square();
+        let yy = pt.y.square();
+        let yyyy = yy.square();
+        let zz = pt.z.square();
+        // S = 4·X·YY, M = 3·XX + a·ZZ²
+        let xyy = pt.x.mul(&yy);
+        let s = xyy.add(&xyy).add(&xyy.add(&xyy));
+        let m = xx.add(&xx).add(&xx).add(&f.a.mul(&zz.square()));
+        // X3 = M² − 2S, Y3 = M·(S − X3) − 8·YYYY, Z3 = 2·Y·Z
+        let x3 = m.square().sub(&s.add(&s));
+        let y4 = yyyy.add(&yyyy);
+        let y8 = y4.add(&y4);
+        let y3 = m.mul(&s.sub(&x3)).sub(&y8.add(&y8));
+        let yz = pt.y.mul(&pt.z);
         Jacobian {
             x: x3,
             y: y3,
-            z: z3,
+            z: yz.add(&yz),
         }
     }
 
-    fn add(&self, p1: &Jacobian, p2: &Jacobian) -> Jacobian {
-        if p1.z.is_zero() {
-            return p2.clone();
+    fn add(&self, f: &Field, p1: &Jacobian, p2: &Jacobian) -> Jacobian {
+        if is_zero(&p1.z) {
+            return *p2;
         }
-        if p2.z.is_zero() {
-            return p1.clone();
+        if is_zero(&p2.z) {
+            return *p1;
         }
-        let z1z1 = self.mul_mod(&p1.z, &p1.z);
-        let z2z2 = self.mul_mod(&p2.z, &p2.z);
-        let u1 = self.mul_mod(&p1.x, &z2z2);
-        let u2 = self.mul_mod(&p2.x, &z1z1);
-        let s1 = self.mul_mod(&p1.y, &self.mul_mod(&p2.z, &z2z2));
-        let s2 = self.mul_mod(&p2.y, &self.mul_mod(&p1.z, &z1z1));
-        let h = self.sub_mod(&u2, &u1);
-        let r = self.sub_mod(&s2, &s1);
-        if h.is_zero() {
-            return if r.is_zero() {
-                self.double(p1)
+        let z1z1 = p1.z.square();
+        let z2z2 = p2.z.square();
+        let u1 = p1.x.mul(&z2z2);
+        let u2 = p2.x.mul(&z1z1);
+        let s1 = p1.y.mul(&p2.z.mul(&z2z2));
+        let s2 = p2.y.mul(&p1.z.mul(&z1z1));
+        let h = u2.sub(&u1);
+        let r = s2.sub(&s1);
+        if is_zero(&h) {
+            return if is_zero(&r) {
+                self.double(f, p1)
             } else {
-                Jacobian::infinity()
+                Jacobian::infinity(f.params)
             };
         }
-        let hh = self.mul_mod(&h, &h);
-        let hhh = self.mul_mod(&hh, &h);
-        let u1hh = self.mul_mod(&u1, &hh);
-        let x3 = self.sub_mod(
-            &self.sub_mod(&self.mul_mod(&r, &r), &hhh),
-            &self.add_mod(&u1hh, &u1hh),
-        );
-        let y3 = self.sub_mod(
-            &self.mul_mod(&r, &self.sub_mod(&u1hh, &x3)),
-            &self.mul_mod(&s1, &hhh),
-        );
-        let z3 = self.mul_mod(&h, &self.mul_mod(&p1.z, &p2.z));
+        let hh = h.square();
+        let hhh = hh.mul(&h);
+        let u1hh = u1.mul(&hh);
+        let x3 = r.square().sub(&hhh).sub(&u1hh.add(&u1hh));
+        let y3 = r.mul(&u1hh.sub(&x3)).sub(&s1.mul(&hhh));
+        let z3 = h.mul(&p1.z.mul(&p2.z));
         Jacobian {
             x: x3,
             y: y3,
@@ -177,63 +199,70 @@ impl Curve {
     /// k1·P1 + k2·P2 (Shamir's trick), as an affine x coordinate; None at infinity.
     fn double_mul_x(
         &self,
-        k1: &BigUint,
+        f: &Field,
+        k1: &U512,
         p1: &Jacobian,
-        k2: &BigUint,
+        k2: &U512,
         p2: &Jacobian,
-    ) -> Option<BigUint> {
-        let sum = self.add(p1, p2);
-        let bits = k1.bits().max(k2.bits());
-        let mut acc = Jacobian::infinity();
+    ) -> Option<U512> {
+        let sum = self.add(f, p1, p2);
+        let bits = k1.bits_vartime().max(k2.bits_vartime());
+        let mut acc = Jacobian::infinity(f.params);
         for i in (0..bits).rev() {
-            acc = self.double(&acc);
-            let b1 = bit(k1, i);
-            let b2 = bit(k2, i);
-            acc = match (b1, b2) {
-                (true, true) => self.add(&acc, &sum),
-                (true, false) => self.add(&acc, p1),
-                (false, true) => self.add(&acc, p2),
+            acc = self.double(f, &acc);
+            acc = match (k1.bit_vartime(i), k2.bit_vartime(i)) {
+                (true, true) => self.add(f, &acc, &sum),
+                (true, false) => self.add(f, &acc, p1),
+                (false, true) => self.add(f, &acc, p2),
                 (false, false) => acc,
             };
         }
-        if acc.z.is_zero() {
+        if is_zero(&acc.z) {
             return None;
         }
-        // x = X / Z², by Fermat (p is prime).
-        let zz = self.mul_mod(&acc.z, &acc.z);
-        let inv = zz.modpow(&(&self.p - BigUint::from(2u32)), &self.p);
-        Some(self.mul_mod(&acc.x, &inv))
+        // x = X / Z²
+        let (inv, ok) = acc.z.square().invert();
+        if !bool::from(ok) {
+            return None;
+        }
+        Some(acc.x.mul(&inv).retrieve())
     }
 
     /// GOST R 34.10-2012 §6.2 verification, on integers: digest value `h` (already an integer),
     /// public key (qx, qy), signature (r, s).
-    pub fn verify_integers(
-        &self,
-        h: &BigUint,
-        qx: &BigUint,
-        qy: &BigUint,
-        r: &BigUint,
-        s: &BigUint,
-    ) -> bool {
+    pub fn verify_integers(&self, h: &U512, qx: &U512, qy: &U512, r: &U512, s: &U512) -> bool {
         let q = &self.q;
-        if q.is_zero() || r.is_zero() || s.is_zero() || r >= q || s >= q {
+        if r == &U512::ZERO || s == &U512::ZERO || r >= q || s >= q {
             return false;
         }
         if !self.contains(qx, qy) || !self.contains(&self.gx, &self.gy) {
             return false;
         }
-        let mut e = h % q;
-        if e.is_zero() {
-            e = BigUint::one();
+        let (Some(qp), Some(pp)) = (montgomery(q), montgomery(&self.p)) else {
+            return false;
+        };
+        // e = h mod q, or 1 if that is 0.
+        let mut e = Scalar::new(h, qp);
+        if is_zero(&e) {
+            e = Scalar::one(qp);
         }
-        // q is prime: v = e^(q-2) mod q.
-        let v = e.modpow(&(q - BigUint::from(2u32)), q);
-        let z1 = (s * &v) % q;
-        let z2 = (q - (r * &v) % q) % q;
-        let g = Jacobian::affine(self.gx.clone(), self.gy.clone());
-        let pk = Jacobian::affine(qx.clone(), qy.clone());
-        match self.double_mul_x(&z1, &g, &z2, &pk) {
-            Some(x) => &(x % q) == r,
+        // q is prime: the inverse exists for e ≠ 0.
+        let (v, invertible) = e.invert();
+        if !bool::from(invertible) {
+            return false;
+        }
+        let z1 = Scalar::new(s, qp).mul(&v).retrieve();
+        let z2 = Scalar::new(r, qp).mul(&v).neg().retrieve();
+        let fe = |v: &U512| Fe::new(v, pp);
+        let f = Field {
+            params: pp,
+            a: fe(&self.a),
+        };
+        let g = Jacobian::affine(fe(&self.gx), fe(&self.gy), pp);
+        let pk = Jacobian::affine(fe(qx), fe(qy), pp);
+        match self.double_mul_x(&f, &z1, &g, &z2, &pk) {
+            // x_C mod q
+            Some(x) => &Scalar::new(&x, qp).retrieve() == r,
             None => false,
         }
     }
@@ -253,45 +282,57 @@ impl Curve {
         }
         let (x, y) = public_key_xy_le.split_at(n);
         let (r, s) = signature_rs_le.split_at(n);
-        self.verify_integers(
-            &BigUint::from_bytes_le(digest_le),
-            &BigUint::from_bytes_le(x),
-            &BigUint::from_bytes_le(y),
-            &BigUint::from_bytes_le(r),
-            &BigUint::from_bytes_le(s),
-        )
+        match (
+            from_le(digest_le),
+            from_le(x),
+            from_le(y),
+            from_le(r),
+            from_le(s),
+        ) {
+            (Some(h), Some(x), Some(y), Some(r), Some(s)) => {
+                self.verify_integers(&h, &x, &y, &r, &s)
+            }
+            _ => false,
+        }
     }
 }
 
-/// Bit `i` of `k`.
-fn bit(k: &BigUint, i: usize) -> bool {
-    ((k >> i) & BigUint::one()) == BigUint::one()
-}
-
-/// A point in Jacobian coordinates (X/Z², Y/Z³); Z = 0 is the point at infinity.
-#[derive(Debug, Clone)]
+/// A point in Jacobian coordinates (X/Z², Y/Z³) over F_p in Montgomery form; Z = 0 is the
+/// point at infinity.
+#[derive(Debug, Clone, Copy)]
 struct Jacobian {
-    x: BigUint,
-    y: BigUint,
-    z: BigUint,
+    x: Fe,
+    y: Fe,
+    z: Fe,
 }
 
 impl Jacobian {
-    fn infinity() -> Self {
+    fn infinity(params: FieldParams) -> Self {
         Jacobian {
-            x: BigUint::one(),
-            y: BigUint::one(),
-            z: BigUint::zero(),
+            x: Fe::one(params),
+            y: Fe::one(params),
+            z: Fe::zero(params),
         }
     }
 
-    fn affine(x: BigUint, y: BigUint) -> Self {
+    fn affine(x: Fe, y: Fe, params: FieldParams) -> Self {
         Jacobian {
             x,
             y,
-            z: BigUint::one(),
+            z: Fe::one(params),
         }
     }
+}
+
+/// F_p for one verification: the Montgomery parameters and the curve's `a`.
+struct Field {
+    params: FieldParams,
+    a: Fe,
+}
+
+/// Zero in Montgomery form is zero.
+fn is_zero(v: &Fe) -> bool {
+    v.as_montgomery() == &U512::ZERO
 }
 
 /// Streebog-512 (GOST R 34.11-2012) of `message`, in the byte order the `streebog` crate gives

@@ -1,8 +1,8 @@
 //! Tests of GOST R 34.10-2012 verification and Streebog.
 
 use super::*;
+use crypto_bigint::Encoding as _;
 use der::{Decode as _, Encode as _};
-use num_bigint_dig::BigUint;
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -11,8 +11,8 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn big(s: &str) -> BigUint {
-    BigUint::parse_bytes(s.as_bytes(), 16).unwrap()
+fn big(s: &str) -> U512 {
+    parse_hex(s).unwrap()
 }
 
 // GOST R 34.11-2012 §A.1 / A.2 examples M1 and M2, 512-bit hashes. The standard writes message
@@ -55,15 +55,11 @@ fn rfc7091_example_256() {
     let r = big("41AA28D2F1AB148280CD9ED56FEDA41974053554A42767B83AD043FD39DC0493");
     let s = big("01456C64BA4642A1653C235A98A60249BCD6D3F746B631DF928014F6C5BF9C40");
     assert!(curve.verify_integers(&e, &qx, &qy, &r, &s));
-    assert!(!curve.verify_integers(&(&e + 1u32), &qx, &qy, &r, &s));
+    assert!(!curve.verify_integers(&e.wrapping_add(&U512::ONE), &qx, &qy, &r, &s));
     assert!(!curve.verify_integers(&e, &qx, &qy, &s, &r));
 
     // The same through the little-endian byte interface.
-    let le = |v: &BigUint| {
-        let mut b = v.to_bytes_le();
-        b.resize(32, 0);
-        b
-    };
+    let le = |v: &U512| v.to_le_bytes()[..32].to_vec();
     let key = [le(&qx), le(&qy)].concat();
     let sig = [le(&r), le(&s)].concat();
     assert!(curve.verify_le(&key, &le(&e), &sig));
@@ -108,14 +104,23 @@ fn rfc7091_example_512() {
                  823CE288E8C4F362526080DF7F70CE406A6EEB1F56919CB92A9853BDE73E5B4A",
     );
     assert!(curve.verify_integers(&e, &qx, &qy, &r, &s));
-    assert!(!curve.verify_integers(&(&e + 1u32), &qx, &qy, &r, &s));
+    assert!(!curve.verify_integers(&e.wrapping_add(&U512::ONE), &qx, &qy, &r, &s));
+}
+
+#[test]
+fn parse_hex_rejects_garbage() {
+    assert_eq!(parse_hex("0x12"), None);
+    assert_eq!(parse_hex(&"1".repeat(129)), None);
+    assert_eq!(parse_hex("1ff"), Some(U512::from_u64(0x1ff)));
+    assert_eq!(parse_hex("é"), None);
+    assert_eq!(parse_hex("+1"), None);
 }
 
 #[test]
 fn tc26_512_a_base_point_is_on_the_curve() {
     let c = Curve::tc26_512_a();
     assert!(c.contains(&c.gx, &c.gy));
-    assert!(!c.contains(&c.gx, &(&c.gy + 1u32)));
+    assert!(!c.contains(&c.gx, &c.gy.wrapping_add(&U512::ONE)));
 }
 
 #[test]
@@ -127,6 +132,12 @@ fn malformed_input_is_rejected_without_panic() {
     assert!(!verify_digest_512(&ones, &[0u8; 64], &[1u8; 128]));
     assert_eq!(public_key_512_from_spki_bits(&[]), None);
     assert_eq!(public_key_512_from_spki_bits(&[0x04, 0x01, 0x00]), None);
+    // A curve with an even or zero modulus must not panic either.
+    let bad = Curve::from_hex("10", "1", "1", "7", "1", "1", 1);
+    assert!(!bad.verify_le(&[1, 1], &[1], &[1, 1]));
+    let zero = Curve::from_hex("0", "0", "0", "0", "0", "0", 1);
+    assert!(!zero.verify_le(&[0, 0], &[0], &[1, 1]));
+    assert!(!zero.contains(&U512::ZERO, &U512::ZERO));
 }
 
 // ---- The real NCA RK GOST chain (fixtures/nca/gost, from shared/nca-test/gost) ----

@@ -135,8 +135,8 @@ fn write(doc: &PdfDocument<'_>, pages: &[String], font: &Font<'_>) -> Vec<u8> {
     w.stream(cid_to_gid, "", &font.cid_to_gid_map());
     w.stream(
         font_file,
-        &format!("/Length1 {}", FONT_DATA.len()),
-        FONT_DATA,
+        &format!("/Filter /FlateDecode /Length1 {}", FONT_DATA.len()),
+        compressed_font(),
     );
 
     let mut info_dict = String::from("<< /Producer (qoltanba)");
@@ -150,4 +150,11 @@ fn write(doc: &PdfDocument<'_>, pages: &[String], font: &Font<'_>) -> Vec<u8> {
     w.object(info, &info_dict);
 
     w.finish(catalog, info)
+}
+
+/// The embedded font, zlib-compressed once per process: it is most of every PDF's size
+/// (760 KB raw), and the same for every document.
+fn compressed_font() -> &'static [u8] {
+    static COMPRESSED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    COMPRESSED.get_or_init(|| miniz_oxide::deflate::compress_to_vec_zlib(FONT_DATA, 6))
 }

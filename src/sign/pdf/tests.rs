@@ -134,7 +134,15 @@ fn font_is_embedded_with_identity_h_and_to_unicode() {
         );
     }
     assert_eq!(count(&pdf, b"/Length1 "), 1);
-    assert!(pdf.len() > FONT_DATA.len());
+    // The whole font is embedded, Flate-compressed: its stream inflates back to the font.
+    let compressed = super::compressed_font();
+    assert!(
+        pdf.windows(compressed.len()).any(|w| w == compressed),
+        "the font stream is in the PDF"
+    );
+    let inflated = miniz_oxide::inflate::decompress_to_vec_zlib(compressed).expect("zlib");
+    assert_eq!(inflated, FONT_DATA);
+    assert!(find(&pdf, b"/Filter /FlateDecode /Length1 ").is_some());
 }
 
 #[test]
