@@ -91,7 +91,15 @@ pub enum SignatureAlgorithm {
     EcdsaP256Sha256,
     EcdsaP384Sha384,
     Ed25519,
+    /// GOST R 34.10-2012, 512-bit, with Streebog-512, under Kazakhstan's OID (NCA's GOST-2015).
+    Gost512,
 }
+
+/// Kazakhstan's OIDs for NCA's GOST-2015 keys and signatures.
+pub const GOST_512_SIGNATURE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.3.2");
+pub const GOST_512_PUBLIC_KEY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.2");
 
 impl SignatureAlgorithm {
     pub fn oid(self) -> ObjectIdentifier {
@@ -102,6 +110,7 @@ impl SignatureAlgorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => rfc5912::ECDSA_WITH_SHA_256,
             SignatureAlgorithm::EcdsaP384Sha384 => rfc5912::ECDSA_WITH_SHA_384,
             SignatureAlgorithm::Ed25519 => rfc8410::ID_ED_25519,
+            SignatureAlgorithm::Gost512 => GOST_512_SIGNATURE,
         }
     }
 
@@ -121,13 +130,14 @@ impl SignatureAlgorithm {
     }
 
     pub fn from_identifier(id: &AlgorithmIdentifierOwned) -> Result<Self, CryptoError> {
-        const ALL: [SignatureAlgorithm; 6] = [
+        const ALL: [SignatureAlgorithm; 7] = [
             SignatureAlgorithm::RsaPkcs1Sha256,
             SignatureAlgorithm::RsaPkcs1Sha384,
             SignatureAlgorithm::RsaPkcs1Sha512,
             SignatureAlgorithm::EcdsaP256Sha256,
             SignatureAlgorithm::EcdsaP384Sha384,
             SignatureAlgorithm::Ed25519,
+            SignatureAlgorithm::Gost512,
         ];
         ALL.into_iter()
             .find(|alg| alg.oid() == id.oid)

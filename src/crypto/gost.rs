@@ -122,6 +122,24 @@ impl Curve {
         })
     }
 
+    /// id-tc26-gost-3410-12-256-paramSetA (OID 1.2.643.7.1.2.1.1.1), RFC 7836 Appendix A.2 /
+    /// R 50.1.114-2016, in its short Weierstrass form (cofactor 4, which verification does not
+    /// need). Cross-checked with libgcrypt `ecc-curves.c` ("GOST2012-256-A") and libakrypt.
+    pub fn tc26_256_a() -> &'static Curve {
+        static CURVE: OnceLock<Curve> = OnceLock::new();
+        CURVE.get_or_init(|| {
+            Curve::from_hex(
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97",
+                "C2173F1513981673AF4892C23035A27CE25E2013BF95AA33B22C656F277E7335",
+                "295F9BAE7428ED9CCC20E7C359A9D41A22FCCD9108E17BF7BA9337A6F8AE9513",
+                "400000000000000000000000000000000FD8CDDFC87B6635C115AF556C360C67",
+                "91E38443A5E82C0D880923425712B2BB658B9196932E02C78B2582FE742DAA28",
+                "32879423AB1A0375895786C4BB46E9565FDE0B5344766740AF268ADB32322E5C",
+                32,
+            )
+        })
+    }
+
     /// Is the affine point (x, y) on the curve, with coordinates in [0, p)?
     pub fn contains(&self, x: &U512, y: &U512) -> bool {
         if x >= &self.p || y >= &self.p {

@@ -116,11 +116,32 @@ fn parse_hex_rejects_garbage() {
     assert_eq!(parse_hex("+1"), None);
 }
 
-#[test]
-fn tc26_512_a_base_point_is_on_the_curve() {
-    let c = Curve::tc26_512_a();
+/// The base point lies on the curve and has order q (q·G is the point at infinity).
+fn check_domain(c: &Curve) {
     assert!(c.contains(&c.gx, &c.gy));
     assert!(!c.contains(&c.gx, &c.gy.wrapping_add(&U512::ONE)));
+    let params = montgomery(&c.p).unwrap();
+    let f = Field {
+        params,
+        a: Fe::new(&c.a, params),
+    };
+    let g = Jacobian::affine(Fe::new(&c.gx, params), Fe::new(&c.gy, params), params);
+    assert_eq!(c.double_mul_x(&f, &c.q, &g, &U512::ZERO, &g), None);
+    let q_minus_1 = c.q.wrapping_sub(&U512::ONE);
+    assert_eq!(
+        c.double_mul_x(&f, &q_minus_1, &g, &U512::ZERO, &g),
+        Some(c.gx)
+    );
+}
+
+#[test]
+fn tc26_512_a_domain() {
+    check_domain(Curve::tc26_512_a());
+}
+
+#[test]
+fn tc26_256_a_domain() {
+    check_domain(Curve::tc26_256_a());
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 mod algorithm;
 mod cms_algorithms;
+pub mod gost;
 mod signing_key;
 mod verify;
 

@@ -22,6 +22,9 @@ pub fn verify_signature(
         .subject_public_key
         .as_bytes()
         .ok_or_else(|| CryptoError::BadPublicKey("public key is not whole bytes".into()))?;
+    if alg == SignatureAlgorithm::Gost512 {
+        return verify_gost_512(key_oid, key_bytes, message, signature);
+    }
     let ring_alg: &'static dyn sig::VerificationAlgorithm = match alg {
         SignatureAlgorithm::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
         SignatureAlgorithm::RsaPkcs1Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
@@ -29,6 +32,9 @@ pub fn verify_signature(
         SignatureAlgorithm::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
         SignatureAlgorithm::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
         SignatureAlgorithm::Ed25519 => &sig::ED25519,
+        SignatureAlgorithm::Gost512 => {
+            return Err(CryptoError::UnsupportedSignature("GOST".into()))
+        }
     };
     let expected_key_oid = match alg {
         SignatureAlgorithm::RsaPkcs1Sha256
@@ -38,6 +44,7 @@ pub fn verify_signature(
             rfc5912::ID_EC_PUBLIC_KEY
         }
         SignatureAlgorithm::Ed25519 => rfc8410::ID_ED_25519,
+        SignatureAlgorithm::Gost512 => super::algorithm::GOST_512_PUBLIC_KEY,
     };
     if key_oid != expected_key_oid {
         return Err(CryptoError::UnsupportedSignature(format!(
@@ -48,6 +55,31 @@ pub fn verify_signature(
     sig::UnparsedPublicKey::new(ring_alg, key_bytes)
         .verify(message, signature)
         .map_err(|_| CryptoError::BadSignature)
+}
+
+/// The GOST row of the table: NCA's key (little-endian X‖Y in an OCTET STRING) and signature
+/// (r‖s, little-endian), checked by `gost`.
+fn verify_gost_512(
+    key_oid: der::asn1::ObjectIdentifier,
+    key_bits: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    if key_oid != super::algorithm::GOST_512_PUBLIC_KEY {
+        return Err(CryptoError::UnsupportedSignature(format!(
+            "a GOST signature does not fit a {key_oid} key"
+        )));
+    }
+    let key = super::gost::public_key_512_from_spki_bits(key_bits)
+        .ok_or_else(|| CryptoError::BadPublicKey("not a 512-bit GOST public key".into()))?;
+    let signature: &[u8; 128] = signature
+        .try_into()
+        .map_err(|_| CryptoError::BadSignature)?;
+    if super::gost::verify_512(&key, message, signature) {
+        Ok(())
+    } else {
+        Err(CryptoError::BadSignature)
+    }
 }
 
 #[cfg(test)]

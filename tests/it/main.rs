@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod documents;
 mod documents_concurrency;
+mod gost;
 mod http_api;
 mod keystore;
 mod nca_profile;
