@@ -71,11 +71,9 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
         .map_err(|e| Failure::Input(format!("cannot read {what} {}: {e}", path.display())))
 }
 
+/// Files named on the command line; unreadable ones are bad input (exit 65).
 fn labelled(paths: &[PathBuf], what: &str) -> Result<Vec<(String, Vec<u8>)>, Failure> {
-    paths
-        .iter()
-        .map(|p| Ok((p.display().to_string(), read(p, what)?)))
-        .collect()
+    super::read_labelled(paths, what).map_err(|e| Failure::Input(e.to_string()))
 }
 
 pub async fn run(args: VerifyArgs, config: Config) -> ExitCode {

@@ -97,3 +97,13 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         raw(req, state).await.map(RawBody)
     }
 }
+
+/// A base64 field of a JSON body (whitespace, as line-wrapped base64 carries it, is ignored);
+/// the error names the field.
+pub fn base64_field(field: &str, text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| format!("{field} is not base64: {e}"))
+}

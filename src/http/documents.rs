@@ -8,7 +8,7 @@ use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::body::JsonBody;
+use super::body::{base64_field, JsonBody};
 use super::{ApiError, AppState};
 use crate::sign::document::{Kind, Payload};
 use crate::sign::issue::{issue as issue_document, IssueError};
@@ -267,12 +267,7 @@ pub async fn audit(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AuditBody>,
 ) -> Result<Json<AuditView>, ApiError> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let decode = |field: &str, text: &str| {
-        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        b64.decode(compact)
-            .map_err(|e| ApiError::bad_request(format!("{field} is not base64: {e}")))
-    };
+    let decode = |field: &str, text: &str| base64_field(field, text).map_err(ApiError::bad_request);
     let signature = decode("signature", &body.signature)?;
     let content = body
         .content

@@ -3,10 +3,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use base64::Engine;
 use serde::Deserialize;
 
-use super::body::JsonBody;
+use super::body::{base64_field, JsonBody};
 use super::{ApiError, AppState};
 use crate::identity::{Bin, Iin};
 use crate::verify::{Report, Request};
@@ -33,13 +32,8 @@ pub async fn verify(
     JsonBody(body): JsonBody<VerifyBody>,
 ) -> Result<Json<Report>, ApiError> {
     let mut problems = Vec::new();
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut decode = |field: &str, text: &str| -> Option<Vec<u8>> {
-        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        b64.decode(compact)
-            .map_err(|e| problems.push(format!("{field} is not base64: {e}")))
-            .ok()
-    };
+    let mut decode =
+        |field: &str, text: &str| base64_field(field, text).map_err(|e| problems.push(e)).ok();
     let signature = decode("signature", &body.signature);
     let content = body.content.as_deref().and_then(|c| decode("content", c));
     let iin = body

@@ -40,8 +40,8 @@ impl PathCache {
 fn tbs_bytes(der: &[u8]) -> Option<Vec<u8>> {
     use der::{Decode, Reader};
     let mut reader = der::SliceReader::new(der).ok()?;
-    let header = der::Header::decode(&mut reader).ok()?;
-    let _ = header;
+    // Step into the outer SEQUENCE; the TBSCertificate is its first element.
+    der::Header::decode(&mut reader).ok()?;
     reader.tlv_bytes().ok().map(|b| b.to_vec())
 }
 

@@ -186,9 +186,13 @@ impl Verifier {
             return report::assemble(format_check, Vec::new(), expected.report, validation_time);
         }
         let mut pool: Vec<Arc<Cert>> = parsed.certificates.clone();
-        for der in &request.certificates {
-            if let Ok(c) = read_certificate(der) {
-                pool.push(Arc::new(c));
+        // Supplied certificates (PEM or DER) share the cache of the CMS's own; unreadable ones
+        // are simply not candidates.
+        for supplied in &request.certificates {
+            if let Some(cert) =
+                format::decode_input(supplied).and_then(|der| self.certs.get(&der).ok())
+            {
+                pool.push(cert);
             }
         }
         pool.extend(self.intermediates.iter().cloned());
