@@ -22,20 +22,7 @@ pub fn verify_signature(
         .subject_public_key
         .as_bytes()
         .ok_or_else(|| CryptoError::BadPublicKey("public key is not whole bytes".into()))?;
-    if alg == SignatureAlgorithm::Gost512 {
-        return verify_gost_512(key_oid, key_bytes, message, signature);
-    }
-    let ring_alg: &'static dyn sig::VerificationAlgorithm = match alg {
-        SignatureAlgorithm::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
-        SignatureAlgorithm::RsaPkcs1Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
-        SignatureAlgorithm::RsaPkcs1Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
-        SignatureAlgorithm::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
-        SignatureAlgorithm::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
-        SignatureAlgorithm::Ed25519 => &sig::ED25519,
-        SignatureAlgorithm::Gost512 => {
-            return Err(CryptoError::UnsupportedSignature("GOST".into()))
-        }
-    };
+    // Every row: the key must be of the kind the signature algorithm names.
     let expected_key_oid = match alg {
         SignatureAlgorithm::RsaPkcs1Sha256
         | SignatureAlgorithm::RsaPkcs1Sha384
@@ -52,6 +39,15 @@ pub fn verify_signature(
             algorithm.oid, key_oid
         )));
     }
+    let ring_alg: &'static dyn sig::VerificationAlgorithm = match alg {
+        SignatureAlgorithm::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+        SignatureAlgorithm::RsaPkcs1Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+        SignatureAlgorithm::RsaPkcs1Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+        SignatureAlgorithm::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
+        SignatureAlgorithm::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
+        SignatureAlgorithm::Ed25519 => &sig::ED25519,
+        SignatureAlgorithm::Gost512 => return verify_gost_512(key_bytes, message, signature),
+    };
     sig::UnparsedPublicKey::new(ring_alg, key_bytes)
         .verify(message, signature)
         .map_err(|_| CryptoError::BadSignature)
@@ -59,17 +55,7 @@ pub fn verify_signature(
 
 /// The GOST row of the table: NCA's key (little-endian X‖Y in an OCTET STRING) and signature
 /// (r‖s, little-endian), checked by `gost`.
-fn verify_gost_512(
-    key_oid: der::asn1::ObjectIdentifier,
-    key_bits: &[u8],
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), CryptoError> {
-    if key_oid != super::algorithm::GOST_512_PUBLIC_KEY {
-        return Err(CryptoError::UnsupportedSignature(format!(
-            "a GOST signature does not fit a {key_oid} key"
-        )));
-    }
+fn verify_gost_512(key_bits: &[u8], message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
     let key = super::gost::public_key_512_from_spki_bits(key_bits)
         .ok_or_else(|| CryptoError::BadPublicKey("not a 512-bit GOST public key".into()))?;
     let signature: &[u8; 128] = signature
