@@ -1,5 +1,6 @@
 //! Tests of GOST R 34.10-2012 verification and Streebog.
 
+use super::curve::*;
 use super::*;
 use crypto_bigint::Encoding as _;
 use der::{Decode as _, Encode as _};
@@ -132,6 +133,17 @@ fn check_domain(c: &Curve) {
         c.double_mul_x(&f, &q_minus_1, &g, &U512::ZERO, &g),
         Some(c.gx)
     );
+    // The constant-time multiplication agrees, at the edges and on an arbitrary scalar.
+    assert_eq!(constant_time::mul(c, &c.q, &c.gx, &c.gy), None);
+    assert_eq!(
+        constant_time::mul(c, &q_minus_1, &c.gx, &c.gy).map(|p| p.0),
+        Some(c.gx)
+    );
+    let k = c.q.shr_vartime(3).wrapping_add(&U512::from_u64(12345));
+    assert_eq!(
+        constant_time::mul(c, &k, &c.gx, &c.gy).map(|p| p.0),
+        c.double_mul_x(&f, &k, &g, &U512::ZERO, &g)
+    );
 }
 
 #[test]
@@ -183,9 +195,9 @@ fn parse(der_bytes: &[u8]) -> Parsed {
     }
 }
 
-const ROOT: &[u8] = include_bytes!("../../fixtures/nca/gost/root_test_gost_2022.cer");
-const CA: &[u8] = include_bytes!("../../fixtures/nca/gost/nca_gost2022_test.cer");
-const INDIVIDUAL: &[u8] = include_bytes!("../../fixtures/nca/gost/individual_valid.cer");
+const ROOT: &[u8] = include_bytes!("../../../fixtures/nca/gost/root_test_gost_2022.cer");
+const CA: &[u8] = include_bytes!("../../../fixtures/nca/gost/nca_gost2022_test.cer");
+const INDIVIDUAL: &[u8] = include_bytes!("../../../fixtures/nca/gost/individual_valid.cer");
 
 #[test]
 fn nca_oids_are_the_ones_in_the_certificates() {
@@ -233,4 +245,165 @@ fn nca_tampered_tbs_or_signature_fails() {
     let mut sig = ind.signature;
     sig[0] ^= 0x01;
     assert!(!verify_512(&ca.key, &ind.tbs, &sig));
+}
+
+// ---- Signing and key generation ----
+
+/// A curve that lives as long as the test process, as `PrivateKey` wants.
+fn leak(curve: Curve) -> &'static Curve {
+    Box::leak(Box::new(curve))
+}
+
+fn le_bytes(v: &U512, size: usize) -> Vec<u8> {
+    v.to_le_bytes()[..size].to_vec()
+}
+
+/// RFC 7091 §A.1 and §A.2 fix d and k: our key generation gives their public key and our
+/// signing their (r, s) — known answers for the constant-time scalar multiplication too.
+#[test]
+fn rfc7091_signing_known_answers() {
+    struct Example {
+        curve: Curve,
+        d: &'static str,
+        k: &'static str,
+        e: &'static str,
+        qx: &'static str,
+        r: &'static str,
+        s: &'static str,
+    }
+    let examples = [
+        Example {
+            curve: Curve::from_hex(
+                "8000000000000000000000000000000000000000000000000000000000000431",
+                "7",
+                "5FBFF498AA938CE739B8E022FBAFEF40563F6E6A3472FC2A514C0CE9DAE23B7E",
+                "8000000000000000000000000000000150FE8A1892976154C59CFC193ACCF5B3",
+                "2",
+                "08E2A8A0E65147D4BD6316030E16D19C85C97F0A9CA267122B96ABBCEA7E8FC8",
+                32,
+            ),
+            d: "7A929ADE789BB9BE10ED359DD39A72C11B60961F49397EEE1D19CE9891EC3B28",
+            k: "77105C9B20BCD3122823C8CF6FCC7B956DE33814E95B7FE64FED924594DCEAB3",
+            e: "2DFBC1B372D89A1188C09C52E0EEC61FCE52032AB1022E8E67ECE6672B043EE5",
+            qx: "7F2B49E270DB6D90D8595BEC458B50C58585BA1D4E9B788F6689DBD8E56FD80B",
+            r: "41AA28D2F1AB148280CD9ED56FEDA41974053554A42767B83AD043FD39DC0493",
+            s: "01456C64BA4642A1653C235A98A60249BCD6D3F746B631DF928014F6C5BF9C40",
+        },
+        Example {
+            curve: Curve::from_hex(
+                "4531ACD1FE0023C7550D267B6B2FEE80922B14B2FFB90F04D4EB7C09B5D2D15D\
+                 F1D852741AF4704A0458047E80E4546D35B8336FAC224DD81664BBF528BE6373",
+                "7",
+                "1CFF0806A31116DA29D8CFA54E57EB748BC5F377E49400FDD788B649ECA1AC43\
+                 61834013B2AD7322480A89CA58E0CF74BC9E540C2ADD6897FAD0A3084F302ADC",
+                "4531ACD1FE0023C7550D267B6B2FEE80922B14B2FFB90F04D4EB7C09B5D2D15D\
+                 A82F2D7ECB1DBAC719905C5EECC423F1D86E25EDBE23C595D644AAF187E6E6DF",
+                "24D19CC64572EE30F396BF6EBBFD7A6C5213B3B3D7057CC825F91093A68CD762\
+                 FD60611262CD838DC6B60AA7EEE804E28BC849977FAC33B4B530F1B120248A9A",
+                "2BB312A43BD2CE6E0D020613C857ACDDCFBF061E91E5F2C3F32447C259F39B2C\
+                 83AB156D77F1496BF7EB3351E1EE4E43DC1A18B91B24640B6DBB92CB1ADD371E",
+                64,
+            ),
+            d: "0BA6048AADAE241BA40936D47756D7C93091A0E8514669700EE7508E508B1020\
+                72E8123B2200A0563322DAD2827E2714A2636B7BFD18AADFC62967821FA18DD4",
+            k: "0359E7F4B1410FEACC570456C6801496946312120B39D019D455986E364F3658\
+                86748ED7A44B3E794434006011842286212273A6D14CF70EA3AF71BB1AE679F1",
+            e: "3754F3CFACC9E0615C4F4A7C4D8DAB531B09B6F9C170C533A71D147035B0C591\
+                7184EE536593F4414339976C647C5D5A407ADEDB1D560C4FC6777D2972075B8C",
+            qx: "115DC5BC96760C7B48598D8AB9E740D4C4A85A65BE33C1815B5C320C854621DD\
+                 5A515856D13314AF69BC5B924C8B4DDFF75C45415C1D9DD9DD33612CD530EFE1",
+            r: "2F86FA60A081091A23DD795E1E3C689EE512A3C82EE0DCC2643C78EEA8FCACD3\
+                5492558486B20F1C9EC197C90699850260C93BCBCD9C5C3317E19344E173AE36",
+            s: "1081B394696FFE8E6585E7A9362D26B6325F56778AADBC081C0BFBE933D52FF5\
+                823CE288E8C4F362526080DF7F70CE406A6EEB1F56919CB92A9853BDE73E5B4A",
+        },
+    ];
+    for ex in examples {
+        let size = ex.curve.size;
+        let unspace = |s: &str| s.split_whitespace().collect::<String>();
+        let curve = leak(ex.curve);
+        let key = PrivateKey::from_le_bytes(curve, &le_bytes(&big(&unspace(ex.d)), size)).unwrap();
+        assert_eq!(
+            &key.public_key_xy_le()[..size],
+            &le_bytes(&big(&unspace(ex.qx)), size)[..]
+        );
+        let e_le = le_bytes(&big(&unspace(ex.e)), size);
+        let signature = key.sign_digest_with_k(&e_le, &big(&unspace(ex.k))).unwrap();
+        let expected = [
+            le_bytes(&big(&unspace(ex.r)), size),
+            le_bytes(&big(&unspace(ex.s)), size),
+        ]
+        .concat();
+        assert_eq!(signature, expected);
+        // And the hedged, RFC 6979-style nonce path signs verifiably.
+        let signature = key.sign_digest(&e_le).unwrap();
+        assert!(curve.verify_le(key.public_key_xy_le(), &e_le, &signature));
+    }
+}
+
+#[test]
+fn the_real_nca_private_key_gives_its_certificates_public_key() {
+    let pfx = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/nca/gost/individual_valid.p12"
+    ))
+    .unwrap();
+    let contents = crate::keystore::open_pkcs12(&pfx, "Qwerty12").unwrap();
+    let pkcs8 = &contents.private_key_pkcs8;
+    let d_le = &pkcs8[pkcs8.len() - 64..];
+    let key = PrivateKey::from_le_bytes(Curve::tc26_512_a(), d_le).unwrap();
+    let cert = parse(&contents.certificate);
+    assert_eq!(key.public_key_xy_le(), &cert.key[..]);
+    // A signature by the real key verifies under the certificate's key, and only over its message.
+    let signature: [u8; 128] = key.sign(b"license request").unwrap().try_into().unwrap();
+    assert!(verify_512(&cert.key, b"license request", &signature));
+    assert!(!verify_512(&cert.key, b"license request!", &signature));
+}
+
+#[test]
+fn nonces_never_repeat_and_are_deterministic_only_for_the_same_seed() {
+    let key = PrivateKey::generate(Curve::tc26_512_a()).unwrap();
+    let digest = streebog512(b"document");
+    let a = key.sign_digest(&digest).unwrap();
+    let b = key.sign_digest(&digest).unwrap();
+    // Fresh randomness in the seed: the same message signs differently (r differs, so k did).
+    assert_ne!(a[..64], b[..64]);
+    // Same key, digest and extra seed: the same k (the RFC 6979 part is deterministic) ...
+    let c = key.sign_digest_hedged(&digest, b"seed").unwrap();
+    let d = key.sign_digest_hedged(&digest, b"seed").unwrap();
+    assert_eq!(c, d);
+    // ... and another digest with the same extra seed gets another k.
+    let other = key
+        .sign_digest_hedged(&streebog512(b"other"), b"seed")
+        .unwrap();
+    assert_ne!(c[..64], other[..64]);
+    for signature in [a, b, c, d] {
+        let signature: [u8; 128] = signature.try_into().unwrap();
+        let public: [u8; 128] = key.public_key_xy_le().try_into().unwrap();
+        assert!(verify_digest_512(&public, &digest, &signature));
+    }
+}
+
+#[test]
+fn private_keys_out_of_range_are_refused() {
+    let curve = Curve::tc26_512_a();
+    assert!(PrivateKey::from_le_bytes(curve, &[0u8; 64]).is_err());
+    assert!(PrivateKey::from_le_bytes(curve, &[1u8; 63]).is_err());
+    assert!(PrivateKey::from_le_bytes(curve, &le_bytes(&curve.q, 64)).is_err());
+    assert!(PrivateKey::from_le_bytes(curve, &[0xffu8; 64]).is_err());
+    let q_minus_1 = curve.q.wrapping_sub(&U512::ONE);
+    // (q−1)·G = −G: same x as G.
+    let key = PrivateKey::from_le_bytes(curve, &le_bytes(&q_minus_1, 64)).unwrap();
+    assert_eq!(&key.public_key_xy_le()[..64], &le_bytes(&curve.gx, 64)[..]);
+    assert!(!format!("{key:?}").contains(&hex::encode(key.to_le_bytes())));
+}
+
+#[test]
+fn the_256_bit_set_a_signs_and_verifies() {
+    let curve = Curve::tc26_256_a();
+    let key = PrivateKey::generate(curve).unwrap();
+    let digest = [7u8; 32];
+    let signature = key.sign_digest(&digest).unwrap();
+    assert!(curve.verify_le(key.public_key_xy_le(), &digest, &signature));
+    assert!(!curve.verify_le(key.public_key_xy_le(), &[8u8; 32], &signature));
 }

@@ -1,49 +1,34 @@
-//! GOST R 34.10-2012 signature verification (with the Streebog / GOST R 34.11-2012 digest), as
-//! NCA RK (the National Certification Authority of Kazakhstan) uses it under its own OIDs.
+//! The curves and variable-time verification arithmetic.
 //!
-//! Verification only: there is no secret here, so the scalar loop is variable-time. Field and
-//! scalar arithmetic is `crypto-bigint`'s Montgomery arithmetic on 512-bit integers (any odd
-//! modulus below 2^512, so the 256-bit curves work too); points are in Jacobian coordinates and
+//! Verification holds no secret, so its scalar loop is variable-time. Field and scalar
+//! arithmetic is `crypto-bigint`'s Montgomery arithmetic on 512-bit integers (any odd modulus
+//! below 2^512, so the 256-bit curves work too); points are in Jacobian coordinates and
 //! `z1·P + z2·Q` uses Shamir's trick.
-//!
-//! Byte order, as NCA (and every GOST X.509 profile) writes things:
-//! - the Streebog digest bytes are read as a **little-endian** integer;
-//! - the public key is X then Y, each little-endian, 64 bytes each for the 512-bit curves (in the
-//!   certificate: the SubjectPublicKeyInfo BIT STRING holds a DER OCTET STRING of those 128 bytes);
-//! - the signature is r then s, each little-endian, 64 bytes each.
 
 use std::sync::OnceLock;
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-pub use crypto_bigint::U512;
-use streebog::Digest as _;
+use crypto_bigint::U512;
+
+use super::from_le;
 
 /// An element of F_p (p below 2^512) in Montgomery form.
-type Fe = DynResidue<{ U512::LIMBS }>;
+pub(super) type Fe = DynResidue<{ U512::LIMBS }>;
 /// An integer modulo q, in Montgomery form (same representation, other modulus).
-type Scalar = Fe;
-type FieldParams = DynResidueParams<{ U512::LIMBS }>;
-
-/// NCA RK: GOST R 34.10-2015 (= 2012) 512-bit public key.
-pub const OID_NCA_GOST_512_PUBLIC_KEY: &str = "1.2.398.3.10.1.1.2.2";
-/// NCA RK: the public key parameters (the curve id-tc26-gost-3410-12-512-paramSetA).
-pub const OID_NCA_GOST_512_PARAMS: &str = "1.2.398.3.10.1.1.2.2.1";
-/// NCA RK: the GOST 34.11-2015 (Streebog) 512-bit digest.
-pub const OID_NCA_GOST_512_DIGEST: &str = "1.2.398.3.10.1.3.3";
-/// NCA RK: GOST 34.10-2015 512-bit signature with the Streebog-512 digest.
-pub const OID_NCA_GOST_512_SIGNATURE: &str = "1.2.398.3.10.1.1.2.3.2";
+pub(super) type Scalar = Fe;
+pub(super) type FieldParams = DynResidueParams<{ U512::LIMBS }>;
 
 /// Short Weierstrass curve y² = x³ + a·x + b over F_p, with a base point (x, y) of prime order q.
 #[derive(Debug, Clone)]
 pub struct Curve {
-    p: U512,
-    a: U512,
-    b: U512,
-    q: U512,
-    gx: U512,
-    gy: U512,
+    pub(super) p: U512,
+    pub(super) a: U512,
+    pub(super) b: U512,
+    pub(super) q: U512,
+    pub(super) gx: U512,
+    pub(super) gy: U512,
     /// Size in bytes of a coordinate / of r and s (32 or 64).
-    size: usize,
+    pub(super) size: usize,
 }
 
 /// Parse a big-endian hexadecimal number below 2^512; None if it is not one.
@@ -67,18 +52,8 @@ fn hex(s: &str) -> U512 {
     parse_hex(s).unwrap_or(U512::ZERO)
 }
 
-/// A little-endian integer of at most 64 bytes as a U512; None if longer.
-fn from_le(bytes: &[u8]) -> Option<U512> {
-    if bytes.len() > 64 {
-        return None;
-    }
-    let mut padded = [0u8; 64];
-    padded[..bytes.len()].copy_from_slice(bytes);
-    Some(U512::from_le_slice(&padded))
-}
-
 /// Montgomery parameters for an odd modulus; None if it is even (`new` would panic).
-fn montgomery(modulus: &U512) -> Option<FieldParams> {
+pub(super) fn montgomery(modulus: &U512) -> Option<FieldParams> {
     if !modulus.bit_vartime(0) {
         return None;
     }
@@ -215,7 +190,7 @@ impl Curve {
     }
 
     /// k1·P1 + k2·P2 (Shamir's trick), as an affine x coordinate; None at infinity.
-    fn double_mul_x(
+    pub(super) fn double_mul_x(
         &self,
         f: &Field,
         k1: &U512,
@@ -318,14 +293,14 @@ impl Curve {
 /// A point in Jacobian coordinates (X/Z², Y/Z³) over F_p in Montgomery form; Z = 0 is the
 /// point at infinity.
 #[derive(Debug, Clone, Copy)]
-struct Jacobian {
+pub(super) struct Jacobian {
     x: Fe,
     y: Fe,
     z: Fe,
 }
 
 impl Jacobian {
-    fn infinity(params: FieldParams) -> Self {
+    pub(super) fn infinity(params: FieldParams) -> Self {
         Jacobian {
             x: Fe::one(params),
             y: Fe::one(params),
@@ -333,7 +308,7 @@ impl Jacobian {
         }
     }
 
-    fn affine(x: Fe, y: Fe, params: FieldParams) -> Self {
+    pub(super) fn affine(x: Fe, y: Fe, params: FieldParams) -> Self {
         Jacobian {
             x,
             y,
@@ -343,52 +318,12 @@ impl Jacobian {
 }
 
 /// F_p for one verification: the Montgomery parameters and the curve's `a`.
-struct Field {
-    params: FieldParams,
-    a: Fe,
+pub(super) struct Field {
+    pub(super) params: FieldParams,
+    pub(super) a: Fe,
 }
 
 /// Zero in Montgomery form is zero.
-fn is_zero(v: &Fe) -> bool {
+pub(super) fn is_zero(v: &Fe) -> bool {
     v.as_montgomery() == &U512::ZERO
 }
-
-/// Streebog-512 (GOST R 34.11-2012) of `message`, in the byte order the `streebog` crate gives
-/// (the standard's hexadecimal value reversed), which GOST signatures read as little-endian.
-pub fn streebog512(message: &[u8]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    out.copy_from_slice(&streebog::Streebog512::digest(message));
-    out
-}
-
-/// Verify a GOST R 34.10-2012 512-bit signature (curve id-tc26-gost-3410-12-512-paramSetA) over
-/// an already computed Streebog-512 digest, all in NCA's little-endian byte order.
-pub fn verify_digest_512(
-    public_key_xy_le: &[u8; 128],
-    digest_le: &[u8; 64],
-    signature_rs_le: &[u8; 128],
-) -> bool {
-    Curve::tc26_512_a().verify_le(public_key_xy_le, digest_le, signature_rs_le)
-}
-
-/// Verify a GOST R 34.10-2012 512-bit signature with Streebog-512 over `message`
-/// (NCA RK signature OID 1.2.398.3.10.1.1.2.3.2).
-pub fn verify_512(
-    public_key_xy_le: &[u8; 128],
-    message: &[u8],
-    signature_rs_le: &[u8; 128],
-) -> bool {
-    verify_digest_512(public_key_xy_le, &streebog512(message), signature_rs_le)
-}
-
-/// The 128-byte little-endian X‖Y key from the contents of a SubjectPublicKeyInfo BIT STRING,
-/// which NCA fills with a DER OCTET STRING. None if it is not an OCTET STRING of 128 bytes.
-pub fn public_key_512_from_spki_bits(bits: &[u8]) -> Option<[u8; 128]> {
-    use der::Decode as _;
-    let octets = der::asn1::OctetStringRef::from_der(bits).ok()?;
-    octets.as_bytes().try_into().ok()
-}
-
-#[cfg(test)]
-#[path = "gost_tests.rs"]
-mod tests;
