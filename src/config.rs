@@ -65,6 +65,8 @@ struct VerifyFileConfig {
     crls: Vec<PathBuf>,
     offline: Option<bool>,
     required_role: Option<String>,
+    /// "chain" (default) or "leaf": whose revocation status must be known.
+    revocation_scope: Option<crate::verify::RevocationScope>,
     /// RFC 6901 pointers to the applicant's IIN/BIN in signed JSON (default /applicant/iin, /applicant/bin).
     #[serde(default)]
     iin_pointers: Vec<String>,
@@ -81,6 +83,7 @@ pub struct VerifyConfig {
     pub crls: Vec<PathBuf>,
     pub offline: bool,
     pub required_role: Option<String>,
+    pub revocation_scope: crate::verify::RevocationScope,
     /// Where in signed JSON the applicant's IIN/BIN are (empty: the defaults).
     pub iin_pointers: Vec<String>,
     pub bin_pointers: Vec<String>,
@@ -242,6 +245,13 @@ impl Config {
                 })
             }
         };
+        let revocation_scope = match var("QOLTANBA_VERIFY_REVOCATION_SCOPE") {
+            None => from_file.verify.revocation_scope.unwrap_or_default(),
+            Some(v) => v.parse().map_err(|message| ConfigError::Invalid {
+                name: "QOLTANBA_VERIFY_REVOCATION_SCOPE",
+                message,
+            })?,
+        };
         let verify = VerifyConfig {
             trust: paths("QOLTANBA_VERIFY_TRUST", from_file.verify.trust),
             intermediates: paths(
@@ -251,6 +261,7 @@ impl Config {
             crls: paths("QOLTANBA_VERIFY_CRLS", from_file.verify.crls),
             offline,
             required_role: var("QOLTANBA_VERIFY_ROLE").or(from_file.verify.required_role),
+            revocation_scope,
             iin_pointers: from_file.verify.iin_pointers,
             bin_pointers: from_file.verify.bin_pointers,
         };

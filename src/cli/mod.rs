@@ -216,6 +216,7 @@ fn verifier_settings(
         crls: read_labelled(&config.verify.crls, "CRL")?,
         offline: config.verify.offline,
         required_role: config.verify.required_role.clone(),
+        revocation_scope: config.verify.revocation_scope,
         ..Default::default()
     };
     if !config.verify.iin_pointers.is_empty() {

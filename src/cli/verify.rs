@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::{emit, open_pki, CliError};
 use crate::config::Config;
 use crate::identity::{Bin, Iin};
-use crate::verify::{Report, Request, Status, Verdict, Verifier};
+use crate::verify::{Report, Request, RevocationScope, Status, Verdict, Verifier};
 
 pub const EXIT_BAD_ARGUMENTS: u8 = 64;
 pub const EXIT_BAD_INPUT: u8 = 65;
@@ -48,6 +48,10 @@ pub struct VerifyArgs {
     /// Forbid network fetches (OCSP, CRL distribution points).
     #[arg(long)]
     offline: bool,
+    /// Whose revocation status must be known: chain (every certificate but the trust anchor;
+    /// the default) or leaf (the signer's only, when CA revocation lists are out of reach).
+    #[arg(long)]
+    revocation_scope: Option<RevocationScope>,
     /// Output: text (default) or json (the report on stdout).
     #[arg(long, default_value = "text")]
     format: String,
@@ -151,6 +155,9 @@ async fn verify(args: VerifyArgs, config: Config) -> Result<ExitCode, Failure> {
         .extend(labelled(&args.intermediate, "intermediate certificate")?);
     settings.crls.extend(labelled(&args.crl, "CRL")?);
     settings.offline |= args.offline;
+    if let Some(scope) = args.revocation_scope {
+        settings.revocation_scope = scope;
+    }
     let verifier = Verifier::new(settings).map_err(|e| Failure::Input(e.to_string()))?;
     let report = verifier.verify(&request).await;
     let unreadable = report

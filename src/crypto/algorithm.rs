@@ -6,7 +6,7 @@ use spki::AlgorithmIdentifierOwned;
 use std::fmt;
 use std::str::FromStr;
 
-use super::CryptoError;
+use super::{CryptoError, Digest};
 
 /// The key types this service can generate, named as the CLI and API spell them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -18,15 +18,20 @@ pub enum KeyAlgorithm {
     Rsa4096,
     P256,
     Ed25519,
+    /// GOST R 34.10-2012 (NCA's "GOST 34.10-2015") on id-tc26-gost-3410-12-512-paramSetA, under
+    /// Kazakhstan's OIDs, as NCA RK's current hierarchy uses.
+    #[serde(rename = "gost2015")]
+    Gost2015,
 }
 
 impl KeyAlgorithm {
-    pub const ALL: [KeyAlgorithm; 5] = [
+    pub const ALL: [KeyAlgorithm; 6] = [
         KeyAlgorithm::Rsa2048,
         KeyAlgorithm::Rsa3072,
         KeyAlgorithm::Rsa4096,
         KeyAlgorithm::P256,
         KeyAlgorithm::Ed25519,
+        KeyAlgorithm::Gost2015,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +41,7 @@ impl KeyAlgorithm {
             KeyAlgorithm::Rsa4096 => "rsa4096",
             KeyAlgorithm::P256 => "p256",
             KeyAlgorithm::Ed25519 => "ed25519",
+            KeyAlgorithm::Gost2015 => "gost2015",
         }
     }
 
@@ -45,12 +51,12 @@ impl KeyAlgorithm {
             KeyAlgorithm::Rsa2048 => Some(2048),
             KeyAlgorithm::Rsa3072 => Some(3072),
             KeyAlgorithm::Rsa4096 => Some(4096),
-            KeyAlgorithm::P256 | KeyAlgorithm::Ed25519 => None,
+            KeyAlgorithm::P256 | KeyAlgorithm::Ed25519 | KeyAlgorithm::Gost2015 => None,
         }
     }
 
-    /// The signature algorithm a key of this type signs with. SHA-256 throughout, as NCA RK's
-    /// RSA certificates use.
+    /// The signature algorithm a key of this type signs with. SHA-256 for RSA and ECDSA, as NCA
+    /// RK's RSA certificates use; Streebog-512 for GOST.
     pub fn signature_algorithm(self) -> SignatureAlgorithm {
         match self {
             KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
@@ -58,6 +64,17 @@ impl KeyAlgorithm {
             }
             KeyAlgorithm::P256 => SignatureAlgorithm::EcdsaP256Sha256,
             KeyAlgorithm::Ed25519 => SignatureAlgorithm::Ed25519,
+            KeyAlgorithm::Gost2015 => SignatureAlgorithm::Gost512,
+        }
+    }
+
+    /// The digest a CMS signature by this key puts in messageDigest: SHA-512 with Ed25519
+    /// (RFC 8419), Streebog-512 with GOST (as NCA signs), SHA-256 otherwise.
+    pub fn cms_digest(self) -> Digest {
+        match self {
+            KeyAlgorithm::Ed25519 => Digest::Sha512,
+            KeyAlgorithm::Gost2015 => Digest::Streebog512,
+            _ => Digest::Sha256,
         }
     }
 }
@@ -76,7 +93,7 @@ impl FromStr for KeyAlgorithm {
             .find(|alg| alg.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 CryptoError::UnsupportedKey(format!(
-                    "{s:?} (expected one of rsa2048, rsa3072, rsa4096, p256, ed25519)"
+                    "{s:?} (expected one of rsa2048, rsa3072, rsa4096, p256, ed25519, gost2015)"
                 ))
             })
     }
@@ -100,6 +117,11 @@ pub const GOST_512_SIGNATURE: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.3.2");
 pub const GOST_512_PUBLIC_KEY: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.2");
+/// The key's parameters: the curve (id-tc26-gost-3410-12-512-paramSetA under NCA's arc).
+pub const GOST_512_PARAMETERS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.2.1");
+/// Streebog-512 (GOST 34.11-2015) under NCA's arc.
+pub const GOST_512_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.398.3.10.1.3.3");
 
 impl SignatureAlgorithm {
     pub fn oid(self) -> ObjectIdentifier {
@@ -115,12 +137,14 @@ impl SignatureAlgorithm {
     }
 
     /// The AlgorithmIdentifier as certificates, CRLs and OCSP responses carry it: RSA with an
-    /// explicit NULL parameter (RFC 4055), ECDSA and Ed25519 with none (RFC 5758, RFC 8410).
+    /// explicit NULL parameter (RFC 4055), and GOST too (as NCA's certificates and CRLs do);
+    /// ECDSA and Ed25519 with none (RFC 5758, RFC 8410).
     pub fn identifier(self) -> AlgorithmIdentifierOwned {
         let parameters = match self {
             SignatureAlgorithm::RsaPkcs1Sha256
             | SignatureAlgorithm::RsaPkcs1Sha384
-            | SignatureAlgorithm::RsaPkcs1Sha512 => Some(Any::null()),
+            | SignatureAlgorithm::RsaPkcs1Sha512
+            | SignatureAlgorithm::Gost512 => Some(Any::null()),
             _ => None,
         };
         AlgorithmIdentifierOwned {

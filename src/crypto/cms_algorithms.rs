@@ -8,6 +8,7 @@ use const_oid::db::{rfc5912, rfc8410};
 use der::asn1::ObjectIdentifier;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+use super::algorithm::{GOST_512_DIGEST, GOST_512_PUBLIC_KEY, GOST_512_SIGNATURE};
 use super::CryptoError;
 
 const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
@@ -21,6 +22,9 @@ pub enum Digest {
     Sha256,
     Sha384,
     Sha512,
+    /// GOST R 34.11-2012 (Streebog), 512-bit, NCA's OID; the bytes as the hash function gives
+    /// them (the order GOST signatures read as little-endian).
+    Streebog512,
     /// Recognised only to be refused by policy.
     Sha1,
     Md5,
@@ -32,10 +36,23 @@ impl Digest {
             rfc5912::ID_SHA_256 => Digest::Sha256,
             rfc5912::ID_SHA_384 => Digest::Sha384,
             rfc5912::ID_SHA_512 => Digest::Sha512,
+            GOST_512_DIGEST => Digest::Streebog512,
             rfc5912::ID_SHA_1 => Digest::Sha1,
             MD5 => Digest::Md5,
             _ => return None,
         })
+    }
+
+    /// The OID a digestAlgorithm field names this digest by.
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            Digest::Sha256 => rfc5912::ID_SHA_256,
+            Digest::Sha384 => rfc5912::ID_SHA_384,
+            Digest::Sha512 => rfc5912::ID_SHA_512,
+            Digest::Streebog512 => GOST_512_DIGEST,
+            Digest::Sha1 => rfc5912::ID_SHA_1,
+            Digest::Md5 => MD5,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -43,6 +60,7 @@ impl Digest {
             Digest::Sha256 => "SHA-256",
             Digest::Sha384 => "SHA-384",
             Digest::Sha512 => "SHA-512",
+            Digest::Streebog512 => "GOST R 34.11-2012 (Streebog-512)",
             Digest::Sha1 => "SHA-1",
             Digest::Md5 => "MD5",
         }
@@ -59,6 +77,7 @@ impl Digest {
             Digest::Sha256 => &ring::digest::SHA256,
             Digest::Sha384 => &ring::digest::SHA384,
             Digest::Sha512 => &ring::digest::SHA512,
+            Digest::Streebog512 => return Some(super::gost::streebog512(data).to_vec()),
             Digest::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             Digest::Md5 => return None,
         };
@@ -71,8 +90,13 @@ impl Digest {
 pub enum CmsSignature {
     RsaPkcs1(Digest),
     RsaPss(Digest),
-    Ecdsa { digest: Digest, p384: bool },
+    Ecdsa {
+        digest: Digest,
+        p384: bool,
+    },
     Ed25519,
+    /// GOST R 34.10-2012 512-bit with Streebog-512 (NCA's GOST-2015).
+    Gost512,
 }
 
 impl CmsSignature {
@@ -135,6 +159,16 @@ impl CmsSignature {
                 p384: false,
             },
             rfc8410::ID_ED_25519 => CmsSignature::Ed25519,
+            // NCA names the signature, or (like rsaEncryption) the bare key algorithm.
+            GOST_512_SIGNATURE | GOST_512_PUBLIC_KEY => {
+                if digest != Digest::Streebog512 {
+                    return Err(CryptoError::UnsupportedSignature(format!(
+                        "GOST 34.10-2015 with {} (it signs Streebog-512 digests)",
+                        digest.name()
+                    )));
+                }
+                CmsSignature::Gost512
+            }
             _ => return Err(unsupported()),
         };
         // The key must be of the kind the algorithm names: an identifier cannot lie.
@@ -142,6 +176,7 @@ impl CmsSignature {
             CmsSignature::RsaPkcs1(_) | CmsSignature::RsaPss(_) => rfc5912::RSA_ENCRYPTION,
             CmsSignature::Ecdsa { .. } => rfc5912::ID_EC_PUBLIC_KEY,
             CmsSignature::Ed25519 => rfc8410::ID_ED_25519,
+            CmsSignature::Gost512 => GOST_512_PUBLIC_KEY,
         };
         if key_oid != expected_key
             && !(key_oid == RSASSA_PSS && matches!(alg, CmsSignature::RsaPss(_)))
@@ -179,6 +214,7 @@ impl CmsSignature {
             CmsSignature::RsaPkcs1(d) | CmsSignature::RsaPss(d) => Some(d),
             CmsSignature::Ecdsa { digest, .. } => Some(digest),
             CmsSignature::Ed25519 => None,
+            CmsSignature::Gost512 => Some(Digest::Streebog512),
         }
     }
 
@@ -190,6 +226,15 @@ impl CmsSignature {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         use ring::signature as sig;
+        if self == CmsSignature::Gost512 {
+            // One table for certificates, CRLs and CMS: the GOST row verifies it.
+            return super::verify_signature(
+                &super::SignatureAlgorithm::Gost512.identifier(),
+                key,
+                message,
+                signature,
+            );
+        }
         let ring_alg: &'static dyn sig::VerificationAlgorithm = match self {
             CmsSignature::RsaPkcs1(Digest::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
             CmsSignature::RsaPkcs1(Digest::Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,

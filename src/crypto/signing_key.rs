@@ -9,12 +9,18 @@ use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::fmt;
 use zeroize::Zeroizing;
 
-use super::{CryptoError, KeyAlgorithm, SignatureAlgorithm};
+use super::algorithm::{GOST_512_DIGEST, GOST_512_PARAMETERS, GOST_512_PUBLIC_KEY};
+use super::{gost, CryptoError, KeyAlgorithm, SignatureAlgorithm};
 
 enum Inner {
     Rsa(sig::RsaKeyPair),
     Ecdsa(sig::EcdsaKeyPair),
     Ed25519(sig::Ed25519KeyPair),
+    /// The key and its SubjectPublicKeyInfo BIT STRING contents (an OCTET STRING of X‖Y).
+    Gost {
+        key: gost::PrivateKey,
+        spki_bits: Vec<u8>,
+    },
 }
 
 /// A signing key. The PKCS#8 bytes are kept (zeroised on drop) so the key can be exported once
@@ -47,6 +53,10 @@ impl SigningKey {
                     .to_pkcs8_der()
                     .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
                 Zeroizing::new(doc.as_bytes().to_vec())
+            }
+            None if algorithm == KeyAlgorithm::Gost2015 => {
+                let key = gost::PrivateKey::generate(gost::Curve::tc26_512_a())?;
+                gost_pkcs8(key.to_le_bytes())?
             }
             None if algorithm == KeyAlgorithm::P256 => {
                 let doc =
@@ -109,6 +119,11 @@ impl SigningKey {
         } else if oid == rfc8410::ID_ED_25519 {
             let pair = sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(bad)?;
             (KeyAlgorithm::Ed25519, Inner::Ed25519(pair))
+        } else if oid == GOST_512_PUBLIC_KEY {
+            let key = gost_key_from_pkcs8(&info)?;
+            let spki_bits = gost::spki_bits_512(key.public_key_xy_le())
+                .map_err(|e| CryptoError::BadPrivateKey(e.to_string()))?;
+            (KeyAlgorithm::Gost2015, Inner::Gost { key, spki_bits })
         } else {
             return Err(CryptoError::UnsupportedKey(oid.to_string()));
         };
@@ -139,6 +154,7 @@ impl SigningKey {
             Inner::Rsa(pair) => pair.public_key().as_ref(),
             Inner::Ecdsa(pair) => pair.public_key().as_ref(),
             Inner::Ed25519(pair) => pair.public_key().as_ref(),
+            Inner::Gost { spki_bits, .. } => spki_bits,
         }
     }
 
@@ -155,6 +171,7 @@ impl SigningKey {
                 oid: rfc8410::ID_ED_25519,
                 parameters: None,
             },
+            KeyAlgorithm::Gost2015 => gost_key_identifier()?,
             _ => AlgorithmIdentifierOwned {
                 oid: rfc5912::RSA_ENCRYPTION,
                 parameters: Some(Any::null()),
@@ -189,6 +206,79 @@ impl SigningKey {
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| CryptoError::Signing),
             Inner::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+            Inner::Gost { key, .. } => key.sign(message),
         }
     }
+}
+
+/// NCA's AlgorithmIdentifier for GOST-2015 keys: the key OID with SEQUENCE { curve parameters,
+/// digest }, as in its certificates and key stores.
+fn gost_key_identifier() -> Result<AlgorithmIdentifierOwned, CryptoError> {
+    let parameters = Any::encode_from(&GostKeyParameters {
+        curve: GOST_512_PARAMETERS,
+        digest: GOST_512_DIGEST,
+    })
+    .map_err(|e| CryptoError::BadPublicKey(e.to_string()))?;
+    Ok(AlgorithmIdentifierOwned {
+        oid: GOST_512_PUBLIC_KEY,
+        parameters: Some(parameters),
+    })
+}
+
+#[derive(der::Sequence)]
+struct GostKeyParameters {
+    curve: ObjectIdentifier,
+    digest: ObjectIdentifier,
+}
+
+/// A PKCS#8 PrivateKeyInfo in NCA's GOST form: privateKey is a DER OCTET STRING holding the
+/// scalar, 64 bytes little-endian.
+fn gost_pkcs8(d_le: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let failed = |e: der::Error| CryptoError::KeyGeneration(e.to_string());
+    let inner = Zeroizing::new(
+        der::asn1::OctetStringRef::new(d_le)
+            .and_then(|o| o.to_der())
+            .map_err(failed)?,
+    );
+    let identifier = gost_key_identifier()?;
+    let parameters = identifier
+        .parameters
+        .as_ref()
+        .map(Any::to_der)
+        .transpose()
+        .map_err(failed)?;
+    let parameters = parameters
+        .as_deref()
+        .map(der::AnyRef::try_from)
+        .transpose()
+        .map_err(failed)?;
+    let info = pkcs8::PrivateKeyInfo {
+        algorithm: spki::AlgorithmIdentifierRef {
+            oid: identifier.oid,
+            parameters,
+        },
+        private_key: &inner,
+        public_key: None,
+    };
+    Ok(Zeroizing::new(info.to_der().map_err(failed)?))
+}
+
+/// The GOST key in a PKCS#8 PrivateKeyInfo: the curve must be NCA's 512-bit set A, and the key
+/// an OCTET STRING of the 64-byte little-endian scalar (a bare 64-byte value is taken too).
+fn gost_key_from_pkcs8(info: &pkcs8::PrivateKeyInfo<'_>) -> Result<gost::PrivateKey, CryptoError> {
+    let parameters: Option<GostKeyParameters> = info
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as().ok());
+    if parameters.map(|p| p.curve) != Some(GOST_512_PARAMETERS) {
+        return Err(CryptoError::UnsupportedKey(
+            "GOST keys on curves other than NCA's 512-bit set (1.2.398.3.10.1.1.2.2.1)".into(),
+        ));
+    }
+    let scalar = match der::asn1::OctetStringRef::from_der(info.private_key) {
+        Ok(octets) => octets.as_bytes(),
+        Err(_) => info.private_key,
+    };
+    gost::PrivateKey::from_le_bytes(gost::Curve::tc26_512_a(), scalar)
 }

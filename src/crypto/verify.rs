@@ -79,6 +79,7 @@ mod tests {
             KeyAlgorithm::Rsa2048,
             KeyAlgorithm::P256,
             KeyAlgorithm::Ed25519,
+            KeyAlgorithm::Gost2015,
         ] {
             let key = SigningKey::generate(alg).expect("generate");
             let spki = key.public_key_info().expect("spki");

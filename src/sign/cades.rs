@@ -16,7 +16,7 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::Certificate;
 
 use super::SignError;
-use crate::crypto::{Digest, KeyAlgorithm, SigningKey};
+use crate::crypto::SigningKey;
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -25,8 +25,6 @@ const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
-const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 
 /// IssuerSerial (RFC 5035): the signer's certificate by issuer and serial.
 #[derive(Sequence)]
@@ -70,12 +68,10 @@ pub fn sign(
     detached: bool,
     signing_time: i64,
 ) -> Result<Vec<u8>, SignError> {
-    // Ed25519 signs the attributes itself; RFC 8419 pairs it with SHA-512 for messageDigest.
-    let (digest, digest_oid) = if signer.key.algorithm() == KeyAlgorithm::Ed25519 {
-        (Digest::Sha512, ID_SHA512)
-    } else {
-        (Digest::Sha256, ID_SHA256)
-    };
+    // The algorithm table says which digest goes with the key (SHA-512 for Ed25519 by RFC 8419,
+    // Streebog-512 for GOST, SHA-256 otherwise).
+    let digest = signer.key.algorithm().cms_digest();
+    let digest_oid = digest.oid();
     let message_digest = digest
         .digest(content)
         .ok_or(SignError::Internal("digest"))?;

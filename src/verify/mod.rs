@@ -26,7 +26,7 @@ pub use fetch::Fetcher;
 pub use identity::Pointers;
 pub use key_usage::KeyProfile;
 pub use report::{Report, Status, Verdict};
-pub use revocation::{Answer, BoxFuture, RevocationSource};
+pub use revocation::{Answer, BoxFuture, RevocationScope, RevocationSource};
 
 /// What a certificate says about its key: signing or AUTH, and its NCA roles.
 pub fn key_profile(cert: &Cert) -> KeyProfile {
@@ -81,6 +81,8 @@ pub struct Settings {
     pub required_role: Option<String>,
     pub fetch_timeout: Option<Duration>,
     pub sources: Vec<Arc<dyn RevocationSource>>,
+    /// Whose revocation status must be known: the whole chain (default) or the signer only.
+    pub revocation_scope: RevocationScope,
 }
 
 /// A configured verifier: anchors, intermediates, revocation sources and caches.
@@ -149,7 +151,8 @@ impl Verifier {
                 crls,
                 settings.offline,
                 fetcher,
-            ),
+            )
+            .with_scope(settings.revocation_scope),
             pointers: settings.pointers,
             required_role: settings.required_role,
             paths: chain::PathCache::default(),

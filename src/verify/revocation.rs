@@ -1,4 +1,5 @@
-//! Step 5, revocation: every certificate in the path but the anchor, from the sources the
+//! Step 5, revocation: every certificate in the path but the anchor (or only the signer's, by
+//! [`RevocationScope`]), from the sources the
 //! caller supplies (the service's own database), CRLs (given, configured, or fetched from the
 //! certificate's CDP and cached until nextUpdate, delta CRLs applied), and OCSP (AIA).
 //!
@@ -38,6 +39,30 @@ pub trait RevocationSource: Send + Sync {
 
 const CACHE_LIMIT: usize = 256;
 
+/// Which certificates of a path must have a revocation answer, as OpenSSL's `-crl_check_all`
+/// (the default here) and `-crl_check` put it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RevocationScope {
+    /// Every certificate but the trust anchor: the signer's and each CA's (fail closed).
+    #[default]
+    Chain,
+    /// Only the signer's certificate, for hierarchies whose CA revocation lists are not
+    /// published where the verifier can reach them (NCA's test root, for one).
+    Leaf,
+}
+
+impl std::str::FromStr for RevocationScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "chain" => Ok(RevocationScope::Chain),
+            "leaf" => Ok(RevocationScope::Leaf),
+            other => Err(format!("{other:?} is not chain or leaf")),
+        }
+    }
+}
+
 /// Revocation checking with its caches. Shared by every verification of a `Verifier`.
 pub struct Revocation {
     pub sources: Vec<Arc<dyn RevocationSource>>,
@@ -45,6 +70,7 @@ pub struct Revocation {
     pub crls: Vec<Arc<Crl>>,
     pub offline: bool,
     pub fetcher: Fetcher,
+    scope: RevocationScope,
     /// CRLs fetched from CDP / Freshest CRL URLs, kept until their nextUpdate.
     fetched: Mutex<HashMap<String, Arc<Crl>>>,
     /// (CRL content, issuer certificate) pairs whose signature already verified.
@@ -66,6 +92,12 @@ fn reason_name(code: Option<u8>) -> &'static str {
 }
 
 impl Revocation {
+    /// Which certificates of a path need a revocation answer (default: all but the anchor).
+    pub fn with_scope(mut self, scope: RevocationScope) -> Self {
+        self.scope = scope;
+        self
+    }
+
     pub fn new(
         sources: Vec<Arc<dyn RevocationSource>>,
         crls: Vec<Arc<Crl>>,
@@ -77,6 +109,7 @@ impl Revocation {
             crls,
             offline,
             fetcher,
+            scope: RevocationScope::default(),
             fetched: Mutex::default(),
             verified: Mutex::default(),
         }
@@ -277,8 +310,8 @@ impl Revocation {
         Err(why_not)
     }
 
-    /// Checks every certificate of `path` but the last (the anchor). Returns the check and the
-    /// source that answered for the signer.
+    /// Checks every certificate of `path` but the last (the anchor), or only the signer's with
+    /// [`RevocationScope::Leaf`]. Returns the check and the source that answered for the signer.
     pub async fn check(
         &self,
         path: &[Arc<Cert>],
@@ -289,7 +322,17 @@ impl Revocation {
         let id = "revocation";
         let mut leaf_source = None;
         let mut good = Vec::new();
-        for pair in path.windows(2) {
+        let checked = match self.scope {
+            RevocationScope::Chain => path.len().saturating_sub(1),
+            RevocationScope::Leaf => path.len().min(2).saturating_sub(1),
+        };
+        if checked + 1 < path.len() {
+            good.push(format!(
+                "{} CA certificate(s) not checked (revocation scope: leaf)",
+                path.len() - 1 - checked
+            ));
+        }
+        for pair in path.windows(2).take(checked) {
             let (cert, issuer) = (&pair[0], &pair[1]);
             match self.status(cert, issuer, at, given, now).await {
                 Ok(Answer::Revoked {

@@ -6,6 +6,7 @@ mod common;
 mod documents;
 mod documents_concurrency;
 mod gost;
+mod gost_keystores;
 mod http_api;
 mod keystore;
 mod nca_profile;
