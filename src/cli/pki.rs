@@ -80,9 +80,9 @@ pub struct IssueArgs {
     common_name: Option<String>,
     #[arg(long)]
     uid: Option<String>,
-    /// rsa2048 (default), rsa3072, rsa4096, p256, ed25519.
-    #[arg(long, default_value = "rsa2048")]
-    key: String,
+    /// rsa2048, rsa3072, rsa4096, p256, ed25519 or gost2015; default: the issuing CA's key type.
+    #[arg(long)]
+    key: Option<String>,
     #[arg(long)]
     days: Option<u32>,
     /// Where to write the PKCS#12 (must not exist yet).
@@ -189,9 +189,11 @@ pub async fn run(command: PkiCommand, config: Config) -> Result<(), CliError> {
 }
 
 async fn issue(args: IssueArgs, config: Config) -> Result<(), CliError> {
-    let key: KeyAlgorithm = args
+    let key: Option<KeyAlgorithm> = args
         .key
-        .parse()
+        .as_deref()
+        .map(str::parse)
+        .transpose()
         .map_err(|e: crate::crypto::CryptoError| CliError::Input(e.to_string()))?;
     let password = read_password(&args.password_file)?;
     // Claim the output files before issuing: a certificate whose key store cannot be written

@@ -41,8 +41,10 @@ pub struct IssueRequest {
     pub common_name: Option<String>,
     #[serde(default)]
     pub uid: Option<String>,
+    /// The subscriber's key type; default: the issuing CA's (so an all-GOST hierarchy issues
+    /// GOST-2015 keys, the built-in RSA one RSA-2048).
     #[serde(default)]
-    pub key: KeyAlgorithm,
+    pub key: Option<KeyAlgorithm>,
     #[serde(default)]
     pub days: Option<u32>,
     /// Accept an IIN/BIN whose check digit or structure is wrong (NCA's own test numbers are).

@@ -258,7 +258,7 @@ impl Pki {
             )));
         }
         // RSA key generation takes up to a second: keep it off the async workers.
-        let algorithm = request.key;
+        let algorithm = request.key.unwrap_or(self.issuing.key.algorithm());
         let key =
             tokio::task::spawn_blocking(move || crate::crypto::SigningKey::generate(algorithm))
                 .await

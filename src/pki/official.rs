@@ -51,7 +51,7 @@ impl Pki {
             surname: Some(decl.surname.clone()),
             given_name: Some(decl.given_name.clone()),
             patronymic: decl.patronymic.clone(),
-            key: decl.key,
+            key: Some(decl.key),
             password: Some(Zeroizing::new("unused".into())),
             ..issue::IssueRequest::default()
         };

@@ -65,10 +65,19 @@ impl TestPki {
     }
 
     pub async fn with_public_url(backend: Backend, public_url: &str) -> Option<TestPki> {
+        let declarations = Declarations::load(None).expect("declarations");
+        Self::with_declarations(backend, public_url, declarations).await
+    }
+
+    /// A PKI from other declarations (such as the all-GOST pki/gost).
+    pub async fn with_declarations(
+        backend: Backend,
+        public_url: &str,
+        declarations: Declarations,
+    ) -> Option<TestPki> {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = database(backend, dir.path()).await?;
         let store = Store::connect(&url).await.expect("connect");
-        let declarations = Declarations::load(None).expect("declarations");
         let (pki, created) = Pki::init(store, declarations, public_url, PASSPHRASE)
             .await
             .expect("init PKI");
@@ -130,11 +139,20 @@ impl TestPki {
     /// A PKI whose certificates point (CDP, AIA) at a server already running for it on
     /// 127.0.0.1: the port is bound before the PKI is created.
     pub async fn served(backend: Backend) -> Option<(TestPki, String)> {
+        let declarations = Declarations::load(None).expect("declarations");
+        Self::served_with(backend, declarations).await
+    }
+
+    /// [`TestPki::served`] with other declarations.
+    pub async fn served_with(
+        backend: Backend,
+        declarations: Declarations,
+    ) -> Option<(TestPki, String)> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let t = Self::with_public_url(backend, &base).await?;
+        let t = Self::with_declarations(backend, &base, declarations).await?;
         let app = router(t.state());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

@@ -7,6 +7,7 @@ mod documents;
 mod documents_concurrency;
 mod gost;
 mod gost_keystores;
+mod gost_pki;
 mod http_api;
 mod keystore;
 mod nca_profile;

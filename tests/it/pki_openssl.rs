@@ -210,7 +210,7 @@ async fn every_key_algorithm_gives_a_certificate_openssl_verifies() {
         KeyAlgorithm::Ed25519,
     ] {
         let mut request = individual("individual-sign");
-        request.key = key;
+        request.key = Some(key);
         let issued = t.issue(request).await;
         let cert = write(
             &t.path("c.pem"),

@@ -54,7 +54,7 @@ async fn documents_signed_by_the_official_verify_in_openssl_and_in_our_pipeline(
         KeyAlgorithm::Ed25519,
     ] {
         let mut request = legal("official-sign");
-        request.key = key;
+        request.key = Some(key);
         let issued = t.issue(request).await;
         let signer = identity_from_pkcs12(&issued.pkcs12, P12_PASSWORD, qoltanba::time::now())
             .expect("signing identity");
@@ -192,7 +192,7 @@ async fn qoltanba_sign_signs_files_and_refuses_keys_it_must_not_use() {
     let (_, root) = t.ca_files();
     let dir = t.dir.path();
     let mut request = legal("official-sign");
-    request.key = KeyAlgorithm::P256;
+    request.key = Some(KeyAlgorithm::P256);
     let p12 = write(&dir.join("official.p12"), t.issue(request).await.pkcs12);
     let pw = write(&dir.join("pw"), format!("{P12_PASSWORD}\n"));
     let input = write(&dir.join("license.json"), LICENSE);

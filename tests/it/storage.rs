@@ -79,11 +79,11 @@ async fn concurrent_issuance_gives_unique_serials_and_loses_nothing(backend: Bac
             let pki = Arc::clone(&t.pki);
             tokio::spawn(async move {
                 let mut request = individual("individual-sign");
-                request.key = if i % 2 == 0 {
+                request.key = Some(if i % 2 == 0 {
                     qoltanba::crypto::KeyAlgorithm::P256
                 } else {
                     qoltanba::crypto::KeyAlgorithm::Ed25519
-                };
+                });
                 pki.issue(&request).await.expect("issue").record.serial
             })
         })
@@ -118,7 +118,7 @@ async fn concurrent_revocations_all_land_on_the_crl_with_unique_growing_numbers(
     let mut serials = Vec::new();
     for _ in 0..6 {
         let mut request = individual("individual-sign");
-        request.key = qoltanba::crypto::KeyAlgorithm::P256;
+        request.key = Some(qoltanba::crypto::KeyAlgorithm::P256);
         serials.push(t.issue(request).await.record.serial);
     }
     let tasks: Vec<_> = serials

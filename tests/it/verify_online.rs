@@ -22,7 +22,7 @@ fn online_verifier(t: &TestPki) -> Verifier {
 async fn ocsp_on_loopback_says_good_then_revoked_and_the_issuing_ca_is_checked_by_cdp() {
     let (t, _base) = TestPki::served(Backend::Sqlite).await.expect("sqlite");
     let mut request = individual("individual-sign");
-    request.key = KeyAlgorithm::P256;
+    request.key = Some(KeyAlgorithm::P256);
     let issued = t.issue(request).await;
     let signer = Signer::from_pkcs12(&issued.pkcs12, P12_PASSWORD, t.dir.path(), "online", false);
     let signature = signer.sign(br#"{"applicant":{}}"#, t.dir.path(), false, &[]);
@@ -73,7 +73,7 @@ async fn an_unreachable_responder_and_distribution_point_make_it_indeterminate_n
         .await
         .expect("sqlite");
     let mut request = individual("individual-sign");
-    request.key = KeyAlgorithm::P256;
+    request.key = Some(KeyAlgorithm::P256);
     let issued = t.issue(request).await;
     let signer = Signer::from_pkcs12(&issued.pkcs12, P12_PASSWORD, t.dir.path(), "dead", false);
     let signature = signer.sign(br#"{"applicant":{}}"#, t.dir.path(), false, &[]);

@@ -20,7 +20,7 @@ async fn signer(t: &TestPki, profile: &str, key: KeyAlgorithm, name: &str) -> (S
     } else {
         individual(profile)
     };
-    request.key = key;
+    request.key = Some(key);
     let issued = t.issue(request).await;
     (
         Signer::from_pkcs12(&issued.pkcs12, P12_PASSWORD, t.dir.path(), name, false),

@@ -173,7 +173,7 @@ fn without(mut base: Value, field: &str) -> Value {
 /// Issues directly through the library with a quick key; returns the serial.
 async fn issue_p256(t: &TestPki) -> String {
     let request = IssueRequest {
-        key: KeyAlgorithm::P256,
+        key: Some(KeyAlgorithm::P256),
         ..individual("individual-sign")
     };
     t.issue(request).await.record.serial

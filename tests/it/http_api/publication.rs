@@ -174,7 +174,7 @@ async fn ocsp_answers_real_requests_that_openssl_verifies() {
     let t = pki().await;
     let issued = t
         .issue(IssueRequest {
-            key: KeyAlgorithm::P256,
+            key: Some(KeyAlgorithm::P256),
             ..individual("individual-sign")
         })
         .await;
