@@ -6,6 +6,7 @@ mod common;
 mod documents;
 mod documents_concurrency;
 mod gost;
+mod gost_interop;
 mod gost_keystores;
 mod gost_pki;
 mod http_api;
