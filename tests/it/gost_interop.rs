@@ -97,6 +97,9 @@ fn streebog_digests_agree_on_block_boundaries() {
     }
 }
 
+/// (public key, message, signature, whether it should verify).
+type Combination = (Vec<u8>, Vec<u8>, Vec<u8>, bool);
+
 #[test]
 fn both_sides_sign_and_each_verifies_the_other_with_the_same_answers_on_negative_cases() {
     let keys = [
@@ -134,7 +137,7 @@ fn both_sides_sign_and_each_verifies_the_other_with_the_same_answers_on_negative
     // Every (key, message, signature) combination, right and wrong, answered by both sides.
     let mut tampered = ours[0].clone();
     tampered[5] ^= 0x80;
-    let mut combos: Vec<(Vec<u8>, Vec<u8>, Vec<u8>, bool)> = Vec::new();
+    let mut combos: Vec<Combination> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let public = public_xy(key);
         combos.push((public.clone(), message.to_vec(), ours[i].clone(), true));

@@ -12,37 +12,38 @@
 //! (the 256-bit set A has 4) they stay exact for points of the prime-order subgroup, which are
 //! the only ones used here.
 
-use crypto_bigint::subtle::{ConditionallySelectable, ConstantTimeEq};
+use crypto_bigint::subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use crypto_bigint::{Limb, Word, U512};
 
-use super::curve::{is_zero, montgomery, Curve, Fe};
+use super::curve::Curve;
+use super::field::{Field, FieldElement, Fp512Field, Montgomery, P512};
 
 /// (X : Y : Z) with x = X/Z, y = Y/Z; (0 : 1 : 0) is the point at infinity.
 #[derive(Clone, Copy)]
-struct Projective {
-    x: Fe,
-    y: Fe,
-    z: Fe,
+struct Projective<E> {
+    x: E,
+    y: E,
+    z: E,
 }
 
-impl ConditionallySelectable for Projective {
-    fn conditional_select(a: &Self, b: &Self, choice: crypto_bigint::subtle::Choice) -> Self {
+impl<E: FieldElement> ConditionallySelectable for Projective<E> {
+    fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
         Projective {
-            x: Fe::conditional_select(&a.x, &b.x, choice),
-            y: Fe::conditional_select(&a.y, &b.y, choice),
-            z: Fe::conditional_select(&a.z, &b.z, choice),
+            x: E::conditional_select(&a.x, &b.x, choice),
+            y: E::conditional_select(&a.y, &b.y, choice),
+            z: E::conditional_select(&a.z, &b.z, choice),
         }
     }
 }
 
-/// The curve constants the formulas need, in Montgomery form.
-struct Constants {
-    a: Fe,
-    b3: Fe,
+/// The curve constants the formulas need.
+struct Constants<E> {
+    a: E,
+    b3: E,
 }
 
 /// P + Q by RCB Algorithm 1 (12M + 3·m_a + 2·m_3b): correct for P = Q and for infinity.
-fn add(c: &Constants, p: &Projective, q: &Projective) -> Projective {
+fn add<E: FieldElement>(c: &Constants<E>, p: &Projective<E>, q: &Projective<E>) -> Projective<E> {
     let (x1, y1, z1) = (&p.x, &p.y, &p.z);
     let (x2, y2, z2) = (&q.x, &q.y, &q.z);
     let mut t0 = x1.mul(x2);
@@ -86,21 +87,27 @@ fn add(c: &Constants, p: &Projective, q: &Projective) -> Projective {
 /// 2^(8·size)). None when the result is the point at infinity (k ≡ 0 modulo the point's order)
 /// or the curve is malformed; (x, y) must be a point of the curve's prime-order subgroup.
 pub(super) fn mul(curve: &Curve, k: &U512, x: &U512, y: &U512) -> Option<(U512, U512)> {
-    let params = montgomery(&curve.p)?;
-    let fe = |v: &U512| Fe::new(v, params);
+    if curve.p == P512 {
+        mul_on(&Fp512Field, curve, k, x, y)
+    } else {
+        mul_on(&Montgomery(curve.p_params?), curve, k, x, y)
+    }
+}
+
+fn mul_on<F: Field>(f: &F, curve: &Curve, k: &U512, x: &U512, y: &U512) -> Option<(U512, U512)> {
     let constants = Constants {
-        a: fe(&curve.a),
-        b3: fe(&curve.b).mul(&fe(&U512::from_u8(3))),
+        a: f.element(&curve.a),
+        b3: f.element(&curve.b).mul(&f.element(&U512::from_u8(3))),
     };
     let infinity = Projective {
-        x: Fe::zero(params),
-        y: Fe::one(params),
-        z: Fe::zero(params),
+        x: f.zero(),
+        y: f.one(),
+        z: f.zero(),
     };
     let point = Projective {
-        x: fe(x),
-        y: fe(y),
-        z: Fe::one(params),
+        x: f.element(x),
+        y: f.element(y),
+        z: f.one(),
     };
     // table[i] = i·P for the 16 values of a window.
     let mut table = [infinity; 16];
@@ -123,12 +130,7 @@ pub(super) fn mul(curve: &Curve, k: &U512, x: &U512, y: &U512) -> Option<(U512, 
         }
         acc = add(&constants, &acc, &entry);
     }
-    if is_zero(&acc.z) {
-        return None;
-    }
-    let (z_inv, invertible) = acc.z.invert();
-    if !bool::from(invertible) {
-        return None;
-    }
+    // At infinity Z = 0 has no inverse.
+    let z_inv = acc.z.invert()?;
     Some((acc.x.mul(&z_inv).retrieve(), acc.y.mul(&z_inv).retrieve()))
 }

@@ -10,7 +10,9 @@ use std::sync::OnceLock;
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::U512;
 
+use super::field::{Field, FieldElement, Fp512Field, Montgomery, P512};
 use super::from_le;
+use super::point::{self, CoefficientA, Jacobian};
 
 /// An element of F_p (p below 2^512) in Montgomery form.
 pub(super) type Fe = DynResidue<{ U512::LIMBS }>;
@@ -29,6 +31,10 @@ pub struct Curve {
     pub(super) gy: U512,
     /// Size in bytes of a coordinate / of r and s (32 or 64).
     pub(super) size: usize,
+    /// Montgomery parameters for p and q, computed once (None if a modulus is even: such a
+    /// curve verifies nothing).
+    pub(super) p_params: Option<FieldParams>,
+    pub(super) q_params: Option<FieldParams>,
 }
 
 /// Parse a big-endian hexadecimal number below 2^512; None if it is not one.
@@ -53,7 +59,7 @@ fn hex(s: &str) -> U512 {
 }
 
 /// Montgomery parameters for an odd modulus; None if it is even (`new` would panic).
-pub(super) fn montgomery(modulus: &U512) -> Option<FieldParams> {
+fn montgomery(modulus: &U512) -> Option<FieldParams> {
     if !modulus.bit_vartime(0) {
         return None;
     }
@@ -63,14 +69,17 @@ pub(super) fn montgomery(modulus: &U512) -> Option<FieldParams> {
 impl Curve {
     /// Build a curve from hexadecimal (big-endian) p, a, b, q, x, y.
     pub fn from_hex(p: &str, a: &str, b: &str, q: &str, x: &str, y: &str, size: usize) -> Self {
+        let (p, q) = (hex(p), hex(q));
         Curve {
-            p: hex(p),
+            p,
             a: hex(a),
             b: hex(b),
-            q: hex(q),
+            q,
             gx: hex(x),
             gy: hex(y),
             size,
+            p_params: montgomery(&p),
+            q_params: montgomery(&q),
         }
     }
 
@@ -120,105 +129,18 @@ impl Curve {
         if x >= &self.p || y >= &self.p {
             return false;
         }
-        let Some(params) = montgomery(&self.p) else {
-            return false;
-        };
-        let (x, y) = (Fe::new(x, params), Fe::new(y, params));
-        let (a, b) = (Fe::new(&self.a, params), Fe::new(&self.b, params));
-        let rhs = x.square().mul(&x).add(&a.mul(&x)).add(&b);
-        y.square() == rhs
-    }
-
-    fn double(&self, f: &Field, pt: &Jacobian) -> Jacobian {
-        if is_zero(&pt.z) || is_zero(&pt.y) {
-            return Jacobian::infinity(f.params);
+        fn on<F: Field>(curve: &Curve, f: &F, x: &U512, y: &U512) -> bool {
+            let (x, y) = (f.element(x), f.element(y));
+            let (a, b) = (f.element(&curve.a), f.element(&curve.b));
+            let rhs = x.square().mul(&x).add(&a.mul(&x)).add(&b);
+            y.square().sub(&rhs).is_zero()
         }
-        let xx = pt.x.square();
-        let yy = pt.y.square();
-        let yyyy = yy.square();
-        let zz = pt.z.square();
-        // S = 4·X·YY, M = 3·XX + a·ZZ²
-        let xyy = pt.x.mul(&yy);
-        let s = xyy.add(&xyy).add(&xyy.add(&xyy));
-        let m = xx.add(&xx).add(&xx).add(&f.a.mul(&zz.square()));
-        // X3 = M² − 2S, Y3 = M·(S − X3) − 8·YYYY, Z3 = 2·Y·Z
-        let x3 = m.square().sub(&s.add(&s));
-        let y4 = yyyy.add(&yyyy);
-        let y8 = y4.add(&y4);
-        let y3 = m.mul(&s.sub(&x3)).sub(&y8.add(&y8));
-        let yz = pt.y.mul(&pt.z);
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: yz.add(&yz),
+        if self.p == P512 {
+            on(self, &Fp512Field, x, y)
+        } else {
+            self.p_params
+                .is_some_and(|params| on(self, &Montgomery(params), x, y))
         }
-    }
-
-    fn add(&self, f: &Field, p1: &Jacobian, p2: &Jacobian) -> Jacobian {
-        if is_zero(&p1.z) {
-            return *p2;
-        }
-        if is_zero(&p2.z) {
-            return *p1;
-        }
-        let z1z1 = p1.z.square();
-        let z2z2 = p2.z.square();
-        let u1 = p1.x.mul(&z2z2);
-        let u2 = p2.x.mul(&z1z1);
-        let s1 = p1.y.mul(&p2.z.mul(&z2z2));
-        let s2 = p2.y.mul(&p1.z.mul(&z1z1));
-        let h = u2.sub(&u1);
-        let r = s2.sub(&s1);
-        if is_zero(&h) {
-            return if is_zero(&r) {
-                self.double(f, p1)
-            } else {
-                Jacobian::infinity(f.params)
-            };
-        }
-        let hh = h.square();
-        let hhh = hh.mul(&h);
-        let u1hh = u1.mul(&hh);
-        let x3 = r.square().sub(&hhh).sub(&u1hh.add(&u1hh));
-        let y3 = r.mul(&u1hh.sub(&x3)).sub(&s1.mul(&hhh));
-        let z3 = h.mul(&p1.z.mul(&p2.z));
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: z3,
-        }
-    }
-
-    /// k1·P1 + k2·P2 (Shamir's trick), as an affine x coordinate; None at infinity.
-    pub(super) fn double_mul_x(
-        &self,
-        f: &Field,
-        k1: &U512,
-        p1: &Jacobian,
-        k2: &U512,
-        p2: &Jacobian,
-    ) -> Option<U512> {
-        let sum = self.add(f, p1, p2);
-        let bits = k1.bits_vartime().max(k2.bits_vartime());
-        let mut acc = Jacobian::infinity(f.params);
-        for i in (0..bits).rev() {
-            acc = self.double(f, &acc);
-            acc = match (k1.bit_vartime(i), k2.bit_vartime(i)) {
-                (true, true) => self.add(f, &acc, &sum),
-                (true, false) => self.add(f, &acc, p1),
-                (false, true) => self.add(f, &acc, p2),
-                (false, false) => acc,
-            };
-        }
-        if is_zero(&acc.z) {
-            return None;
-        }
-        // x = X / Z²
-        let (inv, ok) = acc.z.square().invert();
-        if !bool::from(ok) {
-            return None;
-        }
-        Some(acc.x.mul(&inv).retrieve())
     }
 
     /// GOST R 34.10-2012 §6.2 verification, on integers: digest value `h` (already an integer),
@@ -231,7 +153,7 @@ impl Curve {
         if !self.contains(qx, qy) || !self.contains(&self.gx, &self.gy) {
             return false;
         }
-        let (Some(qp), Some(pp)) = (montgomery(q), montgomery(&self.p)) else {
+        let Some(qp) = self.q_params else {
             return false;
         };
         // e = h mod q, or 1 if that is 0.
@@ -246,17 +168,48 @@ impl Curve {
         }
         let z1 = Scalar::new(s, qp).mul(&v).retrieve();
         let z2 = Scalar::new(r, qp).mul(&v).neg().retrieve();
-        let fe = |v: &U512| Fe::new(v, pp);
-        let f = Field {
-            params: pp,
-            a: fe(&self.a),
-        };
-        let g = Jacobian::affine(fe(&self.gx), fe(&self.gy), pp);
-        let pk = Jacobian::affine(fe(qx), fe(qy), pp);
-        match self.double_mul_x(&f, &z1, &g, &z2, &pk) {
-            // x_C mod q
+        // C = z1·G + z2·Q; valid if x_C mod q = r.
+        match self.base_and_point_x(&z1, &z2, qx, qy) {
             Some(x) => &Scalar::new(&x, qp).retrieve() == r,
             None => false,
+        }
+    }
+
+    /// k1·G + k2·(x, y) as an affine x coordinate (variable time), on the fast field for NCA's
+    /// curve and on Montgomery residues for any other; None at infinity.
+    pub(super) fn base_and_point_x(
+        &self,
+        k1: &U512,
+        k2: &U512,
+        x: &U512,
+        y: &U512,
+    ) -> Option<U512> {
+        fn run<F: Field>(
+            curve: &Curve,
+            f: &F,
+            k1: &U512,
+            k2: &U512,
+            x: &U512,
+            y: &U512,
+        ) -> Option<U512> {
+            let a = curve.coefficient_a(f);
+            let g = Jacobian::affine(f, &curve.gx, &curve.gy);
+            let q = Jacobian::affine(f, x, y);
+            point::linear_combination_x(f, &a, k1, &g, k2, &q)
+        }
+        if self.p == P512 {
+            run(self, &Fp512Field, k1, k2, x, y)
+        } else {
+            run(self, &Montgomery(self.p_params?), k1, k2, x, y)
+        }
+    }
+
+    /// a as the doubling formula wants it (a = −3 has a shortcut).
+    pub(super) fn coefficient_a<F: Field>(&self, f: &F) -> CoefficientA<F::Element> {
+        if self.a.wrapping_add(&U512::from_u8(3)) == self.p {
+            CoefficientA::MinusThree
+        } else {
+            CoefficientA::Other(f.element(&self.a))
         }
     }
 
@@ -288,39 +241,6 @@ impl Curve {
             _ => false,
         }
     }
-}
-
-/// A point in Jacobian coordinates (X/Z², Y/Z³) over F_p in Montgomery form; Z = 0 is the
-/// point at infinity.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Jacobian {
-    x: Fe,
-    y: Fe,
-    z: Fe,
-}
-
-impl Jacobian {
-    pub(super) fn infinity(params: FieldParams) -> Self {
-        Jacobian {
-            x: Fe::one(params),
-            y: Fe::one(params),
-            z: Fe::zero(params),
-        }
-    }
-
-    pub(super) fn affine(x: Fe, y: Fe, params: FieldParams) -> Self {
-        Jacobian {
-            x,
-            y,
-            z: Fe::one(params),
-        }
-    }
-}
-
-/// F_p for one verification: the Montgomery parameters and the curve's `a`.
-pub(super) struct Field {
-    pub(super) params: FieldParams,
-    pub(super) a: Fe,
 }
 
 /// Zero in Montgomery form is zero.

@@ -10,11 +10,15 @@
 //! - the private key (in NCA's PKCS#8) is the scalar d, 64 bytes little-endian, inside an OCTET
 //!   STRING (measured: d·G of the individual_valid key store equals its certificate's key).
 //!
-//! Rooms: [`curve`] has the curves and the variable-time verification arithmetic (no secrets);
-//! [`constant_time`] the scalar multiplication used with secrets; [`private_key`] signing.
+//! Rooms: [`curve`] has the curves and verification; [`point`] the variable-time point
+//! arithmetic verification uses (no secrets); [`constant_time`] the scalar multiplication used
+//! with secrets; [`field`] the field arithmetic both run on (a fast path for NCA's
+//! p = 2^512 − 569); [`private_key`] signing.
 
 mod constant_time;
 mod curve;
+mod field;
+mod point;
 mod private_key;
 
 pub use crypto_bigint::U512;

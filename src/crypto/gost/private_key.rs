@@ -11,7 +11,7 @@ use ring::hmac;
 use std::fmt;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use super::curve::{is_zero, montgomery, Curve, Scalar};
+use super::curve::{is_zero, Curve, Scalar};
 use super::{constant_time, from_le, streebog512, to_le};
 use crate::crypto::CryptoError;
 
@@ -104,7 +104,7 @@ impl PrivateKey {
         extra: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
         let curve = self.curve;
-        let qp = montgomery(&curve.q).ok_or(CryptoError::Signing)?;
+        let qp = curve.q_params.ok_or(CryptoError::Signing)?;
         let h = from_le(digest_le).ok_or(CryptoError::Signing)?;
         // e = h mod q, or 1 if that is 0 (§6.1 step 2).
         let mut e = Scalar::new(&h, qp);
@@ -129,7 +129,7 @@ impl PrivateKey {
     /// None if r or s is zero (the caller takes the next k).
     fn sign_with_nonce(&self, d: &U512, e: &Scalar, k: &U512) -> Option<Vec<u8>> {
         let curve = self.curve;
-        let qp = montgomery(&curve.q)?;
+        let qp = curve.q_params?;
         let (x, _) = constant_time::mul(curve, k, &curve.gx, &curve.gy)?;
         let r = Scalar::new(&x, qp);
         let s = r.mul(&Scalar::new(d, qp)).add(&Scalar::new(k, qp).mul(e));
@@ -144,7 +144,7 @@ impl PrivateKey {
     /// Test hook: the signature for a given k (the RFC 7091 examples fix k).
     #[cfg(test)]
     pub(super) fn sign_digest_with_k(&self, digest_le: &[u8], k: &U512) -> Option<Vec<u8>> {
-        let qp = montgomery(&self.curve.q)?;
+        let qp = self.curve.q_params?;
         let mut e = Scalar::new(&from_le(digest_le)?, qp);
         if is_zero(&e) {
             e = Scalar::one(qp);

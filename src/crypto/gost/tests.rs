@@ -121,29 +121,35 @@ fn parse_hex_rejects_garbage() {
 fn check_domain(c: &Curve) {
     assert!(c.contains(&c.gx, &c.gy));
     assert!(!c.contains(&c.gx, &c.gy.wrapping_add(&U512::ONE)));
-    let params = montgomery(&c.p).unwrap();
-    let f = Field {
-        params,
-        a: Fe::new(&c.a, params),
-    };
-    let g = Jacobian::affine(Fe::new(&c.gx, params), Fe::new(&c.gy, params), params);
-    assert_eq!(c.double_mul_x(&f, &c.q, &g, &U512::ZERO, &g), None);
+    let (gx, gy) = (&c.gx, &c.gy);
     let q_minus_1 = c.q.wrapping_sub(&U512::ONE);
+    // Variable-time (wNAF) and constant-time (fixed windows) multiplications.
+    assert_eq!(c.base_and_point_x(&c.q, &U512::ZERO, gx, gy), None);
     assert_eq!(
-        c.double_mul_x(&f, &q_minus_1, &g, &U512::ZERO, &g),
+        c.base_and_point_x(&q_minus_1, &U512::ZERO, gx, gy),
         Some(c.gx)
     );
-    // The constant-time multiplication agrees, at the edges and on an arbitrary scalar.
-    assert_eq!(constant_time::mul(c, &c.q, &c.gx, &c.gy), None);
+    assert_eq!(constant_time::mul(c, &c.q, gx, gy), None);
     assert_eq!(
-        constant_time::mul(c, &q_minus_1, &c.gx, &c.gy).map(|p| p.0),
+        constant_time::mul(c, &q_minus_1, gx, gy).map(|p| p.0),
         Some(c.gx)
     );
-    let k = c.q.shr_vartime(3).wrapping_add(&U512::from_u64(12345));
-    assert_eq!(
-        constant_time::mul(c, &k, &c.gx, &c.gy).map(|p| p.0),
-        c.double_mul_x(&f, &k, &g, &U512::ZERO, &g)
-    );
+    // k·G + (q − k)·G is the point at infinity; k1·G + k2·G = (k1 + k2)·G; both ways agree.
+    let mut k = c.q.shr_vartime(3).wrapping_add(&U512::from_u64(12345));
+    for step in 0..6u64 {
+        let other =
+            c.q.shr_vartime(1 + step as usize)
+                .wrapping_add(&U512::from_u64(step * 977));
+        assert_eq!(c.base_and_point_x(&k, &c.q.wrapping_sub(&k), gx, gy), None);
+        let sum = k.add_mod(&other, &c.q);
+        let expected = constant_time::mul(c, &sum, gx, gy).map(|p| p.0);
+        assert!(expected.is_some());
+        assert_eq!(c.base_and_point_x(&k, &other, gx, gy), expected);
+        assert_eq!(c.base_and_point_x(&sum, &U512::ZERO, gx, gy), expected);
+        k = k
+            .wrapping_mul(&U512::from_u64(0x5851_f42d_4c95_7f2d))
+            .rem(&crypto_bigint::NonZero::new(c.q).unwrap());
+    }
 }
 
 #[test]
