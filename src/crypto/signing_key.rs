@@ -282,3 +282,66 @@ fn gost_key_from_pkcs8(info: &pkcs8::PrivateKeyInfo<'_>) -> Result<gost::Private
     };
     gost::PrivateKey::from_le_bytes(gost::Curve::tc26_512_a(), scalar)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nca_gost_pkcs8() -> Zeroizing<Vec<u8>> {
+        let pfx = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/nca/gost/individual_valid.p12"
+        ))
+        .expect("fixture");
+        crate::keystore::open_pkcs12(&pfx, "Qwerty12")
+            .expect("key store")
+            .private_key_pkcs8
+    }
+
+    /// Our GOST PKCS#8 is NCA's, byte for byte but for the 64 key bytes, and round-trips.
+    #[test]
+    fn gost_keys_are_written_in_ncas_pkcs8_form() {
+        let nca = nca_gost_pkcs8();
+        let ours = SigningKey::generate(KeyAlgorithm::Gost2015).expect("generate");
+        let der = ours.pkcs8_der();
+        assert_eq!(der.len(), nca.len());
+        assert_eq!(der[..der.len() - 64], nca[..nca.len() - 64]);
+        let again = SigningKey::from_pkcs8(der).expect("reload");
+        assert_eq!(again.public_key_bytes(), ours.public_key_bytes());
+        let real = SigningKey::from_pkcs8(&nca).expect("NCA's key loads");
+        assert_eq!(real.algorithm(), KeyAlgorithm::Gost2015);
+        assert_eq!(real.signature_algorithm(), SignatureAlgorithm::Gost512);
+    }
+
+    #[test]
+    fn malformed_gost_pkcs8_is_refused_with_a_reason() {
+        let nca = nca_gost_pkcs8();
+        // Another curve parameter OID (last arc .1 → .2): not a curve we know.
+        let mut other_curve = nca.to_vec();
+        let at = other_curve
+            .windows(10)
+            .position(|w| w == [0x06, 0x0a, 0x2a, 0x83, 0x0e, 0x03, 0x0a, 0x01, 0x01, 0x02])
+            .expect("the parameters OID");
+        other_curve[at + 11] = 0x02;
+        assert!(matches!(
+            SigningKey::from_pkcs8(&other_curve),
+            Err(CryptoError::UnsupportedKey(_))
+        ));
+        // A zero scalar, and a scalar of q or more, are not keys.
+        let mut zero = nca.to_vec();
+        let len = zero.len();
+        zero[len - 64..].fill(0);
+        assert!(matches!(
+            SigningKey::from_pkcs8(&zero),
+            Err(CryptoError::BadPrivateKey(_))
+        ));
+        let mut too_big = nca.to_vec();
+        too_big[len - 64..].fill(0xff);
+        assert!(matches!(
+            SigningKey::from_pkcs8(&too_big),
+            Err(CryptoError::BadPrivateKey(_))
+        ));
+        // Truncated DER.
+        assert!(SigningKey::from_pkcs8(&nca[..nca.len() - 1]).is_err());
+    }
+}

@@ -256,11 +256,6 @@ async fn qoltanba_sign_signs_files_and_refuses_keys_it_must_not_use() {
             nca_pw.clone(),
             "AUTH",
         ),
-        (
-            fixture("gost/individual_valid.p12"),
-            nca_pw.clone(),
-            "not supported",
-        ),
     ] {
         let refused = dir.join("refused.p7s");
         let (code, err) = run(&key, &password, refused.to_str().expect("p"), &[]);

@@ -124,3 +124,88 @@ fn exit_codes_follow_the_verdict_and_the_input() {
         "unreadable input"
     );
 }
+
+/// `qoltanba sign --key …/individual_valid.p12` with NCA's real GOST key store, then
+/// `qoltanba verify` against NCA's real GOST root and CRL: the exit status tells valid (0),
+/// revoked (1), and unknown CA status without the root's CRL (2).
+#[test]
+fn qoltanba_sign_and_verify_with_real_nca_gost_key_stores() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gost = |name: &str| format!("{}/fixtures/nca/gost/{name}", env!("CARGO_MANIFEST_DIR"));
+    let password = dir.path().join("pw");
+    std::fs::write(&password, "Qwerty12\n").expect("write");
+    let input = dir.path().join("request.json");
+    std::fs::write(&input, br#"{"applicant":{"iin":"123456789011"}}"#).expect("write");
+    let sign = |store: &str| {
+        let out = dir.path().join(format!("{store}.p7s"));
+        let run = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
+            .args(["sign", "--input"])
+            .arg(&input)
+            .arg("--key")
+            .arg(gost(store))
+            .arg("--password-file")
+            .arg(&password)
+            .arg("--out")
+            .arg(&out)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run qoltanba sign");
+        assert!(
+            run.status.success(),
+            "{store}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        out.to_str().expect("utf-8 path").to_owned()
+    };
+    let (root, ca, crl) = (
+        gost("root_test_gost_2022.cer"),
+        gost("nca_gost2022_test.cer"),
+        gost("nca_gost2022_test.crl"),
+    );
+    let valid = sign("individual_valid.p12");
+    let revoked = sign("individual_revoked.p12");
+    let args = |signature: &str, scope: Option<&str>| {
+        let mut args = vec![
+            "--signature".to_owned(),
+            signature.to_owned(),
+            "--trust".into(),
+            root.clone(),
+            "--intermediate".into(),
+            ca.clone(),
+            "--crl".into(),
+            crl.clone(),
+            "--offline".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        if let Some(scope) = scope {
+            args.extend(["--revocation-scope".to_owned(), scope.to_owned()]);
+        }
+        args
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        verify(&args)
+    };
+    let (code, stdout, stderr) = run(args(&valid, Some("leaf")));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    assert_eq!(report["expected_identity"]["iin"], "123456789011");
+    assert!(
+        report["checks"].to_string().contains("Gost512"),
+        "the signature step names the algorithm"
+    );
+    assert_eq!(run(args(&revoked, Some("leaf"))).0, 1);
+    assert_eq!(
+        run(args(&revoked, None)).0,
+        1,
+        "a CRL entry is proof enough"
+    );
+    assert_eq!(
+        run(args(&valid, None)).0,
+        2,
+        "the issuing CA's status is unknown without the root's CRL"
+    );
+    let (code, _, stderr) = run(args(&valid, Some("sideways")));
+    assert_eq!(code, 64, "{stderr}");
+}
