@@ -1,9 +1,10 @@
-//! The curves and variable-time verification arithmetic.
+//! The curves (domain parameters) and GOST R 34.10-2012 §6.2 verification.
 //!
-//! Verification holds no secret, so its scalar loop is variable-time. Field and scalar
-//! arithmetic is `crypto-bigint`'s Montgomery arithmetic on 512-bit integers (any odd modulus
-//! below 2^512, so the 256-bit curves work too); points are in Jacobian coordinates and
-//! `z1·P + z2·Q` uses Shamir's trick.
+//! Integers are 512-bit `crypto-bigint` values, so any curve with p, q below 2^512 works: NCA's
+//! 512-bit set A, the 256-bit set A and the standard's example curves. Field arithmetic picks
+//! [`super::field`]'s fast path for NCA's p and Montgomery residues otherwise; arithmetic modulo q
+//! (a few operations per signature) is always Montgomery residues. Point arithmetic for
+//! verification is in [`super::point`].
 
 use std::sync::OnceLock;
 
@@ -14,10 +15,8 @@ use super::field::{Field, FieldElement, Fp512Field, Montgomery, P512};
 use super::from_le;
 use super::point::{self, CoefficientA, Jacobian};
 
-/// An element of F_p (p below 2^512) in Montgomery form.
-pub(super) type Fe = DynResidue<{ U512::LIMBS }>;
-/// An integer modulo q, in Montgomery form (same representation, other modulus).
-pub(super) type Scalar = Fe;
+/// An integer modulo q, in Montgomery form.
+pub(super) type Scalar = DynResidue<{ U512::LIMBS }>;
 pub(super) type FieldParams = DynResidueParams<{ U512::LIMBS }>;
 
 /// Short Weierstrass curve y² = x³ + a·x + b over F_p, with a base point (x, y) of prime order q.
@@ -244,6 +243,6 @@ impl Curve {
 }
 
 /// Zero in Montgomery form is zero.
-pub(super) fn is_zero(v: &Fe) -> bool {
+pub(super) fn is_zero(v: &Scalar) -> bool {
     v.as_montgomery() == &U512::ZERO
 }

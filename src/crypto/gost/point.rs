@@ -46,11 +46,12 @@ impl<E: FieldElement> Jacobian<E> {
     }
 
     pub(super) fn double(&self, a: &CoefficientA<E>) -> Self {
-        if self.z.is_zero() || self.y.is_zero() {
-            return Jacobian {
-                z: self.z.sub(&self.z),
-                ..*self
-            };
+        if self.z.is_zero() {
+            return *self;
+        }
+        if self.y.is_zero() {
+            // A point of order two doubles to infinity: Z = 0 (Y is zero, so take it).
+            return Jacobian { z: self.y, ..*self };
         }
         let yy = self.y.square();
         let zz = self.z.square();
