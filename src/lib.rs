@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod config;
 pub mod crypto;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod identity;
 pub mod keystore;

@@ -12,7 +12,8 @@ mod fetch;
 mod format;
 mod identity;
 mod key_usage;
-mod ocsp;
+// pub(crate): `crate::fuzzing` reaches `ocsp::check_response`.
+pub(crate) mod ocsp;
 pub mod report;
 mod revocation;
 mod signature;

@@ -21,7 +21,7 @@ const ID_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.4
 /// Clock skew tolerated between us and the responder.
 const SKEW: i64 = 300;
 
-fn cert_id(cert: &Cert, issuer: &Cert) -> Result<CertId, String> {
+pub(crate) fn cert_id(cert: &Cert, issuer: &Cert) -> Result<CertId, String> {
     let e = |e: der::Error| e.to_string();
     let key = issuer
         .parsed
@@ -125,8 +125,22 @@ pub async fn query(
     };
     let body = request.to_der().map_err(|e| e.to_string())?;
     let answer = fetcher.post(url, "application/ocsp-request", body).await?;
+    check_response(&answer, &id, &nonce_value, issuer, url, now)
+}
+
+/// Everything `query` does with the responder's bytes: parse, check the signer, the signature,
+/// the nonce (`nonce_value`: the DER of the nonce extension we sent), the certificate id and
+/// freshness. Separate from `query` only so the fuzz targets (`crate::fuzzing`) can reach it.
+pub(crate) fn check_response(
+    answer: &[u8],
+    id: &CertId,
+    nonce_value: &[u8],
+    issuer: &Cert,
+    url: &str,
+    now: i64,
+) -> Result<Answer, String> {
     let response =
-        OcspResponse::from_der(&answer).map_err(|e| format!("{url}: not an OCSP response: {e}"))?;
+        OcspResponse::from_der(answer).map_err(|e| format!("{url}: not an OCSP response: {e}"))?;
     if response.response_status != OcspResponseStatus::Successful {
         return Err(format!(
             "{url}: responder status {:?}",
@@ -166,7 +180,7 @@ pub async fn query(
         .iter()
         .flatten()
         .find(|e| e.extn_id == ID_NONCE)
-        .map(|e| e.extn_value.as_bytes() == nonce_value.as_slice());
+        .map(|e| e.extn_value.as_bytes() == nonce_value);
     match echoed {
         Some(true) => {}
         Some(false) => {
@@ -184,7 +198,7 @@ pub async fn query(
         .tbs_response_data
         .responses
         .iter()
-        .find(|r| same_cert_id(&r.cert_id, &id))
+        .find(|r| same_cert_id(&r.cert_id, id))
         .ok_or_else(|| format!("{url}: the response is about another certificate"))?;
     let this_update = crate::time::unix(&single.this_update.0.to_unix_duration());
     if this_update > now + SKEW {

@@ -1,0 +1,27 @@
+//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz) into code that is otherwise
+//! private. Not an API: hidden from the docs, and nothing here changes behaviour — each function
+//! only calls the code the service itself runs.
+
+use crate::verify::{Answer, Cert};
+
+/// The DER of the nonce extension value `ocsp::query` sends for `nonce`: an OCTET STRING
+/// wrapping the nonce bytes.
+pub fn ocsp_nonce_value(nonce: &[u8]) -> Result<Vec<u8>, String> {
+    use der::Encode;
+    der::asn1::OctetString::new(nonce.to_vec())
+        .and_then(|o| o.to_der())
+        .map_err(|e| e.to_string())
+}
+
+/// What `ocsp::query` does with a responder's answer `response` about `cert` (issued by
+/// `issuer`), given the nonce extension value it sent (`ocsp_nonce_value`) and the time `now`.
+pub fn ocsp_check_response(
+    response: &[u8],
+    cert: &Cert,
+    issuer: &Cert,
+    nonce_value: &[u8],
+    now: i64,
+) -> Result<Answer, String> {
+    let id = crate::verify::ocsp::cert_id(cert, issuer)?;
+    crate::verify::ocsp::check_response(response, &id, nonce_value, issuer, "fuzz", now)
+}
