@@ -12,6 +12,13 @@ use super::report::{Check, SubIndication};
 
 /// Longest path (certificates, anchor included). NCA's is 3; a 30-level chain is an attack.
 pub const MAX_DEPTH: usize = 8;
+/// Most candidate issuers whose signature one path search checks. The depth limit alone does
+/// not bound the search: with k certificates per level that share a name and key, each a valid
+/// issuer of every certificate below, the search tries k^(depth − 1) paths: a CMS of under 40 KB
+/// with ten such CAs on each of seven levels (10^7 paths) would keep a core busy for some twenty
+/// minutes (4^7 paths took 2.3 s; issue 6, `hostile::chain::a_wide_chain_does_not_explode`).
+/// NCA's paths need three checks, cross-certified ones a handful.
+pub const MAX_CANDIDATES: usize = 64;
 const CACHE_LIMIT: usize = 10_000;
 
 /// Paths already built, by the signer certificate's fingerprint: with fixed anchors a path that
@@ -102,11 +109,18 @@ fn may_issue(ca: &Cert, below: usize, is_anchor: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// What a path search has found wrong so far, and how many candidate checks it has left.
+struct Search {
+    problems: Vec<String>,
+    checks_left: usize,
+    gave_up: bool,
+}
+
 fn extend(
     path: &mut Vec<Arc<Cert>>,
     pool: &[Arc<Cert>],
     anchors: &[Arc<Cert>],
-    problems: &mut Vec<String>,
+    search: &mut Search,
 ) -> bool {
     let Some(current) = path.last().cloned() else {
         return false;
@@ -115,7 +129,9 @@ fn extend(
         return true;
     }
     if path.len() >= MAX_DEPTH {
-        problems.push(format!("no trust anchor within {MAX_DEPTH} certificates"));
+        search
+            .problems
+            .push(format!("no trust anchor within {MAX_DEPTH} certificates"));
         return false;
     }
     let aki = current.authority_key_id();
@@ -137,6 +153,12 @@ fn extend(
             }
         }
         found_any = true;
+        if search.checks_left == 0 {
+            search.gave_up = true;
+            return false;
+        }
+        search.checks_left -= 1;
+        let problems = &mut search.problems;
         if let Err(e) = signed_by(&current, candidate) {
             problems.push(format!(
                 "{} is not signed by {}: {e}",
@@ -150,13 +172,13 @@ fn extend(
             continue;
         }
         path.push(Arc::clone(candidate));
-        if extend(path, pool, anchors, problems) {
+        if extend(path, pool, anchors, search) {
             return true;
         }
         path.pop();
     }
     if !found_any {
-        problems.push(format!(
+        search.problems.push(format!(
             "no certificate of the issuer {} was found (untrusted or missing)",
             current.issuer()
         ));
@@ -198,13 +220,23 @@ pub fn build(
         };
     }
     let mut path = vec![Arc::clone(signer)];
-    let mut problems = Vec::new();
-    if extend(&mut path, pool, anchors, &mut problems) {
+    let mut search = Search {
+        problems: Vec::new(),
+        checks_left: MAX_CANDIDATES,
+        gave_up: false,
+    };
+    if extend(&mut path, pool, anchors, &mut search) {
         cache.put(signer, &path);
         return Outcome {
             check: Check::passed("chain", describe(&path)),
             path: Some(path),
         };
+    }
+    let mut problems = search.problems;
+    if search.gave_up {
+        problems.push(format!(
+            "gave up after checking {MAX_CANDIDATES} candidate issuer certificates"
+        ));
     }
     problems.dedup();
     Outcome {

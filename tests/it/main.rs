@@ -9,6 +9,7 @@ mod gost;
 mod gost_interop;
 mod gost_keystores;
 mod gost_pki;
+mod hostile;
 mod http_api;
 mod keystore;
 mod nca_profile;
