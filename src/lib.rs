@@ -14,6 +14,7 @@ pub mod identity;
 pub mod keystore;
 pub mod name;
 pub mod pki;
+pub mod security;
 pub mod sign;
 pub mod store;
 pub mod time;

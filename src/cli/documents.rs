@@ -87,3 +87,14 @@ pub async fn run(command: DocumentsCommand, config: Config) -> Result<(), CliErr
         crate::http::verification_url(pki.urls().base(), &record.number)
     ))
 }
+
+impl DocumentsCommand {
+    /// How the audit trail names this command and its target.
+    pub fn audit_label(&self) -> Option<(&'static str, String)> {
+        match self {
+            DocumentsCommand::Issue { kind, .. } => {
+                Some(("cli documents issue", format!("kind {kind}")))
+            }
+        }
+    }
+}

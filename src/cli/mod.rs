@@ -3,7 +3,9 @@
 //! Exit codes: 0 success; 1 failure (database, I/O, internal); 2 invalid input or usage;
 //! 3 not found; 4 conflict (e.g. already revoked); 5 cannot unlock the CA keys.
 
+mod audit;
 mod documents;
+mod keys;
 mod pki;
 mod serve;
 mod sign;
@@ -48,6 +50,24 @@ enum Command {
     /// Signed documents (процесс 11): issue and register.
     #[command(subcommand)]
     Documents(Box<documents::DocumentsCommand>),
+    /// API keys for the HTTP service: create (token printed once), list, revoke.
+    #[command(subcommand)]
+    Keys(Box<keys::KeysCommand>),
+    /// The audit trail of issuances, revocations, signatures, key changes and refusals.
+    #[command(subcommand)]
+    Audit(Box<audit::AuditCommand>),
+}
+
+impl Command {
+    /// Privileged commands are recorded in the audit trail: (action, target).
+    fn audit_label(&self) -> Option<(&'static str, String)> {
+        match self {
+            Command::Pki(c) => c.audit_label(),
+            Command::Documents(c) => c.audit_label(),
+            Command::Keys(c) => c.audit_label(),
+            _ => None,
+        }
+    }
 }
 
 /// What a command can fail with, mapped once to an exit code and a message.
@@ -62,16 +82,20 @@ pub enum CliError {
     #[error("{0}")]
     Input(String),
     #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     Io(String),
 }
 
 impl CliError {
-    fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Input(_) | CliError::Config(_) => 2,
             CliError::Pki(PkiError::InvalidRequest(_)) => 2,
-            CliError::Pki(PkiError::NotFound(_)) => 3,
-            CliError::Pki(PkiError::Conflict(_)) => 4,
+            CliError::Pki(PkiError::NotFound(_)) | CliError::NotFound(_) => 3,
+            CliError::Pki(PkiError::Conflict(_)) | CliError::Conflict(_) => 4,
             CliError::Pki(PkiError::WrongPassphrase) => 5,
             _ => 1,
         }
@@ -112,14 +136,21 @@ where
         Err(e) => return fail(CliError::Io(format!("cannot start the runtime: {e}"))),
     };
     runtime.block_on(async move {
+        let audit_label = cli.command.audit_label();
+        let audit_config = audit_label.is_some().then(|| config.clone());
         let result = match cli.command {
             Command::Serve => serve::run(config).await,
             Command::Pki(command) => pki::run(*command, config).await,
             Command::Sign(args) => sign::run(*args),
             Command::Documents(command) => documents::run(*command, config).await,
+            Command::Keys(command) => keys::run(*command, config).await,
+            Command::Audit(command) => audit::run(*command, config).await,
             // verify maps its outcomes to its own exit codes.
             Command::Verify(args) => return verify::run(*args, config).await,
         };
+        if let (Some((action, target)), Some(config)) = (audit_label, audit_config) {
+            audit::record_command(&config, action, &target, &result).await;
+        }
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),

@@ -285,3 +285,18 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes)
         .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))
 }
+
+impl PkiCommand {
+    /// How the audit trail names this command and its target; None for read-only commands.
+    pub fn audit_label(&self) -> Option<(&'static str, String)> {
+        match self {
+            PkiCommand::Init => Some(("cli pki init", String::new())),
+            PkiCommand::Issue(args) => Some(("cli pki issue", format!("profile {}", args.profile))),
+            PkiCommand::Revoke { serial, reason } => {
+                Some(("cli pki revoke", format!("serial {serial} reason {reason}")))
+            }
+            PkiCommand::Unhold { serial } => Some(("cli pki unhold", format!("serial {serial}"))),
+            _ => None,
+        }
+    }
+}

@@ -45,15 +45,24 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     if let Some(o) = &official {
         tracing::info!(subject = %crate::name::display(&o.certificate.tbs_certificate.subject), "documents are signed with the imported key");
     }
+    let access = Arc::new(crate::http::access::Access::new(
+        pki.store().clone(),
+        config.security.clone(),
+    ));
     let app = router(AppState {
         pki: Arc::clone(&pki),
         verifier,
         official,
+        access,
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::Io(format!("server error: {e}")))?;
+    // The peer address feeds the per-address rate limit of anonymous callers.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| CliError::Io(format!("server error: {e}")))?;
     refresher.abort();
     pki.store().close().await;
     tracing::info!("stopped");

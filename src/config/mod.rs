@@ -1,5 +1,9 @@
 //! Configuration: defaults, then a TOML file (`--config FILE`), then `QOLTANBA_*` variables.
 
+mod security;
+
+pub use security::SecurityConfig;
+
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,6 +39,8 @@ struct FileConfig {
     verify: VerifyFileConfig,
     #[serde(default)]
     sign: SignFileConfig,
+    #[serde(default)]
+    security: security::SecurityFileConfig,
 }
 
 /// `[sign]` in the config file.
@@ -129,6 +135,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub verify: VerifyConfig,
     pub sign: SignConfig,
+    pub security: SecurityConfig,
 }
 
 impl Config {
@@ -289,7 +296,9 @@ impl Config {
                 message: "a signing key store needs its password file (QOLTANBA_SIGN_PASSWORD_FILE), and vice versa".into(),
             });
         }
+        let security = SecurityConfig::load(from_file.security, var)?;
         Ok(Config {
+            security,
             sign,
             verify,
             listen,

@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use super::access::AuditDetail;
 use super::body::{JsonBody, OptionalJsonBody};
 use super::{ApiError, AppState};
 use crate::pki::{certificate, IssueRequest, RevocationReason};
@@ -80,12 +81,19 @@ pub async fn issue(
         pkcs12_format: if legacy { "legacy" } else { "modern" },
         ca_chain_pem,
     };
+    let detail = AuditDetail(format!(
+        "issued serial {} profile {} key {}",
+        issued.record.serial, issued.record.profile, issued.record.key_algorithm
+    ));
     // The body holds a private key: no cache may keep it.
-    Ok((
+    let mut response = (
         StatusCode::CREATED,
         [(header::CACHE_CONTROL, "no-store")],
         Json(view),
-    ))
+    )
+        .into_response();
+    response.extensions_mut().insert(detail);
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -150,10 +158,15 @@ pub async fn revoke(
     State(state): State<AppState>,
     Path(serial): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<RevokeRequest>,
-) -> Result<Json<CertificateView>, ApiError> {
-    let reason: RevocationReason = body.reason.as_deref().unwrap_or("unspecified").parse()?;
+) -> Result<Response, ApiError> {
+    let reason_name = body.reason.as_deref().unwrap_or("unspecified");
+    let reason: RevocationReason = reason_name.parse()?;
     let record = state.pki.revoke(&serial, reason).await?;
-    Ok(Json(CertificateView::try_from(&record)?))
+    let mut response = Json(CertificateView::try_from(&record)?).into_response();
+    response.extensions_mut().insert(AuditDetail(format!(
+        "revoked serial {serial} reason {reason_name}"
+    )));
+    Ok(response)
 }
 
 pub async fn release(

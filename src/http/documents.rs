@@ -111,7 +111,14 @@ pub async fn issue(
     .await
     .map_err(issue_error)?;
     let view = DocumentView::of(&record, state.pki.urls().base());
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    response
+        .extensions_mut()
+        .insert(super::access::AuditDetail(format!(
+            "signed document {} kind {} sha256 {}",
+            record.number, record.kind, record.sha256
+        )));
+    Ok(response)
 }
 
 async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {

@@ -2,6 +2,8 @@
 //!
 //! Door: [`router`].
 
+pub mod access;
+mod audit;
 mod auditor;
 mod body;
 mod certificates;
@@ -36,6 +38,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// An imported official key that signs documents instead of the test PKI's official.
     pub official: Option<Arc<crate::sign::SignerIdentity>>,
+    /// API keys, scopes, limits and the audit trail (see [`access`]).
+    pub access: Arc<access::Access>,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/documents/{id}/verification",
             get(documents::verification),
         )
+        .route("/v1/audit", get(audit::list))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     let publication = Router::new()
         .route("/pki/{file}", get(publication::ca_certificate))
@@ -98,6 +103,11 @@ pub fn router(state: AppState) -> Router {
         .merge(verification)
         .merge(publication)
         .route("/healthz", get(|| async { "ok" }))
+        // After every route: the guard sees the matched route (and unknown paths 404 as before).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

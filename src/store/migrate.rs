@@ -18,7 +18,41 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("migrations/0002_documents.sql"),
     ),
+    (3, "security", include_str!("migrations/0003_security.sql")),
 ];
+
+/// Statements one engine needs in its own dialect, run after the shared SQL of a migration
+/// (whole statements: trigger bodies contain `;`). Part of that migration's checksum.
+fn engine_statements(version: i64, backend: Backend) -> &'static [&'static str] {
+    match (version, backend) {
+        (3, Backend::Sqlite) => &[
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        ],
+        (3, Backend::Postgres) => &[
+            "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log \
+             FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+        ],
+        _ => &[],
+    }
+}
+
+/// A migration's checksum: its shared SQL and both engines' own statements.
+fn checksum(version: i64, sql: &str) -> String {
+    let mut parts: Vec<&[u8]> = vec![sql.as_bytes()];
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        parts.extend(
+            engine_statements(version, backend)
+                .iter()
+                .map(|s| s.as_bytes()),
+        );
+    }
+    hex::encode(crate::crypto::sha256_parts(&parts))
+}
 
 /// Arbitrary key of the PostgreSQL advisory lock that serialises migrations ("qoltanba").
 const PG_LOCK_KEY: i64 = 0x716f_6c74_616e_6261;
@@ -67,7 +101,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
         )));
     }
     for (version, description, sql) in MIGRATIONS {
-        let checksum = hex::encode(crate::crypto::sha256(sql.as_bytes()));
+        let checksum = checksum(*version, sql);
         match applied.iter().find(|(v, _)| v == version) {
             Some((_, stored)) if *stored == checksum => continue,
             Some(_) => {
@@ -79,9 +113,13 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
         }
         let sql = match backend {
             Backend::Postgres => (*sql).to_owned(),
-            Backend::Sqlite => sql.replace("BYTEA", "BLOB"),
+            Backend::Sqlite => sql
+                .replace("BYTEA", "BLOB")
+                .replace("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT"),
         };
-        for statement in statements(&sql) {
+        for statement in
+            statements(&sql).chain(engine_statements(*version, backend).iter().copied())
+        {
             sqlx::query(statement).execute(&mut *conn).await?;
         }
         sqlx::query(

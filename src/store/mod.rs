@@ -7,6 +7,7 @@ mod certificates;
 mod crls;
 mod documents;
 mod migrate;
+mod security;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
@@ -17,6 +18,7 @@ pub use certificates::{
 };
 pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub use documents::{number as document_number, DocumentRecord, SignedDocument};
+pub use security::{ApiKeyRecord, AuditEvent, AuditQuery};
 
 /// Errors of the storage room.
 #[derive(Debug, thiserror::Error)]

@@ -57,6 +57,8 @@ pub struct TestPki {
     pub pki: Arc<Pki>,
     pub dir: tempfile::TempDir,
     pub url: String,
+    /// An API key with the admin scope, for tests that are not about access control.
+    pub admin_token: String,
 }
 
 impl TestPki {
@@ -82,10 +84,15 @@ impl TestPki {
             .await
             .expect("init PKI");
         assert!(created);
+        let (token, _) = qoltanba::security::ApiKeys::new(pki.store().clone())
+            .create("test-admin", &[qoltanba::security::Scope::Admin], 0)
+            .await
+            .expect("admin key");
         Some(TestPki {
             pki: Arc::new(pki),
             dir,
             url,
+            admin_token: token.reveal().to_string(),
         })
     }
 
@@ -114,6 +121,11 @@ impl TestPki {
     /// The service's state: this PKI and a verifier trusting its root, answering revocation
     /// from its database, offline (tests never reach beyond loopback).
     pub fn state(&self) -> AppState {
+        self.state_with(self.verifier(), qoltanba::config::SecurityConfig::default())
+    }
+
+    /// A verifier trusting this PKI's root, answering revocation from its database, offline.
+    pub fn verifier(&self) -> qoltanba::verify::Verifier {
         let settings = qoltanba::verify::Settings {
             anchors: vec![("own root".into(), self.pki.root().certificate_der.clone())],
             intermediates: vec![(
@@ -124,11 +136,23 @@ impl TestPki {
             sources: vec![Arc::clone(&self.pki) as Arc<dyn qoltanba::verify::RevocationSource>],
             ..Default::default()
         };
-        let verifier = qoltanba::verify::Verifier::new(settings).expect("verifier");
+        qoltanba::verify::Verifier::new(settings).expect("verifier")
+    }
+
+    /// The service's state with other access settings (open routes, limits).
+    pub fn state_with(
+        &self,
+        verifier: qoltanba::verify::Verifier,
+        security: qoltanba::config::SecurityConfig,
+    ) -> AppState {
         AppState {
             pki: Arc::clone(&self.pki),
             verifier: Arc::new(verifier),
             official: None,
+            access: Arc::new(qoltanba::http::access::Access::new(
+                self.pki.store().clone(),
+                security,
+            )),
         }
     }
 

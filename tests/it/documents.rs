@@ -23,7 +23,10 @@ pub fn license_payload() -> Value {
 
 async fn call(t: &TestPki, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Vec<u8>) {
     let app = qoltanba::http::router(t.state());
-    let mut request = HttpRequest::builder().method(method).uri(uri);
+    let mut request = HttpRequest::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {}", t.admin_token));
     if body.is_some() {
         request = request.header("content-type", "application/json");
     }

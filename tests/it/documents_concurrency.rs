@@ -35,6 +35,17 @@ pub async fn http(
     path: &str,
     body: Option<String>,
 ) -> Result<(u16, Vec<u8>), String> {
+    http_as(addr, method, path, body, None).await
+}
+
+/// [`http`] with an API key.
+pub async fn http_as(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    token: Option<&str>,
+) -> Result<(u16, Vec<u8>), String> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| e.to_string())?;
@@ -49,6 +60,9 @@ pub async fn http(
         .header("host", addr);
     if body.is_some() {
         request = request.header("content-type", "application/json");
+    }
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
     }
     let request = request
         .body(Full::new(Bytes::from(body.unwrap_or_default())))
@@ -105,13 +119,21 @@ async fn two_instances_on_one_postgresql_give_400_distinct_gap_free_numbers() {
         }
         assert!(ready, "{addr} did not come up");
     }
+    // Signing needs an API key with the `sign` scope; both instances share the database.
+    let store = qoltanba::store::Store::connect(&url).await.expect("store");
+    let (token, _) = qoltanba::security::ApiKeys::new(store.clone())
+        .create("licensing", &[qoltanba::security::Scope::Sign], 0)
+        .await
+        .expect("key");
+    store.close().await;
+    let token = token.reveal().to_string();
     let body = json!({"kind": "license", "payload": license_payload()}).to_string();
     let mut tasks = Vec::new();
     for addr in &addrs {
         for _ in 0..200 {
-            let (addr, body) = (addr.clone(), body.clone());
+            let (addr, body, token) = (addr.clone(), body.clone(), token.clone());
             tasks.push(tokio::spawn(async move {
-                http(&addr, "POST", "/v1/documents", Some(body)).await
+                http_as(&addr, "POST", "/v1/documents", Some(body), Some(&token)).await
             }));
         }
     }

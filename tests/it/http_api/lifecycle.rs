@@ -173,6 +173,7 @@ async fn json_endpoints_refuse_bodies_not_sent_as_json() {
             .method(Method::POST)
             .uri(format!("{CERTS}/{serial}/revoke"))
             .header(header::CONTENT_TYPE, content_type)
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.admin_token))
             .body(Body::from(r#"{"reason":"keyCompromise"}"#))
             .expect("request");
         let status = app.oneshot(request).await.expect("infallible").status();

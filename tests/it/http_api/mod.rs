@@ -1,13 +1,14 @@
 //! The HTTP API through the real router: status codes, the one error shape
 //! `{"error":{"code","message"}}`, and what each endpoint hands back.
 
+mod access;
 mod issue;
 mod lifecycle;
 mod publication;
 mod routing;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, Method, Request, StatusCode};
 use base64::Engine;
 use der::{Decode, Encode};
 use http_body_util::BodyExt;
@@ -19,7 +20,7 @@ use x509_cert::Certificate;
 
 use crate::common::{individual, openssl_ok, valid_iin, write, Backend, TestPki, P12_PASSWORD};
 use qoltanba::crypto::KeyAlgorithm;
-use qoltanba::http::router;
+use qoltanba::http::{router, AppState};
 use qoltanba::pki::IssueRequest;
 
 const CERTS: &str = "/v1/pki/certificates";
@@ -102,6 +103,7 @@ async fn call(t: &TestPki, method: Method, uri: &str, body: Body) -> Reply {
         .method(method)
         .uri(uri)
         .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {}", t.admin_token))
         .body(body)
         .expect("request");
     let response = app

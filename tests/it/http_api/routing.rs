@@ -73,7 +73,8 @@ async fn the_served_router_answers_over_tcp() {
         &base,
         &format!(
             "POST {CERTS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+             Authorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            t.admin_token,
             body.len()
         ),
     )

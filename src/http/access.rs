@@ -1,0 +1,354 @@
+//! Every route's access rule, and the middleware that enforces it before any handler runs:
+//! authentication (API key, `Authorization: Bearer …`), scope, rate limit, bounded concurrency
+//! for expensive work, a request timeout, a request id, and the audit trail.
+//!
+//! The rule table is the single list of routes. A route missing from it is treated as
+//! admin-only, so a new route cannot slip through open by being forgotten; the tests walk the
+//! table and check each route's 401/403 behaviour.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, AppState};
+use crate::config::SecurityConfig;
+use crate::security::audit::{self, Entry};
+use crate::security::{ApiKeys, Caller, RateLimiter, Scope};
+use crate::store::Store;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Always open (health).
+    Open,
+    /// Verification, document lookup, the auditor page: open unless configured closed, then
+    /// the `verify` scope.
+    Verification,
+    /// CA certificates, CRLs, OCSP, CPS: open unless configured closed, then `verify`.
+    Publication,
+    /// Any one of these scopes (admin always passes).
+    Scopes(&'static [Scope]),
+}
+
+/// One route: method, path pattern as the router spells it, rule, and whether it is expensive
+/// (key generation, signing, verification), which bounds how many run at once.
+pub struct RouteRule {
+    pub method: Method,
+    pub path: &'static str,
+    pub rule: Rule,
+    pub expensive: bool,
+}
+
+const PKI_READ: &[Scope] = &[Scope::PkiIssue, Scope::PkiRevoke];
+
+/// The route list. `http::router` serves exactly these.
+pub fn routes() -> Vec<RouteRule> {
+    use Rule::*;
+    let r = |method: Method, path: &'static str, rule: Rule, expensive: bool| RouteRule {
+        method,
+        path,
+        rule,
+        expensive,
+    };
+    vec![
+        r(Method::GET, "/healthz", Open, false),
+        r(
+            Method::POST,
+            "/v1/pki/certificates",
+            Scopes(&[Scope::PkiIssue]),
+            true,
+        ),
+        r(Method::GET, "/v1/pki/certificates", Scopes(PKI_READ), false),
+        r(
+            Method::GET,
+            "/v1/pki/certificates/{serial}",
+            Scopes(PKI_READ),
+            false,
+        ),
+        r(
+            Method::GET,
+            "/v1/pki/certificates/{serial}/certificate.cer",
+            Scopes(PKI_READ),
+            false,
+        ),
+        r(
+            Method::POST,
+            "/v1/pki/certificates/{serial}/revoke",
+            Scopes(&[Scope::PkiRevoke]),
+            false,
+        ),
+        r(
+            Method::POST,
+            "/v1/pki/certificates/{serial}/release",
+            Scopes(&[Scope::PkiRevoke]),
+            false,
+        ),
+        r(Method::POST, "/v1/documents", Scopes(&[Scope::Sign]), true),
+        r(Method::GET, "/v1/documents/{file}", Verification, false),
+        r(
+            Method::GET,
+            "/v1/documents/by-number/{number}",
+            Verification,
+            false,
+        ),
+        r(
+            Method::GET,
+            "/v1/documents/{id}/signature.p7s",
+            Verification,
+            false,
+        ),
+        r(
+            Method::GET,
+            "/v1/documents/{id}/verification",
+            Verification,
+            true,
+        ),
+        r(Method::POST, "/v1/documents/verify", Verification, true),
+        r(Method::POST, "/v1/verify", Verification, true),
+        r(Method::GET, "/verify", Verification, true),
+        r(Method::POST, "/verify", Verification, true),
+        r(Method::GET, "/v1/audit", Scopes(&[Scope::Admin]), false),
+        r(Method::GET, "/pki/{file}", Publication, false),
+        r(Method::GET, "/pki/crl/{file}", Publication, false),
+        r(Method::GET, "/pki/cps", Publication, false),
+        r(Method::POST, "/pki/ocsp", Publication, false),
+        r(Method::GET, "/pki/ocsp/{*request}", Publication, false),
+    ]
+}
+
+/// A handler's note for the audit trail (a serial, a document number): never a secret.
+#[derive(Debug, Clone)]
+pub struct AuditDetail(pub String);
+
+/// The enforcement state shared by all requests.
+pub struct Access {
+    keys: ApiKeys,
+    store: Store,
+    settings: SecurityConfig,
+    limiter: RateLimiter,
+    expensive: tokio::sync::Semaphore,
+    rules: Vec<RouteRule>,
+}
+
+impl Access {
+    pub fn new(store: Store, settings: SecurityConfig) -> Self {
+        Access {
+            keys: ApiKeys::new(store.clone()),
+            limiter: RateLimiter::new(settings.rate_limit_per_minute),
+            expensive: tokio::sync::Semaphore::new(settings.max_concurrent_expensive),
+            store,
+            settings,
+            rules: routes(),
+        }
+    }
+
+    fn rule(&self, method: &Method, path: Option<&str>) -> (Rule, bool) {
+        let admin_only = (Rule::Scopes(&[Scope::Admin]), false);
+        let Some(path) = path else { return admin_only };
+        // HEAD is answered by GET routes.
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.rules
+            .iter()
+            .find(|r| r.path == path && r.method == method)
+            .map_or(admin_only, |r| (r.rule, r.expensive))
+    }
+
+    /// The scopes a rule asks for under this configuration; None: open.
+    fn required(&self, rule: Rule) -> Option<&'static [Scope]> {
+        match rule {
+            Rule::Open => None,
+            Rule::Verification if self.settings.open_verification => None,
+            Rule::Publication if self.settings.open_publication => None,
+            Rule::Verification | Rule::Publication => Some(&[Scope::Verify]),
+            Rule::Scopes(scopes) => Some(scopes),
+        }
+    }
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let mut response = ApiError::new(status, code, message).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+fn outcome(status: StatusCode) -> &'static str {
+    if status.is_success() {
+        audit::OK
+    } else if status.is_server_error() {
+        audit::FAILED
+    } else {
+        audit::REFUSED
+    }
+}
+
+/// The middleware (installed with `route_layer`, so the matched route is known).
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let access = Arc::clone(&state.access);
+    let request_id = audit::request_id();
+    let method = request.method().clone();
+    let target = request.uri().path().to_owned();
+    let pattern = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let (rule, expensive) = access.rule(&method, pattern.as_deref());
+    let required = access.required(rule);
+    let action = format!("{method} {}", pattern.as_deref().unwrap_or("?"));
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+
+    let record = |actor: String, status: StatusCode, detail: String| {
+        let (store, request_id, action, target) = (
+            access.store.clone(),
+            request_id.clone(),
+            action.clone(),
+            target.clone(),
+        );
+        async move {
+            audit::record(
+                &store,
+                Entry {
+                    request_id: &request_id,
+                    actor: &actor,
+                    action: &action,
+                    target: &target,
+                    outcome: outcome(status),
+                    status: i64::from(status.as_u16()),
+                    detail: &detail,
+                },
+            )
+            .await;
+        }
+    };
+
+    // Who is calling. A token that is presented must be good, even on an open route.
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let caller: Option<Caller> = match bearer {
+        None => None,
+        Some(value) => {
+            let token = value.strip_prefix("Bearer ").unwrap_or_default().trim();
+            match access.keys.authenticate(token).await {
+                Ok(caller) => Some(caller),
+                Err(why) => {
+                    if required.is_some() {
+                        record(
+                            "anonymous".into(),
+                            StatusCode::UNAUTHORIZED,
+                            format!("{why:?} key"),
+                        )
+                        .await;
+                    }
+                    return with_id(
+                        refuse(
+                            StatusCode::UNAUTHORIZED,
+                            "unauthorized",
+                            "the API key is not valid (malformed, unknown or revoked)",
+                        ),
+                        &request_id,
+                    );
+                }
+            }
+        }
+    };
+    let actor = caller
+        .as_ref()
+        .map_or_else(|| "anonymous".to_owned(), Caller::actor);
+    if let Some(scopes) = required {
+        match &caller {
+            None => {
+                record(actor, StatusCode::UNAUTHORIZED, "no API key".into()).await;
+                return with_id(
+                    refuse(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "this endpoint needs an API key: Authorization: Bearer <key>",
+                    ),
+                    &request_id,
+                );
+            }
+            Some(c) if !scopes.iter().any(|s| c.may(*s)) => {
+                let names: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
+                let message = format!("this endpoint needs the scope {}", names.join(" or "));
+                record(actor, StatusCode::FORBIDDEN, message.clone()).await;
+                return with_id(
+                    refuse(StatusCode::FORBIDDEN, "forbidden", &message),
+                    &request_id,
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    let bucket = match (&caller, &address) {
+        (Some(c), _) => format!("key:{}", c.key_id),
+        (None, Some(ip)) => format!("address:{ip}"),
+        (None, None) => "address:unknown".to_owned(),
+    };
+    if let Err(wait) = access.limiter.check(&bucket) {
+        if required.is_some() {
+            record(actor, StatusCode::TOO_MANY_REQUESTS, "rate limit".into()).await;
+        }
+        let mut response = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; retry after the time in Retry-After",
+        );
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        return with_id(response, &request_id);
+    }
+
+    let timeout = Duration::from_secs(access.settings.request_timeout_seconds);
+    let run = async {
+        // Expensive work waits for a slot; the wait counts against the timeout.
+        let _permit = if expensive {
+            access.expensive.acquire().await.ok()
+        } else {
+            None
+        };
+        next.run(request).await
+    };
+    let response = match tokio::time::timeout(timeout, run).await {
+        Ok(response) => response,
+        Err(_) => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long and was abandoned; retry later",
+        ),
+    };
+    if required.is_some() {
+        let detail = response
+            .extensions()
+            .get::<AuditDetail>()
+            .map(|d| d.0.clone())
+            .unwrap_or_default();
+        record(actor, response.status(), detail).await;
+    }
+    with_id(response, &request_id)
+}
+
+fn with_id(mut response: Response, request_id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
