@@ -148,6 +148,14 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
             let mut set = SliceReader::new(value).map_err(e)?;
             while !set.is_finished() {
                 let raw = whole(&mut set).map_err(e)?;
+                // Bounded before decoding: the decoder sorts each SET OF quadratically.
+                let widest = super::cert::widest_set(raw).map_err(e)?;
+                if widest > super::cert::MAX_SET_ELEMENTS {
+                    return Err(format!(
+                        "malformed SignerInfo: a SET of {widest} elements (at most {} are read)",
+                        super::cert::MAX_SET_ELEMENTS
+                    ));
+                }
                 signer_infos.push(
                     SignerInfo::from_der(raw).map_err(|x| format!("malformed SignerInfo: {x}"))?,
                 );

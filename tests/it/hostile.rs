@@ -24,7 +24,10 @@
 //!    `hostile::ocsp::an_ocsp_answer_about_another_certificate_is_not_used` and
 //!    `hostile::ocsp::a_replayed_ocsp_answer_is_not_used`.
 //! 10. Deeply nested or huge DER lengths into the verifier, the certificate parser, the CRL
-//!     parser and the PKCS#12 reader: `hostile::der::deep_nesting_and_huge_lengths_are_refused`.
+//!     parser and the PKCS#12 reader: `hostile::der_lengths::deep_nesting_and_huge_lengths_are_refused`
+//!     and `hostile::der_lengths::the_certificate_crl_and_pkcs12_readers_refuse_them`; and a SET OF
+//!     with thousands of elements (quadratic to decode):
+//!     `hostile::der_lengths::many_elements_in_a_set_of_are_refused_quickly`.
 //! 11. Invalid UTF-8 in the signer's subject:
 //!     `hostile::chain::invalid_utf8_in_the_signers_name_does_not_panic`.
 //! 12. A 50 MB body to POST /v1/verify: `hostile::a_50_mb_verify_body_gets_413`.

@@ -179,3 +179,186 @@ async fn deep_nesting_and_huge_lengths_are_refused() {
     assert_eq!(format.code, "UNREADABLE");
     assert!(format.detail.contains("larger than"), "{}", format.detail);
 }
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let n = content.len();
+    let mut out = vec![tag];
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A SignedData whose one SignerInfo carries `count` signed attributes in descending DER order
+/// (the decoder sorts a SET OF: insertion sort, quadratic in the worst case).
+fn many_attributes(count: usize) -> Vec<u8> {
+    use der::Encode;
+    let mut attributes: Vec<Vec<u8>> = (0..count)
+        .map(|i| {
+            let oid = der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999")
+                .push_arc(i as u32)
+                .expect("oid");
+            let oid = oid.to_der().expect("oid");
+            tlv(0x30, &[oid, tlv(0x31, &[0x05, 0x00])].concat())
+        })
+        .collect();
+    attributes.sort();
+    attributes.reverse();
+    let int1 = [0x02, 0x01, 0x01];
+    let sha256 = identifier(SHA256).to_der().expect("alg");
+    let ecdsa = identifier(ECDSA_SHA256).to_der().expect("alg");
+    let sid = tlv(
+        0x30,
+        &[tlv(0x30, &[]), [0x02, 0x01, 0x05].to_vec()].concat(),
+    );
+    let si = tlv(
+        0x30,
+        &[
+            int1.to_vec(),
+            sid,
+            sha256.clone(),
+            tlv(0xa0, &attributes.concat()),
+            ecdsa,
+            tlv(0x04, &[1; 64]),
+        ]
+        .concat(),
+    );
+    let encap = tlv(
+        0x30,
+        &[ID_DATA.to_der().expect("oid"), tlv(0xa0, &tlv(0x04, b"x"))].concat(),
+    );
+    let sd = tlv(
+        0x30,
+        &[int1.to_vec(), tlv(0x31, &sha256), encap, tlv(0x31, &si)].concat(),
+    );
+    tlv(
+        0x30,
+        &[ID_SIGNED_DATA.to_der().expect("oid"), tlv(0xa0, &sd)].concat(),
+    )
+}
+
+/// A Name of one RDN holding `count` attributes in descending DER order.
+fn wide_name(count: usize) -> Vec<u8> {
+    use der::Encode;
+    let mut atvs: Vec<Vec<u8>> = (0..count)
+        .map(|i| {
+            let value = format!("{i:06}");
+            let cn = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.3")
+                .to_der()
+                .expect("oid");
+            tlv(0x30, &[cn, tlv(0x0c, value.as_bytes())].concat())
+        })
+        .collect();
+    atvs.sort();
+    atvs.reverse();
+    tlv(0x30, &tlv(0x31, &atvs.concat()))
+}
+
+/// A certificate and a CRL, well formed but for a signature nobody checks here, whose subject
+/// or issuer is `name`.
+fn certificate_and_crl(name: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    use der::Encode;
+    let alg = identifier(ECDSA_SHA256).to_der().expect("alg");
+    let time = |t: &str| tlv(0x17, t.as_bytes());
+    let validity = tlv(
+        0x30,
+        &[time("200101000000Z"), time("450101000000Z")].concat(),
+    );
+    let spki = p256().public_key_info_der().expect("spki");
+    let signature = tlv(0x03, &[0u8; 65]);
+    let tbs = tlv(
+        0x30,
+        &[
+            vec![0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x07],
+            alg.clone(),
+            name.to_vec(),
+            validity,
+            name.to_vec(),
+            spki,
+        ]
+        .concat(),
+    );
+    let cert = tlv(0x30, &[tbs, alg.clone(), signature.clone()].concat());
+    let tbs_list = tlv(
+        0x30,
+        &[
+            vec![0x02, 0x01, 0x01],
+            alg.clone(),
+            name.to_vec(),
+            time("250101000000Z"),
+        ]
+        .concat(),
+    );
+    let crl = tlv(0x30, &[tbs_list, alg, signature].concat());
+    (cert, crl)
+}
+
+#[tokio::test]
+async fn many_elements_in_a_set_of_are_refused_quickly() {
+    let root = Authority::root("CN=HOSTILE ROOT,C=KZ");
+    let v = qoltanba::verify::Verifier::new(qoltanba::verify::Settings {
+        anchors: vec![("root".into(), root.der.clone())],
+        offline: true,
+        ..Default::default()
+    })
+    .expect("verifier");
+    // A handful of attributes is read (the signer is then not found); 4,000 are refused.
+    let report = v
+        .verify(&Request {
+            signature: many_attributes(60),
+            ..Request::default()
+        })
+        .await;
+    assert_eq!(check(&report, "format").code, "OK", "{report:#?}");
+    assert_eq!(
+        check(&report, "signature").code,
+        "NO_SIGNING_CERTIFICATE_FOUND"
+    );
+    let started = Instant::now();
+    let report = v
+        .verify(&Request {
+            signature: many_attributes(4000),
+            ..Request::default()
+        })
+        .await;
+    let format = check(&report, "format");
+    assert_eq!(format.code, "UNREADABLE", "{report:#?}");
+    assert!(
+        format.detail.contains("SET of 4000 elements"),
+        "{}",
+        format.detail
+    );
+    // Before the bound: 20 s (debug build) to sort the attributes.
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let (cert, crl) = certificate_and_crl(&wide_name(3));
+    assert!(
+        Cert::from_der(&cert).is_ok(),
+        "the template certificate parses"
+    );
+    assert!(Crl::parse(&crl).is_ok(), "the template CRL parses");
+    let (cert, crl) = certificate_and_crl(&wide_name(4000));
+    let started = Instant::now();
+    assert!(Cert::from_der(&cert).is_err());
+    assert!(qoltanba::verify::read_certificate(&cert).is_err());
+    let error = Crl::parse(&crl).expect_err("refused").to_string();
+    assert!(error.contains("issuer"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}

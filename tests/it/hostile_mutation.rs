@@ -174,7 +174,7 @@ async fn seeded_mutations_of_a_valid_cms_never_panic_nor_change_a_valid_content(
     length_fields(&original, 0, 0, &mut lengths);
     let mut rng = XorShift(SEED);
     let mut valid = 0;
-    for i in 0..1500 {
+    for i in 0..1200 {
         let mutated = mutate(&mut rng, &original, &lengths);
         let v = Arc::clone(&verifier);
         let input = mutated.clone();
@@ -217,7 +217,7 @@ async fn seeded_mutations_of_a_valid_cms_never_panic_nor_change_a_valid_content(
     }
     // Some mutations only touch unsigned parts (the version, digestAlgorithms): the run must
     // have exercised both outcomes.
-    assert!(valid < 1500, "every mutation valid?");
+    assert!(valid < 1200, "every mutation valid?");
 }
 
 #[tokio::test]
