@@ -72,7 +72,7 @@ async fn unknown_critical_extensions_in_the_signer_or_a_ca_are_refused() {
             with(&good_ca, 11, Some(false)),
         ),
     ] {
-        let report = verify_with(&v, &leaf, &key, &[good_ca.der.clone()]).await;
+        let report = verify_with(&v, &leaf, &key, std::slice::from_ref(&good_ca.der)).await;
         assert_eq!(
             check(&report, "chain").status,
             Status::Passed,
@@ -86,7 +86,7 @@ async fn unknown_critical_extensions_in_the_signer_or_a_ca_are_refused() {
     }
 
     let leaf = with(&good_ca, 12, Some(true));
-    let report = verify_with(&v, &leaf, &key, &[good_ca.der.clone()]).await;
+    let report = verify_with(&v, &leaf, &key, std::slice::from_ref(&good_ca.der)).await;
     let chain = check(&report, "chain");
     assert_eq!(
         (report.verdict, chain.status, chain.code.as_str()),
@@ -105,7 +105,7 @@ async fn unknown_critical_extensions_in_the_signer_or_a_ca_are_refused() {
 
     // The same leaf name under a CA that carries the unknown critical extension.
     let leaf = bad_ca.issue(&leaf_name(), &key, 13, leaf_extensions());
-    let report = verify_with(&v, &leaf, &key, &[bad_ca.der.clone()]).await;
+    let report = verify_with(&v, &leaf, &key, std::slice::from_ref(&bad_ca.der)).await;
     let chain = check(&report, "chain");
     assert_eq!(
         (report.verdict, chain.code.as_str()),

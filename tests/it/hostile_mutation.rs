@@ -253,7 +253,7 @@ async fn seeded_mutations_of_a_certificate_a_crl_and_a_pkcs12_never_panic() {
     let p12 = qoltanba::keystore::build_pkcs12(
         key.pkcs8_der(),
         &leaf,
-        &[root.der.clone()],
+        std::slice::from_ref(&root.der),
         P12_PASSWORD,
         Some("leaf"),
         qoltanba::keystore::Pkcs12Flavour::Modern,
