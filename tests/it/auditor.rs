@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 use crate::documents::license_payload;
-use crate::documents_concurrency::http;
+use crate::documents_concurrency::{http, http_as};
 
 fn chromium(args: &[&str], profile: &std::path::Path) -> String {
     let out = Command::new("chromium")
@@ -36,13 +36,14 @@ fn chromium(args: &[&str], profile: &std::path::Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn issue_license(base: &str) -> Value {
+async fn issue_license(base: &str, token: &str) -> Value {
     let addr = base.trim_start_matches("http://");
-    let (status, body) = http(
+    let (status, body) = http_as(
         addr,
         "POST",
         "/v1/documents",
         Some(json!({"kind": "license", "payload": license_payload()}).to_string()),
+        Some(token),
     )
     .await
     .expect("issue");
@@ -53,7 +54,7 @@ async fn issue_license(base: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_shows_the_verdict_and_signer_for_a_registration_number() {
     let (t, base) = TestPki::served(Backend::Sqlite).await.expect("sqlite");
-    let doc = issue_license(&base).await;
+    let doc = issue_license(&base, &t.admin_token).await;
     let number = doc["number"].as_str().expect("number").to_owned();
     let url = doc["verification_url"].as_str().expect("url").to_owned();
     assert_eq!(
@@ -131,8 +132,8 @@ async fn chromium_shows_the_verdict_and_signer_for_a_registration_number() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uploaded_signature_is_checked_and_matched_to_the_registry() {
-    let (_t, base) = TestPki::served(Backend::Sqlite).await.expect("sqlite");
-    let doc = issue_license(&base).await;
+    let (t, base) = TestPki::served(Backend::Sqlite).await.expect("sqlite");
+    let doc = issue_license(&base, &t.admin_token).await;
     let cms = base64::Engine::decode(
         &base64::engine::general_purpose::STANDARD,
         doc["cms_base64"].as_str().expect("cms"),

@@ -89,7 +89,11 @@ async fn the_served_router_answers_over_tcp() {
 
     let response = raw_http(
         &base,
-        "GET /v1/pki/certificates/zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        &format!(
+            "GET /v1/pki/certificates/zz HTTP/1.1\r\nHost: localhost\r\n\
+             Authorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            t.admin_token
+        ),
     )
     .await;
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
