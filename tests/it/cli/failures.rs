@@ -47,3 +47,39 @@ fn commands_before_init_fail_and_say_how_to_init() {
     assert!(run.error().contains("pki init"), "{}", run.stderr);
     assert!(!out.exists(), "issue before init left a key store file");
 }
+
+/// Keys at rest: `serve` with a passphrase that cannot unlock the CA keys refuses to start,
+/// says why, and exits 5 (never serves with keys it cannot use).
+#[test]
+fn serve_refuses_to_start_when_it_cannot_unlock_the_ca_keys() {
+    let cli = Cli::initialised();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = cli
+        .command("not the passphrase")
+        .arg("serve")
+        .env("QOLTANBA_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve started with a wrong CA passphrase");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read stderr");
+    assert_eq!(status.code(), Some(5), "{stderr}");
+    assert!(stderr.to_lowercase().contains("passphrase"), "{stderr}");
+}
