@@ -2,8 +2,8 @@
 //! (0 ok, 1 failure, 2 invalid input/usage, 3 not found, 4 conflict, 5 wrong CA passphrase).
 
 mod failures;
-mod keys;
 mod issuance;
+mod keys;
 mod revocation;
 
 use std::path::{Path, PathBuf};
