@@ -17,5 +17,6 @@ pub mod pki;
 pub mod security;
 pub mod sign;
 pub mod store;
+pub mod telemetry;
 pub mod time;
 pub mod verify;

@@ -20,6 +20,7 @@ use crate::config::SecurityConfig;
 use crate::security::audit::{self, Entry};
 use crate::security::{ApiKeys, Caller, RateLimiter, Scope};
 use crate::store::Store;
+use crate::telemetry;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub fn routes() -> Vec<RouteRule> {
     };
     vec![
         r(Method::GET, "/healthz", Open, false),
+        r(Method::GET, "/readyz", Open, false),
+        r(Method::GET, "/metrics", Open, false),
         r(
             Method::POST,
             "/v1/pki/certificates",
@@ -194,8 +197,25 @@ fn outcome(status: StatusCode) -> &'static str {
     }
 }
 
-/// The middleware (installed with `route_layer`, so the matched route is known).
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The middleware (installed with `route_layer`, so the matched route is known): enforces the
+/// rules and counts every answer, refusals included, per route for `/metrics`.
+pub async fn guard(state: State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = enforce(state, request, next).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(telemetry::HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    metrics::histogram!(telemetry::HTTP_DURATION, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let access = Arc::clone(&state.access);
     let request_id = audit::request_id();
     let method = request.method().clone();

@@ -10,6 +10,7 @@ mod certificates;
 mod document_pdf;
 mod documents;
 mod error;
+mod operations;
 mod publication;
 mod verify;
 
@@ -103,6 +104,8 @@ pub fn router(state: AppState) -> Router {
         .merge(verification)
         .merge(publication)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(operations::readyz))
+        .route("/metrics", get(operations::metrics))
         // After every route: the guard sees the matched route (and unknown paths 404 as before).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -307,6 +307,8 @@ impl Pki {
             .await?
             .ok_or_else(|| PkiError::NotFound(entry.serial.clone()))?;
         tracing::info!(serial = %record.serial, profile = %record.profile, "issued certificate");
+        metrics::counter!(crate::telemetry::CERTIFICATES_ISSUED, "profile" => record.profile.clone())
+            .increment(1);
         Ok(Issued { record, pkcs12 })
     }
 
@@ -348,7 +350,10 @@ impl Pki {
             reason: reason.name().to_owned(),
             at: now(),
         };
-        self.apply(&serial, change).await
+        let record = self.apply(&serial, change).await?;
+        metrics::counter!(crate::telemetry::CERTIFICATES_REVOKED, "reason" => reason.name())
+            .increment(1);
+        Ok(record)
     }
 
     /// Releases a certificate from hold (it becomes good again; delta CRLs say removeFromCRL).

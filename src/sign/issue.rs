@@ -85,5 +85,6 @@ pub async fn issue(
             },
         )
         .await?;
+    metrics::counter!(crate::telemetry::DOCUMENTS_SIGNED, "kind" => kind.name()).increment(1);
     registered
 }

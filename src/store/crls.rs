@@ -13,7 +13,7 @@ pub enum CrlKind {
 }
 
 impl CrlKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             CrlKind::Full => "full",
             CrlKind::Delta => "delta",

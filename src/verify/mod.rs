@@ -163,6 +163,19 @@ impl Verifier {
 
     /// Verifies a signed request. Always returns a report.
     pub async fn verify(&self, request: &Request) -> Report {
+        let report = self.run(request).await;
+        let verdict = match report.verdict {
+            Verdict::Valid => "valid",
+            Verdict::Indeterminate => "indeterminate",
+            Verdict::Invalid => "invalid",
+        };
+        metrics::counter!(crate::telemetry::VERIFICATIONS, "verdict" => verdict,
+            "sub_indication" => report.sub_indication.unwrap_or("none"))
+        .increment(1);
+        report
+    }
+
+    async fn run(&self, request: &Request) -> Report {
         let now = crate::time::now();
         let at = request.at.unwrap_or(now);
         let validation_time = crate::time::rfc3339(at);

@@ -1,0 +1,103 @@
+//! Operations: `/readyz` (can this instance serve?) and `/metrics` (Prometheus text).
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::AppState;
+use crate::store::CrlKind;
+use crate::telemetry;
+
+/// Ready when the database answers, the CA keys are unlocked and sign, and every CA's newest
+/// full CRL is still current. 503 with the failing checks otherwise, so a load balancer takes
+/// the instance out instead of letting it hand out stale revocation data.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let mut checks = serde_json::Map::new();
+    let mut ready = true;
+    let mut check = |name: &str, result: Result<String, String>| {
+        ready &= result.is_ok();
+        let value = match result {
+            Ok(detail) => json!({"ok": true, "detail": detail}),
+            Err(detail) => json!({"ok": false, "detail": detail}),
+        };
+        checks.insert(name.to_owned(), value);
+    };
+    let store = state.pki.store();
+    check(
+        "database",
+        store
+            .ping()
+            .await
+            .map(|()| "reachable".to_owned())
+            .map_err(|e| e.to_string()),
+    );
+    // The keys were decrypted at start; a signature proves they are still usable.
+    check(
+        "ca_keys",
+        state
+            .pki
+            .issuing()
+            .key
+            .sign(b"readyz")
+            .map(|_| "unlocked".to_owned())
+            .map_err(|e| e.to_string()),
+    );
+    let now = crate::time::now();
+    for authority in [state.pki.root(), state.pki.issuing()] {
+        let fresh = match store.latest_crl(&authority.id, CrlKind::Full).await {
+            Ok(Some(crl)) if crl.next_update > now => Ok(format!(
+                "CRL #{} current until {}",
+                crl.number,
+                crate::time::rfc3339(crl.next_update)
+            )),
+            Ok(Some(crl)) => Err(format!(
+                "CRL #{} expired at {}",
+                crl.number,
+                crate::time::rfc3339(crl.next_update)
+            )),
+            Ok(None) => Err("no CRL published".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        check(&format!("crl:{}", authority.id), fresh);
+    }
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({"status": if ready { "ready" } else { "not_ready" }, "checks": checks});
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus text format. Gauges that describe the database (CRL age, pool) are read now.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let Some(handle) = telemetry::handle() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "another metrics recorder is installed in this process",
+        )
+            .into_response();
+    };
+    let store = state.pki.store();
+    let now = crate::time::now();
+    for authority in [state.pki.root(), state.pki.issuing()] {
+        for kind in [CrlKind::Full, CrlKind::Delta] {
+            if let Ok(Some(crl)) = store.latest_crl(&authority.id, kind).await {
+                let labels = [("ca", authority.id.clone()), ("kind", kind.as_str().to_owned())];
+                metrics::gauge!(telemetry::CRL_AGE, &labels).set((now - crl.this_update) as f64);
+                metrics::gauge!(telemetry::CRL_REMAINING, &labels)
+                    .set((crl.next_update - now) as f64);
+            }
+        }
+    }
+    let (size, idle) = store.pool_usage();
+    metrics::gauge!(telemetry::DB_POOL, "state" => "idle").set(idle as f64);
+    metrics::gauge!(telemetry::DB_POOL, "state" => "in_use").set((size as usize).saturating_sub(idle) as f64);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        handle.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,52 @@
+//! Prometheus metrics: one process-wide recorder, rendered by `GET /metrics`.
+//!
+//! The library counts what happens (`metrics::counter!` is a no-op until a recorder is
+//! installed, so library users and tests that never serve pay nothing); the HTTP shell installs
+//! the recorder and adds request counts and latencies per route.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Requests by route pattern, method and status.
+pub const HTTP_REQUESTS: &str = "qoltanba_http_requests_total";
+/// Request latency by route pattern (histogram, seconds).
+pub const HTTP_DURATION: &str = "qoltanba_http_request_duration_seconds";
+/// Verifications by verdict and ETSI sub-indication.
+pub const VERIFICATIONS: &str = "qoltanba_verifications_total";
+/// Documents signed and registered, by kind.
+pub const DOCUMENTS_SIGNED: &str = "qoltanba_documents_signed_total";
+/// Certificates issued, by profile.
+pub const CERTIFICATES_ISSUED: &str = "qoltanba_certificates_issued_total";
+/// Certificates revoked or held, by reason.
+pub const CERTIFICATES_REVOKED: &str = "qoltanba_certificates_revoked_total";
+/// Seconds since the newest CRL's thisUpdate, by CA and kind (full, delta).
+pub const CRL_AGE: &str = "qoltanba_crl_age_seconds";
+/// Seconds until the newest CRL's nextUpdate, by CA and kind.
+pub const CRL_REMAINING: &str = "qoltanba_crl_seconds_to_next_update";
+/// Database pool connections by state (idle, in_use).
+pub const DB_POOL: &str = "qoltanba_db_pool_connections";
+/// 1 on the instance that runs the periodic work (CRL regeneration), else 0.
+pub const LEADER: &str = "qoltanba_leader";
+
+/// Latency buckets: 0.5 ms to 10 s.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The recorder's handle, installing it on first use. None if another recorder was installed
+/// first (then this process's metrics go there).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
