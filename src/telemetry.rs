@@ -28,6 +28,8 @@ pub const CRL_REMAINING: &str = "qoltanba_crl_seconds_to_next_update";
 pub const DB_POOL: &str = "qoltanba_db_pool_connections";
 /// 1 on the instance that runs the periodic work (CRL regeneration), else 0.
 pub const LEADER: &str = "qoltanba_leader";
+/// Runs of the periodic CRL job on this instance (only while it leads).
+pub const CRL_REFRESH_RUNS: &str = "qoltanba_crl_refresh_runs_total";
 
 /// Latency buckets: 0.5 ms to 10 s.
 const SECONDS_BUCKETS: &[f64] = &[

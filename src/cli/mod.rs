@@ -4,6 +4,7 @@
 //! 3 not found; 4 conflict (e.g. already revoked); 5 cannot unlock the CA keys.
 
 mod audit;
+mod config_check;
 mod documents;
 mod keys;
 mod pki;
@@ -56,6 +57,9 @@ enum Command {
     /// The audit trail of issuances, revocations, signatures, key changes and refusals.
     #[command(subcommand)]
     Audit(Box<audit::AuditCommand>),
+    /// The configuration: `config check` validates it, its files, the database and passphrase.
+    #[command(subcommand)]
+    Config(Box<config_check::ConfigCommand>),
 }
 
 impl Command {
@@ -145,6 +149,7 @@ where
             Command::Documents(command) => documents::run(*command, config).await,
             Command::Keys(command) => keys::run(*command, config).await,
             Command::Audit(command) => audit::run(*command, config).await,
+            Command::Config(command) => config_check::run(*command, config).await,
             // verify maps its outcomes to its own exit codes.
             Command::Verify(args) => return verify::run(*args, config).await,
         };

@@ -7,29 +7,17 @@ use super::{open_pki, CliError};
 use crate::config::Config;
 use crate::http::{router, AppState};
 
-/// How often CRLs are checked for being due (they are republished at 3/4 of their period).
-const CRL_REFRESH_EVERY: Duration = Duration::from_secs(60);
-
 pub async fn run(config: Config) -> Result<(), CliError> {
     let (pki, created) = open_pki(&config, true).await?;
     let pki = Arc::new(pki);
     if created {
         tracing::info!("test PKI created on first start");
     }
-    let refresher = tokio::spawn({
-        let pki = Arc::clone(&pki);
-        async move {
-            let mut tick = tokio::time::interval(CRL_REFRESH_EVERY);
-            loop {
-                tick.tick().await;
-                match pki.refresh_crls(crate::pki::now()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(published = n, "republished due CRLs"),
-                    Err(e) => tracing::error!(error = %e, "CRL refresh failed"),
-                }
-            }
-        }
-    });
+    crate::telemetry::handle();
+    let refresher = tokio::spawn(periodic_work(
+        Arc::clone(&pki),
+        Duration::from_secs(config.operations.crl_refresh_seconds),
+    ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| CliError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -55,18 +43,67 @@ pub async fn run(config: Config) -> Result<(), CliError> {
         official,
         access,
     });
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     // The peer address feeds the per-address rate limit of anonymous callers.
-    axum::serve(
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| CliError::Io(format!("server error: {e}")))?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let server = std::future::IntoFuture::into_future(server);
+    // After the signal the server stops accepting and waits for requests in flight; that wait
+    // is bounded, so a stuck client cannot keep the process (and its leadership) alive.
+    let grace = Duration::from_secs(config.operations.shutdown_grace_seconds);
+    let bounded = async {
+        let _ = stop_rx.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(|e| CliError::Io(format!("server error: {e}")))?,
+        () = bounded => tracing::warn!(grace_seconds = grace.as_secs(),
+            "requests still in flight after the grace period; abandoning them"),
+    }
     refresher.abort();
+    // Waits for the leader's lock connection to be released with the task.
+    let _ = refresher.await;
     pki.store().close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The periodic work: every `every`, try to be (or stay) the leader; the leader republishes
+/// due CRLs. Another instance takes over within `every` of the leader's death.
+async fn periodic_work(pki: Arc<crate::pki::Pki>, every: Duration) {
+    let mut leadership = crate::store::Leadership::new(pki.store().clone());
+    let mut tick = tokio::time::interval(every);
+    let mut was_leader = false;
+    loop {
+        tick.tick().await;
+        let leader = match leadership.check().await {
+            Ok(leader) => leader,
+            Err(e) => {
+                tracing::error!(error = %e, "leadership check failed");
+                false
+            }
+        };
+        if leader != was_leader {
+            tracing::info!(leader, "periodic work leadership changed");
+            was_leader = leader;
+        }
+        metrics::gauge!(crate::telemetry::LEADER).set(if leader { 1.0 } else { 0.0 });
+        if !leader {
+            continue;
+        }
+        metrics::counter!(crate::telemetry::CRL_REFRESH_RUNS).increment(1);
+        match pki.refresh_crls(crate::pki::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(published = n, "republished due CRLs"),
+            Err(e) => tracing::error!(error = %e, "CRL refresh failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,9 @@
 //! Configuration: defaults, then a TOML file (`--config FILE`), then `QOLTANBA_*` variables.
 
+mod operations;
 mod security;
 
+pub use operations::OperationsConfig;
 pub use security::SecurityConfig;
 
 use serde::Deserialize;
@@ -41,6 +43,8 @@ struct FileConfig {
     sign: SignFileConfig,
     #[serde(default)]
     security: security::SecurityFileConfig,
+    #[serde(default)]
+    operations: operations::OperationsFileConfig,
 }
 
 /// `[sign]` in the config file.
@@ -136,6 +140,7 @@ pub struct Config {
     pub verify: VerifyConfig,
     pub sign: SignConfig,
     pub security: SecurityConfig,
+    pub operations: OperationsConfig,
 }
 
 impl Config {
@@ -297,8 +302,10 @@ impl Config {
             });
         }
         let security = SecurityConfig::load(from_file.security, var)?;
+        let operations = OperationsConfig::load(from_file.operations, var)?;
         Ok(Config {
             security,
+            operations,
             sign,
             verify,
             listen,

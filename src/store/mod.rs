@@ -6,6 +6,7 @@
 mod certificates;
 mod crls;
 mod documents;
+mod leader;
 mod migrate;
 mod security;
 
@@ -18,6 +19,7 @@ pub use certificates::{
 };
 pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub use documents::{number as document_number, DocumentRecord, SignedDocument};
+pub use leader::Leadership;
 pub use security::{ApiKeyRecord, AuditEvent, AuditQuery};
 
 /// Errors of the storage room.

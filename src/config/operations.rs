@@ -1,0 +1,66 @@
+//! `[operations]`: periodic work and shutdown.
+
+use serde::Deserialize;
+
+use super::ConfigError;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OperationsFileConfig {
+    crl_refresh_seconds: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OperationsConfig {
+    /// How often the leader checks whether a CRL is due (and followers try to become leader).
+    pub crl_refresh_seconds: u64,
+    /// After SIGTERM/SIGINT: how long in-flight requests may take before they are abandoned.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for OperationsConfig {
+    fn default() -> Self {
+        OperationsConfig {
+            crl_refresh_seconds: 60,
+            shutdown_grace_seconds: 20,
+        }
+    }
+}
+
+impl OperationsConfig {
+    pub(super) fn load(
+        file: OperationsFileConfig,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<OperationsConfig, ConfigError> {
+        let defaults = OperationsConfig::default();
+        let seconds = |name: &'static str, from_file: Option<u64>, default: u64| {
+            let value = match var(name) {
+                Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                    name,
+                    message: format!("{v:?} is not a number of seconds"),
+                })?,
+                None => from_file.unwrap_or(default),
+            };
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: "must be at least 1".into(),
+                });
+            }
+            Ok(value)
+        };
+        Ok(OperationsConfig {
+            crl_refresh_seconds: seconds(
+                "QOLTANBA_CRL_REFRESH_SECONDS",
+                file.crl_refresh_seconds,
+                defaults.crl_refresh_seconds,
+            )?,
+            shutdown_grace_seconds: seconds(
+                "QOLTANBA_SHUTDOWN_GRACE_SECONDS",
+                file.shutdown_grace_seconds,
+                defaults.shutdown_grace_seconds,
+            )?,
+        })
+    }
+}
