@@ -60,6 +60,8 @@ pub fn routes() -> Vec<RouteRule> {
         r(Method::GET, "/healthz", Open, false),
         r(Method::GET, "/readyz", Open, false),
         r(Method::GET, "/metrics", Open, false),
+        r(Method::GET, "/openapi.json", Open, false),
+        r(Method::GET, "/docs", Open, false),
         r(
             Method::POST,
             "/v1/pki/certificates",

@@ -10,19 +10,38 @@ use crate::store::{AuditEvent, AuditQuery};
 /// Most events one page returns.
 const MAX_LIMIT: i64 = 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
+    /// Page size, 1..=1000 (default 100).
     limit: Option<i64>,
+    /// Events to skip (default 0).
     offset: Option<i64>,
+    /// Only this actor's events (`key:<name>` or `anonymous`).
     actor: Option<String>,
+    /// Only `ok`, `refused` or `failed`.
     outcome: Option<String>,
 }
 
-#[derive(Debug, serde::Serialize)]
+/// A page of the audit trail, newest first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Page {
+    #[schema(value_type = Vec<super::openapi::AuditEvent>)]
     events: Vec<AuditEvent>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    operation_id = "listAuditEvents",
+    tag = "audit",
+    summary = "The audit trail, newest first",
+    params(Params),
+    responses(
+        (status = 200, description = "A page of events.", body = Page),
+        (status = 400, description = "`bad_request`: bad `limit`/`offset`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<Params>,

@@ -129,13 +129,31 @@ fn role_label(role: &str) -> String {
     format!("{label} ({role})")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NumberQuery {
+    /// The registration number to check; without it, the empty page with its forms.
     #[serde(default)]
     number: Option<String>,
 }
 
 /// `GET /verify[?number=…]`.
+#[utoipa::path(
+    get,
+    path = "/verify",
+    operation_id = "auditorPage",
+    tag = "verification",
+    summary = "The auditor page: check a document by its number",
+    description = "A plain HTML page (Russian and Kazakh, no JavaScript) that the QR code on the \
+        PDF opens: the verdict for the document registered under `number`, and forms to check \
+        another number or upload a signature.",
+    params(NumberQuery),
+    responses(
+        (status = 200, description = "The page (with the verdict when a number is given).", content_type = "text/html; charset=utf-8", body = String),
+        (status = 404, description = "The page, saying no document has that number.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 500, description = "The page, saying the registry could not be read.", content_type = "text/html; charset=utf-8", body = String),
+    ),
+)]
 pub async fn by_number(
     State(state): State<AppState>,
     Query(query): Query<NumberQuery>,
@@ -164,6 +182,20 @@ pub async fn by_number(
 }
 
 /// `POST /verify` (multipart): a signature file and, for detached signatures, the signed file.
+#[utoipa::path(
+    post,
+    path = "/verify",
+    operation_id = "auditorUpload",
+    tag = "verification",
+    summary = "The auditor page: check an uploaded signature",
+    description = "The page's upload form: a signature file and, for a detached signature, the \
+        signed file. Answers with the page and the verdict.",
+    request_body(content = super::openapi::AuditorUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The page with the verdict.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 400, description = "The page, saying the form or the file could not be read.", content_type = "text/html; charset=utf-8", body = String),
+    ),
+)]
 pub async fn upload(
     State(state): State<AppState>,
     mut form: Multipart,

@@ -15,7 +15,7 @@ use crate::store::{CertificateRecord, CertificateStatus};
 use crate::time::rfc3339;
 
 /// A certificate as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CertificateView {
     pub serial: String,
     pub issuer: String,
@@ -26,6 +26,7 @@ pub struct CertificateView {
     pub key_algorithm: String,
     pub not_before: String,
     pub not_after: String,
+    #[schema(value_type = super::openapi::CertificateStatus)]
     pub status: CertificateStatus,
     pub revoked_at: Option<String>,
     pub revocation_reason: Option<String>,
@@ -53,7 +54,8 @@ impl TryFrom<&CertificateRecord> for CertificateView {
     }
 }
 
-#[derive(Serialize)]
+/// A certificate just issued, with its key store.
+#[derive(Serialize, utoipa::ToSchema)]
 struct IssuedView {
     #[serde(flatten)]
     certificate: CertificateView,
@@ -63,6 +65,26 @@ struct IssuedView {
     ca_chain_pem: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/pki/certificates",
+    operation_id = "issueCertificate",
+    tag = "certificates",
+    summary = "Issue a certificate and its PKCS#12 key store",
+    description = "Generates the key, issues the certificate under the issuing CA in the profile \
+        asked for, and returns it with the PKCS#12 key store (the private key: returned once, \
+        never kept; `Cache-Control: no-store`).",
+    request_body(content = super::openapi::IssueRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Issued.", body = IssuedView,
+         headers(("cache-control" = String, description = "no-store"))),
+        (status = 400, description = "`invalid_request` (the request breaks a profile rule) or `bad_request` (not JSON of this shape).", body = super::openapi::ErrorBody),
+        (status = 409, description = "`conflict`.", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
+        (status = 500, description = "`internal`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn issue(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<IssueRequest>,
@@ -96,15 +118,30 @@ pub async fn issue(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Page size, 1..=1000 (default 100).
     #[serde(default)]
     limit: Option<i64>,
+    /// Certificates to skip (default 0).
     #[serde(default)]
     offset: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/pki/certificates",
+    operation_id = "listCertificates",
+    tag = "certificates",
+    summary = "List issued certificates",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of certificates, newest first.", body = Vec<CertificateView>),
+        (status = 400, description = "`bad_request`: bad `limit`/`offset` or an unknown parameter.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
@@ -126,6 +163,18 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/pki/certificates/{serial}",
+    operation_id = "getCertificate",
+    tag = "certificates",
+    summary = "One certificate",
+    params(("serial" = String, Path, description = "The certificate serial number, hexadecimal (as the API lists it).")),
+    responses(
+        (status = 200, description = "The certificate.", body = CertificateView),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(serial): Path<String>,
@@ -135,6 +184,18 @@ pub async fn show(
 }
 
 /// The certificate alone, DER (`application/pkix-cert`), for tools that want the bytes.
+#[utoipa::path(
+    get,
+    path = "/v1/pki/certificates/{serial}/certificate.cer",
+    operation_id = "getCertificateDer",
+    tag = "certificates",
+    summary = "One certificate, DER",
+    params(("serial" = String, Path, description = "The certificate serial number, hexadecimal (as the API lists it).")),
+    responses(
+        (status = 200, description = "The certificate, DER.", content_type = "application/pkix-cert"),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn der(
     State(state): State<AppState>,
     Path(serial): Path<String>,
@@ -146,7 +207,8 @@ pub async fn der(
     ))
 }
 
-#[derive(Deserialize, Default)]
+/// Why the certificate is revoked; the body may be left out (reason `unspecified`).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// RFC 5280 reason name, e.g. "keyCompromise"; "certificateHold" suspends.
@@ -154,6 +216,27 @@ pub struct RevokeRequest {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/pki/certificates/{serial}/revoke",
+    operation_id = "revokeCertificate",
+    tag = "certificates",
+    summary = "Revoke (or suspend) a certificate",
+    description = "Revokes with an RFC 5280 reason (`keyCompromise`, `cACompromise`, \
+        `affiliationChanged`, `superseded`, `cessationOfOperation`, `privilegeWithdrawn`, …); \
+        `certificateHold` suspends, and `release` lifts the hold. The next CRL and OCSP answers \
+        say so.",
+    params(("serial" = String, Path, description = "The certificate serial number, hexadecimal (as the API lists it).")),
+    request_body(content = Option<RevokeRequest>, content_type = "application/json",
+        description = "Optional: an empty body means reason `unspecified`."),
+    responses(
+        (status = 200, description = "The certificate, revoked or on hold.", body = CertificateView),
+        (status = 400, description = "`invalid_request` (unknown reason) or `bad_request`.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+        (status = 409, description = "`conflict`: already revoked.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body that is sent must be `application/json`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     Path(serial): Path<String>,
@@ -169,6 +252,19 @@ pub async fn revoke(
     Ok(response)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/pki/certificates/{serial}/release",
+    operation_id = "releaseCertificate",
+    tag = "certificates",
+    summary = "Release a certificate from hold",
+    params(("serial" = String, Path, description = "The certificate serial number, hexadecimal (as the API lists it).")),
+    responses(
+        (status = 200, description = "The certificate, good again.", body = CertificateView),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+        (status = 409, description = "`conflict`: the certificate is not on hold.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn release(
     State(state): State<AppState>,
     Path(serial): Path<String>,

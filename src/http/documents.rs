@@ -15,11 +15,17 @@ use crate::sign::issue::{issue as issue_document, IssueError};
 use crate::store::DocumentRecord;
 use crate::verify::{Report, Request};
 
-#[derive(Deserialize)]
+/// A document to sign and register.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueBody {
+    /// The document kind (e.g. license, refusal).
     kind: String,
+    /// The kind's fields (authority, recipient, activity, …).
+    #[schema(value_type = Object)]
     payload: serde_json::Value,
+    /// A detached CMS signature instead of an attached one.
+    #[schema(default = false)]
     #[serde(default)]
     detached: bool,
     /// Id of the document this one corrects (documents are never changed in place).
@@ -27,7 +33,8 @@ pub struct IssueBody {
     supersedes: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A registered, signed document.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DocumentView {
     id: String,
     number: String,
@@ -38,6 +45,7 @@ pub struct DocumentView {
     supersedes: Option<String>,
     created_at: String,
     /// The signed document (its canonical JSON, parsed).
+    #[schema(value_type = Object)]
     document: serde_json::Value,
     cms_base64: String,
     verification_url: String,
@@ -87,6 +95,24 @@ fn issue_error(e: IssueError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/documents",
+    operation_id = "issueDocument",
+    tag = "documents",
+    summary = "Sign and register a document",
+    description = "Validates the payload for its kind, signs it (CMS, attached or detached) with \
+        the official's key, gives it a registration number and keeps it. Documents are never \
+        changed in place: a correction names the one it `supersedes`.",
+    request_body(content = IssueBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Signed and registered.", body = DocumentView),
+        (status = 400, description = "`invalid_document` (the payload breaks a rule of its kind) or `bad_request` (unknown kind, not JSON of this shape).", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
+        (status = 500, description = "`internal`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn issue(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<IssueBody>,
@@ -132,6 +158,25 @@ async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {
 }
 
 /// `GET /v1/documents/{id}` and `GET /v1/documents/{id}.pdf`.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{file}",
+    operation_id = "getDocument",
+    tag = "documents",
+    summary = "A document, as JSON or as PDF",
+    description = "`{id}` gives the document as JSON; `{id}.pdf` its printable PDF, with the QR \
+        code of its verification page.",
+    params(("file" = String, Path, description = "The document id, or the id followed by `.pdf`.")),
+    responses(
+        (status = 200, description = "The document (JSON for `{id}`, PDF for `{id}.pdf`).",
+         content(
+            (DocumentView = "application/json"),
+            ("application/pdf"),
+         )),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+        (status = 500, description = "`internal`: the PDF could not be rendered.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -145,6 +190,18 @@ pub async fn show(
     Ok(Json(DocumentView::of(&record, state.pki.urls().base())).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/documents/by-number/{number}",
+    operation_id = "getDocumentByNumber",
+    tag = "documents",
+    summary = "A document by its registration number",
+    params(("number" = String, Path, description = "The registration number, e.g. `950341000052-2026-000001`.")),
+    responses(
+        (status = 200, description = "The document.", body = DocumentView),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn by_number(
     State(state): State<AppState>,
     Path(number): Path<String>,
@@ -159,6 +216,18 @@ pub async fn by_number(
     Ok(Json(DocumentView::of(&record, state.pki.urls().base())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{id}/signature.p7s",
+    operation_id = "getDocumentSignature",
+    tag = "documents",
+    summary = "A document's CMS signature",
+    params(("id" = String, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The CMS SignedData, DER.", content_type = "application/pkcs7-signature"),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn signature(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -172,6 +241,20 @@ pub async fn signature(
 }
 
 /// Verifies a registered document now, through the full pipeline.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{id}/verification",
+    operation_id = "verifyRegisteredDocument",
+    tag = "verification",
+    summary = "Verify a registered document now",
+    description = "Runs the full verification pipeline (chain, validity, revocation, key usage) on \
+        the document's signature as of now.",
+    params(("id" = String, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The report, whatever the verdict.", body = super::openapi::Report),
+        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn verification(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -189,22 +272,28 @@ pub async fn verify_record(state: &AppState, record: &DocumentRecord) -> Report 
     state.verifier.verify(&request).await
 }
 
-#[derive(Deserialize)]
+/// A signature to check against the registry.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditBody {
+    /// CMS SignedData, base64 (of DER; PEM text is accepted too).
     signature: String,
+    /// Detached content, base64.
     #[serde(default)]
     content: Option<String>,
 }
 
-#[derive(Serialize)]
+/// The report, and the registry entry the signed bytes belong to.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {
+    #[schema(value_type = super::openapi::Report)]
     report: Report,
     /// The registry entry whose signed bytes these are, if any.
     registered: Option<Registered>,
 }
 
-#[derive(Serialize)]
+/// A registry entry.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Registered {
     id: String,
     number: String,
@@ -270,6 +359,22 @@ async fn registered(state: &AppState, content: Option<&[u8]>) -> Option<Document
 
 /// `POST /v1/documents/verify`: an auditor's CMS (and content, if detached) → the report and
 /// whether, and under which number, the document is registered here.
+#[utoipa::path(
+    post,
+    path = "/v1/documents/verify",
+    operation_id = "checkSignatureAgainstRegistry",
+    tag = "verification",
+    summary = "Check a signature against the registry",
+    description = "An auditor's CMS (and the content, if detached): the verification report, and \
+        whether, and under which number, the signed document is registered here.",
+    request_body(content = AuditBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The report and the registry entry, if any.", body = AuditView),
+        (status = 400, description = "`bad_request`: a field is not base64, or not JSON of this shape.", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large` (16 MiB).", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn audit(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AuditBody>,

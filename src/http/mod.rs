@@ -10,6 +10,7 @@ mod certificates;
 mod document_pdf;
 mod documents;
 mod error;
+pub mod openapi;
 mod operations;
 mod publication;
 mod verify;
@@ -103,9 +104,11 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(verification)
         .merge(publication)
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))
         .route("/metrics", get(operations::metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
         // After every route: the guard sees the matched route (and unknown paths 404 as before).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

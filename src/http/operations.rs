@@ -10,9 +10,35 @@ use super::AppState;
 use crate::store::CrlKind;
 use crate::telemetry;
 
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    summary = "Liveness: the process answers",
+    responses((status = 200, description = "Always `ok`.", content_type = "text/plain; charset=utf-8", body = String, example = "ok")),
+)]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
 /// Ready when the database answers, the CA keys are unlocked and sign, and every CA's newest
 /// full CRL is still current. 503 with the failing checks otherwise, so a load balancer takes
 /// the instance out instead of letting it hand out stale revocation data.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    summary = "Readiness: database, CA keys, CRL freshness",
+    description = "Ready when the database answers, the CA keys are unlocked and sign, and every \
+        CA's newest full CRL is still current; 503 with the failing checks otherwise.",
+    responses(
+        (status = 200, description = "Ready.", body = super::openapi::Readiness),
+        (status = 503, description = "Not ready: the failing checks say why.", body = super::openapi::Readiness),
+    ),
+)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let mut checks = serde_json::Map::new();
     let mut ready = true;
@@ -72,6 +98,19 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text format. Gauges that describe the database (CRL age, pool) are read now.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    description = "Requests by route and status with latency histograms, verdicts by \
+        sub-indication, documents signed, certificates issued and revoked, CRL age, pool usage.",
+    responses(
+        (status = 200, description = "Prometheus text exposition format.", content_type = "text/plain; version=0.0.4; charset=utf-8", body = String),
+        (status = 503, description = "Another metrics recorder is installed in this process (plain text).", content_type = "text/plain; charset=utf-8", body = String),
+    ),
+)]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let Some(handle) = telemetry::handle() else {
         return (
@@ -85,7 +124,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     for authority in [state.pki.root(), state.pki.issuing()] {
         for kind in [CrlKind::Full, CrlKind::Delta] {
             if let Ok(Some(crl)) = store.latest_crl(&authority.id, kind).await {
-                let labels = [("ca", authority.id.clone()), ("kind", kind.as_str().to_owned())];
+                let labels = [
+                    ("ca", authority.id.clone()),
+                    ("kind", kind.as_str().to_owned()),
+                ];
                 metrics::gauge!(telemetry::CRL_AGE, &labels).set((now - crl.this_update) as f64);
                 metrics::gauge!(telemetry::CRL_REMAINING, &labels)
                     .set((crl.next_update - now) as f64);
@@ -94,9 +136,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     }
     let (size, idle) = store.pool_usage();
     metrics::gauge!(telemetry::DB_POOL, "state" => "idle").set(idle as f64);
-    metrics::gauge!(telemetry::DB_POOL, "state" => "in_use").set((size as usize).saturating_sub(idle) as f64);
+    metrics::gauge!(telemetry::DB_POOL, "state" => "in_use")
+        .set((size as usize).saturating_sub(idle) as f64);
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         handle.render(),
     )
         .into_response()

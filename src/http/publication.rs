@@ -18,6 +18,20 @@ fn der_response(content_type: &'static str, der: Vec<u8>) -> Response {
 }
 
 /// `GET /pki/{id}.cer`: a CA certificate, DER (RFC 5280 §4.2.2.1 caIssuers).
+#[utoipa::path(
+    get,
+    path = "/pki/{file}",
+    operation_id = "getCaCertificate",
+    tag = "publication",
+    summary = "A CA certificate, DER (caIssuers)",
+    description = "What the Authority Information Access of every certificate points at \
+        (RFC 5280 §4.2.2.1).",
+    params(("file" = String, Path, description = "`{ca id}.cer`, e.g. `root.cer`.")),
+    responses(
+        (status = 200, description = "The CA certificate, DER.", content_type = "application/pkix-cert"),
+        (status = 404, description = "`not_found`: no CA of that name, or not a `.cer` name.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn ca_certificate(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -33,6 +47,20 @@ pub async fn ca_certificate(
 }
 
 /// `GET /pki/crl/{id}.crl` and `GET /pki/crl/{id}-delta.crl`, DER.
+#[utoipa::path(
+    get,
+    path = "/pki/crl/{file}",
+    operation_id = "getCrl",
+    tag = "publication",
+    summary = "A CA's CRL or delta CRL, DER",
+    description = "What the CRL Distribution Points (full) and Freshest CRL (delta) of every \
+        certificate point at.",
+    params(("file" = String, Path, description = "`{ca id}.crl` (full) or `{ca id}-delta.crl` (delta).")),
+    responses(
+        (status = 200, description = "The newest CRL, DER.", content_type = "application/pkix-crl"),
+        (status = 404, description = "`not_found`: no such CA or CRL.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn crl(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -48,6 +76,16 @@ pub async fn crl(
     Ok(der_response("application/pkix-crl", der))
 }
 
+#[utoipa::path(
+    get,
+    path = "/pki/cps",
+    operation_id = "getCps",
+    tag = "publication",
+    summary = "The certification practice statement",
+    responses(
+        (status = 200, description = "The CPS, plain text.", content_type = "text/plain; charset=utf-8", body = String),
+    ),
+)]
 pub async fn cps(State(state): State<AppState>) -> Response {
     let text = format!(
         "qoltanba TEST PKI — certification practice statement\n\n\
@@ -59,12 +97,39 @@ pub async fn cps(State(state): State<AppState>) -> Response {
 }
 
 /// `POST /pki/ocsp` with an application/ocsp-request body (RFC 6960 appendix A.1).
+#[utoipa::path(
+    post,
+    path = "/pki/ocsp",
+    operation_id = "ocspPost",
+    tag = "publication",
+    summary = "OCSP responder (POST)",
+    description = "RFC 6960 appendix A.1. Anything unparseable gets an OCSP `malformedRequest` \
+        answer, still 200.",
+    request_body(content_type = "application/ocsp-request", description = "The DER OCSP request (at most 16 KiB)."),
+    responses(
+        (status = 200, description = "The DER OCSP response (an OCSP error status when the request is unusable).", content_type = "application/ocsp-response"),
+        (status = 413, description = "`payload_too_large`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn ocsp_post(State(state): State<AppState>, RawBody(body): RawBody) -> Response {
     let answer = state.pki.ocsp_respond(&body, crate::pki::now()).await;
     der_response("application/ocsp-response", answer)
 }
 
 /// `GET /pki/ocsp/{base64 of the DER request, URL-encoded}`.
+#[utoipa::path(
+    get,
+    path = "/pki/ocsp/{request}",
+    operation_id = "ocspGet",
+    tag = "publication",
+    summary = "OCSP responder (GET)",
+    description = "RFC 6960 appendix A.1: the base64 of the DER request, URL-encoded, as the rest \
+        of the path (it may contain `/`; the router's pattern is `/pki/ocsp/{*request}`).",
+    params(("request" = String, Path, description = "base64 of the DER OCSP request, URL-encoded; may contain `/`.")),
+    responses(
+        (status = 200, description = "The DER OCSP response (an OCSP error status when the request is unusable).", content_type = "application/ocsp-response"),
+    ),
+)]
 pub async fn ocsp_get(State(state): State<AppState>, Path(request): Path<String>) -> Response {
     // axum has already percent-decoded the path; base64's '/' may appear unencoded too.
     let decoded = (request.len() <= OCSP_BODY_LIMIT * 2)

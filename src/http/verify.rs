@@ -10,7 +10,8 @@ use super::{ApiError, AppState};
 use crate::identity::{Bin, Iin};
 use crate::verify::{Report, Request};
 
-#[derive(Deserialize)]
+/// A signature to verify.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     /// CMS SignedData, base64 (of DER; PEM text is accepted too).
@@ -18,8 +19,10 @@ pub struct VerifyBody {
     /// Detached content, base64.
     #[serde(default)]
     content: Option<String>,
+    /// The IIN the signer must have (12 digits).
     #[serde(default)]
     iin: Option<String>,
+    /// The BIN the signer's organisation must have (12 digits).
     #[serde(default)]
     bin: Option<String>,
     /// Validation time, RFC 3339.
@@ -27,6 +30,23 @@ pub struct VerifyBody {
     at: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/verify",
+    operation_id = "verifySignature",
+    tag = "verification",
+    summary = "Verify a CMS signature",
+    description = "For a portal backend (условие 3): the signature, optionally the detached \
+        content, the IIN/BIN the signer must have and the validation time. 200 with the report for \
+        every verdict; 400/413 only when the request itself is wrong.",
+    request_body(content = VerifyBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The report, whatever the verdict.", body = super::openapi::Report),
+        (status = 400, description = "`invalid_request` (not base64, a bad IIN/BIN or time) or `bad_request`.", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large` (16 MiB).", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
+    ),
+)]
 pub async fn verify(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<VerifyBody>,

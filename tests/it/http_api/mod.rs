@@ -4,6 +4,7 @@
 mod access;
 mod issue;
 mod lifecycle;
+mod openapi;
 mod publication;
 mod routing;
 
