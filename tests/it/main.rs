@@ -11,6 +11,7 @@ mod gost_keystores;
 mod gost_pki;
 mod hostile;
 mod http_api;
+mod instances;
 mod keystore;
 mod nca_profile;
 mod openssl_pki;
