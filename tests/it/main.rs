@@ -15,6 +15,7 @@ mod instances;
 mod keystore;
 mod nca_profile;
 mod openssl_pki;
+mod packaging;
 mod pdf;
 mod pki_openssl;
 mod pki_rules;

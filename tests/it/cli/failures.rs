@@ -83,3 +83,42 @@ fn serve_refuses_to_start_when_it_cannot_unlock_the_ca_keys() {
     assert_eq!(status.code(), Some(5), "{stderr}");
     assert!(stderr.to_lowercase().contains("passphrase"), "{stderr}");
 }
+
+/// `config check`: 0 and a summary for a good setup; 5 when the passphrase cannot unlock the
+/// PKI; 2 when a named file is missing; the database password is never printed.
+#[test]
+fn config_check_reports_what_would_stop_the_service() {
+    let cli = Cli::initialised();
+    let ok = cli.run(&["config", "check"]).expect_code(0, "config check");
+    assert!(
+        ok.stdout.contains("PKI") && ok.stdout.contains("unlocked"),
+        "{}",
+        ok.stdout
+    );
+    assert!(ok.stdout.ends_with("configuration OK\n"));
+    cli.run_with("wrong passphrase", &["config", "check"])
+        .expect_code(5, "wrong passphrase");
+    let missing = cli
+        .command(CA_PASSPHRASE)
+        .args(["config", "check"])
+        .env("QOLTANBA_VERIFY_TRUST", cli.path("absent.pem"))
+        .output()
+        .expect("run");
+    assert_eq!(missing.status.code(), Some(2));
+    let secret = cli
+        .command(CA_PASSPHRASE)
+        .args(["config", "check"])
+        .env(
+            "QOLTANBA_DATABASE_URL",
+            "postgres://user:hunter2secret@127.0.0.1:9/none",
+        )
+        .output()
+        .expect("run");
+    assert_ne!(secret.status.code(), Some(0));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&secret.stdout),
+        String::from_utf8_lossy(&secret.stderr)
+    );
+    assert!(!all.contains("hunter2secret"), "{all}");
+}
