@@ -19,7 +19,7 @@ use crate::verify::{Report, Request};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueBody {
-    /// The document kind (e.g. license, refusal).
+    /// The document kind.
     kind: String,
     /// The kind's fields (authority, recipient, activity, …).
     #[schema(value_type = Object)]

@@ -22,11 +22,12 @@ use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Schema};
 use utoipa::{OpenApi, ToSchema};
 
 use super::access::{self, Rule};
 use crate::security::Scope;
+use crate::sign::document::Kind;
 
 /// The name of the bearer security scheme in the document.
 pub const BEARER: &str = "bearerAuth";
@@ -72,8 +73,9 @@ pub enum KeyAlgorithm {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"profile": "individual-sign", "iin": "950341000052", "surname": "ТЕСТОВ", "given_name": "ТЕСТ", "patronymic": "ТЕСТОВИЧ", "password": "Qwerty12"}))]
 pub struct IssueRequest {
-    /// The certificate profile, e.g. individual-sign, individual-auth, legal-sign,
-    /// first-head-sign, information-system.
+    /// The certificate profile: the built-in ones are individual-sign, individual-auth,
+    /// legal-head-sign, legal-signer-sign, legal-financial-sign, legal-hr-sign,
+    /// legal-employee-sign and infosystem-sign.
     pub profile: String,
     /// The subject's IIN (12 digits), for profiles of people.
     pub iin: Option<String>,
@@ -92,13 +94,13 @@ pub struct IssueRequest {
     /// Validity in days (at most 3650).
     pub days: Option<u32>,
     /// Accept an IIN/BIN whose check digit or structure is wrong (NCA's own test numbers are).
-    #[schema(default = false)]
-    pub allow_invalid_check_digit: Option<bool>,
+    #[schema(default = false, required = false)]
+    pub allow_invalid_check_digit: bool,
     /// Password of the PKCS#12 key store returned.
     pub password: Option<String>,
     /// Produce the legacy 3DES/RC2 PKCS#12 real NCA key stores use.
-    #[schema(default = false)]
-    pub legacy: Option<bool>,
+    #[schema(default = false, required = false)]
+    pub legacy: bool,
 }
 
 /// A certificate's status.
@@ -476,6 +478,12 @@ fn build() -> Document {
                 .build(),
         ),
     );
+    // The document kinds, from the code that parses them.
+    if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut("IssueBody") {
+        if let Some(RefOr::T(Schema::Object(kind))) = body.properties.get_mut("kind") {
+            kind.enum_values = Some(Kind::ALL.iter().map(|k| json!(k.name())).collect());
+        }
+    }
     for item in doc.paths.paths.values_mut() {
         for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
             // A body given by its content type alone (raw bytes: OCSP) cannot be left out.

@@ -439,6 +439,28 @@ async fn described_bodies_match_what_the_service_sends() {
         assert!(!message.contains("unknown field"), "{field}: {message}");
     }
 
+    // The document kinds described are the ones the service takes.
+    let kinds = doc["components"]["schemas"]["IssueBody"]["properties"]["kind"]["enum"]
+        .as_array()
+        .expect("IssueBody.kind enum")
+        .clone();
+    assert!(kinds.len() >= 2, "{kinds:?}");
+    for kind in &kinds {
+        let message = post_json(&t, "/v1/documents", &json!({"kind": kind, "payload": {}}))
+            .await
+            .text();
+        assert!(
+            !message.contains("unknown document kind"),
+            "{kind}: {message}"
+        );
+    }
+    let message = post_json(&t, "/v1/documents", &json!({"kind": "poem", "payload": {}}))
+        .await
+        .error(StatusCode::BAD_REQUEST, "bad_request");
+    for kind in &kinds {
+        assert!(message.contains(kind.as_str().expect("name")), "{message}");
+    }
+
     // The audit trail and readiness.
     let page = get(&t, "/v1/audit?limit=5").await.ok_json(StatusCode::OK);
     fits(&doc, "Page", &page);
