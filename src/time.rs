@@ -27,6 +27,13 @@ pub fn now() -> i64 {
 pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
     let bad = || format!("{text:?} is not an RFC 3339 time such as 2021-06-01T12:00:00Z");
     let t = text.trim();
+    // RFC 3339 is ASCII. Refusing anything else up front also keeps the byte offsets below
+    // (split_at(10), split_at(8), z[3..4]) on char boundaries: a multi-byte character there made
+    // them panic (found by fuzz/json_bodies: "at": "2026-11-23T08:00:w\u{1FA00}dP" in a
+    // POST /v1/verify body; `issued_on` in a document payload reaches here too).
+    if !t.is_ascii() {
+        return Err(bad());
+    }
     let (date, rest) = t.split_at(t.len().min(10));
     let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
     let parts: Vec<&str> = date.split('-').collect();
@@ -93,5 +100,23 @@ mod tests {
         ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn non_ascii_is_refused_not_a_panic() {
+        // Regression (fuzz/json_bodies crash-82b58ede…): a multi-byte character across one of
+        // the byte offsets the parser slices at panicked instead of giving an error.
+        for bad in [
+            "2026-11-23T08:00:w\u{1FA00}dP",
+            "2021-06-0\u{451}T00:00:00Z",
+            "\u{451}\u{451}\u{451}\u{451}\u{451}",
+            "2021-06-01T00:00:00+0\u{451}00",
+            "2021-06-01T00:00:0\u{451}Z",
+            "\u{ff12}\u{ff10}21-06-01",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+        // Unicode whitespace around an ASCII time is still trimmed as before.
+        assert_eq!(parse_rfc3339("\u{3000}2021-06-01\u{a0}"), Ok(1_622_505_600));
     }
 }
