@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# bench/load.sh: HTTP load benchmark of `qoltanba serve` on loopback (issue #7).
+#
+# What it does, per storage backend (SQLite always; PostgreSQL when QOLTANBA_BENCH_POSTGRES is
+# set to a URL base such as postgres://qoltanba:qoltanba@127.0.0.1:5432):
+#
+#   1. starts the release binary on 127.0.0.1 with a fresh data directory (and, for
+#      PostgreSQL, a fresh database that is dropped again at the end);
+#   2. prepares the inputs: an API key (scopes sign + pki:issue), a P-256 and an RSA-2048
+#      certificate issued over HTTP, a CMS-signed request for each (`qoltanba sign`, content
+#      attached) turned into a /v1/verify body, and a /v1/documents body; each input is
+#      checked once with curl (verify must say "valid", documents must answer 201);
+#   3. GET /healthz at saturation as a baseline (the HTTP stack's ceiling on this machine);
+#      /v1/verify: a saturation run with wrk (maximum throughput), then a fixed-rate run at
+#      BENCH_RATE_PERCENT (70) % of that maximum with oha, which has rate control (wrk has
+#      none and Debian ships no wrk2) and corrects for coordinated omission
+#      (--latency-correction), so its p99 is the latency a caller at that rate really sees;
+#   4. /v1/documents: a saturation run with wrk and fewer connections (every document is a
+#      signature plus a database transaction that takes a registry number);
+#   5. stops the server with SIGTERM and waits for it.
+#
+# At the end it prints one summary table: per backend and scenario, 2xx responses per second,
+# p50, p99 and errors. Errors are responses with status >= 400 (wrk's "Non-2xx or 3xx
+# responses", oha's status-code distribution) plus socket errors and timeouts; they are NOT
+# counted in req/s, so a run that is answered 401/429/503 cannot pass for throughput.
+#
+# Usage:
+#   bench/load.sh                                   # SQLite only, 15 s per run
+#   BENCH_DURATION=5s bench/load.sh                 # a quick run
+#   QOLTANBA_BENCH_POSTGRES=postgres://qoltanba:qoltanba@127.0.0.1:5432 bench/load.sh
+#
+# Knobs (environment):
+#   BENCH_DURATION            length of each load run (wrk/oha syntax: 15s, 1m)     [15s]
+#   BENCH_THREADS             wrk threads                                          [2]
+#   BENCH_VERIFY_CONNECTIONS  connections for /v1/verify (saturation and fixed rate) [32]
+#   BENCH_DOC_CONNECTIONS     connections for /v1/documents                        [4]
+#   BENCH_RATE_PERCENT        fixed-rate run at this % of the measured maximum     [70]
+#   BENCH_PORT                first port to listen on (PostgreSQL run uses +1)     [18480]
+#   BENCH_SKIP_BUILD=1        use the existing target/release/qoltanba
+#   CARGO_TARGET_DIR          honoured, as cargo does
+#
+# Needs: cargo, curl, jq, base64, wrk, oha (and psql for PostgreSQL). Run as root, it installs
+# wrk and jq with apt-get and oha with `cargo install oha --locked` when they are missing.
+#
+# The load generator runs on the same machine as the server: on a 2-core machine wrk/oha take
+# a good share of the CPU, so the figures are a floor for the service, not its ceiling. Only
+# loopback addresses are used, and every run is bounded by BENCH_DURATION.
+
+set -euo pipefail
+shopt -s inherit_errexit  # `set -e` also inside $(...)
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+BIN=$TARGET_DIR/release/qoltanba
+
+DURATION=${BENCH_DURATION:-15s}
+THREADS=${BENCH_THREADS:-2}
+VERIFY_CONNECTIONS=${BENCH_VERIFY_CONNECTIONS:-32}
+DOC_CONNECTIONS=${BENCH_DOC_CONNECTIONS:-4}
+RATE_PERCENT=${BENCH_RATE_PERCENT:-70}
+BASE_PORT=${BENCH_PORT:-18480}
+PG_BASE=${QOLTANBA_BENCH_POSTGRES:-}
+
+# The stated goal (issue #7): verify >= 15,000 req/s, p99 < 5 ms at 70 % of that rate.
+GOAL_RPS=15000
+GOAL_P99_MS=5
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Temporary files, servers and databases are tracked here and removed by the EXIT trap, on
+# success and on error alike.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/qoltanba-bench.XXXXXX")
+SERVER_PIDS=()
+PG_DATABASES=()
+
+stop_server() {
+    # SIGTERM (the server shuts down gracefully: it finishes in-flight requests and closes
+    # the store), wait up to 20 s, then SIGKILL as a last resort.
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 200); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "server $pid did not stop within 20 s of SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local status=$?
+    set +e
+    for pid in "${SERVER_PIDS[@]}"; do stop_server "$pid"; done
+    for db in "${PG_DATABASES[@]}"; do
+        psql "$PG_BASE/postgres" -qX -v ON_ERROR_STOP=1 \
+            -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
+            || log "could not drop PostgreSQL database $db; drop it by hand"
+    done
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Tools.
+need() {
+    # need COMMAND APT-PACKAGE: install from Debian when missing and running as root.
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        log "installing $2 (apt-get)"
+        apt-get install -y "$2" >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 && apt-get install -y "$2" >/dev/null 2>&1; } \
+            || die "apt-get install $2 failed"
+    fi
+    command -v "$1" >/dev/null 2>&1 || die "$1 is needed (Debian package $2)"
+}
+need curl curl
+need jq jq
+need wrk wrk
+# oha: a Rust load generator with rate control (-q) from crates.io. Debian has no wrk2.
+if ! command -v oha >/dev/null 2>&1; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+    if ! command -v oha >/dev/null 2>&1; then
+        log "installing oha (cargo install oha --locked; a few minutes on 2 cores)"
+        cargo install oha --locked >"$WORK/oha-install.log" 2>&1 \
+            || { tail -20 "$WORK/oha-install.log" >&2; die "cargo install oha failed"; }
+    fi
+fi
+if [[ -n $PG_BASE ]]; then
+    need psql postgresql-client
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Machine facts and load before the run (other work may share the machine).
+CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+log "machine: $(nproc) cores, ${CPU_MODEL:-unknown CPU}; $(uptime | sed 's/^ *//')"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------------------------------------
+# 1. Build. The machine is shared: "Blocking waiting for file lock" from cargo is normal and
+#    only means another build holds the lock.
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    log "cargo build --release (in $REPO)"
+    (cd "$REPO" && cargo build --release --quiet)
+fi
+[[ -x $BIN ]] || die "no binary at $BIN"
+
+# ---------------------------------------------------------------------------------------------
+# Helpers.
+
+SUMMARY=$WORK/summary.tsv
+printf 'backend\tscenario\ttool\t2xx req/s\tp50 ms\tp99 ms\terrors\n' >"$SUMMARY"
+
+# wrk_lua FILE BODY-FILE [TOKEN]: a wrk script that POSTs the body as JSON, and at the end
+# prints one machine-readable line from wrk's own counters (no parsing of its text report):
+#   BENCH requests=N duration_us=N status_errors=N connect=N read=N write=N timeout=N p50_us=N p99_us=N
+# wrk's status_errors counts responses with status > 399, i.e. 4xx and 5xx.
+# With no BODY-FILE it is a plain GET (the /healthz baseline).
+wrk_lua() {
+    local lua=$1 body=${2:-} token=${3:-}
+    {
+        if [[ -n $body ]]; then
+            echo 'wrk.method = "POST"'
+            echo 'wrk.headers["content-type"] = "application/json"'
+            if [[ -n $token ]]; then echo "wrk.headers[\"authorization\"] = \"Bearer $token\""; fi
+            echo "local f = assert(io.open(\"$body\", \"rb\"))"
+            echo 'wrk.body = f:read("*a")'
+            echo 'f:close()'
+        fi
+        cat <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d status_errors=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p99_us=%d\n",
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+LUA
+    } >"$lua"
+}
+
+# run_wrk BACKEND SCENARIO URL LUA CONNECTIONS: a saturation run; appends a summary row and
+# prints the 2xx req/s on stdout.
+run_wrk() {
+    local backend=$1 scenario=$2 url=$3 lua=$4 conns=$5
+    local out=$WORK/$backend-$scenario.wrk
+    log "$backend $scenario: wrk -t$THREADS -c$conns -d$DURATION --latency"
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$lua" "$url" >"$out"
+    grep -v '^BENCH ' "$out" | sed 's/^/    /' >&2
+    local line
+    line=$(grep '^BENCH ' "$out") || die "wrk printed no BENCH line"
+    # BENCH key=value ... -> "ok_rps p50_ms p99_ms errors"
+    local row ok_rps p50 p99 errors
+    row=$(awk '{
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        ok = v["requests"] - v["status_errors"]
+        printf "%.0f %.2f %.2f %d\n", ok / (v["duration_us"] / 1e6), v["p50_us"] / 1000,
+            v["p99_us"] / 1000, v["status_errors"] + v["connect"] + v["read"] + v["write"] + v["timeout"]
+    }' <<<"$line")
+    read -r ok_rps p50 p99 errors <<<"$row"
+    log "    2xx/s $ok_rps, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
+    printf '%s\t%s\twrk -c%s\t%s\t%s\t%s\t%s\n' "$backend" "$scenario" "$conns" "$ok_rps" \
+        "$p50" "$p99" "$errors" >>"$SUMMARY"
+    echo "$ok_rps"
+}
+
+# run_oha BACKEND SCENARIO URL BODY RATE: a fixed-rate run; appends a summary row and prints
+# "p99-ms" on stdout.
+run_oha() {
+    local backend=$1 scenario=$2 url=$3 body=$4 rate=$5
+    local out=$WORK/$backend-$scenario.oha.json
+    log "$backend $scenario: oha -q $rate -c$VERIFY_CONNECTIONS -z $DURATION -w --latency-correction"
+    # -w: requests still in flight at the deadline are waited for, not reported as
+    # "aborted due to deadline" errors.
+    oha --no-tui --output-format json -z "$DURATION" -w -c "$VERIFY_CONNECTIONS" -q "$rate" \
+        --latency-correction -m POST -H 'content-type: application/json' -D "$body" \
+        "$url" >"$out"
+    # oha's JSON: summary (successRate, total seconds, requestsPerSec), latencyPercentiles in
+    # seconds, statusCodeDistribution {"200": n, ...}, errorDistribution {"message": n}.
+    local row
+    row=$(jq -r '
+        (.statusCodeDistribution // {}) as $codes
+        | ([$codes | to_entries[] | select(.key | test("^2")) | .value] | add // 0) as $ok
+        | ([$codes | to_entries[] | select(.key | test("^2") | not) | .value] | add // 0) as $bad
+        | ([(.errorDistribution // {}) | to_entries[] | .value] | add // 0) as $err
+        | [ ($ok / .summary.total | floor),
+            (.latencyPercentiles.p50 * 1000),
+            (.latencyPercentiles.p99 * 1000),
+            ($bad + $err) ] | @tsv' "$out")
+    local ok_rps p50 p99 errors
+    IFS=$'\t' read -r ok_rps p50 p99 errors <<<"$row"
+    p50=$(printf '%.2f' "$p50")
+    p99=$(printf '%.2f' "$p99")
+    log "    2xx/s $ok_rps (target $rate), p50 ${p50} ms, p99 ${p99} ms, errors $errors"
+    jq -c '{summary, latencyPercentiles, statusCodeDistribution, errorDistribution}' "$out" \
+        | sed 's/^/    /' >&2
+    printf '%s\t%s\toha -q%s -c%s\t%s\t%s\t%s\t%s\n' "$backend" "$scenario" "$rate" \
+        "$VERIFY_CONNECTIONS" "$ok_rps" "$p50" "$p99" "$errors" >>"$SUMMARY"
+    echo "$p99"
+}
+
+GOAL_LINES=()
+
+# ---------------------------------------------------------------------------------------------
+# run_backend NAME DATABASE_URL PORT: one full benchmark against one storage backend.
+run_backend() {
+    local name=$1 db_url=$2 port=$3
+    local dir=$WORK/$name
+    mkdir -p "$dir/data"
+    local base=http://127.0.0.1:$port
+
+    # Everything the server and the CLI need, so `keys create` hits the same database.
+    # QOLTANBA_CONFIG is cleared so that no config file of the caller's leaks in.
+    local -a env_vars=(
+        -u QOLTANBA_CONFIG
+        QOLTANBA_DATA_DIR="$dir/data"
+        QOLTANBA_LISTEN="127.0.0.1:$port"
+        QOLTANBA_DATABASE_URL="$db_url"
+        QOLTANBA_CA_PASSPHRASE="bench-ca-passphrase-$name"
+        QOLTANBA_RATE_LIMIT_PER_MINUTE=0
+        QOLTANBA_LOG=warn
+    )
+    q() { env "${env_vars[@]}" "$BIN" "$@"; }
+
+    if curl -s -o /dev/null --max-time 2 "$base/healthz"; then
+        die "something already answers on 127.0.0.1:$port; set BENCH_PORT"
+    fi
+
+    # 2. Start the server; the first start creates the test PKI (CA keys), which takes a while.
+    log "$name: starting qoltanba serve on 127.0.0.1:$port"
+    env "${env_vars[@]}" "$BIN" serve >"$dir/server.log" 2>&1 &
+    local pid=$!
+    SERVER_PIDS+=("$pid")
+    local up=0
+    for _ in $(seq 1 600); do
+        kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; die "$name: server exited"; }
+        if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/healthz") == 200 ]]; then
+            up=1
+            break
+        fi
+        sleep 0.2
+    done
+    [[ $up == 1 ]] || { cat "$dir/server.log" >&2; die "$name: /healthz not 200 after 120 s"; }
+    log "$name: /healthz is 200"
+
+    # 3. Inputs. The API key: the token is printed once on stdout.
+    local token
+    token=$(q keys create --name bench --scope sign --scope pki:issue 2>/dev/null)
+    [[ $token == qlt_* ]] || die "$name: keys create printed no token"
+
+    # A signed request per key type: issue a certificate, sign the applicant's JSON with it
+    # (CAdES-BES, content attached), wrap the CMS as the /v1/verify body, check it once.
+    printf '%s' '{"applicant":{"iin":"900517312343"}}' >"$dir/request.json"
+    printf 'bench\n' >"$dir/p12-password"
+    local key
+    for key in p256 rsa2048; do
+        local issue_req issued status
+        issue_req=$(jq -nc --arg key "$key" '{profile: "individual-sign", iin: "900517312343",
+            surname: "ТЕСТОВ", given_name: "ТЕСТ", patronymic: "ТЕСТОВИЧ",
+            password: "bench", key: $key}')
+        status=$(curl -s -o "$dir/issued-$key.json" -w '%{http_code}' -X POST \
+            "$base/v1/pki/certificates" -H "authorization: Bearer $token" \
+            -H 'content-type: application/json' --data-binary "$issue_req")
+        [[ $status == 201 ]] || { cat "$dir/issued-$key.json" >&2; die "$name: issuing a $key certificate answered $status"; }
+        jq -r .pkcs12_base64 "$dir/issued-$key.json" | base64 -d >"$dir/$key.p12"
+        q sign --input "$dir/request.json" --key "$dir/$key.p12" \
+            --password-file "$dir/p12-password" --out "$dir/request-$key.p7s" >/dev/null
+        jq -nc --rawfile sig <(base64 -w0 "$dir/request-$key.p7s") '{signature: $sig}' \
+            >"$dir/verify-$key.json"
+        local verdict
+        verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
+            --data-binary @"$dir/verify-$key.json" | jq -r .verdict)
+        [[ $verdict == valid ]] || die "$name: the $key request verifies as '$verdict', not valid"
+        log "$name: $key signed request: verdict valid ($(stat -c %s "$dir/verify-$key.json") bytes)"
+        wrk_lua "$dir/verify-$key.lua" "$dir/verify-$key.json"
+    done
+
+    # The /v1/documents body (schema: src/sign/document.rs, README "Signing documents").
+    cat >"$dir/document.json" <<'JSON'
+{"kind":"license","payload":{"authority":{"name":"ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)","bin":"950341000052"},"recipient":{"name":"ТОО \"Әлем Фарм\"","bin":"940140000385"},"activity":"Фармацевтическая деятельность","issued_on":"2026-11-23","request_id":"REQ-1"}}
+JSON
+    local status
+    status=$(curl -s -o "$dir/document-check.json" -w '%{http_code}' -X POST "$base/v1/documents" \
+        -H "authorization: Bearer $token" -H 'content-type: application/json' \
+        --data-binary @"$dir/document.json")
+    [[ $status == 201 ]] || { cat "$dir/document-check.json" >&2; die "$name: /v1/documents answered $status"; }
+    log "$name: /v1/documents answered 201 ($(jq -r .number "$dir/document-check.json"))"
+    wrk_lua "$dir/document.lua" "$dir/document.json" "$token"
+
+    # 4. Load. First a baseline: GET /healthz does no work, so its rate is the ceiling of the
+    #    HTTP stack plus wrk on this machine; no endpoint can beat it here.
+    wrk_lua "$dir/healthz.lua"
+    run_wrk "$name" "healthz max (baseline)" "$base/healthz" "$dir/healthz.lua" \
+        "$VERIFY_CONNECTIONS" >/dev/null
+
+    # /v1/verify: saturation (wrk), then fixed rate at RATE_PERCENT % of it (oha).
+    for key in p256 rsa2048; do
+        local max rate p99
+        max=$(run_wrk "$name" "verify-$key max" "$base/v1/verify" "$dir/verify-$key.lua" \
+            "$VERIFY_CONNECTIONS")
+        rate=$((max * RATE_PERCENT / 100))
+        if ((rate < 1)); then
+            log "$name verify-$key: no successful responses at saturation; no fixed-rate run"
+            GOAL_LINES+=("$name verify-$key: max 0 2xx req/s: goal NOT met")
+            continue
+        fi
+        p99=$(run_oha "$name" "verify-$key @${RATE_PERCENT}%" "$base/v1/verify" \
+            "$dir/verify-$key.json" "$rate")
+        local thr lat
+        thr=$( ((max >= GOAL_RPS)) && echo met || echo "NOT met")
+        lat=$(awk -v p="$p99" -v g="$GOAL_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}')
+        GOAL_LINES+=("$name verify-$key: max $max 2xx req/s (goal >= $GOAL_RPS: $thr); p99 $p99 ms at $rate req/s = ${RATE_PERCENT}% of max (goal < $GOAL_P99_MS ms: $lat)")
+    done
+    # The same requests must still verify as valid after the load (nothing revoked, no cache
+    # gone bad); a 200 with another verdict would otherwise count as throughput.
+    for key in p256 rsa2048; do
+        local verdict
+        verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
+            --data-binary @"$dir/verify-$key.json" | jq -r .verdict)
+        [[ $verdict == valid ]] || die "$name: after the load the $key request verifies as '$verdict'"
+    done
+
+    # /v1/documents: saturation with fewer connections (each one writes to the database).
+    run_wrk "$name" "documents max" "$base/v1/documents" "$dir/document.lua" "$DOC_CONNECTIONS" \
+        >/dev/null
+
+    # 5. Stop this server (SIGTERM, wait) before the next backend starts.
+    log "$name: stopping the server"
+    stop_server "$pid"
+    if grep -qiE 'panic|ERROR' "$dir/server.log"; then
+        log "$name: the server log has errors:"
+        grep -iE 'panic|ERROR' "$dir/server.log" | sort | uniq -c | head -20 >&2
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+run_backend sqlite "sqlite://$WORK/sqlite/data/qoltanba.db?mode=rwc" "$BASE_PORT"
+
+if [[ -n $PG_BASE ]]; then
+    if ! psql "$PG_BASE/postgres" -qXAt -c 'SELECT 1' >/dev/null 2>&1; then
+        # The local cluster may be stopped; start it when we can (root, Debian's tools).
+        if [[ $(id -u) -eq 0 ]] && command -v pg_ctlcluster >/dev/null; then
+            log "PostgreSQL is not answering; pg_ctlcluster 15 main start"
+            pg_ctlcluster 15 main start || true
+            sleep 2
+        fi
+        psql "$PG_BASE/postgres" -qXAt -c 'SELECT 1' >/dev/null || die "cannot reach $PG_BASE/postgres"
+    fi
+    PG_DB="qoltanba_bench_$$_$(date +%s)"
+    psql "$PG_BASE/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+    PG_DATABASES+=("$PG_DB")
+    log "postgres: created database $PG_DB ($(psql "$PG_BASE/postgres" -qXAt -c 'SHOW server_version'))"
+    run_backend postgres "$PG_BASE/$PG_DB" "$((BASE_PORT + 1))"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Summary.
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+echo
+echo "qoltanba load benchmark: $(nproc) cores, ${CPU_MODEL:-unknown CPU}"
+echo "each run $DURATION, wrk -t$THREADS, loopback; load average before $LOAD_BEFORE, after $LOAD_AFTER"
+echo "errors = responses >= 400 + socket errors/timeouts (not counted in req/s)"
+echo
+column -t -s $'\t' "$SUMMARY"
+echo
+for line in "${GOAL_LINES[@]}"; do echo "$line"; done
