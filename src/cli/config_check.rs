@@ -76,11 +76,13 @@ pub async fn run(command: ConfigCommand, config: Config) -> Result<(), CliError>
         },
     );
     verifier_settings(&config, None).and_then(|s| {
-        crate::verify::Verifier::new(s).map(|_| ()).or_else(|e| match e {
-            // No configured anchor is fine: the service trusts its own root.
-            crate::verify::VerifyError::NoAnchor => Ok(()),
-            other => Err(CliError::Input(other.to_string())),
-        })
+        crate::verify::Verifier::new(s)
+            .map(|_| ())
+            .or_else(|e| match e {
+                // No configured anchor is fine: the service trusts its own root.
+                crate::verify::VerifyError::NoAnchor => Ok(()),
+                other => Err(CliError::Input(other.to_string())),
+            })
     })?;
     let (store, declarations) = open_store(&config).await?;
     line("database check", "reachable, schema up to date".into());
