@@ -1,0 +1,226 @@
+//! Schemas of bodies whose Rust types live outside `http` (or are built ad hoc), described
+//! here as mirrors; a test checks them against what the service really sends.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The one error shape of the API.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "not_found", "message": "no document with id \"x\""}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable: bad_request, invalid_request, invalid_document, unauthorized,
+    /// forbidden, not_found, conflict, method_not_allowed, payload_too_large,
+    /// unsupported_media_type, rate_limited, timeout, internal.
+    pub code: String,
+    /// For people; never carries a secret or an internal detail.
+    pub message: String,
+}
+
+/// The subscriber key types (`KeyAlgorithm`, as the API spells them).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyAlgorithm {
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    P256,
+    Ed25519,
+    /// GOST R 34.10-2012 (NCA's "GOST 34.10-2015"), 512-bit, paramSetA.
+    #[serde(rename = "gost2015")]
+    Gost2015,
+}
+
+/// `POST /v1/pki/certificates`: what to issue (`pki::IssueRequest`). Unknown fields are refused.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"profile": "individual-sign", "iin": "950341000052", "surname": "ТЕСТОВ", "given_name": "ТЕСТ", "patronymic": "ТЕСТОВИЧ", "password": "Qwerty12"}))]
+pub struct IssueRequest {
+    /// The certificate profile: the built-in ones are individual-sign, individual-auth,
+    /// legal-head-sign, legal-signer-sign, legal-financial-sign, legal-hr-sign,
+    /// legal-employee-sign and infosystem-sign.
+    pub profile: String,
+    /// The subject's IIN (12 digits), for profiles of people.
+    pub iin: Option<String>,
+    /// The organisation's BIN (12 digits), for legal-entity profiles.
+    pub bin: Option<String>,
+    pub org: Option<String>,
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    /// NCA puts the patronymic in GIVENNAME; the first name goes into CN only.
+    pub patronymic: Option<String>,
+    /// CN for profiles whose subject is not a person (information systems).
+    pub common_name: Option<String>,
+    pub uid: Option<String>,
+    /// The subscriber's key type; default: the issuing CA's.
+    pub key: Option<KeyAlgorithm>,
+    /// Validity in days (at most 3650).
+    pub days: Option<u32>,
+    /// Accept an IIN/BIN whose check digit or structure is wrong (NCA's own test numbers are).
+    #[schema(default = false, required = false)]
+    pub allow_invalid_check_digit: bool,
+    /// Password of the PKCS#12 key store returned.
+    pub password: Option<String>,
+    /// Produce the legacy 3DES/RC2 PKCS#12 real NCA key stores use.
+    #[schema(default = false, required = false)]
+    pub legacy: bool,
+}
+
+/// A certificate's status.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CertificateStatus {
+    Good,
+    Revoked,
+    /// Suspended (certificateHold): listed on CRLs, can be released.
+    Hold,
+}
+
+/// One line of the audit trail.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEvent {
+    /// Position in the trail.
+    pub seq: i64,
+    /// Unix time, seconds.
+    pub at: i64,
+    pub request_id: String,
+    /// `key:<name>` or `anonymous`.
+    pub actor: String,
+    /// Method and route pattern, e.g. `POST /v1/documents`.
+    pub action: String,
+    pub target: String,
+    /// "ok", "refused" or "failed".
+    pub outcome: String,
+    /// HTTP status, or the CLI's exit code.
+    pub status: i64,
+    pub detail: String,
+}
+
+/// `/readyz`: every check, and whether this instance can serve.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// "ready" or "not_ready".
+    pub status: String,
+    /// By check name: `database`, `ca_keys`, `crl:<ca id>`.
+    pub checks: std::collections::BTreeMap<String, ReadinessCheck>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadinessCheck {
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// The overall verdict.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Valid,
+    Indeterminate,
+    Invalid,
+}
+
+/// One step's status.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Passed,
+    Skipped,
+    Indeterminate,
+    Failed,
+}
+
+/// One step's outcome.
+#[derive(Serialize, ToSchema)]
+pub struct Check {
+    /// format, signature, chain, validity, revocation, key_usage or identity.
+    pub id: String,
+    pub status: CheckStatus,
+    /// "OK", the sub-indication, or a finer code (e.g. IIN_MISMATCH).
+    pub code: String,
+    pub detail: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubjectReport {
+    pub cn: Option<String>,
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    pub iin: Option<String>,
+    pub iin_check_digit_valid: Option<bool>,
+    pub bin: Option<String>,
+    pub bin_check_digit_valid: Option<bool>,
+    pub organisation: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignerReport {
+    pub subject: SubjectReport,
+    /// Role names from the EKU (individual, legal_entity, first_head, …) and unnamed role OIDs.
+    pub roles: Vec<String>,
+    /// "sign", "auth" or "other".
+    pub key_kind: String,
+    pub serial: Option<String>,
+    pub issuer: Option<String>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    /// The signingTime attribute: reported, not trusted as proof of anything.
+    pub signing_time: Option<String>,
+    pub revocation_source: Option<String>,
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+}
+
+/// Where the expected IIN/BIN came from.
+#[derive(Serialize, ToSchema)]
+pub struct ExpectedIdentity {
+    /// "caller", "content" or "none".
+    pub source: String,
+    pub iin: Option<String>,
+    pub iin_check_digit_valid: Option<bool>,
+    pub bin: Option<String>,
+    pub bin_check_digit_valid: Option<bool>,
+}
+
+/// The процесс 7 refusal text, when the signature is not accepted.
+#[derive(Serialize, ToSchema)]
+pub struct Refusal {
+    pub ru: String,
+    pub kk: String,
+    pub en: String,
+    /// The specific reason, in English.
+    pub reason: String,
+}
+
+/// The verification report (`verify::Report`): verdict, ETSI EN 319 102-1 indication and
+/// sub-indication, one check per step, the signers.
+#[derive(Serialize, ToSchema)]
+pub struct Report {
+    pub verdict: Verdict,
+    /// TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE.
+    pub indication: String,
+    /// e.g. REVOKED, EXPIRED, FORMAT_FAILURE, TRY_LATER.
+    pub sub_indication: Option<String>,
+    pub validation_time: String,
+    /// Exactly the seven steps, in order.
+    pub checks: Vec<Check>,
+    pub signers: Vec<SignerReport>,
+    pub expected_identity: ExpectedIdentity,
+    /// Present only when the verdict is not valid.
+    #[schema(required = false)]
+    pub refusal: Option<Refusal>,
+}
+
+/// The auditor page's upload form (`multipart/form-data`).
+#[derive(Serialize, ToSchema)]
+pub struct AuditorUpload {
+    /// The signature file (CMS, .p7s; DER or PEM).
+    #[schema(value_type = String, content_media_type = "application/octet-stream")]
+    pub signature: Vec<u8>,
+    /// The signed file, when the signature is detached.
+    #[schema(value_type = Option<String>, content_media_type = "application/octet-stream")]
+    pub content: Option<Vec<u8>>,
+}
