@@ -155,11 +155,7 @@ impl Curve {
         let Some(qp) = self.q_params else {
             return false;
         };
-        // e = h mod q, or 1 if that is 0.
-        let mut e = Scalar::new(h, qp);
-        if is_zero(&e) {
-            e = Scalar::one(qp);
-        }
+        let e = digest_scalar(h, qp);
         // q is prime: the inverse exists for e ≠ 0.
         let (v, invertible) = e.invert();
         if !bool::from(invertible) {
@@ -242,7 +238,12 @@ impl Curve {
     }
 }
 
-/// Zero in Montgomery form is zero.
-pub(super) fn is_zero(v: &Scalar) -> bool {
-    v.as_montgomery() == &U512::ZERO
+/// e = h mod q, or 1 if that is 0 (GOST R 34.10-2012 §6.1 step 2 and §6.2 step 3).
+pub(super) fn digest_scalar(h: &U512, q_params: FieldParams) -> Scalar {
+    let e = Scalar::new(h, q_params);
+    if e.is_zero() {
+        Scalar::one(q_params)
+    } else {
+        e
+    }
 }

@@ -11,7 +11,8 @@ use ring::hmac;
 use std::fmt;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use super::curve::{is_zero, Curve, Scalar};
+use super::curve::{digest_scalar, Curve, Scalar};
+use super::field::FieldElement as _;
 use super::{constant_time, from_le, streebog512, to_le};
 use crate::crypto::CryptoError;
 
@@ -106,11 +107,7 @@ impl PrivateKey {
         let curve = self.curve;
         let qp = curve.q_params.ok_or(CryptoError::Signing)?;
         let h = from_le(digest_le).ok_or(CryptoError::Signing)?;
-        // e = h mod q, or 1 if that is 0 (§6.1 step 2).
-        let mut e = Scalar::new(&h, qp);
-        if is_zero(&e) {
-            e = Scalar::one(qp);
-        }
+        let e = digest_scalar(&h, qp);
         let mut d = Zeroizing::new(from_le(&self.d_le).ok_or(CryptoError::Signing)?);
         let mut nonces = NonceStream::new(curve, &d, &e.retrieve(), extra);
         // r = 0 or s = 0 happens with probability ~2^-511; the bound only guards a broken curve.
@@ -133,7 +130,7 @@ impl PrivateKey {
         let (x, _) = constant_time::mul(curve, k, &curve.gx, &curve.gy)?;
         let r = Scalar::new(&x, qp);
         let s = r.mul(&Scalar::new(d, qp)).add(&Scalar::new(k, qp).mul(e));
-        if is_zero(&r) || is_zero(&s) {
+        if r.is_zero() || s.is_zero() {
             return None;
         }
         let mut out = to_le(&r.retrieve(), curve.size);
@@ -144,11 +141,7 @@ impl PrivateKey {
     /// Test hook: the signature for a given k (the RFC 7091 examples fix k).
     #[cfg(test)]
     pub(super) fn sign_digest_with_k(&self, digest_le: &[u8], k: &U512) -> Option<Vec<u8>> {
-        let qp = self.curve.q_params?;
-        let mut e = Scalar::new(&from_le(digest_le)?, qp);
-        if is_zero(&e) {
-            e = Scalar::one(qp);
-        }
+        let e = digest_scalar(&from_le(digest_le)?, self.curve.q_params?);
         let d = from_le(&self.d_le)?;
         self.sign_with_nonce(&d, &e, k)
     }
