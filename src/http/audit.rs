@@ -62,7 +62,6 @@ pub async fn list(
             actor: params.actor,
             outcome: params.outcome,
         })
-        .await
-        .map_err(|e| ApiError::from(crate::pki::PkiError::from(e)))?;
+        .await?;
     Ok(Json(Page { events }))
 }

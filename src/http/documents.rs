@@ -152,8 +152,7 @@ async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {
         .pki
         .store()
         .document(id)
-        .await
-        .map_err(|e| ApiError::from(crate::pki::PkiError::from(e)))?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no document with id {id:?}")))
 }
 
@@ -210,8 +209,7 @@ pub async fn by_number(
         .pki
         .store()
         .document_by_number(&number)
-        .await
-        .map_err(|e| ApiError::from(crate::pki::PkiError::from(e)))?
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no document registered under {number:?}")))?;
     Ok(Json(DocumentView::of(&record, state.pki.urls().base())))
 }

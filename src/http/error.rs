@@ -38,6 +38,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A storage failure is internal, exactly as the PKI reports one.
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::from(PkiError::from(e))
+    }
+}
+
 impl From<PkiError> for ApiError {
     fn from(e: PkiError) -> Self {
         match e {
