@@ -2,9 +2,11 @@
 
 mod operations;
 mod security;
+mod verify;
 
 pub use operations::OperationsConfig;
 pub use security::SecurityConfig;
+pub use verify::VerifyConfig;
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -38,7 +40,7 @@ struct FileConfig {
     pki_dir: Option<PathBuf>,
     log_format: Option<String>,
     #[serde(default)]
-    verify: VerifyFileConfig,
+    verify: verify::VerifyFileConfig,
     #[serde(default)]
     sign: SignFileConfig,
     #[serde(default)]
@@ -61,42 +63,6 @@ struct SignFileConfig {
 pub struct SignConfig {
     pub key_store: Option<PathBuf>,
     pub password_file: Option<PathBuf>,
-}
-
-/// `[verify]` in the config file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyFileConfig {
-    #[serde(default)]
-    trust: Vec<PathBuf>,
-    #[serde(default)]
-    intermediates: Vec<PathBuf>,
-    #[serde(default)]
-    crls: Vec<PathBuf>,
-    offline: Option<bool>,
-    required_role: Option<String>,
-    /// "chain" (default) or "leaf": whose revocation status must be known.
-    revocation_scope: Option<crate::verify::RevocationScope>,
-    /// RFC 6901 pointers to the applicant's IIN/BIN in signed JSON (default /applicant/iin, /applicant/bin).
-    #[serde(default)]
-    iin_pointers: Vec<String>,
-    #[serde(default)]
-    bin_pointers: Vec<String>,
-}
-
-/// Verification settings: what to trust beyond the service's own root, extra intermediates and
-/// CRLs, whether the network may be used, and a role the signer must hold.
-#[derive(Debug, Clone, Default)]
-pub struct VerifyConfig {
-    pub trust: Vec<PathBuf>,
-    pub intermediates: Vec<PathBuf>,
-    pub crls: Vec<PathBuf>,
-    pub offline: bool,
-    pub required_role: Option<String>,
-    pub revocation_scope: crate::verify::RevocationScope,
-    /// Where in signed JSON the applicant's IIN/BIN are (empty: the defaults).
-    pub iin_pointers: Vec<String>,
-    pub bin_pointers: Vec<String>,
 }
 
 /// Where the CA passphrase comes from.
@@ -141,6 +107,18 @@ pub struct Config {
     pub sign: SignConfig,
     pub security: SecurityConfig,
     pub operations: OperationsConfig,
+}
+
+/// A yes/no environment variable: 1/true/yes or 0/false/no.
+fn flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        other => Err(ConfigError::Invalid {
+            name,
+            message: format!("{other:?} is not true or false"),
+        }),
+    }
 }
 
 impl Config {
@@ -241,52 +219,7 @@ impl Config {
                 })
             }
         };
-        // Path lists in variables are separated like PATH.
-        let paths = |name: &str, from_file: Vec<PathBuf>| match var(name) {
-            Some(v) => std::env::split_paths(&v).collect(),
-            None => from_file,
-        };
-        let offline = match var("QOLTANBA_VERIFY_OFFLINE").as_deref() {
-            None => from_file.verify.offline.unwrap_or(false),
-            Some("1" | "true" | "yes") => true,
-            Some("0" | "false" | "no") => false,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "QOLTANBA_VERIFY_OFFLINE",
-                    message: format!("{other:?} is not true or false"),
-                })
-            }
-        };
-        let revocation_scope = match var("QOLTANBA_VERIFY_REVOCATION_SCOPE") {
-            None => from_file.verify.revocation_scope.unwrap_or_default(),
-            Some(v) => v.parse().map_err(|message| ConfigError::Invalid {
-                name: "QOLTANBA_VERIFY_REVOCATION_SCOPE",
-                message,
-            })?,
-        };
-        let verify = VerifyConfig {
-            trust: paths("QOLTANBA_VERIFY_TRUST", from_file.verify.trust),
-            intermediates: paths(
-                "QOLTANBA_VERIFY_INTERMEDIATES",
-                from_file.verify.intermediates,
-            ),
-            crls: paths("QOLTANBA_VERIFY_CRLS", from_file.verify.crls),
-            offline,
-            required_role: var("QOLTANBA_VERIFY_ROLE").or(from_file.verify.required_role),
-            revocation_scope,
-            iin_pointers: from_file.verify.iin_pointers,
-            bin_pointers: from_file.verify.bin_pointers,
-        };
-        for pointer in verify.iin_pointers.iter().chain(&verify.bin_pointers) {
-            if !pointer.starts_with('/') {
-                return Err(ConfigError::Invalid {
-                    name: "verify.iin_pointers / verify.bin_pointers",
-                    message: format!(
-                        "{pointer:?} is not a JSON pointer (RFC 6901: it starts with '/')"
-                    ),
-                });
-            }
-        }
+        let verify = VerifyConfig::load(from_file.verify, var)?;
         let sign = SignConfig {
             key_store: var("QOLTANBA_SIGN_KEY_STORE")
                 .map(PathBuf::from)

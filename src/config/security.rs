@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::ConfigError;
+use super::{flag, ConfigError};
 
 /// `[security]` in the config file.
 #[derive(Debug, Default, Deserialize)]
@@ -51,17 +51,6 @@ fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, Con
         name,
         message: format!("{value:?} is not a valid value"),
     })
-}
-
-fn flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value {
-        "1" | "true" | "yes" => Ok(true),
-        "0" | "false" | "no" => Ok(false),
-        other => Err(ConfigError::Invalid {
-            name,
-            message: format!("{other:?} is not true or false"),
-        }),
-    }
 }
 
 impl SecurityConfig {
