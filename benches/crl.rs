@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use qoltanba::crypto::{KeyAlgorithm, SigningKey};
-use qoltanba::verify::crl::{self, Crl};
+use qoltanba::x509::crl::{self, Crl};
 
 /// splitmix64, seeded from the OS: fast and good enough to make serials.
 struct Rng(u64);

@@ -5,8 +5,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use qoltanba::verify::crl::{self, Crl};
-use qoltanba::verify::{key_profile, read_certificate, Cert};
+use qoltanba::x509::crl::{self, Crl};
+use qoltanba::verify::read_certificate;
+use qoltanba::x509::{Cert, KeyProfile};
 
 const RSA_CA: &[u8] = include_bytes!("../../fixtures/nca/rsa/nca_rsa_test.crt");
 const GOST_CA: &[u8] = include_bytes!("../../fixtures/nca/gost/nca_gost2022_test.cer");
@@ -35,10 +36,10 @@ fn exercise_cert(cert: &Cert) {
     let _ = cert.authority_key_id();
     let _ = cert.aia_uris(const_oid::db::rfc5280::ID_AD_CA_ISSUERS);
     let _ = cert.aia_uris(const_oid::db::rfc5280::ID_AD_OCSP);
-    let _ = cert.distribution_uris(const_oid::db::rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS);
-    let _ = cert.distribution_uris(const_oid::db::rfc5280::ID_CE_FRESHEST_CRL);
+    let _ = cert.crl_distribution_uris();
+    let _ = cert.freshest_crl_uris();
     let _ = cert.unknown_critical_extensions();
-    let _ = key_profile(cert);
+    let _ = KeyProfile::of(cert);
 }
 
 fn exercise_crl(crl: &Crl, data: &[u8]) {

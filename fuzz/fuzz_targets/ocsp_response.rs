@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use qoltanba::verify::Cert;
+use qoltanba::x509::Cert;
 
 const CA: &[u8] = include_bytes!("../fixtures/ocsp/ca.der");
 const LEAF: &[u8] = include_bytes!("../fixtures/ocsp/leaf.der");

@@ -71,7 +71,7 @@ pub async fn run(command: ConfigCommand, config: Config) -> Result<(), CliError>
     line(
         "documents signed by",
         match &imported {
-            Some(o) => crate::name::display(&o.certificate.tbs_certificate.subject),
+            Some(o) => crate::x509::name::display(&o.certificate.tbs_certificate.subject),
             None => "the test PKI's official".into(),
         },
     );

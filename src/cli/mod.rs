@@ -106,6 +106,23 @@ impl CliError {
     }
 }
 
+/// The subcommand named on a command line clap refused: the first argument after the program
+/// name that is neither an option nor the value of the global `--config` (an argument equal to
+/// "verify" elsewhere, say a document title, does not make the command `verify`).
+fn subcommand(args: &[std::ffi::OsString]) -> Option<&str> {
+    let mut rest = args.iter().skip(1).map(|a| a.to_str());
+    while let Some(arg) = rest.next() {
+        match arg? {
+            "--config" => {
+                rest.next();
+            }
+            option if option.starts_with('-') => {}
+            name => return Some(name),
+        }
+    }
+    None
+}
+
 /// Parses the arguments and runs the command.
 pub fn run<I, T>(args: I) -> ExitCode
 where
@@ -118,8 +135,7 @@ where
         Err(e) => {
             let _ = e.print();
             // `verify` promises 64 for bad arguments; the other commands use 2.
-            let verifying = args.iter().skip(1).any(|a| a == "verify");
-            let usage = if verifying {
+            let usage = if subcommand(&args) == Some("verify") {
                 verify::EXIT_BAD_ARGUMENTS
             } else {
                 2

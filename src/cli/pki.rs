@@ -120,7 +120,7 @@ pub async fn run(command: PkiCommand, config: Config) -> Result<(), CliError> {
         }
         PkiCommand::Issue(args) => issue(*args, config).await,
         PkiCommand::Revoke { serial, reason } => {
-            let reason: RevocationReason = reason.parse()?;
+            let reason: RevocationReason = reason.parse().map_err(crate::pki::PkiError::from)?;
             let (pki, _) = open_pki(&config, false).await?;
             let rec = pki.revoke(&serial, reason).await?;
             emit(&format!(

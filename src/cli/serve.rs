@@ -31,7 +31,7 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     );
     let official = super::imported_official(&config)?.map(Arc::new);
     if let Some(o) = &official {
-        tracing::info!(subject = %crate::name::display(&o.certificate.tbs_certificate.subject), "documents are signed with the imported key");
+        tracing::info!(subject = %crate::x509::name::display(&o.certificate.tbs_certificate.subject), "documents are signed with the imported key");
     }
     let access = Arc::new(crate::http::access::Access::new(
         pki.store().clone(),

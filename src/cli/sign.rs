@@ -58,7 +58,7 @@ pub fn run(args: SignArgs) -> Result<(), CliError> {
         let _ = std::fs::remove_file(&args.out);
         return Err(e);
     }
-    let subject = crate::name::display(&identity.certificate.tbs_certificate.subject);
+    let subject = crate::x509::name::display(&identity.certificate.tbs_certificate.subject);
     emit(&format!(
         "signed {} as {subject}: {}\n",
         args.input.display(),

@@ -243,7 +243,7 @@ pub async fn revoke(
     OptionalJsonBody(body): OptionalJsonBody<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     let reason_name = body.reason.as_deref().unwrap_or("unspecified");
-    let reason: RevocationReason = reason_name.parse()?;
+    let reason: RevocationReason = reason_name.parse().map_err(crate::pki::PkiError::from)?;
     let record = state.pki.revoke(&serial, reason).await?;
     let mut response = Json(CertificateView::try_from(&record)?).into_response();
     response.extensions_mut().insert(AuditDetail(format!(

@@ -3,11 +3,11 @@
 use der::Encode;
 use zeroize::Zeroizing;
 
-use super::ber;
 use super::pbe::{self, bmp_password, Budget, Password};
 use super::pbes2::{self, Pbes2Kdf};
 use super::write::{octets, EncryptedPrivateKeyInfo};
 use super::{encoding, invalid, KeyStoreError, MAX_INPUT_LEN};
+use crate::x509::ber;
 
 type Result<T> = std::result::Result<T, KeyStoreError>;
 

@@ -15,7 +15,6 @@
 //! stores arrive from applicants and must not be able to stall or crash the service.
 
 mod at_rest;
-mod ber;
 mod cipher;
 mod pbe;
 mod pbes2;
@@ -103,15 +102,6 @@ pub const MODERN_PBKDF2_ITERATIONS: u32 = 2048;
 /// MAC iterations (PKCS#12 KDF) in the Modern flavour (OpenSSL 3's default).
 pub const MODERN_MAC_ITERATIONS: u32 = 2048;
 
-/// Re-encodes a BER element (indefinite lengths, segmented OCTET STRINGs, as streaming producers
-/// write CMS) as DER, so the DER-only decoders can read it. Bounded like the PKCS#12 reader.
-pub fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-    if input.len() > MAX_INPUT_LEN * 32 {
-        return Err(KeyStoreError::InvalidFormat("input too large".into()));
-    }
-    ber::to_der(input)
-}
-
 /// Write a PKCS#12 key store holding one private key (PKCS#8 DER), its certificate (DER) and
 /// the chain certificates (DER, issuing CA first). The password must not be empty.
 pub fn build_pkcs12(
@@ -153,6 +143,12 @@ pub fn decrypt_private_key(
     passphrase: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KeyStoreError> {
     at_rest::decrypt(encrypted, passphrase)
+}
+
+impl From<crate::x509::ber::BerError> for KeyStoreError {
+    fn from(e: crate::x509::ber::BerError) -> Self {
+        KeyStoreError::InvalidFormat(e.0)
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> KeyStoreError {

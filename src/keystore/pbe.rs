@@ -8,9 +8,9 @@ use rand_core::{OsRng, RngCore};
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
-use super::ber::{self, Tlv};
 use super::cipher::Cipher;
 use super::{encoding, invalid, pbes2, KeyStoreError, MAX_ITERATIONS};
+use crate::x509::ber::{self, Tlv};
 
 type Result<T> = std::result::Result<T, KeyStoreError>;
 

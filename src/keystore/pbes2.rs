@@ -7,10 +7,10 @@ use der::Any;
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
-use super::ber::{self, Tlv, TAG_INTEGER, TAG_SEQUENCE};
 use super::cipher::Cipher;
 use super::pbe::{random_bytes, Budget, Hash, PBES2};
 use super::{encoding, invalid, KeyStoreError};
+use crate::x509::ber::{self, Tlv, TAG_INTEGER, TAG_SEQUENCE};
 
 type Result<T> = std::result::Result<T, KeyStoreError>;
 

@@ -3,9 +3,11 @@
 use const_oid::ObjectIdentifier;
 use zeroize::Zeroizing;
 
-use super::ber::{self, Tlv, TAG_BMP_STRING, TAG_CTX0_CONSTRUCTED, TAG_CTX0_PRIMITIVE, TAG_SET};
 use super::pbe::{self, bmp_password, Budget, Hash, Password};
 use super::{invalid, KeyStoreContents, KeyStoreError, MAX_BAGS, MAX_INPUT_LEN};
+use crate::x509::ber::{
+    self, Tlv, TAG_BMP_STRING, TAG_CTX0_CONSTRUCTED, TAG_CTX0_PRIMITIVE, TAG_SET,
+};
 
 type Result<T> = std::result::Result<T, KeyStoreError>;
 

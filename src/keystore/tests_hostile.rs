@@ -206,12 +206,15 @@ fn bad_padding_after_a_good_mac_is_invalid_format() {
     .unwrap();
     // Re-wrap the same encrypted content under a MAC made with another password: the MAC
     // verifies with that password, decryption then fails.
-    let top = super::ber::parse_exact(&store).unwrap().children().unwrap();
-    let content = super::ber::parse_exact(top[1].raw)
+    let top = crate::x509::ber::parse_exact(&store)
         .unwrap()
         .children()
         .unwrap();
-    let auth_safe = super::ber::parse_exact(content[1].raw)
+    let content = crate::x509::ber::parse_exact(top[1].raw)
+        .unwrap()
+        .children()
+        .unwrap();
+    let auth_safe = crate::x509::ber::parse_exact(content[1].raw)
         .unwrap()
         .children()
         .unwrap()[0]
@@ -280,7 +283,10 @@ fn store_without_mac_opens_and_detects_a_wrong_password() {
         Pkcs12Flavour::Legacy,
     )
     .unwrap();
-    let top = super::ber::parse_exact(&store).unwrap().children().unwrap();
+    let top = crate::x509::ber::parse_exact(&store)
+        .unwrap()
+        .children()
+        .unwrap();
     let no_mac = tlv(0x30, &[top[0].raw, top[1].raw].concat());
     assert_eq!(
         &open_pkcs12(&no_mac, "pw").unwrap().private_key_pkcs8[..],
@@ -303,12 +309,15 @@ fn ber_indefinite_lengths_and_segmented_octet_strings_are_read() {
         Pkcs12Flavour::Modern,
     )
     .unwrap();
-    let top = super::ber::parse_exact(&store).unwrap().children().unwrap();
-    let content = super::ber::parse_exact(top[1].raw)
+    let top = crate::x509::ber::parse_exact(&store)
         .unwrap()
         .children()
         .unwrap();
-    let auth_safe = super::ber::parse_exact(content[1].raw)
+    let content = crate::x509::ber::parse_exact(top[1].raw)
+        .unwrap()
+        .children()
+        .unwrap();
+    let auth_safe = crate::x509::ber::parse_exact(content[1].raw)
         .unwrap()
         .children()
         .unwrap()[0]

@@ -8,7 +8,6 @@ use sha1::{Digest, Sha1};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 
-use super::ber;
 use super::pbe::{self, bmp_password, Hash, PBE_SHA1_3DES, PBE_SHA1_RC2_40};
 use super::pbes2::{self, Pbes2Kdf};
 use super::read::{
@@ -18,6 +17,7 @@ use super::{
     encoding, invalid, KeyStoreError, Pkcs12Flavour, LEGACY_ITERATIONS, MODERN_MAC_ITERATIONS,
     MODERN_PBKDF2_ITERATIONS,
 };
+use crate::x509::ber;
 
 type Result<T> = std::result::Result<T, KeyStoreError>;
 

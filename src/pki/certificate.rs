@@ -38,7 +38,7 @@ pub fn normalise_serial(input: &str) -> Result<String, PkiError> {
     if cleaned.is_empty() || cleaned.len() > 64 || !cleaned.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(PkiError::invalid(format!(
             "serial {:?} is not a hexadecimal certificate serial number",
-            truncate(input, 80)
+            crate::x509::name::truncate(input, 80)
         )));
     }
     let padded = if cleaned.len() % 2 == 1 {
@@ -53,14 +53,6 @@ pub fn normalise_serial(input: &str) -> Result<String, PkiError> {
         bytes.remove(0);
     }
     Ok(hex::encode_upper(bytes))
-}
-
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
 }
 
 /// An X.509 time from unix seconds: UTCTime before 2050, GeneralizedTime from then on (RFC 5280).

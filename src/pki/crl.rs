@@ -10,9 +10,9 @@ use x509_cert::Version;
 
 use super::authority::Authority;
 use super::certificate::time;
-use super::reason::RevocationReason;
 use super::{extensions as ext, PkiError};
 use crate::store::{CertificateStatus, RevokedEntry};
+use crate::x509::RevocationReason;
 
 fn ext_of<T: Encode + const_oid::AssociatedOid>(
     value: &T,

@@ -33,10 +33,16 @@ impl PkiError {
     }
 }
 
-impl From<crate::name::NameError> for PkiError {
-    fn from(e: crate::name::NameError) -> Self {
+impl From<crate::x509::reason::UnknownReason> for PkiError {
+    fn from(e: crate::x509::reason::UnknownReason) -> Self {
+        PkiError::invalid(e.to_string())
+    }
+}
+
+impl From<crate::x509::name::NameError> for PkiError {
+    fn from(e: crate::x509::name::NameError) -> Self {
         match e {
-            crate::name::NameError::BadValue { .. } => {
+            crate::x509::name::NameError::BadValue { .. } => {
                 PkiError::InvalidRequest(vec![e.to_string()])
             }
             other => PkiError::Config(other.to_string()),

@@ -13,16 +13,15 @@ mod issue;
 mod ocsp;
 mod official;
 mod publish;
-mod reason;
 mod revocation_source;
 
 /// Names live below the PKI (verification reads them too); re-exported for callers.
-pub use crate::name;
+pub use crate::x509::name;
+pub use crate::x509::RevocationReason;
 pub use authority::Authority;
 pub use declared::{Declarations, Profile};
 pub use error::PkiError;
 pub use issue::{IssueRequest, MAX_DAYS};
-pub use reason::RevocationReason;
 
 use zeroize::Zeroizing;
 

@@ -11,9 +11,9 @@ use x509_ocsp::{
 };
 
 use super::certificate::serial_hex;
-use super::reason::RevocationReason;
 use super::{Pki, PkiError};
 use crate::store::CertificateStatus;
+use crate::x509::RevocationReason;
 
 /// More CertIDs than this in one request is refused as malformed: a cheap request must not buy
 /// an expensive answer.

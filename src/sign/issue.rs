@@ -21,7 +21,7 @@ pub enum IssueError {
 
 /// The BIN in the official's certificate (OU "BIN…"), if any.
 pub fn signer_bin(identity: &SignerIdentity) -> Option<String> {
-    crate::name::attribute(&identity.certificate.tbs_certificate.subject, "OU")
+    crate::x509::name::attribute(&identity.certificate.tbs_certificate.subject, "OU")
         .and_then(|ou| Bin::from_subject_ou(&ou))
         .map(|b| b.to_string())
 }

@@ -14,7 +14,7 @@ use x509_cert::Certificate;
 
 use crate::crypto::{CryptoError, SigningKey};
 use crate::keystore::{self, KeyStoreError};
-use crate::verify::Cert;
+use crate::x509::Cert;
 
 pub use cades::SignerIdentity;
 
@@ -58,15 +58,15 @@ pub fn identity_from_pkcs12(
         )),
         other => SignError::Crypto(other),
     })?;
-    let cert = Cert::from_der(&contents.certificate)?;
+    let cert = Cert::from_der(&contents.certificate)
+        .map_err(|e| SignError::KeyStore(format!("the certificate in the key store: {e}")))?;
     let spki = &cert.parsed.tbs_certificate.subject_public_key_info;
     if spki.subject_public_key.raw_bytes() != key.public_key_bytes() {
         return Err(SignError::UnusableKey(
             "the key does not match the certificate in the key store".into(),
         ));
     }
-    let profile = crate::verify::key_profile(&cert);
-    if profile.kind == "auth" {
+    if crate::x509::KeyProfile::of(&cert).kind == crate::x509::KeyKind::Auth {
         return Err(SignError::UnusableKey(
             "this is an authentication (AUTH) key; sign with the signing key (RSA/GOST for signature)".into(),
         ));

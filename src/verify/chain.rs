@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::cert::Cert;
 use super::report::{Check, SubIndication};
+use crate::x509::Cert;
 
 /// Longest path (certificates, anchor included). NCA's is 3; a 30-level chain is an attack.
 pub const MAX_DEPTH: usize = 8;
@@ -147,8 +147,8 @@ fn extend(
         {
             continue;
         }
-        if let (Some(aki), Some(ski)) = (&aki, candidate.subject_key_id()) {
-            if *aki != ski {
+        if let (Some(aki), Some(ski)) = (aki, candidate.subject_key_id()) {
+            if aki != ski {
                 continue;
             }
         }

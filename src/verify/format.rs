@@ -7,8 +7,8 @@ use der::{Decode, Header, Reader, SliceReader};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::cert::Cert;
 use super::report::{Check, SubIndication};
+use crate::x509::Cert;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 /// Input larger than this is not a signed request.
@@ -38,7 +38,7 @@ pub struct CertCache {
 const CERT_CACHE_LIMIT: usize = 4096;
 
 impl CertCache {
-    pub fn get(&self, der: &[u8]) -> Result<Arc<Cert>, der::Error> {
+    pub fn get(&self, der: &[u8]) -> Result<Arc<Cert>, crate::x509::CertError> {
         if let Some(hit) = self.certs.lock().ok().and_then(|c| c.get(der).cloned()) {
             return Ok(hit);
         }
@@ -149,11 +149,11 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
             while !set.is_finished() {
                 let raw = whole(&mut set).map_err(e)?;
                 // Bounded before decoding: the decoder sorts each SET OF quadratically.
-                let widest = super::cert::widest_set(raw).map_err(e)?;
-                if widest > super::cert::MAX_SET_ELEMENTS {
+                let widest = crate::x509::widest_set(raw).map_err(e)?;
+                if widest > crate::x509::MAX_SET_ELEMENTS {
                     return Err(format!(
                         "malformed SignerInfo: a SET of {widest} elements (at most {} are read)",
-                        super::cert::MAX_SET_ELEMENTS
+                        crate::x509::MAX_SET_ELEMENTS
                     ));
                 }
                 signer_infos.push(
@@ -219,7 +219,7 @@ pub fn parse(
     let walked = match walk(&der) {
         Ok(w) => w,
         Err(e) => {
-            normalised = crate::keystore::ber_to_der(&der)
+            normalised = crate::x509::ber_to_der(&der)
                 .map_err(|_| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?;
             walk(&normalised)
                 .map_err(|e| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?

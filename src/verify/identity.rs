@@ -1,10 +1,10 @@
 //! Step 7, identity (условие 3): the IIN/BIN in the certificate equals the IIN/BIN of the
 //! request, given by the caller or read from the signed content.
 
-use super::cert::Cert;
 use super::report::{Check, ExpectedIdentity, SubIndication, SubjectReport};
 use crate::identity::{Bin, Iin};
-use crate::name;
+use crate::x509::name;
+use crate::x509::Cert;
 
 /// Where in signed JSON the applicant's numbers are (RFC 6901 pointers).
 #[derive(Debug, Clone)]

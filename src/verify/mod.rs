@@ -5,9 +5,7 @@
 //! [`Report`]. Steps never print or touch HTTP; the network and the database are reached only
 //! through the revocation sources and fetcher the caller configures. Time is a parameter.
 
-mod cert;
 mod chain;
-pub mod crl;
 mod fetch;
 mod format;
 mod identity;
@@ -22,17 +20,13 @@ mod validity;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use cert::Cert;
+use crate::x509::crl::Crl;
+
+pub use crate::x509::Cert;
 pub use fetch::Fetcher;
 pub use identity::Pointers;
-pub use key_usage::KeyProfile;
 pub use report::{Report, Status, Verdict};
 pub use revocation::{Answer, BoxFuture, RevocationScope, RevocationSource};
-
-/// What a certificate says about its key: signing or AUTH, and its NCA roles.
-pub fn key_profile(cert: &Cert) -> KeyProfile {
-    KeyProfile::of(cert)
-}
 
 use crate::identity::{Bin, Iin};
 use report::{Check, SignerReport};
@@ -135,7 +129,7 @@ impl Verifier {
             .crls
             .iter()
             .map(|(label, bytes)| {
-                crl::Crl::parse(bytes)
+                Crl::parse(bytes)
                     .map(Arc::new)
                     .map_err(|e| VerifyError::BadCrl(label.clone(), e.to_string()))
             })
@@ -213,10 +207,10 @@ impl Verifier {
             }
         }
         pool.extend(self.intermediates.iter().cloned());
-        let given_crls: Vec<Arc<crl::Crl>> = request
+        let given_crls: Vec<Arc<Crl>> = request
             .crls
             .iter()
-            .filter_map(|b| crl::Crl::parse(b).ok().map(Arc::new))
+            .filter_map(|b| Crl::parse(b).ok().map(Arc::new))
             .collect();
         let mut signers = Vec::new();
         for (index, si) in parsed.signer_infos.iter().enumerate() {
@@ -245,14 +239,14 @@ impl Verifier {
         si: &cms::signed_data::SignerInfo,
         parsed: &format::Parsed,
         pool: &[Arc<Cert>],
-        given_crls: &[Arc<crl::Crl>],
+        given_crls: &[Arc<Crl>],
         expected: &identity::Expected,
         at: i64,
         now: i64,
         format_check: &Check,
     ) -> SignerReport {
         let sig = signature::check(index, si, parsed, pool);
-        let profile = sig.signer.as_deref().map(key_usage::KeyProfile::of);
+        let profile = sig.signer.as_deref().map(crate::x509::KeyProfile::of);
         let mut checks = vec![format_check.clone(), sig.check];
         let mut revocation_source = None;
         match &sig.signer {
@@ -287,7 +281,10 @@ impl Verifier {
         let signer = sig.signer.as_deref();
         SignerReport {
             subject: signer.map(identity::subject).unwrap_or_default(),
-            key_kind: profile.as_ref().map_or("unknown", |p| p.kind).to_owned(),
+            key_kind: profile
+                .as_ref()
+                .map_or("unknown", |p| p.kind.name())
+                .to_owned(),
             roles: profile.map(|p| p.roles).unwrap_or_default(),
             serial: signer.map(Cert::serial_hex),
             issuer: signer.map(Cert::issuer),

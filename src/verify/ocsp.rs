@@ -10,10 +10,10 @@ use x509_ocsp::{
     ResponderId, TbsRequest,
 };
 
-use super::cert::Cert;
 use super::chain::signed_by;
 use super::fetch::Fetcher;
 use super::revocation::Answer;
+use crate::x509::Cert;
 
 const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
 const ID_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");

@@ -10,11 +10,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use super::cert::Cert;
-use super::crl::{self, Crl};
 use super::fetch::Fetcher;
 use super::report::{Check, SubIndication};
 use crate::time::rfc3339;
+use crate::x509::crl::{self, Crl};
+use crate::x509::Cert;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -158,7 +158,7 @@ impl Revocation {
     ) -> Option<Answer> {
         // A CRL limited by its issuingDistributionPoint to CA (or user) certificates says
         // nothing about the other kind (RFC 5280 §5.2.5).
-        let is_ca = cert.basic_constraints().is_some_and(|bc| bc.ca);
+        let is_ca = cert.is_ca();
         let in_scope = |c: &Crl| match c.scope() {
             Some(scope) => {
                 let kind_matches = if is_ca {
@@ -281,13 +281,14 @@ impl Revocation {
             }
         }
         let mut fetched = Vec::new();
-        for url in cert.distribution_uris(const_oid::db::rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS) {
-            match self.fetch_crl(&url, now).await {
+        for url in cert.crl_distribution_uris() {
+            match self.fetch_crl(url, now).await {
                 Ok(crl) => {
-                    for delta_url in crl.freshest_crl_urls().iter().chain(
-                        cert.distribution_uris(const_oid::db::rfc5280::ID_CE_FRESHEST_CRL)
-                            .iter(),
-                    ) {
+                    for delta_url in crl
+                        .freshest_crl_urls()
+                        .iter()
+                        .chain(cert.freshest_crl_uris().iter())
+                    {
                         match self.fetch_crl(delta_url, now).await {
                             Ok(delta) => fetched.push(delta),
                             Err(e) => why_not.push(format!("delta CRL: {e}")),

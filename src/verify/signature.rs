@@ -6,10 +6,10 @@ use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
 use std::sync::Arc;
 
-use super::cert::Cert;
 use super::format::Parsed;
 use super::report::{Check, SubIndication};
 use crate::crypto::{rsa_modulus_bits, CmsSignature};
+use crate::x509::Cert;
 
 const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
@@ -34,7 +34,7 @@ fn find_signer(sid: &SignerIdentifier, pool: &[Arc<Cert>]) -> Option<Arc<Cert>> 
             }
             SignerIdentifier::SubjectKeyIdentifier(ski) => {
                 let key = &c.parsed.tbs_certificate.subject_public_key_info;
-                c.subject_key_id().as_deref() == Some(ski.0.as_bytes())
+                c.subject_key_id() == Some(ski.0.as_bytes())
                     || crate::crypto::key_identifier(key).as_slice() == ski.0.as_bytes()
             }
         })

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::cert::Cert;
 use super::report::{Check, SubIndication};
 use crate::time::rfc3339;
+use crate::x509::Cert;
 
 pub fn check(path: &[Arc<Cert>], at: i64) -> Check {
     for cert in path {

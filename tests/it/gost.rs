@@ -3,7 +3,7 @@
 
 use der::{Decode, Encode, Reader};
 use qoltanba::crypto::verify_signature;
-use qoltanba::verify::crl::Crl;
+use qoltanba::x509::crl::Crl;
 use x509_cert::Certificate;
 
 fn fixture(name: &str) -> Vec<u8> {

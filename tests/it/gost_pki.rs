@@ -105,7 +105,7 @@ async fn an_all_gost_pki_issues_signs_revokes_and_answers_crl_and_ocsp_in_gost()
         .await
         .expect("publish");
     let crl_der = t.pki.crl(&issuing_id, false).await.expect("the CRL");
-    let crl = qoltanba::verify::crl::Crl::parse(&crl_der).expect("CRL");
+    let crl = qoltanba::x509::crl::Crl::parse(&crl_der).expect("CRL");
     let issuing = Certificate::from_der(&t.pki.issuing().certificate_der).expect("issuing");
     crl.verify_signature(&issuing.tbs_certificate.subject_public_key_info)
         .expect("GOST-signed CRL");

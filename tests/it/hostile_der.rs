@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use qoltanba::verify::crl::Crl;
 use qoltanba::verify::{Cert, Request, Verdict};
+use qoltanba::x509::crl::Crl;
 
 use super::build::*;
 use super::check;
@@ -108,7 +108,7 @@ fn the_certificate_crl_and_pkcs12_readers_refuse_them() {
             qoltanba::keystore::open_pkcs12(&input, "password").is_err(),
             "PKCS#12: {what}"
         );
-        let _ = qoltanba::keystore::ber_to_der(&input);
+        let _ = qoltanba::x509::ber_to_der(&input);
         let took = started.elapsed();
         assert!(took < Duration::from_secs(2), "{what}: {took:?}");
     }

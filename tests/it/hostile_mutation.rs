@@ -15,8 +15,8 @@ use cms::signed_data::SignedData;
 use der::asn1::OctetString;
 use der::Decode;
 use qoltanba::crypto::KeyAlgorithm;
-use qoltanba::verify::crl::Crl;
 use qoltanba::verify::{Cert, Request, Status, Verdict};
+use qoltanba::x509::crl::Crl;
 
 use super::build::*;
 use super::{own_leaf, request_json};
@@ -152,7 +152,7 @@ fn econtent(input: &[u8]) -> Option<Vec<u8>> {
         let any = sd.encap_content_info.econtent?;
         Some(any.decode_as::<OctetString>().ok()?.as_bytes().to_vec())
     };
-    read(&der).or_else(|| read(&qoltanba::keystore::ber_to_der(&der).ok()?))
+    read(&der).or_else(|| read(&qoltanba::x509::ber_to_der(&der).ok()?))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,7 +237,7 @@ async fn seeded_mutations_of_a_certificate_a_crl_and_a_pkcs12_never_panic() {
                 c.basic_constraints(),
             );
             let _ = (c.unknown_critical_extensions(), c.authority_key_id());
-            let _ = qoltanba::verify::key_profile(&c);
+            let _ = qoltanba::x509::KeyProfile::of(&c);
         }
     });
     run_sync("CRL", &crl, 3000, SEED ^ 1, |m| {

@@ -209,3 +209,27 @@ fn qoltanba_sign_and_verify_with_real_nca_gost_key_stores() {
     let (code, _, stderr) = run(args(&valid, Some("sideways")));
     assert_eq!(code, 64, "{stderr}");
 }
+
+/// Runs `qoltanba ARGS` (any command): its exit status.
+fn qoltanba(args: &[&str]) -> i32 {
+    Command::new(env!("CARGO_BIN_EXE_qoltanba"))
+        .args(args)
+        .env_remove("QOLTANBA_CONFIG")
+        .env("QOLTANBA_DATA_DIR", "/nonexistent/qoltanba-test")
+        .output()
+        .expect("run qoltanba")
+        .status
+        .code()
+        .unwrap_or(-1)
+}
+
+#[test]
+fn only_the_verify_command_answers_a_usage_error_with_64() {
+    // An argument that merely equals "verify" does not make the command `verify`.
+    assert_eq!(qoltanba(&["sign", "--no-such-flag", "verify"]), 2);
+    assert_eq!(qoltanba(&["pki", "revoke", "verify", "--bogus"]), 2);
+    assert_eq!(qoltanba(&["--config", "verify", "sign", "--bogus"]), 2);
+    // The verify command itself, after the global --config or not, keeps its 64.
+    assert_eq!(qoltanba(&["verify", "--bogus"]), 64);
+    assert_eq!(qoltanba(&["--config", "x.toml", "verify", "--bogus"]), 64);
+}

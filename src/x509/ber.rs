@@ -1,39 +1,50 @@
 //! A small, bounded BER reader.
 //!
 //! `der` 0.7 rejects BER, but key stores written by Java and by NCA's tools use indefinite
-//! lengths and constructed OCTET STRINGs, so reading walks the structures with this instead.
-//! Only what PKCS#12 needs: low tag numbers, lengths up to 4 bytes, nesting up to
+//! lengths and constructed OCTET STRINGs, and streaming producers write CMS that way, so the
+//! key store reader walks the structures with this, and CMS is normalised to DER by
+//! [`to_der`]. Only what PKCS#12 needs: low tag numbers, lengths up to 4 bytes, nesting up to
 //! [`MAX_DEPTH`].
 
 use std::borrow::Cow;
 
 use const_oid::ObjectIdentifier;
 
-use super::{invalid, KeyStoreError};
+/// Input that is not the BER this reader accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BerError(pub String);
 
-type Result<T> = std::result::Result<T, KeyStoreError>;
+fn invalid(msg: impl Into<String>) -> BerError {
+    BerError(msg.into())
+}
+
+type Result<T> = std::result::Result<T, BerError>;
+
+/// Largest input [`super::ber_to_der`] normalises: a signed request with its attachments.
+pub const MAX_NORMALISED_LEN: usize = 32 << 20;
 
 /// Deepest nesting accepted; PKCS#12 itself needs about 12 levels.
 const MAX_DEPTH: usize = 40;
 
-pub(super) const TAG_INTEGER: u8 = 0x02;
-pub(super) const TAG_OCTET_STRING: u8 = 0x04;
-pub(super) const TAG_NULL: u8 = 0x05;
-pub(super) const TAG_OID: u8 = 0x06;
-pub(super) const TAG_BMP_STRING: u8 = 0x1e;
-pub(super) const TAG_SEQUENCE: u8 = 0x30;
-pub(super) const TAG_SET: u8 = 0x31;
+pub const TAG_INTEGER: u8 = 0x02;
+pub const TAG_OCTET_STRING: u8 = 0x04;
+pub const TAG_NULL: u8 = 0x05;
+pub const TAG_OID: u8 = 0x06;
+pub const TAG_BMP_STRING: u8 = 0x1e;
+pub const TAG_SEQUENCE: u8 = 0x30;
+pub const TAG_SET: u8 = 0x31;
 /// `[0]` constructed: EXPLICIT wrappers.
-pub(super) const TAG_CTX0_CONSTRUCTED: u8 = 0xa0;
+pub const TAG_CTX0_CONSTRUCTED: u8 = 0xa0;
 /// `[0]` primitive: an IMPLICIT OCTET STRING.
-pub(super) const TAG_CTX0_PRIMITIVE: u8 = 0x80;
+pub const TAG_CTX0_PRIMITIVE: u8 = 0x80;
 
 const CONSTRUCTED: u8 = 0x20;
 
 /// One element: its identifier octet and its contents. For an indefinite-length element the
 /// contents are the children without the end-of-contents marker.
 #[derive(Clone, Copy)]
-pub(super) struct Tlv<'a> {
+pub struct Tlv<'a> {
     pub tag: u8,
     pub content: &'a [u8],
     /// The whole encoding, header included.
@@ -41,7 +52,7 @@ pub(super) struct Tlv<'a> {
 }
 
 /// Parse exactly one element that fills `input`.
-pub(super) fn parse_exact(input: &[u8]) -> Result<Tlv<'_>> {
+pub fn parse_exact(input: &[u8]) -> Result<Tlv<'_>> {
     let (tlv, used) = parse_at(input, 0)?;
     if used != input.len() {
         return Err(invalid("trailing data after an ASN.1 element"));
@@ -223,10 +234,7 @@ impl<'a> Tlv<'a> {
 }
 
 /// An AlgorithmIdentifier: its OID and its parameters (absent or NULL both give `None`).
-pub(super) fn algorithm<'a>(
-    tlv: &Tlv<'a>,
-    what: &str,
-) -> Result<(ObjectIdentifier, Option<Tlv<'a>>)> {
+pub fn algorithm<'a>(tlv: &Tlv<'a>, what: &str) -> Result<(ObjectIdentifier, Option<Tlv<'a>>)> {
     let items = tlv.sequence(what)?;
     let oid = items
         .first()
@@ -244,14 +252,14 @@ pub(super) fn algorithm<'a>(
 }
 
 /// Check that `bytes` is one complete SEQUENCE (used to validate keys and certificates).
-pub(super) fn is_single_sequence(bytes: &[u8]) -> bool {
+pub fn is_single_sequence(bytes: &[u8]) -> bool {
     matches!(parse_exact(bytes), Ok(t) if t.tag == TAG_SEQUENCE)
 }
 
 /// Re-encodes BER as DER: indefinite lengths become definite, constructed (segmented) OCTET
 /// STRINGs become one primitive OCTET STRING. SET OF order is left as sent. Bounded like the
 /// reader (depth, sizes); used for CMS from streaming producers.
-pub(crate) fn to_der(input: &[u8]) -> Result<Vec<u8>> {
+pub fn to_der(input: &[u8]) -> Result<Vec<u8>> {
     let tlv = parse_exact(input)?;
     let mut out = Vec::with_capacity(input.len());
     encode(&tlv, &mut out, 0)?;

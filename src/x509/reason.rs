@@ -4,8 +4,6 @@ use std::fmt;
 use std::str::FromStr;
 use x509_cert::ext::pkix::crl::CrlReason;
 
-use super::PkiError;
-
 const NAMES: &[(&str, CrlReason)] = &[
     ("unspecified", CrlReason::Unspecified),
     ("keyCompromise", CrlReason::KeyCompromise),
@@ -37,6 +35,26 @@ impl RevocationReason {
     }
 }
 
+/// A revocation reason nobody defined.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnknownReason(String);
+
+impl RevocationReason {
+    /// The reason with this CRLReason code (RFC 5280 §5.3.1); `None` for 7 and codes above 10.
+    pub fn from_code(code: u8) -> Option<RevocationReason> {
+        NAMES
+            .iter()
+            .find(|(_, r)| *r as u8 == code)
+            .map(|(_, r)| RevocationReason(*r))
+    }
+
+    /// The CRLReason code.
+    pub fn code(self) -> u8 {
+        self.0 as u8
+    }
+}
+
 impl fmt::Display for RevocationReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -44,7 +62,7 @@ impl fmt::Display for RevocationReason {
 }
 
 impl FromStr for RevocationReason {
-    type Err = PkiError;
+    type Err = UnknownReason;
     /// Accepts the RFC names in any case, with or without `_`/`-` (`key_compromise`,
     /// `KeyCompromise`), and the numeric codes.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -66,9 +84,9 @@ impl FromStr for RevocationReason {
                     .map(|(n, _)| *n)
                     .filter(|n| *n != "removeFromCRL")
                     .collect();
-                PkiError::invalid(format!(
+                UnknownReason(format!(
                     "unknown revocation reason {:?}; use one of {}",
-                    super::certificate::truncate(s, 40),
+                    super::name::truncate(s, 40),
                     names.join(", ")
                 ))
             })

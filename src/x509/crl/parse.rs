@@ -180,7 +180,7 @@ fn parse_der(der: &[u8]) -> Result<Crl, CrlError> {
     let tbs_algorithm: AlgorithmIdentifierOwned = t.decode().map_err(bad("signature"))?;
     let issuer_der = t.tlv_bytes().map_err(bad("issuer"))?;
     // A Name is a SEQUENCE of SETs, which the decoder sorts quadratically: bounded first.
-    crate::verify::cert::check_set_sizes(issuer_der).map_err(bad("issuer"))?;
+    crate::x509::check_set_sizes(issuer_der).map_err(bad("issuer"))?;
     let issuer = Name::from_der(issuer_der).map_err(bad("issuer"))?;
     let this_update = time(&mut t, "thisUpdate")?;
     let next_update = match peek(&t) {

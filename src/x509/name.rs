@@ -160,3 +160,12 @@ pub fn display(name: &Name) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// `s` cut to `max` characters, with an ellipsis when cut: for echoing input in messages.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}

@@ -1,0 +1,32 @@
+//! The typed model of X.509 that every room above shares: a certificate parsed once with the
+//! extensions qoltanba understands ([`Cert`]), CRLs ([`crl::Crl`]), names, revocation reasons,
+//! the OIDs of NCA RK's profile, and the BER→DER normalisation streaming producers need.
+//!
+//! Nothing here knows about verification policy, the test PKI or the database: it reads and
+//! describes. Verification (`verify`), the test PKI (`pki`) and signing (`sign`) build on it.
+
+pub mod ber;
+mod cert;
+pub mod crl;
+mod der_limits;
+mod extensions;
+mod key_profile;
+pub mod name;
+pub mod oid;
+pub mod reason;
+
+pub use cert::{Cert, CertError, SubjectNumbers};
+pub use der_limits::{check_set_sizes, widest_set, MAX_SET_ELEMENTS};
+pub use extensions::Extensions;
+pub use key_profile::{KeyKind, KeyProfile};
+pub use reason::RevocationReason;
+
+/// Re-encodes a BER element (indefinite lengths, segmented OCTET STRINGs, as streaming producers
+/// write CMS) as DER, so the DER-only decoders can read it. Bounded: nesting, and the input to
+/// [`ber::MAX_NORMALISED_LEN`].
+pub fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, ber::BerError> {
+    if input.len() > ber::MAX_NORMALISED_LEN {
+        return Err(ber::BerError("input too large".into()));
+    }
+    ber::to_der(input)
+}
