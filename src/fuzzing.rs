@@ -2,7 +2,8 @@
 //! private. Not an API: hidden from the docs, and nothing here changes behaviour — each function
 //! only calls the code the service itself runs.
 
-use crate::verify::{Answer, Cert};
+use crate::verify::Answer;
+use crate::x509::Cert;
 
 /// The DER of the nonce extension value `ocsp::query` sends for `nonce`: an OCTET STRING
 /// wrapping the nonce bytes.

@@ -1,8 +1,11 @@
 //! qoltanba (қолтаңба, "signature"): digital signatures (ЭЦП) and document integrity for
 //! Kazakhstan's e-government licensing flow.
 //!
-//! Rooms, top to bottom (a room uses only rooms below it): `cli` → `http` → `pki` →
-//! `keystore`, `crypto`, `identity` → `store`, `config`.
+//! Rooms, top to bottom; a room uses only rooms below it (`tests/it/layering.rs` checks it,
+//! ARCHITECTURE.md describes each room's door):
+//!
+//! `cli`, `fuzzing` → `http` → `config` → `pki` → `sign` → `security` → `verify` → `store` →
+//! `keystore` → `x509` → `crypto` → `identity`, `telemetry`, `time`.
 
 pub mod cli;
 pub mod config;

@@ -2,7 +2,8 @@
 //! answered from its database, always current, with no CRL or network involved.
 
 use crate::store::CertificateStatus;
-use crate::verify::{Answer, BoxFuture, Cert, RevocationSource};
+use crate::verify::{Answer, BoxFuture, RevocationSource};
+use crate::x509::Cert;
 
 use super::{certificate, Pki};
 
@@ -38,8 +39,7 @@ impl RevocationSource for Pki {
                     reason: record
                         .revocation_reason
                         .as_deref()
-                        .and_then(|r| r.parse::<super::RevocationReason>().ok())
-                        .map(|r| r.0 as u8),
+                        .and_then(|r| r.parse::<super::RevocationReason>().ok()),
                     source: SOURCE.into(),
                 },
             })

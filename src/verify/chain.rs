@@ -1,13 +1,20 @@
-//! Step 3, chain: a path from the signer's certificate to a configured trust anchor through the
-//! certificates in the CMS and the supplied intermediates, CA constraints enforced.
+//! Step 3, chain: a path from the end certificate to a configured trust anchor through the
+//! certificates the signature carries and the supplied intermediates, CA constraints enforced,
+//! for a [`Purpose`], at a [`ValidationTime`].
 //!
-//! Our own small path builder rather than a crate's: the same code must take GOST certificates
-//! through the algorithm table later, and the report must say precisely why a path failed.
+//! Our own small path builder rather than a crate's: the same code takes GOST certificates
+//! through the algorithm table, and the report must say precisely why a path failed. As in
+//! rustls-webpki's `build_chain_inner`, the search backtracks: a path whose certificates are not
+//! all valid at the validation time is set aside and another candidate tried; only when no path
+//! is valid then is the first path found returned (so the validity step can say which
+//! certificate expired).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::report::{Check, SubIndication};
+use super::purpose::Purpose;
+use super::report::{Check, Step, SubIndication};
+use super::step::ValidationTime;
 use crate::x509::Cert;
 
 /// Longest path (certificates, anchor included). NCA's is 3; a 30-level chain is an attack.
@@ -21,40 +28,112 @@ pub const MAX_DEPTH: usize = 8;
 pub const MAX_CANDIDATES: usize = 64;
 const CACHE_LIMIT: usize = 10_000;
 
-/// Paths already built, by the signer certificate's fingerprint: with fixed anchors a path that
-/// verified once verifies again (only time and revocation change, and those are later steps).
+/// A path found before, with the interval in which all its certificates are valid.
+struct CachedPath {
+    path: Vec<Arc<Cert>>,
+    valid_from: i64,
+    valid_until: i64,
+}
+
+/// Paths already built, by end certificate and purpose. With fixed anchors a path that
+/// verified once verifies again; it is reused only at a time at which every certificate in it
+/// is valid, since at another time a different path may be the valid one.
 #[derive(Default)]
 pub struct PathCache {
-    paths: Mutex<HashMap<[u8; 32], Vec<Arc<Cert>>>>,
+    paths: Mutex<HashMap<([u8; 32], Purpose), CachedPath>>,
 }
 
 impl PathCache {
-    fn get(&self, leaf: &Cert) -> Option<Vec<Arc<Cert>>> {
-        self.paths.lock().ok()?.get(&leaf.fingerprint).cloned()
+    fn get(&self, leaf: &Cert, purpose: Purpose, at: i64) -> Option<Vec<Arc<Cert>>> {
+        let paths = self.paths.lock().ok()?;
+        let hit = paths.get(&(leaf.fingerprint, purpose))?;
+        (hit.valid_from <= at && at <= hit.valid_until).then(|| hit.path.clone())
     }
 
-    fn put(&self, leaf: &Cert, path: &[Arc<Cert>]) {
+    fn put(&self, leaf: &Cert, purpose: Purpose, path: &[Arc<Cert>]) {
         if let Ok(mut paths) = self.paths.lock() {
             if paths.len() >= CACHE_LIMIT {
                 paths.clear();
             }
-            paths.insert(leaf.fingerprint, path.to_vec());
+            let cached = CachedPath {
+                path: path.to_vec(),
+                valid_from: path
+                    .iter()
+                    .map(|c| c.not_before())
+                    .max()
+                    .unwrap_or(i64::MIN),
+                valid_until: path.iter().map(|c| c.not_after()).min().unwrap_or(i64::MAX),
+            };
+            paths.insert((leaf.fingerprint, purpose), cached);
         }
     }
 }
 
-/// The TBS bytes exactly as signed (sliced from the DER, not re-encoded).
-fn tbs_bytes(der: &[u8]) -> Option<Vec<u8>> {
-    use der::{Decode, Reader};
-    let mut reader = der::SliceReader::new(der).ok()?;
-    // Step into the outer SEQUENCE; the TBSCertificate is its first element.
-    der::Header::decode(&mut reader).ok()?;
-    reader.tlv_bytes().ok().map(|b| b.to_vec())
+/// Why a candidate issuer, or the whole search, failed. Text only in the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainProblem {
+    NotSignedBy {
+        cert: String,
+        issuer: String,
+        why: String,
+    },
+    NotACa(String),
+    PathLength {
+        ca: String,
+        limit: u8,
+        below: usize,
+    },
+    MayNotSignCertificates(String),
+    UnknownCriticalExtensions {
+        subject: String,
+        oids: Vec<String>,
+    },
+    NotForPurpose {
+        ca: String,
+        purpose: Purpose,
+    },
+    IssuerNotFound(String),
+    TooDeep,
+    GaveUp,
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainProblem::NotSignedBy { cert, issuer, why } => {
+                write!(f, "{cert} is not signed by {issuer}: {why}")
+            }
+            ChainProblem::NotACa(ca) => write!(f, "{ca} is not a CA (basicConstraints)"),
+            ChainProblem::PathLength { ca, limit, below } => write!(
+                f,
+                "{ca} allows {limit} intermediate(s) below it, the path has {below}"
+            ),
+            ChainProblem::MayNotSignCertificates(ca) => {
+                write!(f, "{ca} may not sign certificates (keyUsage)")
+            }
+            ChainProblem::UnknownCriticalExtensions { subject, oids } => {
+                write!(f, "{subject} has unknown critical extensions {oids:?}")
+            }
+            ChainProblem::NotForPurpose { ca, purpose } => write!(
+                f,
+                "{ca} restricts its extendedKeyUsage to exclude {purpose:?}"
+            ),
+            ChainProblem::IssuerNotFound(issuer) => write!(
+                f,
+                "no certificate of the issuer {issuer} was found (untrusted or missing)"
+            ),
+            ChainProblem::TooDeep => write!(f, "no trust anchor within {MAX_DEPTH} certificates"),
+            ChainProblem::GaveUp => write!(
+                f,
+                "gave up after checking {MAX_CANDIDATES} candidate issuer certificates"
+            ),
+        }
+    }
 }
 
 /// Does `issuer`'s key verify `cert`'s signature?
 pub fn signed_by(cert: &Cert, issuer: &Cert) -> Result<(), String> {
-    let tbs = tbs_bytes(&cert.der).ok_or("certificate DER unreadable")?;
+    let tbs = crate::x509::signed_part(&cert.der).ok_or("certificate DER unreadable")?;
     let signature = cert
         .parsed
         .signature
@@ -66,124 +145,149 @@ pub fn signed_by(cert: &Cert, issuer: &Cert) -> Result<(), String> {
     crate::crypto::verify_signature(
         &cert.parsed.signature_algorithm,
         &issuer.parsed.tbs_certificate.subject_public_key_info,
-        &tbs,
+        tbs,
         signature,
     )
     .map_err(|e| e.to_string())
 }
 
-/// May `ca` issue certificates, `below` non-self-issued intermediates sitting under it?
-fn may_issue(ca: &Cert, below: usize, is_anchor: bool) -> Result<(), String> {
+/// May `ca` issue certificates for `purpose`, `below` non-self-issued intermediates sitting
+/// under it?
+fn may_issue(
+    ca: &Cert,
+    below: usize,
+    is_anchor: bool,
+    purpose: Purpose,
+) -> Result<(), ChainProblem> {
     match ca.basic_constraints() {
         Some(bc) if bc.ca => {
             if let Some(limit) = bc.path_len_constraint {
                 if below > usize::from(limit) {
-                    return Err(format!(
-                        "{} allows {limit} intermediate(s) below it, the path has {below}",
-                        ca.subject()
-                    ));
+                    return Err(ChainProblem::PathLength {
+                        ca: ca.subject(),
+                        limit,
+                        below,
+                    });
                 }
             }
         }
         // A trust anchor is trusted as configured; anything else must say it is a CA.
         None if is_anchor => {}
-        _ => return Err(format!("{} is not a CA (basicConstraints)", ca.subject())),
+        _ => return Err(ChainProblem::NotACa(ca.subject())),
     }
-    if let Some(ku) = ca.key_usage() {
-        if !ku.key_cert_sign() {
-            return Err(format!(
-                "{} may not sign certificates (keyUsage)",
-                ca.subject()
-            ));
-        }
+    if ca.key_usage().is_some_and(|ku| !ku.key_cert_sign()) {
+        return Err(ChainProblem::MayNotSignCertificates(ca.subject()));
     }
     if !is_anchor {
-        let unknown = ca.unknown_critical_extensions();
-        if !unknown.is_empty() {
-            return Err(format!(
-                "{} has unknown critical extensions {unknown:?}",
-                ca.subject()
-            ));
+        let oids = ca.unknown_critical_extensions();
+        if !oids.is_empty() {
+            return Err(ChainProblem::UnknownCriticalExtensions {
+                subject: ca.subject(),
+                oids,
+            });
+        }
+        if !purpose.allowed_for_ca(ca) {
+            return Err(ChainProblem::NotForPurpose {
+                ca: ca.subject(),
+                purpose,
+            });
         }
     }
     Ok(())
 }
 
-/// What a path search has found wrong so far, and how many candidate checks it has left.
-struct Search {
-    problems: Vec<String>,
+fn valid_at(path: &[Arc<Cert>], at: i64) -> bool {
+    path.iter()
+        .all(|c| c.not_before() <= at && at <= c.not_after())
+}
+
+/// One path search: what it has found wrong, the first complete path (valid or not), and how
+/// many candidate checks it has left.
+struct Search<'a> {
+    pool: &'a [Arc<Cert>],
+    anchors: &'a [Arc<Cert>],
+    purpose: Purpose,
+    at: i64,
+    problems: Vec<ChainProblem>,
+    first_complete: Option<Vec<Arc<Cert>>>,
     checks_left: usize,
     gave_up: bool,
 }
 
-fn extend(
-    path: &mut Vec<Arc<Cert>>,
-    pool: &[Arc<Cert>],
-    anchors: &[Arc<Cert>],
-    search: &mut Search,
-) -> bool {
-    let Some(current) = path.last().cloned() else {
-        return false;
-    };
-    if anchors.iter().any(|a| a.fingerprint == current.fingerprint) {
-        return true;
-    }
-    if path.len() >= MAX_DEPTH {
-        search
-            .problems
-            .push(format!("no trust anchor within {MAX_DEPTH} certificates"));
-        return false;
-    }
-    let aki = current.authority_key_id();
-    let below = path.iter().skip(1).filter(|c| !c.is_self_issued()).count();
-    let candidates = anchors
-        .iter()
-        .map(|c| (c, true))
-        .chain(pool.iter().map(|c| (c, false)));
-    let mut found_any = false;
-    for (candidate, is_anchor) in candidates {
-        if candidate.subject_der != current.issuer_der
-            || path.iter().any(|p| p.fingerprint == candidate.fingerprint)
+impl Search<'_> {
+    /// Extends `path` to a trust anchor; true when it reached one at which the whole path is
+    /// valid at the validation time.
+    fn extend(&mut self, path: &mut Vec<Arc<Cert>>) -> bool {
+        let Some(current) = path.last().cloned() else {
+            return false;
+        };
+        if self
+            .anchors
+            .iter()
+            .any(|a| a.fingerprint == current.fingerprint)
         {
-            continue;
-        }
-        if let (Some(aki), Some(ski)) = (aki, candidate.subject_key_id()) {
-            if aki != ski {
-                continue;
+            if valid_at(path, self.at) {
+                return true;
             }
-        }
-        found_any = true;
-        if search.checks_left == 0 {
-            search.gave_up = true;
+            // Complete but not valid now: keep it for the report, look for another.
+            self.first_complete.get_or_insert_with(|| path.clone());
             return false;
         }
-        search.checks_left -= 1;
-        let problems = &mut search.problems;
-        if let Err(e) = signed_by(&current, candidate) {
-            problems.push(format!(
-                "{} is not signed by {}: {e}",
-                current.subject(),
-                candidate.subject()
-            ));
-            continue;
+        if path.len() >= MAX_DEPTH {
+            self.problems.push(ChainProblem::TooDeep);
+            return false;
         }
-        if let Err(e) = may_issue(candidate, below, is_anchor) {
-            problems.push(e);
-            continue;
+        let aki = current.authority_key_id();
+        let below = path.iter().skip(1).filter(|c| !c.is_self_issued()).count();
+        let anchors = self.anchors.iter().map(|c| (c, true));
+        let candidates: Vec<(&Arc<Cert>, bool)> = anchors
+            .chain(self.pool.iter().map(|c| (c, false)))
+            .collect();
+        let mut found_any = false;
+        for (candidate, is_anchor) in candidates {
+            if candidate.subject_der != current.issuer_der
+                || path.iter().any(|p| p.fingerprint == candidate.fingerprint)
+            {
+                continue;
+            }
+            if let (Some(aki), Some(ski)) = (aki, candidate.subject_key_id()) {
+                if aki != ski {
+                    continue;
+                }
+            }
+            found_any = true;
+            if self.checks_left == 0 {
+                self.gave_up = true;
+                return false;
+            }
+            self.checks_left -= 1;
+            if let Err(why) = signed_by(&current, candidate) {
+                self.problems.push(ChainProblem::NotSignedBy {
+                    cert: current.subject(),
+                    issuer: candidate.subject(),
+                    why,
+                });
+                continue;
+            }
+            if let Err(problem) = may_issue(candidate, below, is_anchor, self.purpose) {
+                self.problems.push(problem);
+                continue;
+            }
+            path.push(Arc::clone(candidate));
+            if self.extend(path) {
+                return true;
+            }
+            path.pop();
+            if self.gave_up {
+                return false;
+            }
         }
-        path.push(Arc::clone(candidate));
-        if extend(path, pool, anchors, search) {
-            return true;
+        if !found_any {
+            self.problems
+                .push(ChainProblem::IssuerNotFound(current.issuer()));
         }
-        path.pop();
+        false
     }
-    if !found_any {
-        search.problems.push(format!(
-            "no certificate of the issuer {} was found (untrusted or missing)",
-            current.issuer()
-        ));
-    }
-    false
 }
 
 pub struct Outcome {
@@ -191,27 +295,35 @@ pub struct Outcome {
     pub path: Option<Vec<Arc<Cert>>>,
 }
 
+/// Where the chain step looks: the candidate pool, the trust anchors and the cache.
+pub struct Paths<'a> {
+    pub pool: &'a [Arc<Cert>],
+    pub anchors: &'a [Arc<Cert>],
+    pub cache: &'a PathCache,
+}
+
 pub fn build(
-    signer: &Arc<Cert>,
-    pool: &[Arc<Cert>],
-    anchors: &[Arc<Cert>],
-    cache: &PathCache,
+    end: &Arc<Cert>,
+    purpose: Purpose,
+    time: ValidationTime,
+    paths: &Paths<'_>,
 ) -> Outcome {
     let describe = |path: &[Arc<Cert>]| {
         let names: Vec<String> = path.iter().map(|c| c.subject()).collect();
         format!("path to a trust anchor: {}", names.join(" → "))
     };
-    if let Some(path) = cache.get(signer) {
-        return Outcome {
-            check: Check::passed("chain", describe(&path)),
-            path: Some(path),
-        };
+    let found = |path: Vec<Arc<Cert>>| Outcome {
+        check: Check::passed(Step::Chain, describe(&path)),
+        path: Some(path),
+    };
+    if let Some(path) = paths.cache.get(end, purpose, time.at) {
+        return found(path);
     }
-    let unknown = signer.unknown_critical_extensions();
+    let unknown = end.unknown_critical_extensions();
     if !unknown.is_empty() {
         return Outcome {
             check: Check::failed(
-                "chain",
+                Step::Chain,
                 SubIndication::ChainConstraintsFailure,
                 "UNKNOWN_CRITICAL_EXTENSION",
                 format!("the signer's certificate has unknown critical extensions {unknown:?}"),
@@ -219,32 +331,37 @@ pub fn build(
             path: None,
         };
     }
-    let mut path = vec![Arc::clone(signer)];
     let mut search = Search {
+        pool: paths.pool,
+        anchors: paths.anchors,
+        purpose,
+        at: time.at,
         problems: Vec::new(),
+        first_complete: None,
         checks_left: MAX_CANDIDATES,
         gave_up: false,
     };
-    if extend(&mut path, pool, anchors, &mut search) {
-        cache.put(signer, &path);
-        return Outcome {
-            check: Check::passed("chain", describe(&path)),
-            path: Some(path),
-        };
+    let mut path = vec![Arc::clone(end)];
+    if search.extend(&mut path) {
+        paths.cache.put(end, purpose, &path);
+        return found(path);
+    }
+    if let Some(path) = search.first_complete {
+        // No path is valid at the validation time; the validity step says why this one is not.
+        return found(path);
     }
     let mut problems = search.problems;
     if search.gave_up {
-        problems.push(format!(
-            "gave up after checking {MAX_CANDIDATES} candidate issuer certificates"
-        ));
+        problems.push(ChainProblem::GaveUp);
     }
     problems.dedup();
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
     Outcome {
         check: Check::indeterminate(
-            "chain",
+            Step::Chain,
             SubIndication::NoCertificateChainFound,
             "NO_CERTIFICATE_CHAIN_FOUND",
-            problems.join("; "),
+            text.join("; "),
         ),
         path: None,
     }

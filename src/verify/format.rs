@@ -1,265 +1,26 @@
-//! Step 1, format: the input is CMS SignedData (DER, PEM or base64), attached or detached.
+//! Step 1, format: recognise the input and hand it to its adapter, which reads it into the
+//! format-neutral [`Parsed`]. CMS is the one adapter today; a new format (XMLDSig) is a new
+//! adapter module and a new arm here, and nothing after this step changes.
 
-use base64::Engine;
-use cms::signed_data::SignerInfo;
-use der::asn1::{ObjectIdentifier, OctetString};
-use der::{Decode, Header, Reader, SliceReader};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use super::cms;
+use super::evidence::Parsed;
+use super::input::CertCache;
+use super::report::{Check, Step, SubIndication};
 
-use super::report::{Check, SubIndication};
-use crate::x509::Cert;
-
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-/// Input larger than this is not a signed request.
-pub const MAX_SIGNATURE_BYTES: usize = 32 * 1024 * 1024;
-
-/// What the later steps work from.
-pub struct Parsed {
-    pub signer_infos: Vec<SignerInfo>,
-    /// Per SignerInfo, its signed attributes as received, retagged as the SET they are signed
-    /// as (RFC 5652 §5.4): the exact bytes the signature covers.
-    pub signed_attrs_der: Vec<Option<Vec<u8>>>,
-    /// eContentType of the encapsulated content.
-    pub econtent_type: ObjectIdentifier,
-    pub certificates: Vec<Arc<Cert>>,
-    /// The signed content: encapsulated, or the detached content the caller supplied.
-    pub content: Option<Vec<u8>>,
-    pub detached: bool,
-}
-
-/// Certificates seen before, by their DER: a portal sees the same signers and CAs again and
-/// again, and parsing a certificate costs more than half an RSA verification.
-#[derive(Default)]
-pub struct CertCache {
-    certs: Mutex<HashMap<Vec<u8>, Arc<Cert>>>,
-}
-
-const CERT_CACHE_LIMIT: usize = 4096;
-
-impl CertCache {
-    pub fn get(&self, der: &[u8]) -> Result<Arc<Cert>, crate::x509::CertError> {
-        if let Some(hit) = self.certs.lock().ok().and_then(|c| c.get(der).cloned()) {
-            return Ok(hit);
-        }
-        let cert = Arc::new(Cert::from_der(der)?);
-        if let Ok(mut certs) = self.certs.lock() {
-            if certs.len() >= CERT_CACHE_LIMIT {
-                certs.clear();
-            }
-            certs.insert(der.to_vec(), Arc::clone(&cert));
-        }
-        Ok(cert)
-    }
-}
-
-/// Reads one TLV: its header and value bytes.
-fn tlv<'a>(reader: &mut SliceReader<'a>) -> der::Result<(Header, &'a [u8])> {
-    let header = Header::decode(reader)?;
-    let value = reader.read_slice(header.length)?;
-    Ok((header, value))
-}
-
-/// Reads one TLV and returns all of its bytes.
-fn whole<'a>(reader: &mut SliceReader<'a>) -> der::Result<&'a [u8]> {
-    reader.tlv_bytes()
-}
-
-fn context(header: &Header, number: u8) -> bool {
-    header.tag.is_context_specific() && header.tag.number() == der::TagNumber::new(number)
-}
-
-/// Walks ContentInfo → SignedData without decoding the certificates (RFC 5652 §5.1).
-struct Walked<'a> {
-    econtent_type: ObjectIdentifier,
-    econtent: Option<Vec<u8>>,
-    certificates: Vec<&'a [u8]>,
-    signer_infos: Vec<SignerInfo>,
-    signed_attrs_der: Vec<Option<Vec<u8>>>,
-}
-
-/// The `[0] IMPLICIT` signed attributes of a SignerInfo, retagged as a universal SET.
-fn raw_signed_attrs(signer_info: &[u8]) -> der::Result<Option<Vec<u8>>> {
-    let mut outer = SliceReader::new(signer_info)?;
-    let (_, body) = tlv(&mut outer)?;
-    let mut si = SliceReader::new(body)?;
-    for _ in 0..3 {
-        whole(&mut si)?; // version, sid, digestAlgorithm
-    }
-    let next = whole(&mut si)?;
-    if next.first() == Some(&0xA0) {
-        let mut set = next.to_vec();
-        set[0] = 0x31;
-        Ok(Some(set))
-    } else {
-        Ok(None)
-    }
-}
-
-fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
-    let e = |e: der::Error| e.to_string();
-    let mut outer = SliceReader::new(der).map_err(e)?;
-    let (_, content_info) = tlv(&mut outer).map_err(e)?;
-    if !outer.is_finished() {
-        return Err("trailing data after the ContentInfo".into());
-    }
-    let mut ci = SliceReader::new(content_info).map_err(e)?;
-    let content_type = ObjectIdentifier::decode(&mut ci).map_err(e)?;
-    if content_type != ID_SIGNED_DATA {
-        return Err(format!("the CMS content is {content_type}, not SignedData"));
-    }
-    let (explicit, inner) = tlv(&mut ci).map_err(e)?;
-    if !context(&explicit, 0) {
-        return Err("SignedData is not in [0]".into());
-    }
-    let (_, signed_data) = tlv(&mut SliceReader::new(inner).map_err(e)?).map_err(e)?;
-    let mut sd = SliceReader::new(signed_data).map_err(e)?;
-    let _version = whole(&mut sd).map_err(e)?;
-    let _digest_algorithms = whole(&mut sd).map_err(e)?;
-    let (_, encap) = tlv(&mut sd).map_err(e)?;
-    let mut ec = SliceReader::new(encap).map_err(e)?;
-    let econtent_type = ObjectIdentifier::decode(&mut ec).map_err(e)?;
-    let econtent = if ec.is_finished() {
-        None
-    } else {
-        let (tag0, value) = tlv(&mut ec).map_err(e)?;
-        if !context(&tag0, 0) {
-            return Err("eContent is not in [0]".into());
-        }
-        Some(OctetString::from_der(value).map_err(e)?.as_bytes().to_vec())
-    };
-    let mut certificates = Vec::new();
-    let mut signer_infos = Vec::new();
-    let mut signed_attrs_der = Vec::new();
-    while !sd.is_finished() {
-        let (header, value) = tlv(&mut sd).map_err(e)?;
-        if context(&header, 0) {
-            let mut certs = SliceReader::new(value).map_err(e)?;
-            while !certs.is_finished() {
-                let raw = whole(&mut certs).map_err(e)?;
-                // Only X.509 certificates (a SEQUENCE); other CertificateChoices are skipped.
-                if raw.first() == Some(&0x30) {
-                    certificates.push(raw);
-                }
-            }
-        } else if context(&header, 1) {
-            // CRLs carried in the CMS are not used: revocation comes from configured sources.
-        } else if header.tag == der::Tag::Set {
-            let mut set = SliceReader::new(value).map_err(e)?;
-            while !set.is_finished() {
-                let raw = whole(&mut set).map_err(e)?;
-                // Bounded before decoding: the decoder sorts each SET OF quadratically.
-                let widest = crate::x509::widest_set(raw).map_err(e)?;
-                if widest > crate::x509::MAX_SET_ELEMENTS {
-                    return Err(format!(
-                        "malformed SignerInfo: a SET of {widest} elements (at most {} are read)",
-                        crate::x509::MAX_SET_ELEMENTS
-                    ));
-                }
-                signer_infos.push(
-                    SignerInfo::from_der(raw).map_err(|x| format!("malformed SignerInfo: {x}"))?,
-                );
-                signed_attrs_der.push(raw_signed_attrs(raw).map_err(e)?);
-            }
-        } else {
-            return Err(format!("unexpected {} in SignedData", header.tag));
-        }
-    }
-    Ok(Walked {
-        econtent_type,
-        econtent,
-        certificates,
-        signer_infos,
-        signed_attrs_der,
-    })
-}
-
-/// DER bytes from DER, PEM (any label) or base64 text.
-pub fn decode_input(input: &[u8]) -> Option<Vec<u8>> {
-    if input.first() == Some(&0x30) {
-        return Some(input.to_vec());
-    }
-    let text = std::str::from_utf8(input).ok()?.trim();
-    // PEM, possibly after other lines (OpenSSL writes "Bag Attributes" before it): the first block.
-    if let Some(start) = text.find("-----BEGIN") {
-        let block = &text[start..];
-        let end = block
-            .find("-----END")
-            .and_then(|e| block[e + 8..].find("-----").map(|f| e + 8 + f + 5))?;
-        return der::pem::decode_vec(&block.as_bytes()[..end])
-            .ok()
-            .map(|(_, der)| der);
-    }
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .ok()
-        .filter(|der| der.first() == Some(&0x30))
-}
-
-fn unreadable(detail: impl Into<String>) -> Check {
-    Check::failed("format", SubIndication::FormatFailure, "UNREADABLE", detail)
-}
-
-/// Parses the signature. A failed check means the input is not a usable SignedData.
+/// Reads the signature (and the detached content, where the format has one).
 pub fn parse(
     signature: &[u8],
     detached_content: Option<&[u8]>,
     cache: &CertCache,
 ) -> Result<Parsed, Check> {
-    if signature.len() > MAX_SIGNATURE_BYTES {
-        return Err(unreadable(format!(
-            "the signature is larger than {MAX_SIGNATURE_BYTES} bytes"
-        )));
-    }
-    let der = decode_input(signature)
-        .ok_or_else(|| unreadable("the signature is neither DER, PEM nor base64 CMS"))?;
-    // Streaming producers write BER (indefinite lengths): re-encode as DER and walk again.
-    let normalised;
-    let walked = match walk(&der) {
-        Ok(w) => w,
-        Err(e) => {
-            normalised = crate::x509::ber_to_der(&der)
-                .map_err(|_| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?;
-            walk(&normalised)
-                .map_err(|e| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?
-        }
-    };
-    let certificates = walked
-        .certificates
-        .iter()
-        .map(|raw| cache.get(raw))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| unreadable(format!("a certificate in the CMS does not parse: {e}")))?;
-    let (content, detached) = match (walked.econtent, detached_content) {
-        (Some(inner), Some(outer)) if inner != outer => {
-            return Err(Check::failed(
-                "format",
-                SubIndication::HashFailure,
-                "CONTENT_MISMATCH",
-                "the content supplied differs from the content inside the signature",
-            ))
-        }
-        (Some(inner), _) => (Some(inner), false),
-        (None, Some(outer)) => (Some(outer.to_vec()), true),
-        (None, None) => (None, true),
-    };
-    Ok(Parsed {
-        signer_infos: walked.signer_infos,
-        signed_attrs_der: walked.signed_attrs_der,
-        econtent_type: walked.econtent_type,
-        certificates,
-        content,
-        detached,
-    })
+    cms::parse(signature, detached_content, cache)
 }
 
-/// The format check once parsing succeeded: at least one SignerInfo, content available.
+/// The format check once parsing succeeded: at least one signer, content available.
 pub fn check(parsed: &Parsed) -> Check {
-    let signers = parsed.signer_infos.len();
-    if signers == 0 {
+    if parsed.signers.is_empty() {
         return Check::failed(
-            "format",
+            Step::Format,
             SubIndication::FormatFailure,
             "NO_SIGNER",
             "the SignedData has no SignerInfo: nothing is signed",
@@ -267,22 +28,11 @@ pub fn check(parsed: &Parsed) -> Check {
     }
     if parsed.content.is_none() {
         return Check::failed(
-            "format",
+            Step::Format,
             SubIndication::FormatFailure,
             "NO_CONTENT",
             "detached signature: supply the signed content",
         );
     }
-    let kind = if parsed.detached {
-        "detached"
-    } else {
-        "attached"
-    };
-    Check::passed(
-        "format",
-        format!(
-            "CMS SignedData, {kind} content, {signers} signer(s), {} certificate(s)",
-            parsed.certificates.len()
-        ),
-    )
+    Check::passed(Step::Format, parsed.summary.clone())
 }

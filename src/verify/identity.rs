@@ -1,10 +1,10 @@
 //! Step 7, identity (условие 3): the IIN/BIN in the certificate equals the IIN/BIN of the
 //! request, given by the caller or read from the signed content.
 
-use super::report::{Check, ExpectedIdentity, SubIndication, SubjectReport};
+use super::report::{Check, ExpectedIdentity, Step, SubIndication, SubjectReport};
 use crate::identity::{Bin, Iin};
 use crate::x509::name;
-use crate::x509::Cert;
+use crate::x509::{Cert, SubjectNumbers};
 
 /// Where in signed JSON the applicant's numbers are (RFC 6901 pointers).
 #[derive(Debug, Clone)]
@@ -114,8 +114,7 @@ pub fn expected(
 
 pub fn subject(cert: &Cert) -> SubjectReport {
     let subject = &cert.parsed.tbs_certificate.subject;
-    let iin = name::attribute(subject, "SERIALNUMBER").and_then(|s| Iin::from_subject_serial(&s));
-    let bin = name::attribute(subject, "OU").and_then(|s| Bin::from_subject_ou(&s));
+    let SubjectNumbers { iin, bin } = cert.subject_numbers();
     SubjectReport {
         cn: name::attribute(subject, "CN"),
         surname: name::attribute(subject, "SURNAME"),
@@ -129,7 +128,7 @@ pub fn subject(cert: &Cert) -> SubjectReport {
 }
 
 pub fn check(signer: &Cert, expected: &Expected) -> Check {
-    let id = "identity";
+    let id = Step::Identity;
     let fail = |code: &str, detail: String| {
         Check::failed(id, SubIndication::SigConstraintsFailure, code, detail)
     };

@@ -1,12 +1,31 @@
-//! Step 6, key usage: the signer's key is a signing key, not an authentication-only key, and
-//! carries the role the policy requires.
+//! Step 6, key usage: the end certificate's key may be used for the purpose. For a document
+//! signature (NCA's rules): a signing key, not an authentication-only key, carrying the role the
+//! policy requires; for the other purposes, their own extendedKeyUsage and keyUsage.
 
-use super::report::{Check, SubIndication};
-use crate::x509::{KeyKind, KeyProfile};
+use super::purpose::Purpose;
+use super::report::{Check, Step, SubIndication};
+use crate::x509::{Cert, KeyKind, KeyProfile};
 
-/// `required_role`: a role name or OID the signer must carry (e.g. first_head), if the policy asks.
-pub fn check(profile: &KeyProfile, required_role: Option<&str>) -> Check {
-    let id = "key_usage";
+/// `required_role`: a role name or OID a document signer must carry (e.g. first_head), if the
+/// policy asks.
+pub fn check(
+    cert: &Cert,
+    profile: &KeyProfile,
+    purpose: Purpose,
+    required_role: Option<&str>,
+) -> Check {
+    let id = Step::KeyUsage;
+    if purpose != Purpose::DocumentSignature {
+        return match purpose.check_end_certificate(cert) {
+            Ok(()) => Check::passed(id, format!("usable for {purpose:?}")),
+            Err(why) => Check::failed(
+                id,
+                SubIndication::SigConstraintsFailure,
+                "NOT_FOR_PURPOSE",
+                why,
+            ),
+        };
+    }
     match profile.kind {
         KeyKind::Auth => {
             return Check::failed(

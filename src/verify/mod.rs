@@ -5,31 +5,41 @@
 //! [`Report`]. Steps never print or touch HTTP; the network and the database are reached only
 //! through the revocation sources and fetcher the caller configures. Time is a parameter.
 
+mod answer;
 mod chain;
+mod cms;
+mod evidence;
 mod fetch;
 mod format;
 mod identity;
+mod input;
 mod key_usage;
 // pub(crate): `crate::fuzzing` reaches `ocsp::check_response`.
 pub(crate) mod ocsp;
+mod pipeline;
+mod purpose;
+mod refusal;
 pub mod report;
 mod revocation;
 mod signature;
+mod step;
 mod validity;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::x509::crl::Crl;
-
-pub use crate::x509::Cert;
+pub use answer::{Answer, BoxFuture, RevocationSource};
 pub use fetch::Fetcher;
 pub use identity::Pointers;
+pub use purpose::Purpose;
 pub use report::{Report, Status, Verdict};
-pub use revocation::{Answer, BoxFuture, RevocationScope, RevocationSource};
+pub use revocation::RevocationScope;
+pub use step::{Step, TimeSource, ValidationTime};
 
 use crate::identity::{Bin, Iin};
-use report::{Check, SignerReport};
+use crate::x509::crl::Crl;
+use crate::x509::Cert;
+use pipeline::Context;
 
 /// Errors in configuring a verifier (not in verifying: that yields a report).
 #[derive(Debug, thiserror::Error)]
@@ -88,17 +98,17 @@ pub struct Verifier {
     pointers: Pointers,
     required_role: Option<String>,
     paths: chain::PathCache,
-    certs: format::CertCache,
+    certs: input::CertCache,
 }
 
 /// DER bytes of a signature given as DER, PEM or base64.
 pub fn decode_signature_input(input: &[u8]) -> Option<Vec<u8>> {
-    format::decode_input(input)
+    input::decode_input(input)
 }
 
 /// Reads a certificate from PEM or DER.
 pub fn read_certificate(bytes: &[u8]) -> Result<Cert, String> {
-    let der = format::decode_input(bytes).ok_or("neither PEM nor DER")?;
+    let der = input::decode_input(bytes).ok_or("neither PEM nor DER")?;
     Cert::from_der(&der).map_err(|e| e.to_string())
 }
 
@@ -151,7 +161,7 @@ impl Verifier {
             pointers: settings.pointers,
             required_role: settings.required_role,
             paths: chain::PathCache::default(),
-            certs: format::CertCache::default(),
+            certs: input::CertCache::default(),
         })
     }
 
@@ -171,129 +181,58 @@ impl Verifier {
 
     async fn run(&self, request: &Request) -> Report {
         let now = crate::time::now();
-        let at = request.at.unwrap_or(now);
-        let validation_time = crate::time::rfc3339(at);
+        let at = ValidationTime::requested(request.at.unwrap_or(now));
+        let validation_time = crate::time::rfc3339(at.at);
+        let expected = |content: Option<&[u8]>| {
+            identity::expected(
+                request.iin.as_ref(),
+                request.bin.as_ref(),
+                content,
+                &self.pointers,
+            )
+        };
         let parsed =
             match format::parse(&request.signature, request.content.as_deref(), &self.certs) {
                 Ok(p) => p,
                 Err(check) => {
-                    let expected = identity::expected(
-                        request.iin.as_ref(),
-                        request.bin.as_ref(),
-                        None,
-                        &self.pointers,
-                    );
+                    let expected = expected(None);
                     return report::assemble(check, Vec::new(), expected.report, validation_time);
                 }
             };
         let format_check = format::check(&parsed);
-        let expected = identity::expected(
-            request.iin.as_ref(),
-            request.bin.as_ref(),
-            parsed.content.as_deref(),
-            &self.pointers,
-        );
+        let expected = expected(parsed.content.as_deref());
         if format_check.status != Status::Passed {
             return report::assemble(format_check, Vec::new(), expected.report, validation_time);
         }
         let mut pool: Vec<Arc<Cert>> = parsed.certificates.clone();
-        // Supplied certificates (PEM or DER) share the cache of the CMS's own; unreadable ones
-        // are simply not candidates.
+        // Supplied certificates (PEM or DER) share the cache of the signature's own; unreadable
+        // ones are simply not candidates.
         for supplied in &request.certificates {
             if let Some(cert) =
-                format::decode_input(supplied).and_then(|der| self.certs.get(&der).ok())
+                input::decode_input(supplied).and_then(|der| self.certs.get(&der).ok())
             {
                 pool.push(cert);
             }
         }
         pool.extend(self.intermediates.iter().cloned());
-        let given_crls: Vec<Arc<Crl>> = request
+        let crls = request
             .crls
             .iter()
             .filter_map(|b| Crl::parse(b).ok().map(Arc::new))
             .collect();
+        let ctx = Context {
+            at,
+            now,
+            pool,
+            crls,
+            expected,
+            format: format_check,
+        };
         let mut signers = Vec::new();
-        for (index, si) in parsed.signer_infos.iter().enumerate() {
-            signers.push(
-                self.verify_signer(
-                    index,
-                    si,
-                    &parsed,
-                    &pool,
-                    &given_crls,
-                    &expected,
-                    at,
-                    now,
-                    &format_check,
-                )
-                .await,
-            );
+        for evidence in &parsed.signers {
+            signers.push(self.verify_signer(&ctx, evidence).await);
         }
-        report::assemble(format_check, signers, expected.report, validation_time)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn verify_signer(
-        &self,
-        index: usize,
-        si: &cms::signed_data::SignerInfo,
-        parsed: &format::Parsed,
-        pool: &[Arc<Cert>],
-        given_crls: &[Arc<Crl>],
-        expected: &identity::Expected,
-        at: i64,
-        now: i64,
-        format_check: &Check,
-    ) -> SignerReport {
-        let sig = signature::check(index, si, parsed, pool);
-        let profile = sig.signer.as_deref().map(crate::x509::KeyProfile::of);
-        let mut checks = vec![format_check.clone(), sig.check];
-        let mut revocation_source = None;
-        match &sig.signer {
-            None => {
-                for id in &report::STEPS[2..] {
-                    checks.push(Check::skipped(id, "no signer certificate"));
-                }
-            }
-            Some(signer) => {
-                let chain = chain::build(signer, pool, &self.anchors, &self.paths);
-                checks.push(chain.check);
-                match &chain.path {
-                    Some(path) => {
-                        checks.push(validity::check(path, at));
-                        let (check, source) =
-                            self.revocation.check(path, at, given_crls, now).await;
-                        checks.push(check);
-                        revocation_source = source;
-                    }
-                    None => {
-                        checks.push(validity::check(std::slice::from_ref(signer), at));
-                        checks.push(Check::skipped("revocation", "no path to a trust anchor"));
-                    }
-                }
-                if let Some(profile) = &profile {
-                    checks.push(key_usage::check(profile, self.required_role.as_deref()));
-                }
-                checks.push(identity::check(signer, expected));
-            }
-        }
-        let (verdict, _) = report::verdict_of(&checks);
-        let signer = sig.signer.as_deref();
-        SignerReport {
-            subject: signer.map(identity::subject).unwrap_or_default(),
-            key_kind: profile
-                .as_ref()
-                .map_or("unknown", |p| p.kind.name())
-                .to_owned(),
-            roles: profile.map(|p| p.roles).unwrap_or_default(),
-            serial: signer.map(Cert::serial_hex),
-            issuer: signer.map(Cert::issuer),
-            not_before: signer.map(|s| crate::time::rfc3339(s.not_before())),
-            not_after: signer.map(|s| crate::time::rfc3339(s.not_after())),
-            signing_time: sig.signing_time.map(crate::time::rfc3339),
-            revocation_source,
-            verdict,
-            checks,
-        }
+        let expected = ctx.expected.report;
+        report::assemble(ctx.format, signers, expected, validation_time)
     }
 }

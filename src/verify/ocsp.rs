@@ -10,9 +10,10 @@ use x509_ocsp::{
     ResponderId, TbsRequest,
 };
 
+use super::answer::Answer;
 use super::chain::signed_by;
 use super::fetch::Fetcher;
-use super::revocation::Answer;
+use super::purpose::Purpose;
 use crate::x509::Cert;
 
 const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
@@ -48,8 +49,14 @@ fn same_cert_id(a: &CertId, b: &CertId) -> bool {
 }
 
 /// The certificate whose key signed the response: the issuer itself, or a delegated responder
-/// certificate carried in the response, issued by the issuer, with EKU OCSPSigning.
-fn response_signer(basic: &BasicOcspResponse, issuer: &Cert) -> Result<Option<Cert>, String> {
+/// certificate carried in the response, issued by the issuer, with EKU OCSPSigning, and valid
+/// now (RFC 6960 §4.2.2.2: it is a certificate like any other; an expired responder key may
+/// have been retired and leaked).
+fn response_signer(
+    basic: &BasicOcspResponse,
+    issuer: &Cert,
+    now: i64,
+) -> Result<Option<Cert>, String> {
     let issuer_key_hash = crate::crypto::sha1(
         issuer
             .parsed
@@ -83,11 +90,15 @@ fn response_signer(basic: &BasicOcspResponse, issuer: &Cert) -> Result<Option<Ce
         }
         signed_by(&cert, issuer)
             .map_err(|e| format!("the responder certificate is not issued by the CA: {e}"))?;
-        if !cert
-            .extended_key_usage()
-            .contains(&const_oid::db::rfc5280::ID_KP_OCSP_SIGNING)
-        {
-            return Err("the responder certificate lacks EKU OCSPSigning".into());
+        Purpose::OcspSigning
+            .check_end_certificate(&cert)
+            .map_err(|e| format!("the responder certificate is not for OCSP: {e}"))?;
+        if now < cert.not_before() - SKEW || now > cert.not_after() + SKEW {
+            return Err(format!(
+                "the responder certificate is not valid now: valid from {} to {}",
+                crate::time::rfc3339(cert.not_before()),
+                crate::time::rfc3339(cert.not_after())
+            ));
         }
         return Ok(Some(cert));
     }
@@ -158,20 +169,19 @@ pub(crate) fn check_response(
     }
     let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
         .map_err(|e| format!("{url}: {e}"))?;
-    let signer = response_signer(&basic, issuer)?;
+    let signer = response_signer(&basic, issuer, now)?;
     let signer_key = match &signer {
         Some(c) => &c.parsed.tbs_certificate.subject_public_key_info,
         None => &issuer.parsed.tbs_certificate.subject_public_key_info,
     };
-    let tbs = basic
-        .tbs_response_data
-        .to_der()
-        .map_err(|e| e.to_string())?;
+    // The signed bytes as received, not a re-encoding of what was decoded from them.
+    let tbs = crate::x509::signed_part(bytes.response.as_bytes())
+        .ok_or_else(|| format!("{url}: the response's signed part is unreadable"))?;
     let signature = basic
         .signature
         .as_bytes()
         .ok_or("signature is not whole bytes")?;
-    crate::crypto::verify_signature(&basic.signature_algorithm, signer_key, &tbs, signature)
+    crate::crypto::verify_signature(&basic.signature_algorithm, signer_key, tbs, signature)
         .map_err(|e| format!("{url}: the response signature does not verify: {e}"))?;
     // Our nonce, echoed: anything else may be a replayed answer.
     let echoed = basic
@@ -214,7 +224,7 @@ pub(crate) fn check_response(
         CertStatus::Good(_) => Ok(Answer::Good { source }),
         CertStatus::Revoked(info) => Ok(Answer::Revoked {
             at: crate::time::unix(&info.revocation_time.0.to_unix_duration()),
-            reason: info.revocation_reason.map(|r| r as u8),
+            reason: info.revocation_reason.map(crate::x509::RevocationReason),
             source,
         }),
         CertStatus::Unknown(_) => Err(format!(

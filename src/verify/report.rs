@@ -3,16 +3,7 @@
 
 use serde::Serialize;
 
-/// The step ids, in order. Every report lists exactly these.
-pub const STEPS: [&str; 7] = [
-    "format",
-    "signature",
-    "chain",
-    "validity",
-    "revocation",
-    "key_usage",
-    "identity",
-];
+pub use super::step::Step;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,7 +62,7 @@ impl SubIndication {
 /// One step's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    pub id: &'static str,
+    pub id: Step,
     pub status: Status,
     /// "OK", the sub-indication, or a finer code (e.g. IIN_MISMATCH).
     pub code: String,
@@ -81,7 +72,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn passed(id: &'static str, detail: impl Into<String>) -> Check {
+    pub fn passed(id: Step, detail: impl Into<String>) -> Check {
         Check {
             id,
             status: Status::Passed,
@@ -90,7 +81,7 @@ impl Check {
             sub_indication: None,
         }
     }
-    pub fn skipped(id: &'static str, detail: impl Into<String>) -> Check {
+    pub fn skipped(id: Step, detail: impl Into<String>) -> Check {
         Check {
             id,
             status: Status::Skipped,
@@ -99,12 +90,7 @@ impl Check {
             sub_indication: None,
         }
     }
-    pub fn failed(
-        id: &'static str,
-        sub: SubIndication,
-        code: &str,
-        detail: impl Into<String>,
-    ) -> Check {
+    pub fn failed(id: Step, sub: SubIndication, code: &str, detail: impl Into<String>) -> Check {
         Check {
             id,
             status: Status::Failed,
@@ -114,7 +100,7 @@ impl Check {
         }
     }
     pub fn indeterminate(
-        id: &'static str,
+        id: Step,
         sub: SubIndication,
         code: &str,
         detail: impl Into<String>,
@@ -212,10 +198,10 @@ pub fn assemble(
     expected_identity: ExpectedIdentity,
     validation_time: String,
 ) -> Report {
-    let checks: Vec<Check> = STEPS
+    let checks: Vec<Check> = Step::ALL
         .iter()
         .map(|id| {
-            if *id == "format" && (format.status != Status::Passed || signers.is_empty()) {
+            if *id == Step::Format && (format.status != Status::Passed || signers.is_empty()) {
                 return format.clone();
             }
             // The worst outcome of this step across signers.
@@ -226,7 +212,7 @@ pub fn assemble(
                 .collect();
             of_step.sort_by_key(|c| std::cmp::Reverse(c.status));
             match of_step.first() {
-                None => Check::skipped(id, "not reached"),
+                None => Check::skipped(*id, "not reached"),
                 Some(worst) if signers.len() > 1 => {
                     let details: Vec<String> = signers
                         .iter()
@@ -260,7 +246,7 @@ pub fn assemble(
             .max_by_key(|c| c.status)
             .map(|c| format!("{}: {}", c.id, c.detail))
             .unwrap_or_default();
-        refusal(sub, failing)
+        super::refusal::refusal(sub, failing)
     });
     Report {
         verdict,
@@ -271,58 +257,5 @@ pub fn assemble(
         signers,
         expected_identity,
         refusal,
-    }
-}
-
-/// The процесс 7 refusal: "в связи с не подтверждением подлинности ЭЦП", with the reason.
-fn refusal(sub: Option<SubIndication>, detail: String) -> Refusal {
-    use SubIndication as S;
-    let (ru, kk, en) = match sub {
-        Some(S::Revoked) => (
-            "сертификат ЭЦП отозван",
-            "ЭЦҚ сертификаты кері қайтарылған",
-            "the signing certificate is revoked",
-        ),
-        Some(S::Expired) => (
-            "срок действия сертификата ЭЦП истёк",
-            "ЭЦҚ сертификатының қолданылу мерзімі өткен",
-            "the signing certificate has expired",
-        ),
-        Some(S::NotYetValid) => (
-            "срок действия сертификата ЭЦП ещё не наступил",
-            "ЭЦҚ сертификатының қолданылу мерзімі әлі басталмаған",
-            "the signing certificate is not yet valid",
-        ),
-        Some(S::SigConstraintsFailure) => (
-            "ИИН/БИН или назначение ключа не соответствуют запросу",
-            "ЖСН/БСН немесе кілттің мақсаты сұрауға сәйкес келмейді",
-            "the IIN/BIN or the key's purpose does not match the request",
-        ),
-        Some(S::NoCertificateChainFound) | Some(S::ChainConstraintsFailure) => (
-            "сертификат ЭЦП выдан не доверенным удостоверяющим центром",
-            "ЭЦҚ сертификатын сенімді куәландырушы орталық бермеген",
-            "the signing certificate was not issued by a trusted certification authority",
-        ),
-        Some(S::TryLater) => (
-            "не удалось проверить статус отзыва сертификата",
-            "сертификаттың кері қайтарылу мәртебесін тексеру мүмкін болмады",
-            "the revocation status of the certificate could not be checked",
-        ),
-        Some(S::CryptoConstraintsFailure) => (
-            "использован недопустимый криптографический алгоритм",
-            "рұқсат етілмеген криптографиялық алгоритм қолданылған",
-            "a cryptographic algorithm that is not allowed was used",
-        ),
-        _ => (
-            "подпись не прошла проверку",
-            "қолтаңба тексеруден өтпеді",
-            "the signature did not verify",
-        ),
-    };
-    Refusal {
-        ru: format!("Отказ в связи с не подтверждением подлинности ЭЦП: {ru}."),
-        kk: format!("ЭЦҚ түпнұсқалығы расталмауына байланысты бас тартылды: {kk}."),
-        en: format!("Refused because the authenticity of the electronic digital signature (ЭЦП) was not confirmed: {en}."),
-        reason: detail,
     }
 }

@@ -6,36 +6,17 @@
 //! Fail closed: without usable revocation information the verdict is indeterminate.
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use super::answer::{Answer, RevocationProblem, RevocationSource};
+use super::purpose::Purpose;
+use super::step::ValidationTime;
+
 use super::fetch::Fetcher;
-use super::report::{Check, SubIndication};
+use super::report::{Check, Step, SubIndication};
 use crate::time::rfc3339;
 use crate::x509::crl::{self, Crl};
 use crate::x509::Cert;
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A definitive revocation answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
-    Good {
-        source: String,
-    },
-    Revoked {
-        at: i64,
-        reason: Option<u8>,
-        source: String,
-    },
-}
-
-/// Somewhere revocation status comes from, supplied by the caller (e.g. the service's own
-/// database for its own PKI). `None`: this source knows nothing of the certificate.
-pub trait RevocationSource: Send + Sync {
-    fn status<'a>(&'a self, cert: &'a Cert, issuer: &'a Cert) -> BoxFuture<'a, Option<Answer>>;
-}
 
 const CACHE_LIMIT: usize = 256;
 
@@ -77,20 +58,6 @@ pub struct Revocation {
     verified: Mutex<HashSet<([u8; 32], [u8; 32])>>,
 }
 
-fn reason_name(code: Option<u8>) -> &'static str {
-    match code {
-        Some(1) => "keyCompromise",
-        Some(2) => "cACompromise",
-        Some(3) => "affiliationChanged",
-        Some(4) => "superseded",
-        Some(5) => "cessationOfOperation",
-        Some(6) => "certificateHold",
-        Some(9) => "privilegeWithdrawn",
-        Some(10) => "aACompromise",
-        _ => "unspecified",
-    }
-}
-
 impl Revocation {
     /// Which certificates of a path need a revocation answer (default: all but the anchor).
     pub fn with_scope(mut self, scope: RevocationScope) -> Self {
@@ -116,8 +83,20 @@ impl Revocation {
     }
 
     /// Is this CRL the issuer's and correctly signed? (Signature checks are cached.)
-    fn authentic(&self, crl: &Arc<Crl>, issuer: &Cert, why_not: &mut Vec<String>) -> bool {
+    fn authentic(
+        &self,
+        crl: &Arc<Crl>,
+        issuer: &Cert,
+        why_not: &mut Vec<RevocationProblem>,
+    ) -> bool {
         if crl.issuer_der() != issuer.subject_der.as_slice() {
+            return false;
+        }
+        // RFC 5280 §4.2.1.3: a key that signs CRLs has cRLSign when keyUsage is present.
+        if Purpose::CrlSigning.check_end_certificate(issuer).is_err() {
+            why_not.push(RevocationProblem::CrlIssuerMayNotSign {
+                issuer: issuer.subject(),
+            });
             return false;
         }
         let key = (crl.fingerprint(), issuer.fingerprint);
@@ -131,7 +110,10 @@ impl Revocation {
         }
         if let Err(e) = crl.verify_signature(&issuer.parsed.tbs_certificate.subject_public_key_info)
         {
-            why_not.push(format!("CRL of {}: {e}", issuer.subject()));
+            why_not.push(RevocationProblem::CrlSignature {
+                issuer: issuer.subject(),
+                why: e.to_string(),
+            });
             return false;
         }
         if let Ok(mut v) = self.verified.lock() {
@@ -154,7 +136,7 @@ impl Revocation {
         cert: &Cert,
         issuer: &Cert,
         at: i64,
-        why_not: &mut Vec<String>,
+        why_not: &mut Vec<RevocationProblem>,
     ) -> Option<Answer> {
         // A CRL limited by its issuingDistributionPoint to CA (or user) certificates says
         // nothing about the other kind (RFC 5280 §5.2.5).
@@ -205,11 +187,11 @@ impl Revocation {
                 Ok(None) => Some(Answer::Good { source }),
                 Ok(Some(entry)) => Some(Answer::Revoked {
                     at: entry.revoked_at,
-                    reason: entry.reason,
+                    reason: entry.revocation_reason(),
                     source,
                 }),
                 Err(e) => {
-                    why_not.push(e.to_string());
+                    why_not.push(RevocationProblem::Crl(e.to_string()));
                     None
                 }
             };
@@ -217,19 +199,21 @@ impl Revocation {
         // No current CRL. A stale one proves nothing about good standing, but a revocation
         // other than a hold is permanent: if a stale CRL lists it, the certificate is revoked.
         for stale in authentic.iter().filter(|c| !c.is_delta()) {
-            if let Some(entry) = stale.lookup(serial).filter(|e| e.reason != Some(6)) {
+            if let Some(entry) = stale
+                .lookup(serial)
+                .filter(|e| !e.revocation_reason().is_some_and(|r| r.is_hold()))
+            {
                 return Some(Answer::Revoked {
                     at: entry.revoked_at,
-                    reason: entry.reason,
+                    reason: entry.revocation_reason(),
                     source: format!("stale CRL #{}", stale.number().unwrap_or(0)),
                 });
             }
-            why_not.push(format!(
-                "the CRL of {} is stale: nextUpdate {} is before the validation time {}",
-                issuer.subject(),
-                stale.next_update().map(rfc3339).unwrap_or_default(),
-                rfc3339(at)
-            ));
+            why_not.push(RevocationProblem::StaleCrl {
+                issuer: issuer.subject(),
+                next_update: stale.next_update(),
+                at,
+            });
         }
         None
     }
@@ -259,7 +243,7 @@ impl Revocation {
         at: i64,
         given: &[Arc<Crl>],
         now: i64,
-    ) -> Result<Answer, Vec<String>> {
+    ) -> Result<Answer, Vec<RevocationProblem>> {
         let mut why_not = Vec::new();
         for source in &self.sources {
             if let Some(answer) = source.status(cert, issuer).await {
@@ -271,13 +255,13 @@ impl Revocation {
             return Ok(answer);
         }
         if self.offline {
-            why_not.push("offline: no network fetch of OCSP or CRLs allowed".into());
+            why_not.push(RevocationProblem::Offline);
             return Err(why_not);
         }
         for url in cert.aia_uris(const_oid::db::rfc5280::ID_AD_OCSP) {
             match super::ocsp::query(cert, issuer, &url, &self.fetcher, now).await {
                 Ok(answer) => return Ok(answer),
-                Err(e) => why_not.push(e),
+                Err(e) => why_not.push(RevocationProblem::Ocsp(e)),
             }
         }
         let mut fetched = Vec::new();
@@ -291,22 +275,21 @@ impl Revocation {
                     {
                         match self.fetch_crl(delta_url, now).await {
                             Ok(delta) => fetched.push(delta),
-                            Err(e) => why_not.push(format!("delta CRL: {e}")),
+                            Err(e) => why_not.push(RevocationProblem::DeltaCrl(e)),
                         }
                     }
                     fetched.push(crl);
                 }
-                Err(e) => why_not.push(e),
+                Err(e) => why_not.push(RevocationProblem::Crl(e)),
             }
         }
         if let Some(answer) = self.status_from_crls(&fetched, cert, issuer, at, &mut why_not) {
             return Ok(answer);
         }
         if why_not.is_empty() {
-            why_not.push(format!(
-                "{} names no OCSP responder or CRL distribution point",
-                cert.subject()
-            ));
+            why_not.push(RevocationProblem::NoPointers {
+                subject: cert.subject(),
+            });
         }
         Err(why_not)
     }
@@ -316,11 +299,11 @@ impl Revocation {
     pub async fn check(
         &self,
         path: &[Arc<Cert>],
-        at: i64,
+        time: ValidationTime,
         given: &[Arc<Crl>],
         now: i64,
     ) -> (Check, Option<String>) {
-        let id = "revocation";
+        let (id, at) = (Step::Revocation, time.at);
         let mut leaf_source = None;
         let mut good = Vec::new();
         let checked = match self.scope {
@@ -350,7 +333,7 @@ impl Revocation {
                                 "{} was revoked at {} ({}) according to {source}",
                                 cert.subject(),
                                 rfc3339(revoked_at),
-                                reason_name(reason)
+                                reason.map_or("unspecified", |r| r.name())
                             ),
                         ),
                         leaf_source.or(Some(source)),
@@ -381,7 +364,11 @@ impl Revocation {
                             format!(
                                 "no usable revocation information for {}: {}",
                                 cert.subject(),
-                                reasons.join("; ")
+                                reasons
+                                    .iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
                             ),
                         ),
                         leaf_source,

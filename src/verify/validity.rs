@@ -2,15 +2,17 @@
 
 use std::sync::Arc;
 
-use super::report::{Check, SubIndication};
+use super::report::{Check, Step, SubIndication};
+use super::step::ValidationTime;
 use crate::time::rfc3339;
 use crate::x509::Cert;
 
-pub fn check(path: &[Arc<Cert>], at: i64) -> Check {
+pub fn check(path: &[Arc<Cert>], time: ValidationTime) -> Check {
+    let at = time.at;
     for cert in path {
         if at < cert.not_before() {
             return Check::failed(
-                "validity",
+                Step::Validity,
                 SubIndication::NotYetValid,
                 "NOT_YET_VALID",
                 format!(
@@ -23,7 +25,7 @@ pub fn check(path: &[Arc<Cert>], at: i64) -> Check {
         }
         if at > cert.not_after() {
             return Check::failed(
-                "validity",
+                Step::Validity,
                 SubIndication::Expired,
                 "EXPIRED",
                 format!(
@@ -36,7 +38,7 @@ pub fn check(path: &[Arc<Cert>], at: i64) -> Check {
         }
     }
     Check::passed(
-        "validity",
+        Step::Validity,
         format!("every certificate in the path is valid at {}", rfc3339(at)),
     )
 }

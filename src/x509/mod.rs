@@ -21,6 +21,17 @@ pub use extensions::Extensions;
 pub use key_profile::{KeyKind, KeyProfile};
 pub use reason::RevocationReason;
 
+/// The first element inside a signed SEQUENCE, exactly as received: the part a certificate's,
+/// CRL's or OCSP response's signature covers. Signatures are checked over these bytes, never
+/// over a re-encoding (which differs from them when the signer's encoding is not canonical).
+pub fn signed_part(der: &[u8]) -> Option<&[u8]> {
+    use der::{Decode, Reader};
+    let mut reader = der::SliceReader::new(der).ok()?;
+    // Step into the outer SEQUENCE; the signed part is its first element.
+    der::Header::decode(&mut reader).ok()?;
+    reader.tlv_bytes().ok()
+}
+
 /// Re-encodes a BER element (indefinite lengths, segmented OCTET STRINGs, as streaming producers
 /// write CMS) as DER, so the DER-only decoders can read it. Bounded: nesting, and the input to
 /// [`ber::MAX_NORMALISED_LEN`].

@@ -45,6 +45,8 @@ mod der_lengths;
 mod mutation;
 #[path = "hostile_ocsp.rs"]
 mod ocsp;
+#[path = "hostile_review.rs"]
+mod review;
 
 use der::Decode;
 use qoltanba::crypto::{KeyAlgorithm, SigningKey};

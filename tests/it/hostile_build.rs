@@ -61,7 +61,7 @@ pub fn extension(oid: ObjectIdentifier, critical: bool, value: &impl Encode) -> 
     }
 }
 
-fn time(secs: u64) -> Time {
+pub fn time(secs: u64) -> Time {
     Time::UtcTime(UtcTime::from_unix_duration(Duration::from_secs(secs)).expect("UTCTime"))
 }
 
@@ -126,18 +126,22 @@ impl CertSpec<'_> {
             subject_unique_id: None,
             extensions: (!self.extensions.is_empty()).then(|| self.extensions.clone()),
         };
-        let signature = self
-            .issuer_key
-            .sign(&tbs.to_der().expect("TBS"))
-            .expect("sign TBS");
-        Certificate {
-            tbs_certificate: tbs,
-            signature_algorithm: algorithm,
-            signature: BitString::from_bytes(&signature).expect("bits"),
-        }
-        .to_der()
-        .expect("certificate DER")
+        sign_certificate(tbs, self.issuer_key)
     }
+}
+
+/// A certificate over exactly `tbs`, signed by `issuer_key` under the algorithm `tbs` names.
+pub fn sign_certificate(tbs: TbsCertificate, issuer_key: &SigningKey) -> Vec<u8> {
+    let signature = issuer_key
+        .sign(&tbs.to_der().expect("TBS"))
+        .expect("sign TBS");
+    Certificate {
+        signature_algorithm: tbs.signature.clone(),
+        tbs_certificate: tbs,
+        signature: BitString::from_bytes(&signature).expect("bits"),
+    }
+    .to_der()
+    .expect("certificate DER")
 }
 
 /// A CA: its key, name and certificate.

@@ -6,8 +6,9 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use qoltanba::verify::{Cert, Request, Verdict};
+use qoltanba::verify::{Request, Verdict};
 use qoltanba::x509::crl::Crl;
+use qoltanba::x509::Cert;
 
 use super::build::*;
 use super::check;

@@ -15,8 +15,9 @@ use cms::signed_data::SignedData;
 use der::asn1::OctetString;
 use der::Decode;
 use qoltanba::crypto::KeyAlgorithm;
-use qoltanba::verify::{Cert, Request, Status, Verdict};
+use qoltanba::verify::{Request, Status, Verdict};
 use qoltanba::x509::crl::Crl;
+use qoltanba::x509::Cert;
 
 use super::build::*;
 use super::{own_leaf, request_json};

@@ -13,6 +13,7 @@ mod hostile;
 mod http_api;
 mod instances;
 mod keystore;
+mod layering;
 mod nca_profile;
 mod openssl_pki;
 mod packaging;

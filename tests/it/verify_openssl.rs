@@ -141,7 +141,7 @@ async fn rsa_p256_p384_and_legal_leaves_verify_attached_and_detached() {
                 })
                 .await;
             assert_valid(&report, &what);
-            let ids: Vec<&str> = report.checks.iter().map(|c| c.id).collect();
+            let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
             assert_eq!(
                 ids,
                 [

@@ -59,7 +59,7 @@ async fn attached_rsa_and_ecdsa_requests_verify_with_the_iin_from_the_content() 
         assert_eq!(report.verdict, Verdict::Valid, "{name}: {report:#?}");
         assert_eq!(report.indication, "TOTAL_PASSED");
         assert!(report.refusal.is_none());
-        let ids: Vec<&str> = report.checks.iter().map(|c| c.id).collect();
+        let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
             [

@@ -64,6 +64,14 @@ pub struct RevokedEntry {
     pub reason: Option<u8>,
 }
 
+impl RevokedEntry {
+    /// The reason, typed; `None` without a reasonCode or with a code RFC 5280 does not define.
+    pub fn revocation_reason(&self) -> Option<crate::x509::RevocationReason> {
+        self.reason
+            .and_then(crate::x509::RevocationReason::from_code)
+    }
+}
+
 /// The scope an issuingDistributionPoint extension gives a CRL (RFC 5280 §5.2.5). A CRL whose
 /// scope excludes a certificate (e.g. `only_ca_certs` for an end-entity certificate) says nothing
 /// about it; the path validator must check this.

@@ -1,0 +1,129 @@
+//! A SignerInfo read into a [`SignerEvidence`]: its identifier and algorithms, and the bytes its
+//! signature covers once the signed attributes prove the content (RFC 5652 §5.3–5.4, §11).
+
+use cms::signed_data::{SignerIdentifier, SignerInfo};
+use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNING_TIME};
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Decode, Encode};
+
+use crate::crypto::Digest;
+use crate::verify::evidence::{AlgorithmClaim, IntegrityFailure, SignerEvidence, SignerId};
+use crate::verify::report::SubIndication;
+
+/// The single value of a signed attribute; an attribute present twice, or with several
+/// values, is refused: which one would count?
+fn single_value(si: &SignerInfo, oid: ObjectIdentifier) -> Result<Option<&der::Any>, String> {
+    let Some(attrs) = &si.signed_attrs else {
+        return Ok(None);
+    };
+    let mut found = attrs.iter().filter(|a| a.oid == oid);
+    let Some(attr) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() || attr.values.len() != 1 {
+        return Err(format!("signed attribute {oid} appears more than once"));
+    }
+    Ok(attr.values.iter().next())
+}
+
+fn format_failure(code: &'static str, detail: impl Into<String>) -> IntegrityFailure {
+    IntegrityFailure::new(SubIndication::FormatFailure, code, detail)
+}
+
+/// The describing of one SignerInfo. `raw_attrs`: its signed attributes as received, retagged
+/// as the SET they are signed as; `econtent_type` and `content`: what the SignedData carries.
+pub(super) fn evidence(
+    si: &SignerInfo,
+    raw_attrs: Option<Vec<u8>>,
+    econtent_type: ObjectIdentifier,
+    content: Option<&[u8]>,
+) -> SignerEvidence {
+    let id = match &si.sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => SignerId::IssuerAndSerial {
+            issuer: ias.issuer.clone(),
+            serial: ias.serial_number.clone(),
+        },
+        SignerIdentifier::SubjectKeyIdentifier(ski) => SignerId::KeyId(ski.0.as_bytes().to_vec()),
+    };
+    let signed = signed_bytes(si, raw_attrs, econtent_type, content);
+    SignerEvidence {
+        id,
+        algorithm: AlgorithmClaim {
+            digest: si.digest_alg.oid,
+            signature: si.signature_algorithm.clone(),
+        },
+        claimed_signing_time: signed.as_ref().ok().and_then(|(_, time)| *time),
+        signed: signed.map(|(bytes, _)| bytes),
+        signature: si.signature.as_bytes().to_vec(),
+    }
+}
+
+/// The bytes the signature covers and the claimed signing time, or what is wrong.
+fn signed_bytes(
+    si: &SignerInfo,
+    raw_attrs: Option<Vec<u8>>,
+    econtent_type: ObjectIdentifier,
+    content: Option<&[u8]>,
+) -> Result<(Vec<u8>, Option<i64>), IntegrityFailure> {
+    let Some(content) = content else {
+        return Err(format_failure("NO_CONTENT", "no content to verify"));
+    };
+    let Some(attrs) = &si.signed_attrs else {
+        // RFC 5652 §5.3: without signed attributes only id-data may be signed.
+        if econtent_type != ID_DATA {
+            return Err(format_failure(
+                "CONTENT_TYPE_MISMATCH",
+                format!("content type {econtent_type} signed without signed attributes"),
+            ));
+        }
+        return Ok((content.to_vec(), None));
+    };
+    let duplicate = |d: String| format_failure("DUPLICATE_ATTRIBUTE", d);
+    let content_type = single_value(si, ID_CONTENT_TYPE)
+        .map_err(duplicate)?
+        .ok_or_else(|| format_failure("MISSING_ATTRIBUTE", "signed attributes lack contentType"))?;
+    let content_type: ObjectIdentifier = content_type
+        .decode_as()
+        .map_err(|e| format_failure("MALFORMED_ATTRIBUTE", format!("contentType: {e}")))?;
+    if content_type != econtent_type {
+        return Err(format_failure(
+            "CONTENT_TYPE_MISMATCH",
+            format!(
+                "the signed contentType {content_type} is not the content's type {econtent_type}"
+            ),
+        ));
+    }
+    let digest = single_value(si, ID_MESSAGE_DIGEST)
+        .map_err(duplicate)?
+        .ok_or_else(|| {
+            format_failure("MISSING_ATTRIBUTE", "signed attributes lack messageDigest")
+        })?;
+    let digest: OctetString = digest
+        .decode_as()
+        .map_err(|e| format_failure("MALFORMED_ATTRIBUTE", format!("messageDigest: {e}")))?;
+    // The digestAlgorithm field names the messageDigest's algorithm (§5.4); the algorithm
+    // table insists a combined signature identifier agrees with it.
+    let actual = Digest::from_oid(&si.digest_alg.oid)
+        .and_then(|d| d.digest(content))
+        .ok_or_else(|| format_failure("UNSUPPORTED_ALGORITHM", "digest not computable"))?;
+    if actual != digest.as_bytes() {
+        return Err(IntegrityFailure::new(
+            SubIndication::HashFailure,
+            "HASH_FAILURE",
+            "the content's digest does not match the signed messageDigest: the content was changed",
+        ));
+    }
+    let signing_time = single_value(si, ID_SIGNING_TIME)
+        .map_err(duplicate)?
+        .and_then(|v| x509_cert::time::Time::from_der(&v.to_der().ok()?).ok())
+        .map(|t| crate::time::unix(&t.to_unix_duration()));
+    // The signature covers the DER SET OF the attributes (RFC 5652 §5.4): the bytes as
+    // received, retagged (the decoder has already insisted they are DER).
+    let der = match raw_attrs {
+        Some(der) => der,
+        None => attrs
+            .to_der()
+            .map_err(|e| format_failure("MALFORMED_ATTRIBUTE", e.to_string()))?,
+    };
+    Ok((der, signing_time))
+}

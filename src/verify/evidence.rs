@@ -1,0 +1,96 @@
+//! What a format adapter hands the pipeline: one format-neutral description per signer. The
+//! steps after `format` see only these types, never a CMS (or, later, XML) structure.
+
+use std::sync::Arc;
+
+use der::asn1::ObjectIdentifier;
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+
+use super::report::{Check, Step, SubIndication};
+use crate::x509::Cert;
+
+/// How a signature names the certificate of its signer.
+#[derive(Debug, Clone)]
+pub enum SignerId {
+    IssuerAndSerial {
+        issuer: Name,
+        serial: SerialNumber,
+    },
+    /// A subjectKeyIdentifier (or, for certificates without one, the key's SHA-1 identifier).
+    KeyId(Vec<u8>),
+}
+
+impl SignerId {
+    /// Does `cert` answer to this identifier? Several certificates may (an impostor can copy
+    /// an issuer and serial): the signature step tries each.
+    pub fn matches(&self, cert: &Cert) -> bool {
+        match self {
+            SignerId::IssuerAndSerial { issuer, serial } => {
+                cert.parsed.tbs_certificate.issuer == *issuer
+                    && cert.parsed.tbs_certificate.serial_number == *serial
+            }
+            SignerId::KeyId(id) => {
+                let key = &cert.parsed.tbs_certificate.subject_public_key_info;
+                cert.subject_key_id() == Some(id.as_slice())
+                    || crate::crypto::key_identifier(key).as_slice() == id.as_slice()
+            }
+        }
+    }
+}
+
+/// The algorithm a signature claims: its digest and signature identifiers, resolved against the
+/// signer's key by the algorithm table (`crate::crypto`) in the signature step.
+#[derive(Debug, Clone)]
+pub struct AlgorithmClaim {
+    pub digest: ObjectIdentifier,
+    pub signature: AlgorithmIdentifierOwned,
+}
+
+/// A failure the format itself found (a changed content, a malformed attribute): reported by
+/// the signature step, after the signer's certificate and algorithm are known.
+#[derive(Debug, Clone)]
+pub struct IntegrityFailure {
+    pub sub: SubIndication,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl IntegrityFailure {
+    pub fn new(sub: SubIndication, code: &'static str, detail: impl Into<String>) -> Self {
+        IntegrityFailure {
+            sub,
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn into_check(self) -> Check {
+        Check::failed(Step::Signature, self.sub, self.code, self.detail)
+    }
+}
+
+/// One signer, as every format describes it.
+#[derive(Debug, Clone)]
+pub struct SignerEvidence {
+    pub id: SignerId,
+    pub algorithm: AlgorithmClaim,
+    /// The exact bytes the signature value covers, once the format's own integrity checks
+    /// (CMS: contentType and messageDigest) have passed.
+    pub signed: Result<Vec<u8>, IntegrityFailure>,
+    pub signature: Vec<u8>,
+    /// The time the signer claims (CMS signingTime): reported, not trusted as proof.
+    pub claimed_signing_time: Option<i64>,
+}
+
+/// A signed input, read.
+pub struct Parsed {
+    pub signers: Vec<SignerEvidence>,
+    /// Certificates the signature carries.
+    pub certificates: Vec<Arc<Cert>>,
+    /// The signed content: carried, or the detached content the caller supplied.
+    pub content: Option<Vec<u8>>,
+    /// The format check's summary ("CMS SignedData, attached content, …").
+    pub summary: String,
+}
