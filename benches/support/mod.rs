@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 /// Runs `f` `iterations` times (after a tenth as many to warm up) and prints the rate.
-pub fn rate(label: &str, iterations: usize, mut f: impl FnMut()) -> f64 {
+pub(crate) fn rate(label: &str, iterations: usize, mut f: impl FnMut()) -> f64 {
     for _ in 0..iterations / 10 {
         f();
     }
@@ -17,7 +17,7 @@ pub fn rate(label: &str, iterations: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// `BENCH_ITERATIONS` from the environment, or the default.
-pub fn iterations(default: usize) -> usize {
+pub(crate) fn iterations(default: usize) -> usize {
     std::env::var("BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -8,13 +8,13 @@ use crate::security::audit::{self, Entry};
 use crate::store::{AuditQuery, Store};
 
 #[derive(Debug, Subcommand)]
-pub enum AuditCommand {
+pub(super) enum AuditCommand {
     /// Print events, newest first (tab-separated; --json for JSON lines).
     List(ListArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(super) struct ListArgs {
     #[arg(long, default_value_t = 50)]
     limit: i64,
     #[arg(long, default_value_t = 0)]
@@ -29,7 +29,7 @@ pub struct ListArgs {
     json: bool,
 }
 
-pub async fn run(command: AuditCommand, config: Config) -> Result<(), CliError> {
+pub(super) async fn run(command: AuditCommand, config: Config) -> Result<(), CliError> {
     let AuditCommand::List(args) = command;
     if !(1..=10_000).contains(&args.limit) || args.offset < 0 {
         return Err(CliError::Input(
@@ -71,7 +71,7 @@ pub async fn run(command: AuditCommand, config: Config) -> Result<(), CliError> 
 
 /// Records a privileged CLI command in the trail (actor "cli"). Best effort: the command's own
 /// result stands whatever happens here.
-pub async fn record_command(
+pub(super) async fn record_command(
     config: &Config,
     action: &str,
     target: &str,

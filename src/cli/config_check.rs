@@ -9,7 +9,7 @@ use crate::config::{Config, PassphraseSource};
 use crate::pki::Pki;
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(super) enum ConfigCommand {
     /// Check the configuration, the files it names, the database and the CA passphrase.
     Check,
 }
@@ -24,7 +24,7 @@ fn redacted(url: &str) -> String {
     }
 }
 
-pub async fn run(command: ConfigCommand, config: Config) -> Result<(), CliError> {
+pub(super) async fn run(command: ConfigCommand, config: Config) -> Result<(), CliError> {
     let ConfigCommand::Check = command;
     let mut report = String::new();
     let mut line = |label: &str, value: String| report.push_str(&format!("{label:<22} {value}\n"));

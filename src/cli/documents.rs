@@ -10,7 +10,7 @@ use crate::sign::document::{Kind, Payload};
 use crate::sign::issue::{issue, IssueError};
 
 #[derive(Debug, Subcommand)]
-pub enum DocumentsCommand {
+pub(super) enum DocumentsCommand {
     /// Sign and register a document by the licensing official.
     Issue {
         /// license, license_appendix, license_reissue, license_duplicate, notification, refusal.
@@ -28,7 +28,7 @@ pub enum DocumentsCommand {
     },
 }
 
-pub async fn run(command: DocumentsCommand, config: Config) -> Result<(), CliError> {
+pub(super) async fn run(command: DocumentsCommand, config: Config) -> Result<(), CliError> {
     let DocumentsCommand::Issue {
         kind,
         payload,
@@ -90,7 +90,7 @@ pub async fn run(command: DocumentsCommand, config: Config) -> Result<(), CliErr
 
 impl DocumentsCommand {
     /// How the audit trail names this command and its target.
-    pub fn audit_label(&self) -> Option<(&'static str, String)> {
+    pub(super) fn audit_label(&self) -> Option<(&'static str, String)> {
         match self {
             DocumentsCommand::Issue { kind, .. } => {
                 Some(("cli documents issue", format!("kind {kind}")))

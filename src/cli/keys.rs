@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::security::{ApiKeys, Scope, SecurityError};
 
 #[derive(Debug, Subcommand)]
-pub enum KeysCommand {
+pub(super) enum KeysCommand {
     /// Create a key and print its token (once).
     Create(CreateArgs),
     /// List keys (names, scopes, dates; never tokens).
@@ -18,7 +18,7 @@ pub enum KeysCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+pub(super) struct CreateArgs {
     /// A name for the key's holder (letters, digits, '-', '_', '.', '@').
     #[arg(long)]
     name: String,
@@ -28,7 +28,7 @@ pub struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RevokeArgs {
+pub(super) struct RevokeArgs {
     #[arg(long)]
     name: String,
 }
@@ -44,7 +44,7 @@ impl From<SecurityError> for CliError {
     }
 }
 
-pub async fn run(command: KeysCommand, config: Config) -> Result<(), CliError> {
+pub(super) async fn run(command: KeysCommand, config: Config) -> Result<(), CliError> {
     let (store, _) = open_store(&config).await?;
     let keys = ApiKeys::new(store.clone());
     let now = crate::time::now();
@@ -89,7 +89,7 @@ pub async fn run(command: KeysCommand, config: Config) -> Result<(), CliError> {
 
 impl KeysCommand {
     /// How the audit trail names this command and its target; None for `list`.
-    pub fn audit_label(&self) -> Option<(&'static str, String)> {
+    pub(super) fn audit_label(&self) -> Option<(&'static str, String)> {
         match self {
             KeysCommand::Create(args) => Some((
                 "cli keys create",

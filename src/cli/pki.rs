@@ -12,7 +12,7 @@ use crate::pki::{certificate, IssueRequest, RevocationReason};
 use crate::time::rfc3339;
 
 #[derive(Debug, Subcommand)]
-pub enum PkiCommand {
+pub(super) enum PkiCommand {
     /// Create the test PKI (root CA, issuing CA, OCSP responder) if the database has none.
     Init,
     /// Issue a certificate and write its PKCS#12 key store.
@@ -57,7 +57,7 @@ pub enum PkiCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct IssueArgs {
+pub(super) struct IssueArgs {
     /// Certificate profile (pki/profiles/NAME.toml), e.g. individual-sign.
     #[arg(long)]
     profile: String,
@@ -102,7 +102,7 @@ pub struct IssueArgs {
     allow_invalid_check_digit: bool,
 }
 
-pub async fn run(command: PkiCommand, config: Config) -> Result<(), CliError> {
+pub(super) async fn run(command: PkiCommand, config: Config) -> Result<(), CliError> {
     match command {
         PkiCommand::Init => {
             let (pki, created) = open_pki(&config, true).await?;
@@ -288,7 +288,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 impl PkiCommand {
     /// How the audit trail names this command and its target; None for read-only commands.
-    pub fn audit_label(&self) -> Option<(&'static str, String)> {
+    pub(super) fn audit_label(&self) -> Option<(&'static str, String)> {
         match self {
             PkiCommand::Init => Some(("cli pki init", String::new())),
             PkiCommand::Issue(args) => Some(("cli pki issue", format!("profile {}", args.profile))),

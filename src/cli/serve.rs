@@ -7,7 +7,7 @@ use super::{open_pki, CliError};
 use crate::config::Config;
 use crate::http::{router, AppState};
 
-pub async fn run(config: Config) -> Result<(), CliError> {
+pub(super) async fn run(config: Config) -> Result<(), CliError> {
     let (pki, created) = open_pki(&config, true).await?;
     let pki = Arc::new(pki);
     if created {

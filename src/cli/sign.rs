@@ -8,7 +8,7 @@ use super::{create_new, emit, read_password, CliError};
 use crate::sign::{self, SignError};
 
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub(super) struct SignArgs {
     /// The file to sign.
     #[arg(long)]
     input: PathBuf,
@@ -26,7 +26,7 @@ pub struct SignArgs {
     out: PathBuf,
 }
 
-pub fn run(args: SignArgs) -> Result<(), CliError> {
+pub(super) fn run(args: SignArgs) -> Result<(), CliError> {
     let read = |path: &PathBuf, what: &str| {
         std::fs::read(path)
             .map_err(|e| CliError::Input(format!("cannot read {what} {}: {e}", path.display())))

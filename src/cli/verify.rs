@@ -13,13 +13,13 @@ use crate::config::Config;
 use crate::identity::{Bin, Iin};
 use crate::verify::{Report, Request, RevocationScope, Status, Verdict, Verifier};
 
-pub const EXIT_BAD_ARGUMENTS: u8 = 64;
-pub const EXIT_BAD_INPUT: u8 = 65;
+pub(super) const EXIT_BAD_ARGUMENTS: u8 = 64;
+pub(super) const EXIT_BAD_INPUT: u8 = 65;
 /// Anything else (database, configuration): EX_SOFTWARE, never 1 or 2.
-pub const EXIT_INTERNAL: u8 = 70;
+pub(super) const EXIT_INTERNAL: u8 = 70;
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(super) struct VerifyArgs {
     /// The CMS signature (DER, PEM or base64).
     #[arg(long)]
     signature: PathBuf,
@@ -80,7 +80,7 @@ fn labelled(paths: &[PathBuf], what: &str) -> Result<Vec<(String, Vec<u8>)>, Fai
     super::read_labelled(paths, what).map_err(|e| Failure::Input(e.to_string()))
 }
 
-pub async fn run(args: VerifyArgs, config: Config) -> ExitCode {
+pub(super) async fn run(args: VerifyArgs, config: Config) -> ExitCode {
     match verify(args, config).await {
         Ok(code) => code,
         Err(Failure::Arguments(m)) => {

@@ -113,15 +113,16 @@ pub enum SignatureAlgorithm {
 }
 
 /// Kazakhstan's OIDs for NCA's GOST-2015 keys and signatures.
-pub const GOST_512_SIGNATURE: ObjectIdentifier =
+pub(super) const GOST_512_SIGNATURE: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.3.2");
-pub const GOST_512_PUBLIC_KEY: ObjectIdentifier =
+pub(super) const GOST_512_PUBLIC_KEY: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.2");
 /// The key's parameters: the curve (id-tc26-gost-3410-12-512-paramSetA under NCA's arc).
-pub const GOST_512_PARAMETERS: ObjectIdentifier =
+pub(super) const GOST_512_PARAMETERS: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.398.3.10.1.1.2.2.1");
 /// Streebog-512 (GOST 34.11-2015) under NCA's arc.
-pub const GOST_512_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.398.3.10.1.3.3");
+pub(super) const GOST_512_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.398.3.10.1.3.3");
 
 impl SignatureAlgorithm {
     pub fn oid(self) -> ObjectIdentifier {

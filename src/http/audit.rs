@@ -12,7 +12,7 @@ const MAX_LIMIT: i64 = 1000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct Params {
+pub(super) struct Params {
     /// Page size, 1..=1000 (default 100).
     limit: Option<i64>,
     /// Events to skip (default 0).
@@ -25,7 +25,7 @@ pub struct Params {
 
 /// A page of the audit trail, newest first.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Page {
+pub(super) struct Page {
     #[schema(value_type = Vec<super::openapi::AuditEvent>)]
     events: Vec<AuditEvent>,
 }
@@ -42,7 +42,7 @@ pub struct Page {
         (status = 400, description = "`bad_request`: bad `limit`/`offset`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     Query(params): Query<Params>,
 ) -> Result<Json<Page>, ApiError> {

@@ -131,7 +131,7 @@ fn role_label(role: &str) -> String {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct NumberQuery {
+pub(super) struct NumberQuery {
     /// The registration number to check; without it, the empty page with its forms.
     #[serde(default)]
     number: Option<String>,
@@ -154,7 +154,7 @@ pub struct NumberQuery {
         (status = 500, description = "The page, saying the registry could not be read.", content_type = "text/html; charset=utf-8", body = String),
     ),
 )]
-pub async fn by_number(
+pub(super) async fn by_number(
     State(state): State<AppState>,
     Query(query): Query<NumberQuery>,
 ) -> (StatusCode, Html<String>) {
@@ -196,7 +196,7 @@ pub async fn by_number(
         (status = 400, description = "The page, saying the form or the file could not be read.", content_type = "text/html; charset=utf-8", body = String),
     ),
 )]
-pub async fn upload(
+pub(super) async fn upload(
     State(state): State<AppState>,
     mut form: Multipart,
 ) -> (StatusCode, Html<String>) {

@@ -10,7 +10,7 @@ use super::error::ApiError;
 /// A JSON body. It must be sent as `application/json` (415 otherwise): a browser sends
 /// text/plain cross-origin without a preflight, and a signing service must not be driven by any
 /// web page its operator visits. Too large → 413, unreadable or the wrong shape → 400.
-pub struct JsonBody<T>(pub T);
+pub(super) struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
@@ -31,7 +31,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 /// A JSON body that may be left out entirely, meaning all defaults (e.g. revoke without a
 /// reason). A body that is sent follows the rules of [`JsonBody`].
-pub struct OptionalJsonBody<T>(pub T);
+pub(super) struct OptionalJsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
     type Rejection = ApiError;
@@ -76,7 +76,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The raw body, with the size limit reported as 413.
-pub async fn raw<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+pub(super) async fn raw<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -88,7 +88,7 @@ pub async fn raw<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiEr
 }
 
 /// The raw body as an extractor.
-pub struct RawBody(pub Bytes);
+pub(super) struct RawBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
@@ -100,7 +100,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 
 /// A base64 field of a JSON body (whitespace, as line-wrapped base64 carries it, is ignored);
 /// the error names the field.
-pub fn base64_field(field: &str, text: &str) -> Result<Vec<u8>, String> {
+pub(super) fn base64_field(field: &str, text: &str) -> Result<Vec<u8>, String> {
     use base64::Engine;
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD

@@ -16,7 +16,7 @@ use crate::time::rfc3339;
 
 /// A certificate as the API shows it.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct CertificateView {
+pub(super) struct CertificateView {
     pub serial: String,
     pub issuer: String,
     pub profile: String,
@@ -85,7 +85,7 @@ struct IssuedView {
         (status = 500, description = "`internal`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn issue(
+pub(super) async fn issue(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<IssueRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -121,7 +121,7 @@ pub async fn issue(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub(super) struct ListQuery {
     /// Page size, 1..=1000 (default 100).
     #[serde(default)]
     limit: Option<i64>,
@@ -142,7 +142,7 @@ pub struct ListQuery {
         (status = 400, description = "`bad_request`: bad `limit`/`offset` or an unknown parameter.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
@@ -175,7 +175,7 @@ pub async fn list(
         (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     Path(serial): Path<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
@@ -196,7 +196,7 @@ pub async fn show(
         (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn der(
+pub(super) async fn der(
     State(state): State<AppState>,
     Path(serial): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -210,7 +210,7 @@ pub async fn der(
 /// Why the certificate is revoked; the body may be left out (reason `unspecified`).
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RevokeRequest {
+pub(super) struct RevokeRequest {
     /// RFC 5280 reason name, e.g. "keyCompromise"; "certificateHold" suspends.
     #[serde(default)]
     reason: Option<String>,
@@ -237,7 +237,7 @@ pub struct RevokeRequest {
         (status = 415, description = "`unsupported_media_type`: a body that is sent must be `application/json`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn revoke(
+pub(super) async fn revoke(
     State(state): State<AppState>,
     Path(serial): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<RevokeRequest>,
@@ -265,7 +265,7 @@ pub async fn revoke(
         (status = 409, description = "`conflict`: the certificate is not on hold.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn release(
+pub(super) async fn release(
     State(state): State<AppState>,
     Path(serial): Path<String>,
 ) -> Result<Json<CertificateView>, ApiError> {

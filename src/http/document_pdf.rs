@@ -21,7 +21,7 @@ const LABELS: &[(&str, &str)] = &[
     ("text", "Текст / Мәтін"),
 ];
 
-pub fn render(record: &DocumentRecord, public_url: &str) -> Result<Vec<u8>, ApiError> {
+pub(super) fn render(record: &DocumentRecord, public_url: &str) -> Result<Vec<u8>, ApiError> {
     let doc: serde_json::Value = serde_json::from_slice(&record.canonical).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,

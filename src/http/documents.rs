@@ -18,7 +18,7 @@ use crate::verify::{Report, Request};
 /// A document to sign and register.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct IssueBody {
+pub(super) struct IssueBody {
     /// The document kind.
     kind: String,
     /// The kind's fields (authority, recipient, activity, …).
@@ -35,7 +35,7 @@ pub struct IssueBody {
 
 /// A registered, signed document.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct DocumentView {
+pub(super) struct DocumentView {
     id: String,
     number: String,
     kind: String,
@@ -113,7 +113,7 @@ fn issue_error(e: IssueError) -> ApiError {
         (status = 500, description = "`internal`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn issue(
+pub(super) async fn issue(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<IssueBody>,
 ) -> Result<Response, ApiError> {
@@ -176,7 +176,7 @@ async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {
         (status = 500, description = "`internal`: the PDF could not be rendered.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -201,7 +201,7 @@ pub async fn show(
         (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn by_number(
+pub(super) async fn by_number(
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
@@ -226,7 +226,7 @@ pub async fn by_number(
         (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn signature(
+pub(super) async fn signature(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -253,7 +253,7 @@ pub async fn signature(
         (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn verification(
+pub(super) async fn verification(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Report>, ApiError> {
@@ -261,7 +261,7 @@ pub async fn verification(
     Ok(Json(verify_record(&state, &record).await))
 }
 
-pub async fn verify_record(state: &AppState, record: &DocumentRecord) -> Report {
+pub(super) async fn verify_record(state: &AppState, record: &DocumentRecord) -> Report {
     let request = Request {
         signature: record.cms.clone(),
         content: record.detached.then(|| record.canonical.clone()),
@@ -273,7 +273,7 @@ pub async fn verify_record(state: &AppState, record: &DocumentRecord) -> Report 
 /// A signature to check against the registry.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AuditBody {
+pub(super) struct AuditBody {
     /// CMS SignedData, base64 (of DER; PEM text is accepted too).
     signature: String,
     /// Detached content, base64.
@@ -283,7 +283,7 @@ pub struct AuditBody {
 
 /// The report, and the registry entry the signed bytes belong to.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct AuditView {
+pub(super) struct AuditView {
     #[schema(value_type = super::openapi::Report)]
     report: Report,
     /// The registry entry whose signed bytes these are, if any.
@@ -292,14 +292,14 @@ pub struct AuditView {
 
 /// A registry entry.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Registered {
+pub(super) struct Registered {
     id: String,
     number: String,
     kind: String,
 }
 
 /// The content a CMS carries (attached), for matching against the registry.
-pub fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
     use der::Decode;
     let der = crate::verify::decode_signature_input(cms)?;
     let info = cms::content_info::ContentInfo::from_der(&der).ok()?;
@@ -312,13 +312,13 @@ pub fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
 
 /// An uploaded signature checked: the report, the signed content's hash, and the registry entry
 /// whose signed bytes it carries, if any.
-pub struct Audit {
+pub(super) struct Audit {
     pub report: Report,
     pub sha256: Option<String>,
     pub record: Option<DocumentRecord>,
 }
 
-pub async fn audit_signature(
+pub(super) async fn audit_signature(
     state: &AppState,
     signature: Vec<u8>,
     content: Option<Vec<u8>>,
@@ -373,7 +373,7 @@ async fn registered(state: &AppState, content: Option<&[u8]>) -> Option<Document
         (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn audit(
+pub(super) async fn audit(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AuditBody>,
 ) -> Result<Json<AuditView>, ApiError> {

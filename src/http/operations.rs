@@ -19,7 +19,7 @@ use crate::telemetry;
     summary = "Liveness: the process answers",
     responses((status = 200, description = "Always `ok`.", content_type = "text/plain; charset=utf-8", body = String, example = "ok")),
 )]
-pub async fn healthz() -> &'static str {
+pub(super) async fn healthz() -> &'static str {
     "ok"
 }
 
@@ -39,7 +39,7 @@ pub async fn healthz() -> &'static str {
         (status = 503, description = "Not ready: the failing checks say why.", body = super::openapi::Readiness),
     ),
 )]
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     let mut checks = serde_json::Map::new();
     let mut ready = true;
     let mut check = |name: &str, result: Result<String, String>| {
@@ -111,7 +111,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         (status = 503, description = "Another metrics recorder is installed in this process (plain text).", content_type = "text/plain; charset=utf-8", body = String),
     ),
 )]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let Some(handle) = telemetry::handle() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -32,7 +32,7 @@ fn der_response(content_type: &'static str, der: Vec<u8>) -> Response {
         (status = 404, description = "`not_found`: no CA of that name, or not a `.cer` name.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn ca_certificate(
+pub(super) async fn ca_certificate(
     State(state): State<AppState>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -61,7 +61,7 @@ pub async fn ca_certificate(
         (status = 404, description = "`not_found`: no such CA or CRL.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn crl(
+pub(super) async fn crl(
     State(state): State<AppState>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -86,7 +86,7 @@ pub async fn crl(
         (status = 200, description = "The CPS, plain text.", content_type = "text/plain; charset=utf-8", body = String),
     ),
 )]
-pub async fn cps(State(state): State<AppState>) -> Response {
+pub(super) async fn cps(State(state): State<AppState>) -> Response {
     let text = format!(
         "qoltanba TEST PKI — certification practice statement\n\n\
          Certificates issued under {} are for testing only. They reproduce the profile of\n\
@@ -111,7 +111,7 @@ pub async fn cps(State(state): State<AppState>) -> Response {
         (status = 413, description = "`payload_too_large`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn ocsp_post(State(state): State<AppState>, RawBody(body): RawBody) -> Response {
+pub(super) async fn ocsp_post(State(state): State<AppState>, RawBody(body): RawBody) -> Response {
     let answer = state.pki.ocsp_respond(&body, crate::pki::now()).await;
     der_response("application/ocsp-response", answer)
 }
@@ -130,7 +130,10 @@ pub async fn ocsp_post(State(state): State<AppState>, RawBody(body): RawBody) ->
         (status = 200, description = "The DER OCSP response (an OCSP error status when the request is unusable).", content_type = "application/ocsp-response"),
     ),
 )]
-pub async fn ocsp_get(State(state): State<AppState>, Path(request): Path<String>) -> Response {
+pub(super) async fn ocsp_get(
+    State(state): State<AppState>,
+    Path(request): Path<String>,
+) -> Response {
     // axum has already percent-decoded the path; base64's '/' may appear unencoded too.
     let decoded = (request.len() <= OCSP_BODY_LIMIT * 2)
         .then(|| {

@@ -13,7 +13,7 @@ use crate::verify::{Report, Request};
 /// A signature to verify.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VerifyBody {
+pub(super) struct VerifyBody {
     /// CMS SignedData, base64 (of DER; PEM text is accepted too).
     signature: String,
     /// Detached content, base64.
@@ -47,7 +47,7 @@ pub struct VerifyBody {
         (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
     ),
 )]
-pub async fn verify(
+pub(super) async fn verify(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<VerifyBody>,
 ) -> Result<Json<Report>, ApiError> {

@@ -25,7 +25,7 @@ pub(super) enum Cipher {
 }
 
 impl Cipher {
-    pub fn key_len(self) -> usize {
+    pub(super) fn key_len(self) -> usize {
         match self {
             Cipher::Aes128 => 16,
             Cipher::Aes192 => 24,
@@ -36,7 +36,7 @@ impl Cipher {
         }
     }
 
-    pub fn block_len(self) -> usize {
+    pub(super) fn block_len(self) -> usize {
         match self {
             Cipher::Aes128 | Cipher::Aes192 | Cipher::Aes256 => 16,
             Cipher::DesEde3 | Cipher::DesEde2 | Cipher::Rc2 { .. } => 8,
@@ -45,7 +45,12 @@ impl Cipher {
 
     /// Decrypt and strip the padding. A bad padding is reported as `WrongPassword`: it is what
     /// a wrong key produces (callers that already verified a MAC turn it into `InvalidFormat`).
-    pub fn decrypt(self, key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    pub(super) fn decrypt(
+        self,
+        key: &[u8],
+        iv: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         self.check(key, iv)?;
         if ciphertext.is_empty() || ciphertext.len() % self.block_len() != 0 {
             return Err(invalid(
@@ -68,7 +73,7 @@ impl Cipher {
     }
 
     /// Encrypt with PKCS#7 padding.
-    pub fn encrypt(self, key: &[u8], iv: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    pub(super) fn encrypt(self, key: &[u8], iv: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
         self.check(key, iv)?;
         match self {
             Cipher::Aes128 => cbc_encrypt(new_cipher::<aes::Aes128>(key)?, iv, plaintext),

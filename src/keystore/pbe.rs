@@ -60,14 +60,14 @@ pub(super) struct Budget {
 }
 
 impl Budget {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Budget {
             remaining: ITERATION_BUDGET,
         }
     }
 
     /// Check one iteration count against the limits and charge it.
-    pub fn spend(&mut self, iterations: u64) -> Result<u32> {
+    pub(super) fn spend(&mut self, iterations: u64) -> Result<u32> {
         if iterations == 0 {
             return Err(invalid("iteration count of zero"));
         }
@@ -96,7 +96,7 @@ pub(super) enum Hash {
 }
 
 impl Hash {
-    pub fn from_digest_oid(oid: ObjectIdentifier) -> Option<Self> {
+    pub(super) fn from_digest_oid(oid: ObjectIdentifier) -> Option<Self> {
         match oid {
             SHA1 => Some(Hash::Sha1),
             SHA256 => Some(Hash::Sha256),
@@ -106,7 +106,7 @@ impl Hash {
         }
     }
 
-    pub fn digest_oid(self) -> ObjectIdentifier {
+    pub(super) fn digest_oid(self) -> ObjectIdentifier {
         match self {
             Hash::Sha1 => SHA1,
             Hash::Sha256 => SHA256,
@@ -125,7 +125,7 @@ impl Hash {
     }
 
     /// RFC 7292 appendix B. `iterations` has passed the [`Budget`], so it fits an `i32`.
-    pub fn pkcs12_kdf(
+    pub(super) fn pkcs12_kdf(
         self,
         bmp_password: &[u8],
         salt: &[u8],
@@ -152,7 +152,7 @@ impl Hash {
         ring::hmac::Key::new(alg, key)
     }
 
-    pub fn pbkdf2(self) -> ring::pbkdf2::Algorithm {
+    pub(super) fn pbkdf2(self) -> ring::pbkdf2::Algorithm {
         match self {
             Hash::Sha1 => ring::pbkdf2::PBKDF2_HMAC_SHA1,
             Hash::Sha256 => ring::pbkdf2::PBKDF2_HMAC_SHA256,
@@ -161,7 +161,7 @@ impl Hash {
         }
     }
 
-    pub fn from_hmac_oid(oid: ObjectIdentifier) -> Option<Self> {
+    pub(super) fn from_hmac_oid(oid: ObjectIdentifier) -> Option<Self> {
         match oid {
             HMAC_SHA1 => Some(Hash::Sha1),
             HMAC_SHA256 => Some(Hash::Sha256),

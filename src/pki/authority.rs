@@ -11,9 +11,9 @@ use crate::crypto::SigningKey;
 use crate::keystore::{self, KeyStoreError};
 use crate::store::AuthorityRecord;
 
-pub const ROLE_ROOT: &str = "root";
-pub const ROLE_ISSUING: &str = "issuing";
-pub const ROLE_OCSP: &str = "ocsp";
+pub(super) const ROLE_ROOT: &str = "root";
+pub(super) const ROLE_ISSUING: &str = "issuing";
+pub(super) const ROLE_OCSP: &str = "ocsp";
 
 /// An unlocked signer: its certificate and private key.
 #[derive(Debug)]
@@ -104,7 +104,7 @@ const DAY: i64 = 86_400;
 
 /// A new root CA, self-signed, shaped like NCA's: SKI, keyUsage keyCertSign+cRLSign (critical),
 /// basicConstraints CA (critical).
-pub fn create_root(decl: &CaDeclaration, now: i64) -> Result<Authority, PkiError> {
+pub(super) fn create_root(decl: &CaDeclaration, now: i64) -> Result<Authority, PkiError> {
     let key = SigningKey::generate(decl.key)?;
     let public_key = key.public_key_info()?;
     let key_id = certificate::key_identifier(&public_key);
@@ -129,7 +129,7 @@ pub fn create_root(decl: &CaDeclaration, now: i64) -> Result<Authority, PkiError
 }
 
 /// A new issuing CA under `root`, in the extension order of NCA's "ҰКО 3.0 (RSA TEST)".
-pub fn create_issuing(
+pub(super) fn create_issuing(
     decl: &CaDeclaration,
     root: &Authority,
     urls: &Urls,
@@ -168,7 +168,7 @@ pub fn create_issuing(
 }
 
 /// The OCSP responder's delegated certificate, issued by the issuing CA from its profile.
-pub fn create_responder(
+pub(super) fn create_responder(
     declarations: &Declarations,
     issuing: &Authority,
     urls: &Urls,

@@ -36,11 +36,11 @@ fn uri(url: &str) -> Result<GeneralName, PkiError> {
 }
 
 /// keyUsage, always critical (RFC 5280 recommends it; NCA marks it so).
-pub fn key_usage(bits: FlagSet<KeyUsages>) -> Result<Extension, PkiError> {
+pub(super) fn key_usage(bits: FlagSet<KeyUsages>) -> Result<Extension, PkiError> {
     extension(&KeyUsage(bits), true)
 }
 
-pub fn key_usage_from_profile(bits: &[KeyUsageBit]) -> Result<Extension, PkiError> {
+pub(super) fn key_usage_from_profile(bits: &[KeyUsageBit]) -> Result<Extension, PkiError> {
     let mut set = FlagSet::<KeyUsages>::default();
     for bit in bits {
         set |= match bit {
@@ -54,11 +54,11 @@ pub fn key_usage_from_profile(bits: &[KeyUsageBit]) -> Result<Extension, PkiErro
     key_usage(set)
 }
 
-pub fn extended_key_usage(oids: &[ObjectIdentifier]) -> Result<Extension, PkiError> {
+pub(super) fn extended_key_usage(oids: &[ObjectIdentifier]) -> Result<Extension, PkiError> {
     extension(&ExtendedKeyUsage(oids.to_vec()), false)
 }
 
-pub fn basic_constraints_ca(path_len: Option<u8>) -> Result<Extension, PkiError> {
+pub(super) fn basic_constraints_ca(path_len: Option<u8>) -> Result<Extension, PkiError> {
     extension(
         &BasicConstraints {
             ca: true,
@@ -68,11 +68,11 @@ pub fn basic_constraints_ca(path_len: Option<u8>) -> Result<Extension, PkiError>
     )
 }
 
-pub fn subject_key_identifier(key_id: &[u8]) -> Result<Extension, PkiError> {
+pub(super) fn subject_key_identifier(key_id: &[u8]) -> Result<Extension, PkiError> {
     extension(&SubjectKeyIdentifier(OctetString::new(key_id)?), false)
 }
 
-pub fn authority_key_identifier(key_id: &[u8]) -> Result<Extension, PkiError> {
+pub(super) fn authority_key_identifier(key_id: &[u8]) -> Result<Extension, PkiError> {
     extension(
         &AuthorityKeyIdentifier {
             key_identifier: Some(OctetString::new(key_id)?),
@@ -92,7 +92,7 @@ struct ExplicitTextNotice<'a> {
 
 /// certificatePolicies with a CPS pointer; `user_notice` adds NCA's UserNotice repeating the CPS
 /// URL (subscriber certificates carry it, CA certificates do not).
-pub fn certificate_policies(
+pub(super) fn certificate_policies(
     policy: ObjectIdentifier,
     cps_url: &str,
     user_notice: bool,
@@ -127,7 +127,7 @@ fn distribution_point(url: &str) -> Result<DistributionPoint, PkiError> {
     })
 }
 
-pub fn crl_distribution_points(url: &str) -> Result<Extension, PkiError> {
+pub(super) fn crl_distribution_points(url: &str) -> Result<Extension, PkiError> {
     extension(
         &CrlDistributionPoints(vec![distribution_point(url)?]),
         false,
@@ -135,11 +135,14 @@ pub fn crl_distribution_points(url: &str) -> Result<Extension, PkiError> {
 }
 
 /// Freshest CRL: where the delta CRL is published (RFC 5280 §4.2.1.15).
-pub fn freshest_crl(url: &str) -> Result<Extension, PkiError> {
+pub(super) fn freshest_crl(url: &str) -> Result<Extension, PkiError> {
     extension(&FreshestCrl(vec![distribution_point(url)?]), false)
 }
 
-pub fn authority_info_access(ca_issuers: &str, ocsp: Option<&str>) -> Result<Extension, PkiError> {
+pub(super) fn authority_info_access(
+    ca_issuers: &str,
+    ocsp: Option<&str>,
+) -> Result<Extension, PkiError> {
     let mut access = vec![AccessDescription {
         access_method: rfc5280::ID_AD_CA_ISSUERS,
         access_location: uri(ca_issuers)?,
@@ -153,7 +156,7 @@ pub fn authority_info_access(ca_issuers: &str, ocsp: Option<&str>) -> Result<Ext
     extension(&AuthorityInfoAccessSyntax(access), false)
 }
 
-pub fn ocsp_nocheck() -> Result<Extension, PkiError> {
+pub(super) fn ocsp_nocheck() -> Result<Extension, PkiError> {
     Ok(Extension {
         extn_id: OCSP_NOCHECK,
         critical: false,

@@ -30,7 +30,7 @@ pub trait RevocationSource: Send + Sync {
 
 /// Why no revocation answer could be had for a certificate. Text only in the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RevocationProblem {
+pub(super) enum RevocationProblem {
     /// A CRL of the issuer whose signature does not verify.
     CrlSignature {
         issuer: String,

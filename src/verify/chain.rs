@@ -18,14 +18,14 @@ use super::step::ValidationTime;
 use crate::x509::Cert;
 
 /// Longest path (certificates, anchor included). NCA's is 3; a 30-level chain is an attack.
-pub const MAX_DEPTH: usize = 8;
+pub(super) const MAX_DEPTH: usize = 8;
 /// Most candidate issuers whose signature one path search checks. The depth limit alone does
 /// not bound the search: with k certificates per level that share a name and key, each a valid
 /// issuer of every certificate below, the search tries k^(depth − 1) paths: a CMS of under 40 KB
 /// with ten such CAs on each of seven levels (10^7 paths) would keep a core busy for some twenty
 /// minutes (4^7 paths took 2.3 s; issue 6, `hostile::chain::a_wide_chain_does_not_explode`).
 /// NCA's paths need three checks, cross-certified ones a handful.
-pub const MAX_CANDIDATES: usize = 64;
+pub(super) const MAX_CANDIDATES: usize = 64;
 const CACHE_LIMIT: usize = 10_000;
 
 /// A path found before, with the interval in which all its certificates are valid.
@@ -39,7 +39,7 @@ struct CachedPath {
 /// verified once verifies again; it is reused only at a time at which every certificate in it
 /// is valid, since at another time a different path may be the valid one.
 #[derive(Default)]
-pub struct PathCache {
+pub(super) struct PathCache {
     paths: Mutex<HashMap<([u8; 32], Purpose), CachedPath>>,
 }
 
@@ -71,7 +71,7 @@ impl PathCache {
 
 /// Why a candidate issuer, or the whole search, failed. Text only in the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChainProblem {
+pub(super) enum ChainProblem {
     NotSignedBy {
         cert: String,
         issuer: String,
@@ -132,7 +132,7 @@ impl std::fmt::Display for ChainProblem {
 }
 
 /// Does `issuer`'s key verify `cert`'s signature?
-pub fn signed_by(cert: &Cert, issuer: &Cert) -> Result<(), String> {
+pub(super) fn signed_by(cert: &Cert, issuer: &Cert) -> Result<(), String> {
     let tbs = crate::x509::signed_part(&cert.der).ok_or("certificate DER unreadable")?;
     let signature = cert
         .parsed
@@ -290,19 +290,19 @@ impl Search<'_> {
     }
 }
 
-pub struct Outcome {
+pub(super) struct Outcome {
     pub check: Check,
     pub path: Option<Vec<Arc<Cert>>>,
 }
 
 /// Where the chain step looks: the candidate pool, the trust anchors and the cache.
-pub struct Paths<'a> {
+pub(super) struct Paths<'a> {
     pub pool: &'a [Arc<Cert>],
     pub anchors: &'a [Arc<Cert>],
     pub cache: &'a PathCache,
 }
 
-pub fn build(
+pub(super) fn build(
     end: &Arc<Cert>,
     purpose: Purpose,
     time: ValidationTime,

@@ -13,7 +13,7 @@ use crate::x509::Cert;
 
 /// How a signature names the certificate of its signer.
 #[derive(Debug, Clone)]
-pub enum SignerId {
+pub(super) enum SignerId {
     IssuerAndSerial {
         issuer: Name,
         serial: SerialNumber,
@@ -25,7 +25,7 @@ pub enum SignerId {
 impl SignerId {
     /// Does `cert` answer to this identifier? Several certificates may (an impostor can copy
     /// an issuer and serial): the signature step tries each.
-    pub fn matches(&self, cert: &Cert) -> bool {
+    pub(super) fn matches(&self, cert: &Cert) -> bool {
         match self {
             SignerId::IssuerAndSerial { issuer, serial } => {
                 cert.parsed.tbs_certificate.issuer == *issuer
@@ -43,7 +43,7 @@ impl SignerId {
 /// The algorithm a signature claims: its digest and signature identifiers, resolved against the
 /// signer's key by the algorithm table (`crate::crypto`) in the signature step.
 #[derive(Debug, Clone)]
-pub struct AlgorithmClaim {
+pub(super) struct AlgorithmClaim {
     pub digest: ObjectIdentifier,
     pub signature: AlgorithmIdentifierOwned,
 }
@@ -51,14 +51,14 @@ pub struct AlgorithmClaim {
 /// A failure the format itself found (a changed content, a malformed attribute): reported by
 /// the signature step, after the signer's certificate and algorithm are known.
 #[derive(Debug, Clone)]
-pub struct IntegrityFailure {
+pub(super) struct IntegrityFailure {
     pub sub: SubIndication,
     pub code: &'static str,
     pub detail: String,
 }
 
 impl IntegrityFailure {
-    pub fn new(sub: SubIndication, code: &'static str, detail: impl Into<String>) -> Self {
+    pub(super) fn new(sub: SubIndication, code: &'static str, detail: impl Into<String>) -> Self {
         IntegrityFailure {
             sub,
             code,
@@ -66,14 +66,14 @@ impl IntegrityFailure {
         }
     }
 
-    pub fn into_check(self) -> Check {
+    pub(super) fn into_check(self) -> Check {
         Check::failed(Step::Signature, self.sub, self.code, self.detail)
     }
 }
 
 /// One signer, as every format describes it.
 #[derive(Debug, Clone)]
-pub struct SignerEvidence {
+pub(super) struct SignerEvidence {
     pub id: SignerId,
     pub algorithm: AlgorithmClaim,
     /// The exact bytes the signature value covers, once the format's own integrity checks
@@ -85,7 +85,7 @@ pub struct SignerEvidence {
 }
 
 /// A signed input, read.
-pub struct Parsed {
+pub(super) struct Parsed {
     pub signers: Vec<SignerEvidence>,
     /// Certificates the signature carries.
     pub certificates: Vec<Arc<Cert>>,

@@ -8,7 +8,7 @@ use super::input::CertCache;
 use super::report::{Check, Step, SubIndication};
 
 /// Reads the signature (and the detached content, where the format has one).
-pub fn parse(
+pub(super) fn parse(
     signature: &[u8],
     detached_content: Option<&[u8]>,
     cache: &CertCache,
@@ -17,7 +17,7 @@ pub fn parse(
 }
 
 /// The format check once parsing succeeded: at least one signer, content available.
-pub fn check(parsed: &Parsed) -> Check {
+pub(super) fn check(parsed: &Parsed) -> Check {
     if parsed.signers.is_empty() {
         return Check::failed(
             Step::Format,

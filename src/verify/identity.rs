@@ -23,7 +23,7 @@ impl Default for Pointers {
 }
 
 /// The expected numbers and any problem reading them.
-pub struct Expected {
+pub(super) struct Expected {
     pub report: ExpectedIdentity,
     pub problems: Vec<String>,
 }
@@ -67,7 +67,7 @@ fn from_content(content: &[u8], pointers: &Pointers) -> (Option<String>, Option<
 }
 
 /// The caller's numbers win; else those in the signed content.
-pub fn expected(
+pub(super) fn expected(
     caller_iin: Option<&Iin>,
     caller_bin: Option<&Bin>,
     content: Option<&[u8]>,
@@ -112,7 +112,7 @@ pub fn expected(
     }
 }
 
-pub fn subject(cert: &Cert) -> SubjectReport {
+pub(super) fn subject(cert: &Cert) -> SubjectReport {
     let subject = &cert.parsed.tbs_certificate.subject;
     let SubjectNumbers { iin, bin } = cert.subject_numbers();
     SubjectReport {
@@ -127,7 +127,7 @@ pub fn subject(cert: &Cert) -> SubjectReport {
     }
 }
 
-pub fn check(signer: &Cert, expected: &Expected) -> Check {
+pub(super) fn check(signer: &Cert, expected: &Expected) -> Check {
     let id = Step::Identity;
     let fail = |code: &str, detail: String| {
         Check::failed(id, SubIndication::SigConstraintsFailure, code, detail)

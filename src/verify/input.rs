@@ -8,19 +8,19 @@ use std::sync::{Arc, Mutex};
 use crate::x509::Cert;
 
 /// Input larger than this is not a signed request.
-pub const MAX_SIGNATURE_BYTES: usize = 32 * 1024 * 1024;
+pub(super) const MAX_SIGNATURE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Certificates seen before, by their DER: a portal sees the same signers and CAs again and
 /// again, and parsing a certificate costs more than half an RSA verification.
 #[derive(Default)]
-pub struct CertCache {
+pub(super) struct CertCache {
     certs: Mutex<HashMap<Vec<u8>, Arc<Cert>>>,
 }
 
 const CERT_CACHE_LIMIT: usize = 4096;
 
 impl CertCache {
-    pub fn get(&self, der: &[u8]) -> Result<Arc<Cert>, crate::x509::CertError> {
+    pub(super) fn get(&self, der: &[u8]) -> Result<Arc<Cert>, crate::x509::CertError> {
         if let Some(hit) = self.certs.lock().ok().and_then(|c| c.get(der).cloned()) {
             return Ok(hit);
         }
@@ -36,7 +36,7 @@ impl CertCache {
 }
 
 /// DER bytes from DER, PEM (any label) or base64 text.
-pub fn decode_input(input: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn decode_input(input: &[u8]) -> Option<Vec<u8>> {
     if input.first() == Some(&0x30) {
         return Some(input.to_vec());
     }

@@ -8,7 +8,7 @@ use crate::x509::{Cert, KeyKind, KeyProfile};
 
 /// `required_role`: a role name or OID a document signer must carry (e.g. first_head), if the
 /// policy asks.
-pub fn check(
+pub(super) fn check(
     cert: &Cert,
     profile: &KeyProfile,
     purpose: Purpose,

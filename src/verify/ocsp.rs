@@ -106,7 +106,7 @@ fn response_signer(
 }
 
 /// Queries `url` about `cert` (issued by `issuer`) at wall-clock time `now`.
-pub async fn query(
+pub(crate) async fn query(
     cert: &Cert,
     issuer: &Cert,
     url: &str,

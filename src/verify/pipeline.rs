@@ -14,7 +14,7 @@ use crate::x509::crl::Crl;
 use crate::x509::{Cert, KeyProfile};
 
 /// What every signer of one request is judged with.
-pub struct Context {
+pub(super) struct Context {
     /// The request's validation time (its `at`, or now).
     pub at: ValidationTime,
     /// The wall clock, for freshness of what is fetched.

@@ -45,7 +45,7 @@ impl std::str::FromStr for RevocationScope {
 }
 
 /// Revocation checking with its caches. Shared by every verification of a `Verifier`.
-pub struct Revocation {
+pub(super) struct Revocation {
     pub sources: Vec<Arc<dyn RevocationSource>>,
     /// CRLs from the configuration.
     pub crls: Vec<Arc<Crl>>,
@@ -60,12 +60,12 @@ pub struct Revocation {
 
 impl Revocation {
     /// Which certificates of a path need a revocation answer (default: all but the anchor).
-    pub fn with_scope(mut self, scope: RevocationScope) -> Self {
+    pub(super) fn with_scope(mut self, scope: RevocationScope) -> Self {
         self.scope = scope;
         self
     }
 
-    pub fn new(
+    pub(super) fn new(
         sources: Vec<Arc<dyn RevocationSource>>,
         crls: Vec<Arc<Crl>>,
         offline: bool,
@@ -296,7 +296,7 @@ impl Revocation {
 
     /// Checks every certificate of `path` but the last (the anchor), or only the signer's with
     /// [`RevocationScope::Leaf`]. Returns the check and the source that answered for the signer.
-    pub async fn check(
+    pub(super) async fn check(
         &self,
         path: &[Arc<Cert>],
         time: ValidationTime,

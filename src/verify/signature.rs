@@ -9,9 +9,9 @@ use crate::crypto::{rsa_modulus_bits, CmsSignature};
 use crate::x509::Cert;
 
 /// Smallest RSA modulus accepted for a signature.
-pub const MIN_RSA_BITS: usize = 2048;
+pub(super) const MIN_RSA_BITS: usize = 2048;
 
-pub struct Outcome {
+pub(super) struct Outcome {
     pub check: Check,
     pub signer: Option<Arc<Cert>>,
     pub signing_time: Option<i64>,
@@ -21,7 +21,7 @@ pub struct Outcome {
 /// narrows the pool to candidates; a CMS may carry an impostor with the genuine certificate's
 /// issuer and serial, so each candidate is tried, and when none verifies the first one's
 /// failure is reported.
-pub fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>]) -> Outcome {
+pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>]) -> Outcome {
     let mut candidates: Vec<&Arc<Cert>> = Vec::new();
     for cert in pool.iter().filter(|c| evidence.id.matches(c)) {
         if !candidates.iter().any(|c| c.fingerprint == cert.fingerprint) {

@@ -7,7 +7,7 @@ use super::step::ValidationTime;
 use crate::time::rfc3339;
 use crate::x509::Cert;
 
-pub fn check(path: &[Arc<Cert>], time: ValidationTime) -> Check {
+pub(super) fn check(path: &[Arc<Cert>], time: ValidationTime) -> Check {
     let at = time.at;
     for cert in path {
         if at < cert.not_before() {

@@ -8,12 +8,12 @@ use qoltanba::http::{router, AppState};
 use qoltanba::pki::{Declarations, IssueRequest, Issued, Pki};
 use qoltanba::store::Store;
 
-pub const PASSPHRASE: &[u8] = b"test CA passphrase";
-pub const P12_PASSWORD: &str = "Qwerty12";
+pub(crate) const PASSPHRASE: &[u8] = b"test CA passphrase";
+pub(crate) const P12_PASSWORD: &str = "Qwerty12";
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -21,7 +21,7 @@ pub enum Backend {
 /// A fresh, empty database. SQLite lives in the temp dir; PostgreSQL gets a new database on the
 /// server named by QOLTANBA_TEST_POSTGRES (e.g. postgres://qoltanba:qoltanba@127.0.0.1:5432),
 /// which `.ci/run` starts. Returns None for PostgreSQL when that variable is unset outside CI.
-pub async fn database(backend: Backend, dir: &Path) -> Option<String> {
+pub(crate) async fn database(backend: Backend, dir: &Path) -> Option<String> {
     match backend {
         Backend::Sqlite => Some(format!("sqlite://{}?mode=rwc", dir.join("q.db").display())),
         Backend::Postgres => {
@@ -53,7 +53,7 @@ fn rand_suffix() -> [u8; 6] {
 }
 
 /// A test PKI on its own database and directory.
-pub struct TestPki {
+pub(crate) struct TestPki {
     pub pki: Arc<Pki>,
     pub dir: tempfile::TempDir,
     pub url: String,
@@ -62,17 +62,17 @@ pub struct TestPki {
 }
 
 impl TestPki {
-    pub async fn new(backend: Backend) -> Option<TestPki> {
+    pub(crate) async fn new(backend: Backend) -> Option<TestPki> {
         Self::with_public_url(backend, "http://127.0.0.1:9").await
     }
 
-    pub async fn with_public_url(backend: Backend, public_url: &str) -> Option<TestPki> {
+    pub(crate) async fn with_public_url(backend: Backend, public_url: &str) -> Option<TestPki> {
         let declarations = Declarations::load(None).expect("declarations");
         Self::with_declarations(backend, public_url, declarations).await
     }
 
     /// A PKI from other declarations (such as the all-GOST pki/gost).
-    pub async fn with_declarations(
+    pub(crate) async fn with_declarations(
         backend: Backend,
         public_url: &str,
         declarations: Declarations,
@@ -96,12 +96,12 @@ impl TestPki {
         })
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// Writes the issuing CA and root as separate PEM files; returns (issuing, root).
-    pub fn ca_files(&self) -> (PathBuf, PathBuf) {
+    pub(crate) fn ca_files(&self) -> (PathBuf, PathBuf) {
         let chain = self.pki.ca_chain();
         let issuing = self.path("issuing.pem");
         let root = self.path("root.pem");
@@ -120,12 +120,12 @@ impl TestPki {
 
     /// The service's state: this PKI and a verifier trusting its root, answering revocation
     /// from its database, offline (tests never reach beyond loopback).
-    pub fn state(&self) -> AppState {
+    pub(crate) fn state(&self) -> AppState {
         self.state_with(self.verifier(), qoltanba::config::SecurityConfig::default())
     }
 
     /// A verifier trusting this PKI's root, answering revocation from its database, offline.
-    pub fn verifier(&self) -> qoltanba::verify::Verifier {
+    pub(crate) fn verifier(&self) -> qoltanba::verify::Verifier {
         let settings = qoltanba::verify::Settings {
             anchors: vec![("own root".into(), self.pki.root().certificate_der.clone())],
             intermediates: vec![(
@@ -140,7 +140,7 @@ impl TestPki {
     }
 
     /// The service's state with other access settings (open routes, limits).
-    pub fn state_with(
+    pub(crate) fn state_with(
         &self,
         verifier: qoltanba::verify::Verifier,
         security: qoltanba::config::SecurityConfig,
@@ -156,19 +156,19 @@ impl TestPki {
         }
     }
 
-    pub async fn issue(&self, request: IssueRequest) -> Issued {
+    pub(crate) async fn issue(&self, request: IssueRequest) -> Issued {
         self.pki.issue(&request).await.expect("issue")
     }
 
     /// A PKI whose certificates point (CDP, AIA) at a server already running for it on
     /// 127.0.0.1: the port is bound before the PKI is created.
-    pub async fn served(backend: Backend) -> Option<(TestPki, String)> {
+    pub(crate) async fn served(backend: Backend) -> Option<(TestPki, String)> {
         let declarations = Declarations::load(None).expect("declarations");
         Self::served_with(backend, declarations).await
     }
 
     /// [`TestPki::served`] with other declarations.
-    pub async fn served_with(
+    pub(crate) async fn served_with(
         backend: Backend,
         declarations: Declarations,
     ) -> Option<(TestPki, String)> {
@@ -185,7 +185,7 @@ impl TestPki {
     }
 
     /// Serves the router on 127.0.0.1 (random port) until the test ends; returns the base URL.
-    pub async fn serve(&self) -> String {
+    pub(crate) async fn serve(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -199,7 +199,7 @@ impl TestPki {
 }
 
 /// An individual signing request with a valid IIN.
-pub fn individual(profile: &str) -> IssueRequest {
+pub(crate) fn individual(profile: &str) -> IssueRequest {
     IssueRequest {
         profile: profile.into(),
         iin: Some(valid_iin()),
@@ -212,7 +212,7 @@ pub fn individual(profile: &str) -> IssueRequest {
 }
 
 /// A legal-entity request (first head etc.) with a valid IIN and one of the real valid BINs.
-pub fn legal(profile: &str) -> IssueRequest {
+pub(crate) fn legal(profile: &str) -> IssueRequest {
     IssueRequest {
         bin: Some("940140000385".into()),
         org: Some("АО \"ҚОЛТАҢБА ТЕСТ\"".into()),
@@ -220,14 +220,14 @@ pub fn legal(profile: &str) -> IssueRequest {
     }
 }
 
-pub fn valid_iin() -> String {
+pub(crate) fn valid_iin() -> String {
     qoltanba::identity::Iin::generate(1990, 5, 17, qoltanba::identity::Sex::Male, 1234)
         .expect("generate IIN")
         .to_string()
 }
 
 /// Runs openssl; returns the output whatever the exit status.
-pub fn openssl(args: &[&str]) -> Output {
+pub(crate) fn openssl(args: &[&str]) -> Output {
     Command::new("openssl")
         .args(args)
         .output()
@@ -235,7 +235,7 @@ pub fn openssl(args: &[&str]) -> Output {
 }
 
 /// Runs openssl and returns stdout+stderr, failing the test if it exits non-zero.
-pub fn openssl_ok(args: &[&str]) -> String {
+pub(crate) fn openssl_ok(args: &[&str]) -> String {
     let out = openssl(args);
     let text = format!(
         "{}{}",
@@ -246,7 +246,7 @@ pub fn openssl_ok(args: &[&str]) -> String {
     text
 }
 
-pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> String {
+pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> String {
     std::fs::write(path, bytes).expect("write");
     path.to_str().expect("utf-8 path").to_owned()
 }

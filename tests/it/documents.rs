@@ -11,7 +11,7 @@ use tower::ServiceExt;
 
 use crate::common::*;
 
-pub fn license_payload() -> Value {
+pub(crate) fn license_payload() -> Value {
     json!({
         "authority": {"name": "ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)", "bin": "950341000052"},
         "recipient": {"name": "ТОО \"Әлем Фарм\"", "bin": "940140000385"},

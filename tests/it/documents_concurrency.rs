@@ -29,7 +29,7 @@ fn free_port() -> u16 {
 }
 
 /// One HTTP/1.1 request on a fresh connection: (status, body).
-pub async fn http(
+pub(crate) async fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -39,7 +39,7 @@ pub async fn http(
 }
 
 /// [`http`] with an API key.
-pub async fn http_as(
+pub(crate) async fn http_as(
     addr: &str,
     method: &str,
     path: &str,

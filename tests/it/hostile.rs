@@ -36,7 +36,7 @@
 //! verifier and the parsers: `hostile::mutation`.
 
 #[path = "hostile_build.rs"]
-pub mod build;
+pub(crate) mod build;
 #[path = "hostile_chain.rs"]
 mod chain;
 #[path = "hostile_der.rs"]
@@ -57,7 +57,7 @@ use x509_cert::Certificate;
 use crate::common::*;
 use build::*;
 
-pub fn request_json() -> Vec<u8> {
+pub(crate) fn request_json() -> Vec<u8> {
     format!(
         r#"{{"service":"license","applicant":{{"iin":"{}","name":"ТЕСТОВ ТЕСТ"}}}}"#,
         valid_iin()
@@ -65,7 +65,7 @@ pub fn request_json() -> Vec<u8> {
     .into_bytes()
 }
 
-pub fn check<'a>(report: &'a Report, id: &str) -> &'a Check {
+pub(crate) fn check<'a>(report: &'a Report, id: &str) -> &'a Check {
     report
         .checks
         .iter()
@@ -74,7 +74,7 @@ pub fn check<'a>(report: &'a Report, id: &str) -> &'a Check {
 }
 
 /// A leaf of our own test PKI: its key and certificate (DER).
-pub async fn own_leaf(t: &TestPki, key: KeyAlgorithm) -> (SigningKey, Vec<u8>) {
+pub(crate) async fn own_leaf(t: &TestPki, key: KeyAlgorithm) -> (SigningKey, Vec<u8>) {
     let mut request = individual("individual-sign");
     request.key = Some(key);
     let issued = t.issue(request).await;
@@ -83,7 +83,7 @@ pub async fn own_leaf(t: &TestPki, key: KeyAlgorithm) -> (SigningKey, Vec<u8>) {
     (key, store.certificate)
 }
 
-pub async fn verify(t: &TestPki, signature: Vec<u8>) -> Report {
+pub(crate) async fn verify(t: &TestPki, signature: Vec<u8>) -> Report {
     t.state()
         .verifier
         .verify(&Request {

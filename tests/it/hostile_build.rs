@@ -23,37 +23,42 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate, Version};
 
-pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-pub const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-pub const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-pub const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-pub const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-pub const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-pub const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-pub const RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-pub const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+pub(crate) const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+pub(crate) const ID_SIGNED_DATA: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+pub(crate) const CONTENT_TYPE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+pub(crate) const MESSAGE_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+pub(crate) const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+pub(crate) const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+pub(crate) const ECDSA_SHA256: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+pub(crate) const RSA_SHA256: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+pub(crate) const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// 2020-01-01 … 2045-01-01 (UTCTime): every hand-made certificate is valid now.
 const NOT_BEFORE: u64 = 1_577_836_800;
 const NOT_AFTER: u64 = 2_366_841_600;
 
-pub fn p256() -> SigningKey {
+pub(crate) fn p256() -> SigningKey {
     SigningKey::generate(KeyAlgorithm::P256).expect("P-256 key")
 }
 
 /// An RFC 4514 name, e.g. "CN=HOSTILE ROOT,C=KZ".
-pub fn name(text: &str) -> Name {
+pub(crate) fn name(text: &str) -> Name {
     text.parse().expect("RFC 4514 name")
 }
 
-pub fn identifier(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
+pub(crate) fn identifier(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned {
         oid,
         parameters: None,
     }
 }
 
-pub fn extension(oid: ObjectIdentifier, critical: bool, value: &impl Encode) -> Extension {
+pub(crate) fn extension(oid: ObjectIdentifier, critical: bool, value: &impl Encode) -> Extension {
     Extension {
         extn_id: oid,
         critical,
@@ -61,12 +66,12 @@ pub fn extension(oid: ObjectIdentifier, critical: bool, value: &impl Encode) -> 
     }
 }
 
-pub fn time(secs: u64) -> Time {
+pub(crate) fn time(secs: u64) -> Time {
     Time::UtcTime(UtcTime::from_unix_duration(Duration::from_secs(secs)).expect("UTCTime"))
 }
 
 /// basicConstraints CA (critical) and keyUsage keyCertSign + cRLSign (critical).
-pub fn ca_extensions() -> Vec<Extension> {
+pub(crate) fn ca_extensions() -> Vec<Extension> {
     vec![
         extension(
             rfc5280::ID_CE_BASIC_CONSTRAINTS,
@@ -85,7 +90,7 @@ pub fn ca_extensions() -> Vec<Extension> {
 }
 
 /// keyUsage digitalSignature + nonRepudiation (critical).
-pub fn leaf_extensions() -> Vec<Extension> {
+pub(crate) fn leaf_extensions() -> Vec<Extension> {
     vec![extension(
         rfc5280::ID_CE_KEY_USAGE,
         true,
@@ -94,7 +99,7 @@ pub fn leaf_extensions() -> Vec<Extension> {
 }
 
 /// One certificate, signed by `issuer_key` over exactly the TBS it claims.
-pub struct CertSpec<'a> {
+pub(crate) struct CertSpec<'a> {
     pub subject: Name,
     pub spki: SubjectPublicKeyInfoOwned,
     pub issuer: Name,
@@ -106,7 +111,7 @@ pub struct CertSpec<'a> {
 }
 
 impl CertSpec<'_> {
-    pub fn sign(&self) -> Vec<u8> {
+    pub(crate) fn sign(&self) -> Vec<u8> {
         let algorithm = self
             .claimed_algorithm
             .clone()
@@ -131,7 +136,7 @@ impl CertSpec<'_> {
 }
 
 /// A certificate over exactly `tbs`, signed by `issuer_key` under the algorithm `tbs` names.
-pub fn sign_certificate(tbs: TbsCertificate, issuer_key: &SigningKey) -> Vec<u8> {
+pub(crate) fn sign_certificate(tbs: TbsCertificate, issuer_key: &SigningKey) -> Vec<u8> {
     let signature = issuer_key
         .sign(&tbs.to_der().expect("TBS"))
         .expect("sign TBS");
@@ -145,7 +150,7 @@ pub fn sign_certificate(tbs: TbsCertificate, issuer_key: &SigningKey) -> Vec<u8>
 }
 
 /// A CA: its key, name and certificate.
-pub struct Authority {
+pub(crate) struct Authority {
     pub key: SigningKey,
     pub name: Name,
     pub der: Vec<u8>,
@@ -153,7 +158,7 @@ pub struct Authority {
 
 impl Authority {
     /// A self-signed P-256 root.
-    pub fn root(subject: &str) -> Authority {
+    pub(crate) fn root(subject: &str) -> Authority {
         let key = p256();
         let name = name(subject);
         let der = CertSpec {
@@ -170,7 +175,12 @@ impl Authority {
     }
 
     /// A P-256 CA below this one, with `extra` extensions after the CA ones.
-    pub fn subordinate(&self, subject: &str, serial: u32, extra: Vec<Extension>) -> Authority {
+    pub(crate) fn subordinate(
+        &self,
+        subject: &str,
+        serial: u32,
+        extra: Vec<Extension>,
+    ) -> Authority {
         let key = p256();
         let name = name(subject);
         let mut extensions = ca_extensions();
@@ -180,7 +190,7 @@ impl Authority {
     }
 
     /// A certificate for `key` under `subject`, signed by this CA.
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         subject: &Name,
         key: &SigningKey,
@@ -200,7 +210,7 @@ impl Authority {
     }
 
     /// A CRL of this CA (valid from now − 1 h to now + 1 day) listing `revoked` serials.
-    pub fn crl(&self, revoked: &[u32]) -> Vec<u8> {
+    pub(crate) fn crl(&self, revoked: &[u32]) -> Vec<u8> {
         let now = crate::openssl_pki::unix_now() as u64;
         let algorithm = self.key.signature_algorithm().identifier();
         let entries: Vec<RevokedCert> = revoked
@@ -236,27 +246,27 @@ impl Authority {
     }
 }
 
-pub fn attribute(oid: ObjectIdentifier, values: Vec<Any>) -> Attribute {
+pub(crate) fn attribute(oid: ObjectIdentifier, values: Vec<Any>) -> Attribute {
     Attribute {
         oid,
         values: SetOfVec::try_from(values).expect("distinct values"),
     }
 }
 
-pub fn octets(bytes: &[u8]) -> Any {
+pub(crate) fn octets(bytes: &[u8]) -> Any {
     Any::encode_from(&OctetString::new(bytes.to_vec()).expect("octets")).expect("any")
 }
 
-pub fn oid_value(oid: ObjectIdentifier) -> Any {
+pub(crate) fn oid_value(oid: ObjectIdentifier) -> Any {
     Any::encode_from(&oid).expect("any")
 }
 
-pub fn sha256(data: &[u8]) -> Vec<u8> {
+pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
     qoltanba::crypto::sha256(data).to_vec()
 }
 
 /// An attached CMS SignedData with one SignerInfo, every field open to lies.
-pub struct Cms {
+pub(crate) struct Cms {
     pub content: Vec<u8>,
     pub econtent_type: ObjectIdentifier,
     /// The signer's certificate: its issuer and serial make the SignerIdentifier.
@@ -272,7 +282,7 @@ pub struct Cms {
 impl Cms {
     /// SHA-256 with the key's own signature algorithm; signed attributes contentType id-data
     /// and the content's messageDigest.
-    pub fn new(content: &[u8], signer_cert: &[u8], key: &SigningKey) -> Cms {
+    pub(crate) fn new(content: &[u8], signer_cert: &[u8], key: &SigningKey) -> Cms {
         Cms {
             content: content.to_vec(),
             econtent_type: ID_DATA,
@@ -288,7 +298,7 @@ impl Cms {
     }
 
     /// Signs with `key` (whatever the identifiers say) and encodes the ContentInfo.
-    pub fn sign(&self, key: &SigningKey) -> Vec<u8> {
+    pub(crate) fn sign(&self, key: &SigningKey) -> Vec<u8> {
         let cert = Certificate::from_der(&self.signer_cert).expect("signer certificate");
         let signed_attrs = self
             .signed_attrs

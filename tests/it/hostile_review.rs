@@ -63,7 +63,9 @@ async fn sign_under(
     supplied: &[Vec<u8>],
 ) -> qoltanba::verify::Report {
     let key = p256();
-    let leaf = ca.issue(&name("CN=REVIEW LEAF,C=KZ"), &key, 77, leaf_extensions());
+    // The applicant's IIN, so that the identity step passes and the case is about the chain.
+    let subject = format!("CN=REVIEW LEAF,SERIALNUMBER=IIN{},C=KZ", valid_iin());
+    let leaf = ca.issue(&name(&subject), &key, 77, leaf_extensions());
     let mut cms = Cms::new(&request_json(), &leaf, &key);
     cms.certificates.extend(carried.iter().cloned());
     v.verify(&Request {
@@ -368,11 +370,10 @@ fn an_ocsp_response_is_verified_over_the_bytes_received() {
     // The same ResponseData with its DEFAULT version written out ([0] INTEGER 0): valid BER,
     // not DER. Decoding drops it, so a re-encoding is not what the responder signed.
     let mut body = vec![0xA0, 0x03, 0x02, 0x01, 0x00];
-    let header_len = der::Header::from_der(&canonical)
-        .expect("header")
-        .encoded_len()
-        .expect("length");
-    body.extend_from_slice(&canonical[u32::from(header_len) as usize..]);
+    let mut reader = der::SliceReader::new(&canonical).expect("reader");
+    let header = der::Header::decode(&mut reader).expect("header");
+    let header_len = u32::from(header.encoded_len().expect("length")) as usize;
+    body.extend_from_slice(&canonical[header_len..]);
     let explicit_version = sequence(&body);
     assert_ne!(explicit_version, canonical);
     for (what, tbs) in [

@@ -52,7 +52,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 // ---------------------------------------------------------------------------------------------
 
 /// The CA hierarchy, its databases and everything made from it, in `dir`.
-pub struct OpensslPki {
+pub(crate) struct OpensslPki {
     pub dir: tempfile::TempDir,
     cdp_base: Option<String>,
     ocsp_url: Option<String>,
@@ -63,7 +63,7 @@ pub struct OpensslPki {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeafKey {
+pub(crate) enum LeafKey {
     Rsa2048,
     Rsa1024,
     P256,
@@ -71,7 +71,7 @@ pub enum LeafKey {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeafKind {
+pub(crate) enum LeafKind {
     /// keyUsage critical digitalSignature+nonRepudiation; EKU emailProtection + 1.2.398.3.3.4.1.1
     /// (individual) or 1.2.398.3.3.4.1.2 + 1.2.398.3.3.4.1.2.1 (legal: `bin` set).
     Sign,
@@ -80,7 +80,7 @@ pub enum LeafKind {
 }
 
 #[derive(Debug, Clone)]
-pub struct LeafSpec {
+pub(crate) struct LeafSpec {
     /// File stem of the leaf's files (`leaves/{name}.pem` …).
     pub name: String,
     pub key: LeafKey,
@@ -99,7 +99,7 @@ pub struct LeafSpec {
 
 impl LeafSpec {
     /// An individual signing leaf (RSA-2048) with a valid IIN.
-    pub fn new(name: &str) -> LeafSpec {
+    pub(crate) fn new(name: &str) -> LeafSpec {
         LeafSpec {
             name: name.into(),
             ..LeafSpec::default()
@@ -123,7 +123,7 @@ impl Default for LeafSpec {
 }
 
 #[derive(Debug, Clone)]
-pub struct Leaf {
+pub(crate) struct Leaf {
     pub cert_pem: PathBuf,
     pub cert_der: PathBuf,
     /// PKCS#8 PEM, unencrypted.
@@ -133,7 +133,7 @@ pub struct Leaf {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct SignOpts {
+pub(crate) struct SignOpts {
     /// false: `-nodetach` (content inside the SignedData).
     pub detached: bool,
     /// `-md`: "sha256", "sha1", "sha384", …
@@ -156,7 +156,7 @@ impl Default for SignOpts {
 }
 
 /// A running `openssl ocsp` responder for the issuing CA; killed (whole process group) on drop.
-pub struct OcspResponder {
+pub(crate) struct OcspResponder {
     /// e.g. http://127.0.0.1:PORT/ (exactly the `ocsp_url` given to `OpensslPki::new`, if any).
     pub url: String,
     pub port: u16,
@@ -180,7 +180,7 @@ impl OpensslPki {
     /// `{cdp_base}/issuing.cer`, the intermediate CDP `{cdp_base}/root.crl` and caIssuers
     /// `{cdp_base}/root.cer`; with `ocsp_url`, leaves carry AIA OCSP `{ocsp_url}`. The files
     /// named by those URLs live in `pub_dir()` (serve it with `FileServer`).
-    pub fn new(cdp_base: Option<&str>, ocsp_url: Option<&str>) -> OpensslPki {
+    pub(crate) fn new(cdp_base: Option<&str>, ocsp_url: Option<&str>) -> OpensslPki {
         let dir = tempfile::tempdir().expect("tempdir");
         let pki = OpensslPki {
             dir,
@@ -253,40 +253,40 @@ impl OpensslPki {
         pki
     }
 
-    pub fn root_pem(&self) -> PathBuf {
+    pub(crate) fn root_pem(&self) -> PathBuf {
         self.path("root.pem")
     }
-    pub fn root_der(&self) -> PathBuf {
+    pub(crate) fn root_der(&self) -> PathBuf {
         self.path("root.der")
     }
-    pub fn issuing_pem(&self) -> PathBuf {
+    pub(crate) fn issuing_pem(&self) -> PathBuf {
         self.path("issuing.pem")
     }
-    pub fn issuing_der(&self) -> PathBuf {
+    pub(crate) fn issuing_der(&self) -> PathBuf {
         self.path("issuing.der")
     }
     /// Root then intermediate, PEM. `openssl cms -verify` (3.0) has no -untrusted and does not
     /// use -certfile to build the chain, so give it this as -CAfile.
-    pub fn ca_bundle_pem(&self) -> PathBuf {
+    pub(crate) fn ca_bundle_pem(&self) -> PathBuf {
         self.path("ca-bundle.pem")
     }
     /// What the CDP/AIA URLs name: root.cer, issuing.cer, and every CRL made by `crl`,
     /// `stale_crl` and `root_crl` as `{name}.crl` (DER). Serve it with `FileServer`.
-    pub fn pub_dir(&self) -> PathBuf {
+    pub(crate) fn pub_dir(&self) -> PathBuf {
         self.path("pub")
     }
     /// The intermediate's and root's private keys (PEM), e.g. to forge things by hand.
-    pub fn issuing_key(&self) -> PathBuf {
+    pub(crate) fn issuing_key(&self) -> PathBuf {
         self.path("issuing/key.pem")
     }
-    pub fn root_key(&self) -> PathBuf {
+    pub(crate) fn root_key(&self) -> PathBuf {
         self.path("root/key.pem")
     }
 
     /// A leaf signed by the intermediate via `openssl ca`. Subject, in NCA order:
     /// CN "ТЕСТОВ ТЕСТ", SN "ТЕСТОВ", serialNumber "IIN…", C=KZ, [O, OU "BIN…"], GN "ТЕСТОВИЧ".
     /// Also restarts any running OCSP responder so that it knows the new serial.
-    pub fn leaf(&self, spec: &LeafSpec) -> Leaf {
+    pub(crate) fn leaf(&self, spec: &LeafSpec) -> Leaf {
         assert!(
             !spec.name.is_empty() && !spec.name.contains(['/', '\\']),
             "bad leaf name {:?}",
@@ -348,18 +348,18 @@ impl OpensslPki {
     /// "keyCompromise", "superseded", "cessationOfOperation"; "certificateHold" goes through
     /// `-crl_hold holdInstructionReject`). The revocation time is now (openssl ca cannot
     /// back-date it). Restarts any running OCSP responder.
-    pub fn revoke(&self, leaf: &Leaf, reason: &str) {
+    pub(crate) fn revoke(&self, leaf: &Leaf, reason: &str) {
         self.revoke_in("issuing", &leaf.cert_pem, reason);
     }
 
     /// Revokes the intermediate in the root's database (see `root_crl`).
-    pub fn revoke_issuing(&self, reason: &str) {
+    pub(crate) fn revoke_issuing(&self, reason: &str) {
         self.revoke_in("root", &self.path("issuing/cert.pem"), reason);
     }
 
     /// `openssl ca -gencrl -crlhours {hours}` for the intermediate: `pub_dir()/{name}.crl` (DER)
     /// and `crl/{name}.pem`. `hours == 0` means the config's default_crl_days (1 day).
-    pub fn crl(&self, name: &str, hours: u32) -> (PathBuf, PathBuf) {
+    pub(crate) fn crl(&self, name: &str, hours: u32) -> (PathBuf, PathBuf) {
         let mut extra = Vec::new();
         if hours > 0 {
             extra = vec!["-crlhours".to_owned(), hours.to_string()];
@@ -370,7 +370,7 @@ impl OpensslPki {
     /// A CRL of the intermediate that is already stale: lastUpdate two days ago, nextUpdate one
     /// day ago (OpenSSL 3.0's `-crl_lastupdate/-crl_nextupdate`; no sleeping, no faketime).
     /// Returns `pub_dir()/{name}.crl` (DER) and its nextUpdate as unix seconds.
-    pub fn stale_crl(&self, name: &str) -> (PathBuf, i64) {
+    pub(crate) fn stale_crl(&self, name: &str) -> (PathBuf, i64) {
         let now = unix_now();
         let last = now - 2 * 86_400;
         let next = now - 86_400;
@@ -386,12 +386,12 @@ impl OpensslPki {
 
     /// The root's CRL (revocation of the intermediate): `pub_dir()/root.crl`, DER; also
     /// `crl/root.pem`.
-    pub fn root_crl(&self) -> PathBuf {
+    pub(crate) fn root_crl(&self) -> PathBuf {
         self.gencrl("root", "root", &[]).0
     }
 
     /// CMS SignedData (`openssl cms -sign -binary -md {md} -outform DER`) of `content`.
-    pub fn sign(&self, leaf: &Leaf, content: &[u8], opts: &SignOpts) -> PathBuf {
+    pub(crate) fn sign(&self, leaf: &Leaf, content: &[u8], opts: &SignOpts) -> PathBuf {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         let input = self.path(&format!("cms/content-{n}.bin"));
         std::fs::write(&input, content).expect("write content");
@@ -427,7 +427,7 @@ impl OpensslPki {
     }
 
     /// Attached SignedData (sha256, certificates, signed attributes) with two SignerInfos.
-    pub fn sign_two(&self, a: &Leaf, b: &Leaf, content: &[u8]) -> PathBuf {
+    pub(crate) fn sign_two(&self, a: &Leaf, b: &Leaf, content: &[u8]) -> PathBuf {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         let input = self.path(&format!("cms/content-{n}.bin"));
         std::fs::write(&input, content).expect("write content");
@@ -464,7 +464,7 @@ impl OpensslPki {
     /// `revoke_issuing` restart it (same port) with a fresh copy of the index; serials it has
     /// never seen are answered "unknown". One live responder per port: with a fixed `ocsp_url`,
     /// drop the previous one before calling this again.
-    pub fn ocsp_responder(&self) -> OcspResponder {
+    pub(crate) fn ocsp_responder(&self) -> OcspResponder {
         let signer_pem = self.path("ocsp/signer.pem");
         let signer_key = self.path("ocsp/signer.key.pem");
         if !signer_pem.exists() {
@@ -934,14 +934,14 @@ fn local_port(url: &str) -> Option<u16> {
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = StdListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("addr").port()
 }
 
 /// `http://127.0.0.1:PORT/` with a port that was free a moment ago: pass it to
 /// `OpensslPki::new` as `ocsp_url`, and `ocsp_responder()` will listen there.
-pub fn free_local_url() -> String {
+pub(crate) fn free_local_url() -> String {
     format!("http://127.0.0.1:{}/", free_port())
 }
 
@@ -1037,7 +1037,7 @@ fn escape_subj(v: &str) -> String {
     out
 }
 
-pub fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -1068,7 +1068,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// Unix seconds → "YYYYMMDDHHMMSSZ" (what `openssl ca -startdate/-enddate/-crl_*update` take).
-pub fn generalized_time(secs: i64) -> String {
+pub(crate) fn generalized_time(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let t = secs.rem_euclid(86_400);
     format!(
@@ -1080,7 +1080,7 @@ pub fn generalized_time(secs: i64) -> String {
 }
 
 /// OpenSSL's printed date ("Jan  1 00:00:00 2020 GMT", as after `notBefore=`) → unix seconds.
-pub fn openssl_date_to_unix(text: &str) -> i64 {
+pub(crate) fn openssl_date_to_unix(text: &str) -> i64 {
     let parts: Vec<&str> = text.split_whitespace().collect();
     assert!(
         parts.len() == 5 && parts[4] == "GMT",
@@ -1112,7 +1112,7 @@ pub fn openssl_date_to_unix(text: &str) -> i64 {
 /// whether found or not. The directory is read at request time, and `set_dir` may change it
 /// (start the server first, give its URL to `OpensslPki::new`, then `set_dir(pki.pub_dir())`).
 /// Stops on drop.
-pub struct FileServer {
+pub(crate) struct FileServer {
     addr: SocketAddr,
     dir: Arc<Mutex<PathBuf>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
@@ -1120,7 +1120,7 @@ pub struct FileServer {
 }
 
 impl FileServer {
-    pub async fn start(dir: PathBuf) -> FileServer {
+    pub(crate) async fn start(dir: PathBuf) -> FileServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -1148,17 +1148,17 @@ impl FileServer {
     }
 
     /// http://127.0.0.1:PORT (no trailing slash).
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// GET requests seen for `path` ("/issuing.crl" or "issuing.crl").
-    pub fn hits(&self, path: &str) -> usize {
+    pub(crate) fn hits(&self, path: &str) -> usize {
         let key = format!("/{}", path.trim_start_matches('/'));
         *self.hits.lock().expect("lock").get(&key).unwrap_or(&0)
     }
 
-    pub fn set_dir(&self, dir: PathBuf) {
+    pub(crate) fn set_dir(&self, dir: PathBuf) {
         *self.dir.lock().expect("lock") = dir;
     }
 }

@@ -5,13 +5,19 @@ use std::path::{Path, PathBuf};
 use crate::common::{openssl_ok, write};
 
 /// A key and certificate as PEM files, taken out of a PKCS#12.
-pub struct Signer {
+pub(crate) struct Signer {
     pub key: PathBuf,
     pub cert: PathBuf,
 }
 
 impl Signer {
-    pub fn from_pkcs12(p12: &[u8], password: &str, dir: &Path, name: &str, legacy: bool) -> Signer {
+    pub(crate) fn from_pkcs12(
+        p12: &[u8],
+        password: &str,
+        dir: &Path,
+        name: &str,
+        legacy: bool,
+    ) -> Signer {
         let p12_path = write(&dir.join(format!("{name}.p12")), p12);
         let pass = format!("pass:{password}");
         let mut base = vec!["pkcs12", "-in", p12_path.as_str(), "-passin", pass.as_str()];
@@ -28,7 +34,13 @@ impl Signer {
 
     /// `openssl cms -sign -binary`: attached unless `detached`, `extra` flags such as
     /// ["-md", "sha1"], ["-nocerts"] or ["-noattr"]. Returns the DER.
-    pub fn sign(&self, content: &[u8], dir: &Path, detached: bool, extra: &[&str]) -> Vec<u8> {
+    pub(crate) fn sign(
+        &self,
+        content: &[u8],
+        dir: &Path,
+        detached: bool,
+        extra: &[&str],
+    ) -> Vec<u8> {
         let input = write(&dir.join("content.bin"), content);
         let output = dir.join("signature.p7s");
         let out = output.to_str().expect("utf-8").to_owned();

@@ -10,7 +10,7 @@ fn fixture(name: &str) -> String {
 }
 
 /// Runs `qoltanba verify ARGS` with a clean environment: (exit status, stdout, stderr).
-pub fn verify(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn verify(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
         .arg("verify")
         .args(args)

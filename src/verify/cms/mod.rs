@@ -146,7 +146,7 @@ fn unreadable(detail: impl Into<String>) -> Check {
 
 /// Reads a CMS signature. `Err`: the format check that fails (the input is not a usable
 /// SignedData); `Ok` may still carry no signer or no content, which [`check`] reports.
-pub fn parse(
+pub(super) fn parse(
     signature: &[u8],
     detached_content: Option<&[u8]>,
     cache: &CertCache,

@@ -32,7 +32,7 @@ pub(super) struct Record {
 }
 
 impl Record {
-    pub fn new(revoked_at: i64, serial_at: u32, serial_len: u8, reason: u8) -> Record {
+    pub(super) fn new(revoked_at: i64, serial_at: u32, serial_len: u8, reason: u8) -> Record {
         Record {
             revoked_at,
             serial_at,
@@ -49,7 +49,7 @@ impl Record {
         }
     }
 
-    pub fn serial<'t>(&self, tbs: &'t [u8]) -> Option<&'t [u8]> {
+    pub(super) fn serial<'t>(&self, tbs: &'t [u8]) -> Option<&'t [u8]> {
         let start = self.serial_at as usize;
         tbs.get(start..start.checked_add(usize::from(self.serial_len))?)
     }
@@ -79,7 +79,7 @@ pub(super) struct SerialIndex {
 
 impl SerialIndex {
     /// An empty index sized for `n` entries (`None` if `n` is absurd).
-    pub fn with_capacity(n: usize) -> Option<SerialIndex> {
+    pub(super) fn with_capacity(n: usize) -> Option<SerialIndex> {
         let size = if n == 0 {
             0
         } else {
@@ -105,7 +105,7 @@ impl SerialIndex {
     /// Batches of [`BATCH`] go faster than single records: the table is far larger than the
     /// caches, and touching every batch's slots first lets the CPU fetch them in parallel instead
     /// of stalling on one cache miss per entry (this halves the time to index 1,000,000 entries).
-    pub fn insert(&mut self, tbs: &[u8], records: &[Record]) -> bool {
+    pub(super) fn insert(&mut self, tbs: &[u8], records: &[Record]) -> bool {
         for batch in records.chunks(BATCH) {
             let mut starts = [(0usize, 0u16); BATCH];
             for (start, record) in starts.iter_mut().zip(batch) {
@@ -156,7 +156,7 @@ impl SerialIndex {
         true
     }
 
-    pub fn get(&self, tbs: &[u8], serial: &[u8]) -> Option<RevokedEntry> {
+    pub(super) fn get(&self, tbs: &[u8], serial: &[u8]) -> Option<RevokedEntry> {
         if self.table.is_empty() {
             return None;
         }
@@ -175,17 +175,17 @@ impl SerialIndex {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.entries
     }
 
-    pub fn heap_size(&self) -> usize {
+    pub(super) fn heap_size(&self) -> usize {
         std::mem::size_of_val(&*self.table)
     }
 
     /// The distinct entries, in table order.
     #[cfg(test)]
-    pub fn records(&self) -> impl Iterator<Item = &Record> {
+    pub(super) fn records(&self) -> impl Iterator<Item = &Record> {
         self.table.iter().filter(|r| r.serial_len != 0)
     }
 }
