@@ -1,6 +1,7 @@
 //! X.509 extensions in the NCA RK profile.
 
 use const_oid::db::rfc5280;
+use const_oid::db::rfc6960::ID_PKIX_OCSP_NOCHECK;
 use const_oid::AssociatedOid;
 use der::asn1::{Any, Ia5String, ObjectIdentifier, OctetString, Utf8StringRef};
 use der::{Encode, Sequence};
@@ -17,9 +18,6 @@ use x509_cert::ext::Extension;
 
 use super::declared::KeyUsageBit;
 use super::PkiError;
-
-/// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).
-const OCSP_NOCHECK: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5");
 
 fn extension<T: Encode + AssociatedOid>(value: &T, critical: bool) -> Result<Extension, PkiError> {
     Ok(Extension {
@@ -158,7 +156,7 @@ pub(super) fn authority_info_access(
 
 pub(super) fn ocsp_nocheck() -> Result<Extension, PkiError> {
     Ok(Extension {
-        extn_id: OCSP_NOCHECK,
+        extn_id: ID_PKIX_OCSP_NOCHECK,
         critical: false,
         extn_value: OctetString::new(der::asn1::Null.to_der()?)?,
     })

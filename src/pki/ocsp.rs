@@ -1,6 +1,7 @@
 //! The OCSP responder (RFC 6960): parses a request, answers from the database, signs with the
 //! delegated responder certificate.
 
+use const_oid::db::rfc6960::ID_PKIX_OCSP_NONCE;
 use der::asn1::{BitString, GeneralizedTime, Null, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
 use std::time::Duration;
@@ -20,7 +21,6 @@ use crate::x509::RevocationReason;
 const MAX_REQUESTS: usize = 32;
 /// RFC 8954: a nonce is 1 to 32 octets.
 const MAX_NONCE: usize = 32;
-const ID_PKIX_OCSP_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
 
 fn generalized(unix: i64) -> Result<OcspGeneralizedTime, PkiError> {
     let secs = u64::try_from(unix).map_err(|_| PkiError::invalid("time before 1970"))?;

@@ -6,6 +6,10 @@ use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
+use const_oid::db::rfc5911::{
+    ID_AA_SIGNING_CERTIFICATE_V_2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA,
+    ID_SIGNING_TIME,
+};
 use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Sequence};
 use spki::AlgorithmIdentifierOwned;
@@ -17,14 +21,6 @@ use x509_cert::Certificate;
 
 use super::SignError;
 use crate::crypto::SigningKey;
-
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
 /// IssuerSerial (RFC 5035): the signer's certificate by issuer and serial.
 #[derive(Sequence)]
@@ -89,14 +85,14 @@ pub fn sign(
         }],
     };
     let attributes = vec![
-        attribute(CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
-        attribute(SIGNING_TIME, Any::encode_from(&time)?)?,
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?,
         attribute(
-            MESSAGE_DIGEST,
+            ID_MESSAGE_DIGEST,
             Any::encode_from(&OctetString::new(message_digest)?)?,
         )?,
         attribute(
-            SIGNING_CERTIFICATE_V2,
+            ID_AA_SIGNING_CERTIFICATE_V_2,
             Any::encode_from(&signing_certificate)?,
         )?,
     ];

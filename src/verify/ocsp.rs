@@ -1,7 +1,9 @@
 //! Asking an OCSP responder (RFC 6960) about one certificate, and trusting the answer only if
 //! it is signed by the issuer or a responder the issuer delegated, fresh, and echoes our nonce.
 
-use der::asn1::{Null, ObjectIdentifier, OctetString};
+use const_oid::db::rfc5912::ID_SHA_1;
+use const_oid::db::rfc6960::{ID_PKIX_OCSP_BASIC, ID_PKIX_OCSP_NONCE};
+use der::asn1::{Null, OctetString};
 use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extension;
@@ -16,9 +18,6 @@ use super::fetch::Fetcher;
 use super::purpose::Purpose;
 use crate::x509::Cert;
 
-const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-const ID_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
-const ID_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
 /// Clock skew tolerated between us and the responder.
 const SKEW: i64 = 300;
 
@@ -32,7 +31,7 @@ pub(crate) fn cert_id(cert: &Cert, issuer: &Cert) -> Result<CertId, String> {
         .raw_bytes();
     Ok(CertId {
         hash_algorithm: AlgorithmIdentifierOwned {
-            oid: ID_SHA1,
+            oid: ID_SHA_1,
             parameters: Some(der::Any::encode_from(&Null).map_err(e)?),
         },
         issuer_name_hash: OctetString::new(crate::crypto::sha1(&issuer.subject_der)).map_err(e)?,
@@ -127,7 +126,7 @@ pub(crate) async fn query(
                 single_request_extensions: None,
             }],
             request_extensions: Some(vec![Extension {
-                extn_id: ID_NONCE,
+                extn_id: ID_PKIX_OCSP_NONCE,
                 critical: false,
                 extn_value: OctetString::new(nonce_value.clone()).map_err(|e| e.to_string())?,
             }]),
@@ -161,7 +160,7 @@ pub(crate) fn check_response(
     let bytes = response
         .response_bytes
         .ok_or("successful response without a body")?;
-    if bytes.response_type != ID_BASIC {
+    if bytes.response_type != ID_PKIX_OCSP_BASIC {
         return Err(format!(
             "{url}: response type {} is not basic",
             bytes.response_type
@@ -189,7 +188,7 @@ pub(crate) fn check_response(
         .response_extensions
         .iter()
         .flatten()
-        .find(|e| e.extn_id == ID_NONCE)
+        .find(|e| e.extn_id == ID_PKIX_OCSP_NONCE)
         .map(|e| e.extn_value.as_bytes() == nonce_value);
     match echoed {
         Some(true) => {}

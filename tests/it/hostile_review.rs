@@ -187,6 +187,89 @@ async fn the_signer_is_the_candidate_whose_key_verifies() {
     );
 }
 
+/// A CA certificate for `key` under `subject`, issued by `root`, valid in `validity`.
+fn ca_certificate(
+    root: &Authority,
+    subject: &x509_cert::name::Name,
+    key: &SigningKey,
+    serial: u8,
+    validity: (u64, u64),
+) -> Vec<u8> {
+    let tbs = TbsCertificate {
+        version: x509_cert::Version::V3,
+        serial_number: SerialNumber::new(&[serial]).expect("serial"),
+        signature: root.key.signature_algorithm().identifier(),
+        issuer: root.name.clone(),
+        validity: Validity {
+            not_before: time(validity.0),
+            not_after: time(validity.1),
+        },
+        subject: subject.clone(),
+        subject_public_key_info: key.public_key_info().expect("spki"),
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(ca_extensions()),
+    };
+    sign_certificate(tbs, &root.key)
+}
+
+#[tokio::test]
+async fn the_path_search_backtracks_to_a_path_valid_at_the_validation_time() {
+    // A CA re-certified with the same name and key: its first certificate expired in 2022, its
+    // second runs to 2045. The CMS lists the expired one first.
+    const Y2020: u64 = 1_577_836_800;
+    const Y2021_06: u64 = 1_622_505_600;
+    const Y2022: u64 = 1_640_995_200;
+    const Y2045: u64 = 2_366_841_600;
+    let root = Authority::root("CN=REVIEW ROOT,C=KZ");
+    let ca_key = p256();
+    let ca_name = name("CN=REVIEW RECERTIFIED CA,C=KZ");
+    let expired = ca_certificate(&root, &ca_name, &ca_key, 2, (Y2020, Y2022));
+    let current = ca_certificate(&root, &ca_name, &ca_key, 3, (Y2020 + 86_400, Y2045));
+    let ca = Authority {
+        key: ca_key,
+        name: ca_name,
+        der: current.clone(),
+    };
+    let v = verifier(&root, &[root.crl(&[]), ca.crl(&[])]);
+    let key = p256();
+    let subject = format!("CN=REVIEW LEAF,SERIALNUMBER=IIN{},C=KZ", valid_iin());
+    let leaf = ca.issue(&name(&subject), &key, 88, leaf_extensions());
+    let mut cms = Cms::new(&request_json(), &leaf, &key);
+    cms.certificates.extend([expired.clone(), current.clone()]);
+    let signature = cms.sign(&key);
+    let at = |at: Option<u64>| Request {
+        signature: signature.clone(),
+        at: at.map(|a| a as i64),
+        ..Request::default()
+    };
+    // In mid-2021 both CA certificates are valid: the first one found serves (and is cached).
+    let report = v.verify(&at(Some(Y2021_06))).await;
+    assert_eq!(report.verdict, Verdict::Valid, "2021: {report:#?}");
+    // Today only the second is: neither the first candidate nor the cached path may be used.
+    let report = v.verify(&at(None)).await;
+    assert_eq!(report.verdict, Verdict::Valid, "now: {report:#?}");
+    assert!(check(&report, "chain")
+        .detail
+        .contains("REVIEW RECERTIFIED CA"));
+    // With only the expired CA certificate there is no valid path: the validity step says why.
+    // (A fresh verifier: one that has met the current CA certificate remembers the path.)
+    let mut only_expired = Cms::new(&request_json(), &leaf, &key);
+    only_expired.certificates.push(expired);
+    let report = verifier(&root, &[root.crl(&[]), ca.crl(&[])])
+        .verify(&Request {
+            signature: only_expired.sign(&key),
+            ..Request::default()
+        })
+        .await;
+    let validity = check(&report, "validity");
+    assert_eq!(
+        (report.verdict, validity.code.as_str()),
+        (Verdict::Invalid, "EXPIRED"),
+        "{report:#?}"
+    );
+}
+
 // --- OCSP ---------------------------------------------------------------------------------
 
 const NOW: u64 = 1_800_000_000; // 2027-01-15
