@@ -14,6 +14,11 @@ pub fn ocsp_nonce_value(nonce: &[u8]) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The CertID `ocsp::query` asks about for `cert` issued by `issuer` (SHA-1 hashes, RFC 6960).
+pub fn ocsp_cert_id(cert: &Cert, issuer: &Cert) -> Result<x509_ocsp::CertId, String> {
+    crate::verify::ocsp::cert_id(cert, issuer)
+}
+
 /// What `ocsp::query` does with a responder's answer `response` about `cert` (issued by
 /// `issuer`), given the nonce extension value it sent (`ocsp_nonce_value`) and the time `now`.
 pub fn ocsp_check_response(

@@ -93,6 +93,26 @@ pub(crate) async fn verify(t: &TestPki, signature: Vec<u8>) -> Report {
         .await
 }
 
+/// Another CA with the genuine certificate's issuer name issues a certificate with its subject
+/// and serial, for another key: the impostor and its key.
+pub(crate) fn impostor_of(genuine: &[u8]) -> (Vec<u8>, SigningKey) {
+    let real = Certificate::from_der(genuine)
+        .expect("certificate")
+        .tbs_certificate;
+    let (stranger_ca, fake_key) = (p256(), p256());
+    let fake = CertSpec {
+        subject: real.subject.clone(),
+        spki: fake_key.public_key_info().expect("spki"),
+        issuer: real.issuer.clone(),
+        issuer_key: &stranger_ca,
+        serial: real.serial_number.as_bytes().to_vec(),
+        extensions: leaf_extensions(),
+        claimed_algorithm: None,
+    }
+    .sign();
+    (fake, fake_key)
+}
+
 /// The signature step failed with `code`, and the whole report is invalid.
 fn assert_signature_refused(report: &Report, code: &str, what: &str) {
     let signature = check(report, "signature");
@@ -111,22 +131,7 @@ async fn a_certificate_with_the_same_issuer_and_serial_but_another_key_never_ver
     let report = verify(&t, Cms::new(&content, &genuine, &key).sign(&key)).await;
     assert_eq!(report.verdict, Verdict::Valid, "baseline: {report:#?}");
 
-    // Another CA with our issuing CA's very name issues a certificate with the genuine one's
-    // subject and serial, for another key.
-    let real = Certificate::from_der(&genuine)
-        .expect("certificate")
-        .tbs_certificate;
-    let (stranger_ca, fake_key) = (p256(), p256());
-    let fake = CertSpec {
-        subject: real.subject.clone(),
-        spki: fake_key.public_key_info().expect("spki"),
-        issuer: real.issuer.clone(),
-        issuer_key: &stranger_ca,
-        serial: real.serial_number.as_bytes().to_vec(),
-        extensions: leaf_extensions(),
-        claimed_algorithm: None,
-    }
-    .sign();
+    let (fake, fake_key) = impostor_of(&genuine);
 
     // A genuine signature whose certificate was swapped: the signature no longer verifies.
     let mut swapped = Cms::new(&content, &genuine, &key);

@@ -350,3 +350,18 @@ impl Cms {
         .expect("ContentInfo DER")
     }
 }
+
+/// Trusts `root`, offline, with the given CRLs (so that revocation can pass).
+pub(crate) fn verifier(root: &Authority, crls: &[Vec<u8>]) -> qoltanba::verify::Verifier {
+    qoltanba::verify::Verifier::new(qoltanba::verify::Settings {
+        anchors: vec![("hostile root".into(), root.der.clone())],
+        crls: crls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("crl {i}"), c.clone()))
+            .collect(),
+        offline: true,
+        ..qoltanba::verify::Settings::default()
+    })
+    .expect("verifier")
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use der::asn1::{Any, ObjectIdentifier, SetOfVec};
 use der::{Decode, Encode, Tag};
-use qoltanba::verify::{Report, Request, Settings, Status, Verdict, Verifier};
+use qoltanba::verify::{Report, Request, Status, Verdict, Verifier};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::Certificate;
@@ -15,21 +15,6 @@ use super::build::*;
 use super::{check, request_json};
 
 const UNKNOWN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1");
-
-/// Trusts `root`, offline, with the given CRLs (so that revocation can pass).
-fn verifier(root: &Authority, crls: &[Vec<u8>]) -> Verifier {
-    Verifier::new(Settings {
-        anchors: vec![("hostile root".into(), root.der.clone())],
-        crls: crls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (format!("crl {i}"), c.clone()))
-            .collect(),
-        offline: true,
-        ..Settings::default()
-    })
-    .expect("verifier")
-}
 
 /// Signs the request content with `key`/`leaf`, carrying `leaf` and `extra` certificates.
 async fn verify_with(

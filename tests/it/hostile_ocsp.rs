@@ -180,7 +180,7 @@ impl Setup {
 }
 
 /// Not valid, for want of revocation information, and the detail says why.
-fn assert_unused(report: &Report, why: &str) {
+pub(super) fn assert_unused(report: &Report, why: &str) {
     let revocation = check(report, "revocation");
     assert_eq!(
         (report.verdict, revocation.status, revocation.code.as_str()),
