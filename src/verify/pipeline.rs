@@ -42,7 +42,7 @@ impl Verifier {
         ctx: &Context,
         evidence: &SignerEvidence,
     ) -> SignerReport {
-        let time = self.time_for(ctx, evidence);
+        let time = ctx.time_for(evidence);
         let sig = signature::check(evidence, &ctx.pool);
         let profile = sig.signer.as_deref().map(KeyProfile::of);
         let mut checks = vec![ctx.format.clone(), sig.check];
@@ -103,9 +103,5 @@ impl Verifier {
             verdict,
             checks,
         }
-    }
-
-    fn time_for(&self, ctx: &Context, evidence: &SignerEvidence) -> ValidationTime {
-        ctx.time_for(evidence)
     }
 }
