@@ -2,9 +2,10 @@
 //! authentication (API key, `Authorization: Bearer …`), scope, rate limit, bounded concurrency
 //! for expensive work, a request timeout, a request id, and the audit trail.
 //!
-//! The rule table is the single list of routes. A route missing from it is treated as
-//! admin-only, so a new route cannot slip through open by being forgotten; the tests walk the
-//! table and check each route's 401/403 behaviour.
+//! The rule table comes from the one route list (`http::routes`), which also builds the router,
+//! so every served route has its rule. A route the table does not know (one mounted by hand
+//! around the guard) is treated as admin-only, so it cannot slip through open; the tests walk
+//! the table and check each route's 401/403 behaviour.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,8 +37,9 @@ pub enum Rule {
     Scopes(&'static [Scope]),
 }
 
-/// One route: method, path pattern as the router spells it, rule, and whether it is expensive
-/// (key generation, signing, verification), which bounds how many run at once.
+/// One route as the guard sees it: method, path pattern as the router spells it, rule, and
+/// whether it is expensive (key generation, signing, verification), which bounds how many run
+/// at once.
 pub struct RouteRule {
     pub method: Method,
     pub path: &'static str,
@@ -45,85 +47,20 @@ pub struct RouteRule {
     pub expensive: bool,
 }
 
-const PKI_READ: &[Scope] = &[Scope::PkiIssue, Scope::PkiRevoke];
-
-/// The route list. `http::router` serves exactly these.
+/// The rule table: one row per method of each declared route (`http::routes`), the same list
+/// `http::router` serves and the OpenAPI document describes.
 pub fn routes() -> Vec<RouteRule> {
-    use Rule::*;
-    let r = |method: Method, path: &'static str, rule: Rule, expensive: bool| RouteRule {
-        method,
-        path,
-        rule,
-        expensive,
-    };
-    vec![
-        r(Method::GET, "/healthz", Open, false),
-        r(Method::GET, "/readyz", Open, false),
-        r(Method::GET, "/metrics", Open, false),
-        r(Method::GET, "/openapi.json", Open, false),
-        r(Method::GET, "/docs", Open, false),
-        r(
-            Method::POST,
-            "/v1/pki/certificates",
-            Scopes(&[Scope::PkiIssue]),
-            true,
-        ),
-        r(Method::GET, "/v1/pki/certificates", Scopes(PKI_READ), false),
-        r(
-            Method::GET,
-            "/v1/pki/certificates/{serial}",
-            Scopes(PKI_READ),
-            false,
-        ),
-        r(
-            Method::GET,
-            "/v1/pki/certificates/{serial}/certificate.cer",
-            Scopes(PKI_READ),
-            false,
-        ),
-        r(
-            Method::POST,
-            "/v1/pki/certificates/{serial}/revoke",
-            Scopes(&[Scope::PkiRevoke]),
-            false,
-        ),
-        r(
-            Method::POST,
-            "/v1/pki/certificates/{serial}/release",
-            Scopes(&[Scope::PkiRevoke]),
-            false,
-        ),
-        r(Method::POST, "/v1/documents", Scopes(&[Scope::Sign]), true),
-        r(Method::GET, "/v1/documents/{file}", Verification, false),
-        r(
-            Method::GET,
-            "/v1/documents/by-number/{number}",
-            Verification,
-            false,
-        ),
-        r(
-            Method::GET,
-            "/v1/documents/{id}/signature.p7s",
-            Verification,
-            false,
-        ),
-        r(
-            Method::GET,
-            "/v1/documents/{id}/verification",
-            Verification,
-            true,
-        ),
-        r(Method::POST, "/v1/documents/verify", Verification, true),
-        r(Method::POST, "/v1/verify", Verification, true),
-        r(Method::GET, "/verify", Verification, true),
-        r(Method::POST, "/verify", Verification, true),
-        r(Method::GET, "/v1/audit", Scopes(&[Scope::Admin]), false),
-        r(Method::GET, "/pki/{file}", Publication, false),
-        r(Method::GET, "/pki/crl/{file}", Publication, false),
-        r(Method::GET, "/pki/cps", Publication, false),
-        r(Method::POST, "/pki/ocsp", Publication, false),
-        r(Method::GET, "/pki/ocsp/{*request}", Publication, false),
-    ]
+    super::routes::declared()
+        .iter()
+        .flat_map(|route| {
+            route.methods.iter().map(|method| RouteRule {
+                method: method.clone(),
+                path: route.path.as_str(),
+                rule: route.rule,
+                expensive: route.expensive,
+            })
+        })
+        .collect()
 }
 
 /// A handler's note for the audit trail (a serial, a document number): never a secret.

@@ -13,10 +13,9 @@ mod error;
 pub mod openapi;
 mod operations;
 mod publication;
+mod routes;
 mod verify;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
@@ -53,62 +52,13 @@ impl AppState {
     }
 }
 
+/// The service: every declared route (see [`routes`]) behind the access guard.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route(
-            "/v1/pki/certificates",
-            post(certificates::issue).get(certificates::list),
-        )
-        .route("/v1/pki/certificates/{serial}", get(certificates::show))
-        .route(
-            "/v1/pki/certificates/{serial}/certificate.cer",
-            get(certificates::der),
-        )
-        .route(
-            "/v1/pki/certificates/{serial}/revoke",
-            post(certificates::revoke),
-        )
-        .route(
-            "/v1/pki/certificates/{serial}/release",
-            post(certificates::release),
-        )
-        .route("/v1/documents", post(documents::issue))
-        .route("/v1/documents/{file}", get(documents::show))
-        .route(
-            "/v1/documents/by-number/{number}",
-            get(documents::by_number),
-        )
-        .route(
-            "/v1/documents/{id}/signature.p7s",
-            get(documents::signature),
-        )
-        .route(
-            "/v1/documents/{id}/verification",
-            get(documents::verification),
-        )
-        .route("/v1/audit", get(audit::list))
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
-    let publication = Router::new()
-        .route("/pki/{file}", get(publication::ca_certificate))
-        .route("/pki/crl/{file}", get(publication::crl))
-        .route("/pki/cps", get(publication::cps))
-        .route("/pki/ocsp", post(publication::ocsp_post))
-        .route("/pki/ocsp/{*request}", get(publication::ocsp_get))
-        .layer(DefaultBodyLimit::max(OCSP_BODY_LIMIT));
-    let verification = Router::new()
-        .route("/v1/verify", post(verify::verify))
-        .route("/v1/documents/verify", post(documents::audit))
-        .route("/verify", get(auditor::by_number).post(auditor::upload))
-        .layer(DefaultBodyLimit::max(VERIFY_BODY_LIMIT));
-    Router::new()
-        .merge(api)
-        .merge(verification)
-        .merge(publication)
-        .route("/healthz", get(operations::healthz))
-        .route("/readyz", get(operations::readyz))
-        .route("/metrics", get(operations::metrics))
-        .route("/openapi.json", get(openapi::openapi_json))
-        .route("/docs", get(openapi::docs))
+    routes::declared()
+        .iter()
+        .fold(Router::new(), |router, route| {
+            router.route(&route.path, route.method_router())
+        })
         // After every route: the guard sees the matched route (and unknown paths 404 as before).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

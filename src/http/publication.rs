@@ -119,7 +119,7 @@ pub(super) async fn ocsp_post(State(state): State<AppState>, RawBody(body): RawB
 /// `GET /pki/ocsp/{base64 of the DER request, URL-encoded}`.
 #[utoipa::path(
     get,
-    path = "/pki/ocsp/{request}",
+    path = "/pki/ocsp/{*request}",
     operation_id = "ocspGet",
     tag = "publication",
     summary = "OCSP responder (GET)",

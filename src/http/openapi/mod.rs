@@ -2,14 +2,15 @@
 //! handlers' `#[utoipa::path]` annotations, and a self-contained HTML page (`GET /docs`)
 //! rendered from that same document, server-side, without JavaScript or anything external.
 //!
-//! Who may call an operation is not written in the annotations: [`document`] takes it from the
-//! rule table ([`access::routes`]), so the description cannot drift from what the guard enforces.
+//! The paths are those of the one route list ([`routes`]): each route's operation comes from its
+//! handler's annotation, and who may call it from the route's access rule, which is the rule the
+//! guard enforces, so the description cannot drift from what is served or how it is guarded.
 //! Each operation gets its `security` (none when open; `{}` or a `verify` key when it is open
 //! unless the service is configured closed; one alternative per scope otherwise), the 401/403
 //! answers that follow, and an `x-qoltanba-access` extension naming the rule.
 //!
-//! Path mapping: the router's catch-all `{*request}` is `{request}` here (OpenAPI has no
-//! wildcard; its value may contain `/`).
+//! Path mapping: the annotations spell paths as the router does; its catch-all `{*request}` is
+//! `{request}` here (OpenAPI has no wildcard; its value may contain `/`).
 //!
 //! Rooms: [`schemas`] describes bodies whose Rust types live outside `http`; [`page`] renders
 //! the docs page; this file builds the document and serves both.
@@ -25,13 +26,14 @@ use axum::http::{header, Method};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{json, Value};
 use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Schema};
 use utoipa::OpenApi;
 
-use super::access::{self, Rule};
+use super::access::Rule;
+use super::routes;
 use crate::security::Scope;
 use crate::sign::document::Kind;
 
@@ -50,34 +52,6 @@ pub const ACCESS_EXTENSION: &str = "x-qoltanba-access";
             Errors are always `{\"error\":{\"code\",\"message\"}}` with the HTTP status. \
             Privileged operations need an API key: `Authorization: Bearer qlt_…`; the scopes each \
             one accepts are listed in its `security` (an `admin` key passes everywhere)."
-    ),
-    paths(
-        super::operations::healthz,
-        super::operations::readyz,
-        super::operations::metrics,
-        super::certificates::issue,
-        super::certificates::list,
-        super::certificates::show,
-        super::certificates::der,
-        super::certificates::revoke,
-        super::certificates::release,
-        super::documents::issue,
-        super::documents::show,
-        super::documents::by_number,
-        super::documents::signature,
-        super::documents::verification,
-        super::documents::audit,
-        super::verify::verify,
-        super::auditor::by_number,
-        super::auditor::upload,
-        super::audit::list,
-        super::publication::ca_certificate,
-        super::publication::crl,
-        super::publication::cps,
-        super::publication::ocsp_post,
-        super::publication::ocsp_get,
-        openapi_json,
-        docs,
     ),
     components(schemas(ErrorBody)),
     tags(
@@ -221,26 +195,34 @@ fn apply_rule(operation: &mut Operation, rule: Rule, expensive: bool) {
     }
 }
 
-fn operation_mut<'a>(
-    item: &'a mut utoipa::openapi::PathItem,
-    method: &Method,
-) -> Option<&'a mut Operation> {
-    match *method {
-        Method::GET => item.get.as_mut(),
-        Method::POST => item.post.as_mut(),
-        Method::PUT => item.put.as_mut(),
-        Method::DELETE => item.delete.as_mut(),
-        Method::PATCH => item.patch.as_mut(),
-        Method::HEAD => item.head.as_mut(),
-        Method::OPTIONS => item.options.as_mut(),
-        Method::TRACE => item.trace.as_mut(),
-        _ => None,
-    }
+fn http_method(method: &Method) -> Option<HttpMethod> {
+    Some(match *method {
+        Method::GET => HttpMethod::Get,
+        Method::POST => HttpMethod::Post,
+        Method::PUT => HttpMethod::Put,
+        Method::DELETE => HttpMethod::Delete,
+        Method::PATCH => HttpMethod::Patch,
+        Method::HEAD => HttpMethod::Head,
+        Method::OPTIONS => HttpMethod::Options,
+        Method::TRACE => HttpMethod::Trace,
+        _ => return None,
+    })
 }
 
 fn build() -> Document {
     let mut doc = ApiDoc::openapi();
+    // The paths, from the one route list: each handler's operation at its route's path, with
+    // who may call it.
+    let mut schemas = Vec::new();
+    for route in routes::declared() {
+        let mut operation = route.operation(&mut schemas);
+        apply_rule(&mut operation, route.rule, route.expensive);
+        let methods = route.methods.iter().filter_map(http_method).collect();
+        doc.paths
+            .add_path_operation(openapi_path(&route.path), methods, operation);
+    }
     let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schemas);
     components.add_security_scheme(
         BEARER,
         SecurityScheme::Http(
@@ -269,18 +251,6 @@ fn build() -> Document {
                     body.required = Some(utoipa::openapi::Required::True);
                 }
             }
-        }
-    }
-    for route in access::routes() {
-        let path = openapi_path(route.path);
-        let operation = doc
-            .paths
-            .paths
-            .get_mut(&path)
-            .and_then(|item| operation_mut(item, &route.method));
-        // A route without an annotation is simply absent; the tests catch it.
-        if let Some(operation) = operation {
-            apply_rule(operation, route.rule, route.expensive);
         }
     }
     doc
