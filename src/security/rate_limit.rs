@@ -32,20 +32,20 @@ impl RateLimiter {
         self.check_at(caller, Instant::now())
     }
 
+    /// Whether `caller` has a token left, without taking it (nor making a bucket for a caller
+    /// never seen, so asking costs no memory); Err(wait) when none is left.
+    pub fn room(&self, caller: &str) -> Result<(), Duration> {
+        self.room_at(caller, Instant::now())
+    }
+
     fn check_at(&self, caller: &str, now: Instant) -> Result<(), Duration> {
         if self.per_minute == 0 {
             return Ok(());
         }
-        let capacity = f64::from(self.per_minute);
-        let per_second = capacity / 60.0;
-        // A poisoned lock only means another request panicked mid-update: the map is still
-        // usable, so keep limiting rather than failing open or closed.
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let capacity = self.capacity();
+        let mut buckets = self.buckets();
         if buckets.len() >= MAX_CALLERS && !buckets.contains_key(caller) {
-            buckets.retain(|_, b| {
-                let refilled = b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second;
-                refilled < capacity
-            });
+            buckets.retain(|_, b| self.refilled(b, now) < capacity);
             if buckets.len() >= MAX_CALLERS {
                 buckets.clear();
             }
@@ -54,14 +54,51 @@ impl RateLimiter {
             tokens: capacity,
             updated: now,
         });
-        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_second).min(capacity);
+        bucket.tokens = self.refilled(bucket, now);
         bucket.updated = now;
-        if bucket.tokens >= 1.0 {
+        let left = self.left(bucket.tokens);
+        if left.is_ok() {
             bucket.tokens -= 1.0;
+        }
+        left
+    }
+
+    fn room_at(&self, caller: &str, now: Instant) -> Result<(), Duration> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        match self.buckets().get(caller) {
+            Some(bucket) => self.left(self.refilled(bucket, now)),
+            None => Ok(()),
+        }
+    }
+
+    fn capacity(&self) -> f64 {
+        f64::from(self.per_minute)
+    }
+
+    fn per_second(&self) -> f64 {
+        self.capacity() / 60.0
+    }
+
+    fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
+        // A poisoned lock only means another request panicked mid-update: the map is still
+        // usable, so keep limiting rather than failing open or closed.
+        self.buckets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The bucket's tokens at `now`, refilled since its last use up to the capacity.
+    fn refilled(&self, bucket: &Bucket, now: Instant) -> f64 {
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        (bucket.tokens + elapsed * self.per_second()).min(self.capacity())
+    }
+
+    /// Ok when a whole token is left, else how long until one is.
+    fn left(&self, tokens: f64) -> Result<(), Duration> {
+        if tokens >= 1.0 {
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+            Err(Duration::from_secs_f64((1.0 - tokens) / self.per_second()))
         }
     }
 }
@@ -95,13 +132,34 @@ mod tests {
     }
 
     #[test]
+    fn room_looks_without_taking_and_remembers_no_stranger() {
+        let limiter = RateLimiter::new(2);
+        let start = Instant::now();
+        assert!(limiter.room_at("a", start).is_ok());
+        assert!(limiter.buckets().is_empty(), "asking made no bucket");
+        assert!(limiter.check_at("a", start).is_ok());
+        assert!(limiter.room_at("a", start).is_ok());
+        assert!(limiter.room_at("a", start).is_ok(), "looking took nothing");
+        assert!(limiter.check_at("a", start).is_ok());
+        let wait = limiter.room_at("a", start).expect_err("none left");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert!(limiter
+            .room_at("a", start + Duration::from_secs(30))
+            .is_ok());
+        assert!(RateLimiter::new(0).room("x").is_ok());
+    }
+
+    #[test]
     fn memory_stays_bounded_under_many_callers() {
         let limiter = RateLimiter::new(10);
         let now = Instant::now();
         for i in 0..(MAX_CALLERS + 500) {
             let _ = limiter.check_at(&format!("caller-{i}"), now);
         }
-        let len = limiter.buckets.lock().map(|b| b.len()).unwrap_or(0);
+        let len = limiter.buckets().len();
         assert!(len <= MAX_CALLERS, "{len}");
     }
 }

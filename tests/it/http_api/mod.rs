@@ -7,6 +7,7 @@ mod lifecycle;
 mod openapi;
 mod publication;
 mod routing;
+mod throttle;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderName, Method, Request, StatusCode};

@@ -1,0 +1,377 @@
+//! Every route's access rule, and the guard that enforces it before any handler runs. The
+//! guard is a sequence of layers, in this order; each may turn the request away:
+//!
+//! 1. a request id, on every answer (`x-request-id`) and in the audit trail;
+//! 2. the route's rule: who may call it, and whether it is expensive;
+//! 3. the rate limit ([`throttle`]), per presented API key or, for anonymous callers, per
+//!    address. It comes before anything touches the database, so callers who are not (yet)
+//!    known cannot make it work: made-up keys are cut off by their address before any lookup;
+//! 4. authentication: the presented key (`Authorization: Bearer …`) looked up. A key that is
+//!    presented must be good, even on an open route;
+//! 5. scope;
+//! 6. bounded concurrency for expensive work (key generation, signing, verification) and a
+//!    request timeout, around the handler;
+//! 7. the audit trail, on routes that are not open: every answer, and every refusal but the rate
+//!    limit's (recording those would be the very load the limit keeps out; `/metrics` counts
+//!    them).
+//!
+//! The rule table comes from the one route list (`http::routes`), which also builds the router,
+//! so every served route has its rule. A route the table does not know (one mounted by hand
+//! around the guard) is treated as admin-only, so it cannot slip through open; the tests walk
+//! the table and check each route's 401/403 behaviour.
+
+mod throttle;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, AppState};
+use crate::config::SecurityConfig;
+use crate::security::audit::{self, Entry};
+use crate::security::{ApiKeys, Caller, Scope};
+use crate::store::Store;
+use crate::telemetry;
+use throttle::{Presented, Throttle};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Always open (health).
+    Open,
+    /// Verification, document lookup, the auditor page: open unless configured closed, then
+    /// the `verify` scope.
+    Verification,
+    /// CA certificates, CRLs, OCSP, CPS: open unless configured closed, then `verify`.
+    Publication,
+    /// Any one of these scopes (admin always passes).
+    Scopes(&'static [Scope]),
+}
+
+/// One route as the guard sees it: method, path pattern as the router spells it, rule, and
+/// whether it is expensive (key generation, signing, verification), which bounds how many run
+/// at once.
+pub struct RouteRule {
+    pub method: Method,
+    pub path: &'static str,
+    pub rule: Rule,
+    pub expensive: bool,
+}
+
+/// The rule table: one row per method of each declared route (`http::routes`), the same list
+/// `http::router` serves and the OpenAPI document describes.
+pub fn routes() -> Vec<RouteRule> {
+    super::routes::declared()
+        .iter()
+        .flat_map(|route| {
+            route.methods.iter().map(|method| RouteRule {
+                method: method.clone(),
+                path: route.path.as_str(),
+                rule: route.rule,
+                expensive: route.expensive,
+            })
+        })
+        .collect()
+}
+
+/// A handler's note for the audit trail (a serial, a document number): never a secret.
+#[derive(Debug, Clone)]
+pub struct AuditDetail(pub String);
+
+/// The enforcement state shared by all requests.
+pub struct Access {
+    keys: ApiKeys,
+    store: Store,
+    settings: SecurityConfig,
+    throttle: Throttle,
+    expensive: tokio::sync::Semaphore,
+    rules: Vec<RouteRule>,
+}
+
+/// How the audit trail names a caller without a (good) key.
+const ANONYMOUS: &str = "anonymous";
+
+/// What layers 1 and 2 learn about a request.
+struct Call {
+    request_id: String,
+    /// The scopes the route asks for under this configuration; None: open.
+    required: Option<&'static [Scope]>,
+    expensive: bool,
+    /// `METHOD /pattern`, as the audit trail names the action.
+    action: String,
+    /// The path requested.
+    target: String,
+    address: Option<IpAddr>,
+}
+
+/// A request turned away by a layer.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// Who asked and what the audit trail notes; None: not recorded.
+    audit: Option<(String, String)>,
+    retry_after: Option<Duration>,
+}
+
+impl Access {
+    pub fn new(store: Store, settings: SecurityConfig) -> Self {
+        Access {
+            keys: ApiKeys::new(store.clone()),
+            throttle: Throttle::new(settings.rate_limit_per_minute),
+            expensive: tokio::sync::Semaphore::new(settings.max_concurrent_expensive),
+            store,
+            settings,
+            rules: routes(),
+        }
+    }
+
+    fn rule(&self, method: &Method, path: Option<&str>) -> (Rule, bool) {
+        let admin_only = (Rule::Scopes(&[Scope::Admin]), false);
+        let Some(path) = path else { return admin_only };
+        // HEAD is answered by GET routes.
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.rules
+            .iter()
+            .find(|r| r.path == path && r.method == method)
+            .map_or(admin_only, |r| (r.rule, r.expensive))
+    }
+
+    /// The scopes a rule asks for under this configuration; None: open.
+    fn required(&self, rule: Rule) -> Option<&'static [Scope]> {
+        match rule {
+            Rule::Open => None,
+            Rule::Verification if self.settings.open_verification => None,
+            Rule::Publication if self.settings.open_publication => None,
+            Rule::Verification | Rule::Publication => Some(&[Scope::Verify]),
+            Rule::Scopes(scopes) => Some(scopes),
+        }
+    }
+
+    /// Layers 1 and 2: the request id and the route's rule.
+    fn call(&self, request: &Request) -> Call {
+        let pattern = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let (rule, expensive) = self.rule(request.method(), pattern);
+        Call {
+            request_id: audit::request_id(),
+            required: self.required(rule),
+            expensive,
+            action: format!("{} {}", request.method(), pattern.unwrap_or("?")),
+            target: request.uri().path().to_owned(),
+            address: request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        }
+    }
+
+    /// Layers 3 to 5: rate limit, authentication, scope. Gives the caller's name for the trail.
+    async fn admit(&self, call: &Call, presented: Option<&Presented>) -> Result<String, Refusal> {
+        self.throttle
+            .admit(presented, call.address)
+            .map_err(Refusal::rate_limited)?;
+        let caller = match presented {
+            Some(presented) => Some(self.authenticate(presented, call.address).await?),
+            None => None,
+        };
+        let actor = caller
+            .as_ref()
+            .map_or_else(|| ANONYMOUS.to_owned(), Caller::actor);
+        let Some(scopes) = call.required else {
+            return Ok(actor);
+        };
+        match caller {
+            None => Err(Refusal::unauthorized(
+                "this endpoint needs an API key: Authorization: Bearer <key>",
+                "no API key".into(),
+            )),
+            Some(c) if !scopes.iter().any(|s| c.may(*s)) => {
+                let names: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
+                let message = format!("this endpoint needs the scope {}", names.join(" or "));
+                Err(Refusal {
+                    status: StatusCode::FORBIDDEN,
+                    code: "forbidden",
+                    audit: Some((actor, message.clone())),
+                    message,
+                    retry_after: None,
+                })
+            }
+            Some(_) => Ok(actor),
+        }
+    }
+
+    /// Layer 4: the one database lookup of a presented key; its outcome teaches the throttle.
+    async fn authenticate(
+        &self,
+        presented: &Presented,
+        address: Option<IpAddr>,
+    ) -> Result<Caller, Refusal> {
+        match self.keys.authenticate(presented.token()).await {
+            Ok(caller) => {
+                self.throttle.vouch(presented);
+                Ok(caller)
+            }
+            Err(why) => {
+                self.throttle.failed(presented, address);
+                Err(Refusal::unauthorized(
+                    "the API key is not valid (malformed, unknown or revoked)",
+                    format!("{why:?} key"),
+                ))
+            }
+        }
+    }
+
+    /// Layer 6: expensive work waits for a slot; the wait counts against the timeout.
+    async fn run(&self, expensive: bool, request: Request, next: Next) -> Response {
+        let timeout = Duration::from_secs(self.settings.request_timeout_seconds);
+        let run = async {
+            let _permit = if expensive {
+                self.expensive.acquire().await.ok()
+            } else {
+                None
+            };
+            next.run(request).await
+        };
+        match tokio::time::timeout(timeout, run).await {
+            Ok(response) => response,
+            Err(_) => refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request took too long and was abandoned; retry later",
+            ),
+        }
+    }
+
+    /// Layer 7: one event in the audit trail.
+    async fn record(&self, call: &Call, actor: &str, status: StatusCode, detail: &str) {
+        audit::record(
+            &self.store,
+            Entry {
+                request_id: &call.request_id,
+                actor,
+                action: &call.action,
+                target: &call.target,
+                outcome: outcome(status),
+                status: i64::from(status.as_u16()),
+                detail,
+            },
+        )
+        .await;
+    }
+}
+
+impl Refusal {
+    fn unauthorized(message: &str, detail: String) -> Refusal {
+        Refusal {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: message.to_owned(),
+            audit: Some((ANONYMOUS.to_owned(), detail)),
+            retry_after: None,
+        }
+    }
+
+    fn rate_limited(wait: Duration) -> Refusal {
+        Refusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "rate_limited",
+            message: "too many requests; retry after the time in Retry-After".to_owned(),
+            audit: None,
+            retry_after: Some(wait),
+        }
+    }
+
+    /// The answer, and what the audit trail is to record of it.
+    fn answer(self) -> (Response, Option<(String, String)>) {
+        let mut response = refuse(self.status, self.code, &self.message);
+        if let Some(wait) = self.retry_after {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
+        (response, self.audit)
+    }
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let mut response = ApiError::new(status, code, message).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+fn outcome(status: StatusCode) -> &'static str {
+    if status.is_success() {
+        audit::OK
+    } else if status.is_server_error() {
+        audit::FAILED
+    } else {
+        audit::REFUSED
+    }
+}
+
+/// The middleware (installed with `route_layer`, so the matched route is known): enforces the
+/// rules and counts every answer, refusals included, per route for `/metrics`.
+pub async fn guard(state: State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = enforce(state, request, next).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(telemetry::HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    metrics::histogram!(telemetry::HTTP_DURATION, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The layers, in order (see the module's description).
+async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let access = Arc::clone(&state.access);
+    let call = access.call(&request);
+    let presented = Presented::from_headers(request.headers());
+    let (response, audit) = match access.admit(&call, presented.as_ref()).await {
+        Ok(actor) => {
+            let response = access.run(call.expensive, request, next).await;
+            let detail = response
+                .extensions()
+                .get::<AuditDetail>()
+                .map(|d| d.0.clone())
+                .unwrap_or_default();
+            (response, Some((actor, detail)))
+        }
+        Err(refusal) => refusal.answer(),
+    };
+    if let (Some(_), Some((actor, detail))) = (call.required, audit) {
+        access
+            .record(&call, &actor, response.status(), &detail)
+            .await;
+    }
+    with_id(response, &call.request_id)
+}
+
+fn with_id(mut response: Response, request_id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
