@@ -230,13 +230,13 @@ pub(super) async fn upload(
     let Some(signature) = signature else {
         return bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз");
     };
-    let Audit {
-        report,
-        sha256,
-        record,
-    } = audit_signature(&state, signature, content).await;
+    let Audit { report, registry } = audit_signature(&state, signature, content).await;
     (
         StatusCode::OK,
-        page(&result(&report, record.as_ref(), sha256.as_deref())),
+        page(&result(
+            &report,
+            registry.record.as_ref(),
+            registry.sha256.as_deref(),
+        )),
     )
 }

@@ -12,6 +12,7 @@ use super::body::{base64_field, JsonBody};
 use super::{ApiError, AppState};
 use crate::sign::document::{Kind, Payload};
 use crate::sign::issue::{issue as issue_document, IssueError};
+use crate::sign::registry;
 use crate::store::DocumentRecord;
 use crate::verify::{Report, Request};
 
@@ -298,24 +299,11 @@ pub(super) struct Registered {
     kind: String,
 }
 
-/// The content a CMS carries (attached), for matching against the registry.
-pub(super) fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
-    use der::Decode;
-    let der = crate::verify::decode_signature_input(cms)?;
-    let info = cms::content_info::ContentInfo::from_der(&der).ok()?;
-    let sd: cms::signed_data::SignedData = info.content.decode_as().ok()?;
-    let any = sd.encap_content_info.econtent?;
-    der::asn1::OctetString::from_der(&der::Encode::to_der(&any).ok()?)
-        .ok()
-        .map(|o| o.as_bytes().to_vec())
-}
-
-/// An uploaded signature checked: the report, the signed content's hash, and the registry entry
-/// whose signed bytes it carries, if any.
+/// An uploaded signature checked: the report, and the registry entry whose signed bytes it
+/// carries (or was given with), if any.
 pub(super) struct Audit {
     pub report: Report,
-    pub sha256: Option<String>,
-    pub record: Option<DocumentRecord>,
+    pub registry: registry::Match,
 }
 
 pub(super) async fn audit_signature(
@@ -323,36 +311,16 @@ pub(super) async fn audit_signature(
     signature: Vec<u8>,
     content: Option<Vec<u8>>,
 ) -> Audit {
+    let registry = registry::find(state.pki.store(), &signature, content.as_deref()).await;
     let report = state
         .verifier
         .verify(&Request {
-            signature: signature.clone(),
-            content: content.clone(),
+            signature,
+            content,
             ..Request::default()
         })
         .await;
-    let signed = content.or_else(|| attached_content(&signature));
-    let sha256 = signed
-        .as_deref()
-        .map(|c| hex::encode(crate::crypto::sha256(c)));
-    let record = registered(state, signed.as_deref()).await;
-    Audit {
-        report,
-        sha256,
-        record,
-    }
-}
-
-/// Looks a signed content up in the registry by its SHA-256.
-async fn registered(state: &AppState, content: Option<&[u8]>) -> Option<DocumentRecord> {
-    let sha = hex::encode(crate::crypto::sha256(content?));
-    state
-        .pki
-        .store()
-        .document_by_sha256(&sha)
-        .await
-        .ok()
-        .flatten()
+    Audit { report, registry }
 }
 
 /// `POST /v1/documents/verify`: an auditor's CMS (and content, if detached) → the report and
@@ -384,8 +352,8 @@ pub(super) async fn audit(
         .as_deref()
         .map(|c| decode("content", c))
         .transpose()?;
-    let Audit { report, record, .. } = audit_signature(&state, signature, content).await;
-    let registered = record.map(|r| Registered {
+    let Audit { report, registry } = audit_signature(&state, signature, content).await;
+    let registered = registry.record.map(|r| Registered {
         id: r.id,
         number: r.number,
         kind: r.kind,

@@ -2,13 +2,15 @@
 //! imported PKCS#12.
 //!
 //! Door: [`cades::sign`] with a [`cades::SignerIdentity`], which [`identity_from_pkcs12`] makes
-//! from a key store after checking it holds a usable signing key.
+//! from a key store after checking it holds a usable signing key; [`registry::find`] for which
+//! registered document a signature is over.
 
 pub mod cades;
 pub mod canonical;
 pub mod document;
 pub mod issue;
 pub mod pdf;
+pub mod registry;
 
 use x509_cert::Certificate;
 
