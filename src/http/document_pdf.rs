@@ -1,7 +1,7 @@
 //! The PDF of a registered document, with the QR code of its verification page.
 
-use super::documents::verification_url;
 use super::ApiError;
+use crate::pki::Urls;
 use crate::sign::document::Kind;
 use crate::store::DocumentRecord;
 
@@ -21,7 +21,7 @@ const LABELS: &[(&str, &str)] = &[
     ("text", "Текст / Мәтін"),
 ];
 
-pub(super) fn render(record: &DocumentRecord, public_url: &str) -> Result<Vec<u8>, ApiError> {
+pub(super) fn render(record: &DocumentRecord, urls: &Urls) -> Result<Vec<u8>, ApiError> {
     let doc: serde_json::Value = serde_json::from_slice(&record.canonical).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -56,7 +56,7 @@ pub(super) fn render(record: &DocumentRecord, public_url: &str) -> Result<Vec<u8
         .iter()
         .map(|(l, v)| (l.as_str(), v.as_str()))
         .collect();
-    let url = verification_url(public_url, &record.number);
+    let url = urls.document_verification(&record.number);
     let pdf = crate::sign::pdf::PdfDocument {
         title: &title,
         number: &record.number,

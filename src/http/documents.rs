@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::{base64_field, JsonBody};
 use super::{ApiError, AppState};
+use crate::pki::Urls;
 use crate::sign::document::{Kind, Payload};
 use crate::sign::issue::{issue as issue_document, IssueError};
 use crate::sign::registry;
@@ -54,8 +55,7 @@ pub(super) struct DocumentView {
 }
 
 impl DocumentView {
-    fn of(record: &DocumentRecord, public_url: &str) -> Self {
-        let base = public_url.trim_end_matches('/');
+    fn of(record: &DocumentRecord, urls: &Urls) -> Self {
         DocumentView {
             id: record.id.clone(),
             number: record.number.clone(),
@@ -67,15 +67,16 @@ impl DocumentView {
             created_at: crate::time::rfc3339(record.created_at),
             document: serde_json::from_slice(&record.canonical).unwrap_or(serde_json::Value::Null),
             cms_base64: base64::engine::general_purpose::STANDARD.encode(&record.cms),
-            verification_url: verification_url(base, &record.number),
-            pdf_url: format!("{base}/v1/documents/{}.pdf", record.id),
+            verification_url: urls.document_verification(&record.number),
+            pdf_url: urls.document_pdf(&record.id),
         }
     }
 }
 
-/// The auditor page for a registration number: what the QR code on the PDF opens.
+/// The auditor page for a registration number, from the public base URL alone: for callers that
+/// hold only that (the CLI, today). With the PKI at hand, `pki.urls()` gives the same.
 pub fn verification_url(base: &str, number: &str) -> String {
-    format!("{}/verify?number={number}", base.trim_end_matches('/'))
+    Urls::new(base, "").document_verification(number)
 }
 
 fn issue_error(e: IssueError) -> ApiError {
@@ -137,7 +138,7 @@ pub(super) async fn issue(
     )
     .await
     .map_err(issue_error)?;
-    let view = DocumentView::of(&record, state.pki.urls().base());
+    let view = DocumentView::of(&record, state.pki.urls());
     let mut response = (StatusCode::CREATED, Json(view)).into_response();
     response
         .extensions_mut()
@@ -183,11 +184,11 @@ pub(super) async fn show(
 ) -> Result<Response, ApiError> {
     if let Some(id) = file.strip_suffix(".pdf") {
         let record = find(&state, id).await?;
-        let pdf = super::document_pdf::render(&record, state.pki.urls().base())?;
+        let pdf = super::document_pdf::render(&record, state.pki.urls())?;
         return Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response());
     }
     let record = find(&state, &file).await?;
-    Ok(Json(DocumentView::of(&record, state.pki.urls().base())).into_response())
+    Ok(Json(DocumentView::of(&record, state.pki.urls())).into_response())
 }
 
 #[utoipa::path(
@@ -212,7 +213,7 @@ pub(super) async fn by_number(
         .document_by_number(&number)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no document registered under {number:?}")))?;
-    Ok(Json(DocumentView::of(&record, state.pki.urls().base())))
+    Ok(Json(DocumentView::of(&record, state.pki.urls())))
 }
 
 #[utoipa::path(

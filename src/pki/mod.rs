@@ -28,7 +28,8 @@ use zeroize::Zeroizing;
 use crate::keystore;
 use crate::store::{AuthorityRecord, CertificateRecord, NewCertificate, StatusChange, Store};
 
-/// Where this service publishes what certificates point at. Built from the public base URL.
+/// Every public URL of this service: what certificates point at, and where a document's
+/// verification page and PDF are. Built from the public base URL.
 #[derive(Debug, Clone)]
 pub struct Urls {
     base: String,
@@ -60,6 +61,14 @@ impl Urls {
     }
     pub fn cps(&self) -> String {
         format!("{}{}", self.base, self.cps_path)
+    }
+    /// The auditor page for a registration number: what the QR code on a document's PDF opens.
+    pub fn document_verification(&self, number: &str) -> String {
+        format!("{}/verify?number={number}", self.base)
+    }
+    /// A registered document's printable PDF.
+    pub fn document_pdf(&self, id: &str) -> String {
+        format!("{}/v1/documents/{id}.pdf", self.base)
     }
 }
 
