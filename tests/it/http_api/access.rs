@@ -50,17 +50,7 @@ async fn send(state: AppState, method: &Method, uri: &str, token: Option<&str>) 
         .oneshot(request.body(body).expect("request"))
         .await
         .expect("infallible");
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec(),
-    }
+    Reply::of(response).await
 }
 
 fn closed(rate_limit_per_minute: u32) -> SecurityConfig {

@@ -54,6 +54,21 @@ impl Reply {
             .expect("ASCII header")
     }
 
+    /// A router's answer, collected.
+    async fn of(response: axum::response::Response) -> Reply {
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response
+                .into_body()
+                .collect()
+                .await
+                .expect("read the body")
+                .to_bytes()
+                .to_vec(),
+        }
+    }
+
     /// Asserts the status and a successful JSON body; returns the body.
     fn ok_json(&self, status: StatusCode) -> Value {
         assert_eq!(self.status, status, "body: {}", self.text());
@@ -112,20 +127,7 @@ async fn call(t: &TestPki, method: Method, uri: &str, body: Body) -> Reply {
         .oneshot(request)
         .await
         .expect("the router is infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("read the body")
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply::of(response).await
 }
 
 async fn get(t: &TestPki, uri: &str) -> Reply {

@@ -22,18 +22,18 @@ async fn from(state: AppState, address: [u8; 4], token: Option<&str>) -> Reply {
     request
         .extensions_mut()
         .insert(ConnectInfo(SocketAddr::from((address, 40_000))));
-    let response = router(state).oneshot(request).await.expect("infallible");
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec(),
-    }
+    Reply::of(router(state).oneshot(request).await.expect("infallible")).await
+}
+
+/// The service with a small rate limit.
+fn limited(t: &TestPki) -> AppState {
+    t.state_with(
+        t.verifier(),
+        SecurityConfig {
+            rate_limit_per_minute: LIMIT,
+            ..SecurityConfig::default()
+        },
+    )
 }
 
 /// A well-formed key that no one was ever given.
@@ -56,13 +56,7 @@ async fn audit_rows(t: &TestPki) -> usize {
 #[tokio::test]
 async fn made_up_keys_past_the_limit_are_refused_before_any_lookup() {
     let t = pki().await;
-    let state = t.state_with(
-        t.verifier(),
-        SecurityConfig {
-            rate_limit_per_minute: LIMIT,
-            ..SecurityConfig::default()
-        },
-    );
+    let state = limited(&t);
     const FLOODER: [u8; 4] = [192, 0, 2, 7];
     // A key in use before the flood starts.
     let admin = t.admin_token.clone();
@@ -100,13 +94,7 @@ async fn made_up_keys_past_the_limit_are_refused_before_any_lookup() {
 #[tokio::test]
 async fn anonymous_callers_are_limited_by_address() {
     let t = pki().await;
-    let state = t.state_with(
-        t.verifier(),
-        SecurityConfig {
-            rate_limit_per_minute: LIMIT,
-            ..SecurityConfig::default()
-        },
-    );
+    let state = limited(&t);
     let before = audit_rows(&t).await;
     for i in 0..LIMIT + 2 {
         let reply = from(state.clone(), [203, 0, 113, 9], None).await;
