@@ -4,8 +4,8 @@
 //! Rooms, top to bottom; a room uses only rooms below it (`tests/it/layering.rs` checks it,
 //! ARCHITECTURE.md describes each room's door):
 //!
-//! `cli`, `fuzzing` → `http` → `config` → `pki` → `sign` → `security` → `verify` → `store` →
-//! `keystore` → `x509` → `crypto` → `identity`, `telemetry`, `time`.
+//! `cli`, `fuzzing` → `http` → `config` → `pki` → `sign`, `security`, `verify` (peers: none uses
+//! another) → `store` → `keystore` → `x509` → `crypto` → `identity`, `telemetry`, `time`.
 
 pub mod cli;
 pub mod config;

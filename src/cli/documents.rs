@@ -84,7 +84,7 @@ pub(super) async fn run(command: DocumentsCommand, config: Config) -> Result<(),
         record.number,
         record.id,
         record.sha256,
-        crate::http::verification_url(pki.urls().base(), &record.number)
+        pki.urls().document_verification(&record.number)
     ))
 }
 

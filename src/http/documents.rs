@@ -73,12 +73,6 @@ impl DocumentView {
     }
 }
 
-/// The auditor page for a registration number, from the public base URL alone: for callers that
-/// hold only that (the CLI, today). With the PKI at hand, `pki.urls()` gives the same.
-pub fn verification_url(base: &str, number: &str) -> String {
-    Urls::new(base, "").document_verification(number)
-}
-
 fn issue_error(e: IssueError) -> ApiError {
     match e {
         IssueError::Invalid(problems) => ApiError::new(

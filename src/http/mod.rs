@@ -19,7 +19,6 @@ mod verify;
 use axum::Router;
 use std::sync::Arc;
 
-pub use documents::verification_url;
 pub use error::ApiError;
 
 use crate::pki::Pki;

@@ -42,7 +42,7 @@ pub async fn find(store: &Store, signature: &[u8], content: Option<&[u8]>) -> Ma
 
 /// The content a CMS SignedData carries (attached); None for anything else.
 fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
-    let der = crate::verify::decode_signature_input(cms)?;
+    let der = crate::x509::decode_der(cms)?;
     let info = cms::content_info::ContentInfo::from_der(&der).ok()?;
     let sd: cms::signed_data::SignedData = info.content.decode_as().ok()?;
     let any = sd.encap_content_info.econtent?;

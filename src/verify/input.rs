@@ -1,11 +1,12 @@
 //! What every format shares before it is read: the input's transport encoding (DER, PEM or
 //! base64) and the certificates already parsed.
 
-use base64::Engine;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::x509::Cert;
+
+pub(crate) use crate::x509::decode_der as decode_input;
 
 /// Input larger than this is not a signed request.
 pub(super) const MAX_SIGNATURE_BYTES: usize = 32 * 1024 * 1024;
@@ -33,27 +34,4 @@ impl CertCache {
         }
         Ok(cert)
     }
-}
-
-/// DER bytes from DER, PEM (any label) or base64 text.
-pub(super) fn decode_input(input: &[u8]) -> Option<Vec<u8>> {
-    if input.first() == Some(&0x30) {
-        return Some(input.to_vec());
-    }
-    let text = std::str::from_utf8(input).ok()?.trim();
-    // PEM, possibly after other lines (OpenSSL writes "Bag Attributes" before it): the first block.
-    if let Some(start) = text.find("-----BEGIN") {
-        let block = &text[start..];
-        let end = block
-            .find("-----END")
-            .and_then(|e| block[e + 8..].find("-----").map(|f| e + 8 + f + 5))?;
-        return der::pem::decode_vec(&block.as_bytes()[..end])
-            .ok()
-            .map(|(_, der)| der);
-    }
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .ok()
-        .filter(|der| der.first() == Some(&0x30))
 }

@@ -41,3 +41,28 @@ pub fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, ber::BerError> {
     }
     ber::to_der(input)
 }
+
+/// DER bytes from DER, PEM (any label) or base64 text: how signatures, certificates and CRLs
+/// arrive from callers and files.
+pub fn decode_der(input: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    if input.first() == Some(&0x30) {
+        return Some(input.to_vec());
+    }
+    let text = std::str::from_utf8(input).ok()?.trim();
+    // PEM, possibly after other lines (OpenSSL writes "Bag Attributes" before it): the first block.
+    if let Some(start) = text.find("-----BEGIN") {
+        let block = &text[start..];
+        let end = block
+            .find("-----END")
+            .and_then(|e| block[e + 8..].find("-----").map(|f| e + 8 + f + 5))?;
+        return der::pem::decode_vec(&block.as_bytes()[..end])
+            .ok()
+            .map(|(_, der)| der);
+    }
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()
+        .filter(|der| der.first() == Some(&0x30))
+}
