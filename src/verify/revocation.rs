@@ -9,11 +9,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::answer::{Answer, RevocationProblem, RevocationSource};
-use super::purpose::Purpose;
-use super::step::ValidationTime;
-
 use super::fetch::Fetcher;
+use super::purpose::Purpose;
 use super::report::{Check, Step, SubIndication};
+use super::step::ValidationTime;
 use crate::time::rfc3339;
 use crate::x509::crl::{self, Crl};
 use crate::x509::Cert;
