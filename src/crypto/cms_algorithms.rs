@@ -273,41 +273,45 @@ impl CmsSignature {
     }
 }
 
-/// ring verifies PSS with MGF1 over the same digest and a salt as long as the digest: accept
-/// exactly those parameters (what every CMS producer we know writes) and refuse others.
+/// ring verifies PSS with MGF1 over the same digest, a salt as long as the digest and the
+/// trailer 0xBC: accept exactly those parameters (what every CMS producer we know writes), each
+/// one checked, and refuse others — a signature must not claim parameters other than the ones
+/// it was verified with (RFC 4055 §3.1; RFC 8017 A.2.3 allows trailerField 1 only).
 fn check_pss_parameters(alg: &AlgorithmIdentifierOwned, digest: Digest) -> Result<(), CryptoError> {
-    let text = alg
+    let refuse = |what: &str| {
+        CryptoError::UnsupportedSignature(format!(
+            "RSASSA-PSS {what} (only MGF1 with the signature's digest, a digest-length salt and trailerField 1 are accepted)"
+        ))
+    };
+    let (digest_oid, salt_len) = match digest {
+        Digest::Sha256 => (rfc5912::ID_SHA_256, 32),
+        Digest::Sha384 => (rfc5912::ID_SHA_384, 48),
+        Digest::Sha512 => (rfc5912::ID_SHA_512, 64),
+        _ => return Err(refuse(&format!("with {}", digest.name()))),
+    };
+    let params = alg
         .parameters
         .as_ref()
-        .map(|p| der::Encode::to_der(p).map(hex::encode).unwrap_or_default())
-        .unwrap_or_default();
-    let digest_oid = match digest {
-        Digest::Sha256 => rfc5912::ID_SHA_256,
-        Digest::Sha384 => rfc5912::ID_SHA_384,
-        Digest::Sha512 => rfc5912::ID_SHA_512,
-        _ => {
-            return Err(CryptoError::UnsupportedSignature(format!(
-                "RSASSA-PSS with {}",
-                digest.name()
-            )))
-        }
+        .ok_or_else(|| refuse("without parameters"))?;
+    let der = der::Encode::to_der(params).map_err(|_| refuse("parameters unreadable"))?;
+    // pkcs1 refuses any trailerField other than 1 while decoding.
+    let params = pkcs1::RsaPssParams::try_from(der.as_slice())
+        .map_err(|e| refuse(&format!("parameters malformed: {e}")))?;
+    // An absent or NULL parameter of a SHA-2 identifier is the same algorithm (RFC 5754 §2).
+    let sha2 = |ai: &spki::AlgorithmIdentifierRef<'_>| {
+        ai.oid == digest_oid && ai.parameters.is_none_or(|p| p.is_null())
     };
-    let oid_hex = hex::encode(digest_oid.as_bytes());
-    let salt = match digest {
-        Digest::Sha256 => 32u8,
-        Digest::Sha384 => 48,
-        _ => 64,
-    };
-    // The parameters must name our digest (hash and MGF1) and the matching salt length.
-    let salt_hex = format!("a2030201{salt:02x}");
-    if text.matches(&oid_hex).count() >= 2 && text.contains(&salt_hex) {
-        Ok(())
-    } else {
-        Err(CryptoError::UnsupportedSignature(
-            "RSASSA-PSS parameters other than MGF1 with the same digest and a digest-length salt"
-                .into(),
-        ))
+    if !sha2(&params.hash) {
+        return Err(refuse(&format!("hash {}", params.hash.oid)));
     }
+    let mgf1_hash = params.mask_gen.parameters.as_ref();
+    if params.mask_gen.oid != rfc5912::ID_MGF_1 || !mgf1_hash.is_some_and(sha2) {
+        return Err(refuse("mask generation function"));
+    }
+    if params.salt_len != salt_len {
+        return Err(refuse(&format!("salt length {}", params.salt_len)));
+    }
+    Ok(())
 }
 
 /// Size of an RSA key's modulus in bits, for the key-size policy.

@@ -28,3 +28,4 @@ mod verify_nca;
 mod verify_online;
 mod verify_openssl;
 mod verify_own;
+mod verify_pss;

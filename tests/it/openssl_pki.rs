@@ -142,6 +142,8 @@ pub(crate) struct SignOpts {
     pub with_certs: bool,
     /// false: `-noattr` (no signed attributes).
     pub with_attrs: bool,
+    /// RSASSA-PSS instead of PKCS#1 v1.5, with this `rsa_pss_saltlen` ("digest", "max", "20").
+    pub pss_saltlen: Option<&'static str>,
 }
 
 impl Default for SignOpts {
@@ -151,6 +153,7 @@ impl Default for SignOpts {
             md: "sha256",
             with_certs: true,
             with_attrs: true,
+            pss_saltlen: None,
         }
     }
 }
@@ -421,6 +424,14 @@ impl OpensslPki {
         }
         if !opts.with_attrs {
             args.push("-noattr".into());
+        }
+        if let Some(saltlen) = opts.pss_saltlen {
+            for opt in [
+                "rsa_padding_mode:pss".to_owned(),
+                format!("rsa_pss_saltlen:{saltlen}"),
+            ] {
+                args.extend(["-keyopt".into(), opt]);
+            }
         }
         run_openssl(&args);
         out

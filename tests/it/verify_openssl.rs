@@ -23,7 +23,7 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-fn json(iin: &str) -> Vec<u8> {
+pub(crate) fn json(iin: &str) -> Vec<u8> {
     format!(r#"{{"service":"license","applicant":{{"iin":"{iin}","name":"ТЕСТОВ ТЕСТ"}}}}"#)
         .into_bytes()
 }
@@ -36,7 +36,7 @@ fn at(text: &str) -> Option<i64> {
     Some(qoltanba::time::parse_rfc3339(text).expect("time"))
 }
 
-fn check<'a>(report: &'a Report, id: &str) -> &'a Check {
+pub(crate) fn check<'a>(report: &'a Report, id: &str) -> &'a Check {
     report
         .checks
         .iter()
@@ -59,12 +59,12 @@ fn settings(pki: &OpensslPki, crls: &[&Path], offline: bool) -> Settings {
     }
 }
 
-fn verifier(pki: &OpensslPki, crls: &[&Path]) -> Verifier {
+pub(crate) fn verifier(pki: &OpensslPki, crls: &[&Path]) -> Verifier {
     Verifier::new(settings(pki, crls, true)).expect("verifier")
 }
 
 /// The intermediate's CRL (`pub/issuing.crl`) and the root's (`pub/root.crl`), both current.
-fn current_crls(pki: &OpensslPki) -> (PathBuf, PathBuf) {
+pub(crate) fn current_crls(pki: &OpensslPki) -> (PathBuf, PathBuf) {
     (pki.crl("issuing", 0).0, pki.root_crl())
 }
 
@@ -89,14 +89,14 @@ fn far_future_crls(pki: &OpensslPki) -> (PathBuf, PathBuf) {
     (gen("issuing"), gen("root"))
 }
 
-fn request(signature: &Path) -> Request {
+pub(crate) fn request(signature: &Path) -> Request {
     Request {
         signature: read(signature),
         ..Request::default()
     }
 }
 
-fn assert_valid(report: &Report, what: &str) {
+pub(crate) fn assert_valid(report: &Report, what: &str) {
     assert_eq!(report.verdict, Verdict::Valid, "{what}: {report:#?}");
     assert_eq!(report.indication, "TOTAL_PASSED", "{what}");
     assert_eq!(report.sub_indication, None, "{what}");
