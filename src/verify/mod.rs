@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use answer::{Answer, BoxFuture, RevocationSource};
+pub use cms::{MAX_CERTIFICATES, MAX_SIGNERS};
 pub use fetch::Fetcher;
 pub use identity::Pointers;
 pub use purpose::Purpose;

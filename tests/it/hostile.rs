@@ -41,6 +41,8 @@ pub(crate) mod build;
 mod chain;
 #[path = "hostile_der.rs"]
 mod der_lengths;
+#[path = "hostile_load.rs"]
+mod load;
 #[path = "hostile_mutation.rs"]
 mod mutation;
 #[path = "hostile_ocsp.rs"]

@@ -35,8 +35,8 @@ struct Walked<'a> {
     econtent_type: ObjectIdentifier,
     econtent: Option<Vec<u8>>,
     certificates: Vec<&'a [u8]>,
-    signer_infos: Vec<SignerInfo>,
-    signed_attrs_der: Vec<Option<Vec<u8>>>,
+    /// Each SignerInfo's TLV, not yet decoded (how many there are is bounded first).
+    signer_infos: Vec<&'a [u8]>,
 }
 
 /// The `[0] IMPLICIT` signed attributes of a SignerInfo, retagged as a universal SET.
@@ -91,7 +91,6 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
     };
     let mut certificates = Vec::new();
     let mut signer_infos = Vec::new();
-    let mut signed_attrs_der = Vec::new();
     while !sd.is_finished() {
         let (header, value) = tlv(&mut sd).map_err(e)?;
         if context(&header, 0) {
@@ -108,19 +107,7 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
         } else if header.tag == der::Tag::Set {
             let mut set = SliceReader::new(value).map_err(e)?;
             while !set.is_finished() {
-                let raw = whole(&mut set).map_err(e)?;
-                // Bounded before decoding: the decoder sorts each SET OF quadratically.
-                let widest = crate::x509::widest_set(raw).map_err(e)?;
-                if widest > crate::x509::MAX_SET_ELEMENTS {
-                    return Err(format!(
-                        "malformed SignerInfo: a SET of {widest} elements (at most {} are read)",
-                        crate::x509::MAX_SET_ELEMENTS
-                    ));
-                }
-                signer_infos.push(
-                    SignerInfo::from_der(raw).map_err(|x| format!("malformed SignerInfo: {x}"))?,
-                );
-                signed_attrs_der.push(raw_signed_attrs(raw).map_err(e)?);
+                signer_infos.push(whole(&mut set).map_err(e)?);
             }
         } else {
             return Err(format!("unexpected {} in SignedData", header.tag));
@@ -131,7 +118,6 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
         econtent,
         certificates,
         signer_infos,
-        signed_attrs_der,
     })
 }
 
@@ -142,6 +128,31 @@ fn unreadable(detail: impl Into<String>) -> Check {
         "UNREADABLE",
         detail,
     )
+}
+
+/// Most SignerInfos verified in one request. A licence request carries one or two; each costs
+/// a public-key operation and a path, so 20,000 identical ones cost seconds of CPU (issue 12).
+pub const MAX_SIGNERS: usize = 64;
+/// Most certificates read from one CMS: NCA's carry the signer's and at most its chain.
+pub const MAX_CERTIFICATES: usize = 128;
+
+/// A SignerInfo decoded, with its signed attributes as received, retagged as the SET they are
+/// signed as. Bounded before decoding: the decoder sorts each SET OF quadratically.
+fn decode_signer_info(raw: &[u8]) -> Result<(SignerInfo, Option<Vec<u8>>), String> {
+    let widest = crate::x509::widest_set(raw).map_err(|e| e.to_string())?;
+    if widest > crate::x509::MAX_SET_ELEMENTS {
+        return Err(format!(
+            "malformed SignerInfo: a SET of {widest} elements (at most {} are read)",
+            crate::x509::MAX_SET_ELEMENTS
+        ));
+    }
+    let si = SignerInfo::from_der(raw).map_err(|x| format!("malformed SignerInfo: {x}"))?;
+    let attrs = raw_signed_attrs(raw).map_err(|e| e.to_string())?;
+    Ok((si, attrs))
+}
+
+fn too_many(code: &str, detail: String) -> Check {
+    Check::failed(Step::Format, SubIndication::FormatFailure, code, detail)
 }
 
 /// Reads a CMS signature. `Err`: the format check that fails (the input is not a usable
@@ -169,6 +180,30 @@ pub(super) fn parse(
                 .map_err(|e| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?
         }
     };
+    if walked.signer_infos.len() > MAX_SIGNERS {
+        return Err(too_many(
+            "TOO_MANY_SIGNERS",
+            format!(
+                "the SignedData has {} SignerInfos; at most {MAX_SIGNERS} are verified",
+                walked.signer_infos.len()
+            ),
+        ));
+    }
+    if walked.certificates.len() > MAX_CERTIFICATES {
+        return Err(too_many(
+            "TOO_MANY_CERTIFICATES",
+            format!(
+                "the SignedData carries {} certificates; at most {MAX_CERTIFICATES} are read",
+                walked.certificates.len()
+            ),
+        ));
+    }
+    let signer_infos = walked
+        .signer_infos
+        .iter()
+        .map(|raw| decode_signer_info(raw))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreadable)?;
     let certificates = walked
         .certificates
         .iter()
@@ -188,18 +223,16 @@ pub(super) fn parse(
         (None, Some(outer)) => (Some(outer.to_vec()), true),
         (None, None) => (None, true),
     };
-    let signers = walked
-        .signer_infos
-        .iter()
-        .zip(walked.signed_attrs_der)
-        .map(|(si, raw)| attributes::evidence(si, raw, walked.econtent_type, content.as_deref()))
-        .collect();
-    let kind = if detached { "detached" } else { "attached" };
     let summary = format!(
-        "CMS SignedData, {kind} content, {} signer(s), {} certificate(s)",
-        walked.signer_infos.len(),
+        "CMS SignedData, {} content, {} signer(s), {} certificate(s)",
+        if detached { "detached" } else { "attached" },
+        signer_infos.len(),
         certificates.len()
     );
+    let signers = signer_infos
+        .into_iter()
+        .map(|(si, raw)| attributes::evidence(&si, raw, walked.econtent_type, content.as_deref()))
+        .collect();
     Ok(Parsed {
         signers,
         certificates,
