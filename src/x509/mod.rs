@@ -13,6 +13,7 @@ mod extensions;
 mod key_profile;
 pub mod name;
 pub mod oid;
+pub mod pem;
 pub mod reason;
 
 pub use cert::{Cert, CertError, SubjectNumbers};
@@ -51,14 +52,8 @@ pub fn decode_der(input: &[u8]) -> Option<Vec<u8>> {
     }
     let text = std::str::from_utf8(input).ok()?.trim();
     // PEM, possibly after other lines (OpenSSL writes "Bag Attributes" before it): the first block.
-    if let Some(start) = text.find("-----BEGIN") {
-        let block = &text[start..];
-        let end = block
-            .find("-----END")
-            .and_then(|e| block[e + 8..].find("-----").map(|f| e + 8 + f + 5))?;
-        return der::pem::decode_vec(&block.as_bytes()[..end])
-            .ok()
-            .map(|(_, der)| der);
+    if text.contains("-----BEGIN") {
+        return pem::first_block(text).ok().map(|(_, der)| der);
     }
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD

@@ -18,6 +18,7 @@ mod nca_profile;
 mod openssl_pki;
 mod packaging;
 mod pdf;
+mod pem_lines;
 mod pki_openssl;
 mod pki_rules;
 mod sign;

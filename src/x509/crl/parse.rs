@@ -110,20 +110,16 @@ fn offset_in(base: &[u8], part: &[u8]) -> Option<u32> {
     u32::try_from(offset).ok()
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 /// The DER inside a PEM "X509 CRL" block (text around the block is ignored).
 fn from_pem(input: &[u8]) -> Result<Vec<u8>, CrlError> {
-    const BEGIN: &[u8] = b"-----BEGIN X509 CRL-----";
-    const END: &[u8] = b"-----END X509 CRL-----";
-    let start = find(input, BEGIN)
-        .ok_or_else(|| malformed("neither DER (a SEQUENCE) nor PEM with the label \"X509 CRL\""))?;
-    let rest = input.get(start..).unwrap_or_default();
-    let end = find(rest, END).ok_or_else(|| malformed("PEM: no -----END X509 CRL----- line"))?;
-    let block = rest.get(..end + END.len()).unwrap_or_default();
-    let (label, der) = der::pem::decode_vec(block).map_err(|e| malformed(format!("PEM: {e}")))?;
+    let text = std::str::from_utf8(input)
+        .map_err(|_| malformed("neither DER (a SEQUENCE) nor PEM with the label \"X509 CRL\""))?;
+    let (label, der) = crate::x509::pem::first_block(text).map_err(|e| match e {
+        crate::x509::pem::PemError::NoBegin => {
+            malformed("neither DER (a SEQUENCE) nor PEM with the label \"X509 CRL\"")
+        }
+        other => malformed(format!("PEM: {other}")),
+    })?;
     if label != "X509 CRL" {
         return Err(malformed(format!(
             "PEM label {label:?}, expected \"X509 CRL\""
