@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod audit_caps;
 mod auditor;
 mod cli;
 mod common;
