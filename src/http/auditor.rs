@@ -2,13 +2,14 @@
 //! the PDF opens) or by uploading its signature. Plain HTML forms, no JavaScript; Russian and
 //! Kazakh (English below).
 
-use axum::extract::{Multipart, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
 use serde::Deserialize;
 
 use super::documents::{audit_signature, verify_record, Audit};
-use super::AppState;
+use super::extract::{refuse_oversized, ApiMultipart, ApiQuery};
+use super::{ApiError, AppState};
 use crate::store::DocumentRecord;
 use crate::verify::{Report, Verdict};
 
@@ -156,7 +157,7 @@ pub(super) struct NumberQuery {
 )]
 pub(super) async fn by_number(
     State(state): State<AppState>,
-    Query(query): Query<NumberQuery>,
+    ApiQuery(query): ApiQuery<NumberQuery>,
 ) -> (StatusCode, Html<String>) {
     let Some(number) = query
         .number
@@ -193,13 +194,19 @@ pub(super) async fn by_number(
     request_body(content = super::openapi::AuditorUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "The page with the verdict.", content_type = "text/html; charset=utf-8", body = String),
-        (status = 400, description = "The page, saying the form or the file could not be read.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 400, description = "The page, saying the form or the file could not be read; \
+            or `bad_multipart` (JSON) when the body is not `multipart/form-data` with a boundary.",
+         content(
+            (String = "text/html; charset=utf-8"),
+            (super::openapi::ErrorBody = "application/json"),
+         )),
+        (status = 413, description = "`payload_too_large`: the upload is over the limit.", body = super::openapi::ErrorBody),
     ),
 )]
 pub(super) async fn upload(
     State(state): State<AppState>,
-    mut form: Multipart,
-) -> (StatusCode, Html<String>) {
+    ApiMultipart(mut form): ApiMultipart,
+) -> Result<(StatusCode, Html<String>), ApiError> {
     let bad = |why: &str| {
         (
             StatusCode::BAD_REQUEST,
@@ -214,8 +221,12 @@ pub(super) async fn upload(
         match form.next_field().await {
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_owned();
-                let Ok(bytes) = field.bytes().await else {
-                    return bad("Файл не прочитан / Файл оқылмады");
+                let bytes = match field.bytes().await {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        refuse_oversized(&e)?;
+                        return Ok(bad("Файл не прочитан / Файл оқылмады"));
+                    }
                 };
                 match name.as_str() {
                     "signature" if !bytes.is_empty() => signature = Some(bytes.to_vec()),
@@ -224,19 +235,22 @@ pub(super) async fn upload(
                 }
             }
             Ok(None) => break,
-            Err(_) => return bad("Неверная форма / Қате форма"),
+            Err(e) => {
+                refuse_oversized(&e)?;
+                return Ok(bad("Неверная форма / Қате форма"));
+            }
         }
     }
     let Some(signature) = signature else {
-        return bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз");
+        return Ok(bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз"));
     };
     let Audit { report, registry } = audit_signature(&state, signature, content).await;
-    (
+    Ok((
         StatusCode::OK,
         page(&result(
             &report,
             registry.record.as_ref(),
             registry.sha256.as_deref(),
         )),
-    )
+    ))
 }

@@ -78,12 +78,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// The raw body, with the size limit reported as 413.
 pub(super) async fn raw<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
-        let status = rejection.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(status, "payload_too_large", "the request body is too large")
-        } else {
-            ApiError::new(status, "bad_request", rejection.body_text())
-        }
+        ApiError::rejected(rejection.status(), "bad_request", rejection.body_text())
     })
 }
 

@@ -1,6 +1,6 @@
 //! `/v1/pki/certificates`: issue, look up, revoke, release from hold.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::AuditDetail;
 use super::body::{JsonBody, OptionalJsonBody};
+use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use crate::pki::{certificate, IssueRequest, RevocationReason};
 use crate::store::{CertificateRecord, CertificateStatus};
@@ -144,9 +145,8 @@ pub(super) struct ListQuery {
 )]
 pub(super) async fn list(
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);
     let offset = q.offset.unwrap_or(0);
     if !(1..=1000).contains(&limit) || offset < 0 {
@@ -177,7 +177,7 @@ pub(super) async fn list(
 )]
 pub(super) async fn show(
     State(state): State<AppState>,
-    Path(serial): Path<String>,
+    ApiPath(serial): ApiPath<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
     let record = state.pki.certificate(&serial).await?;
     Ok(Json(CertificateView::try_from(&record)?))
@@ -198,7 +198,7 @@ pub(super) async fn show(
 )]
 pub(super) async fn der(
     State(state): State<AppState>,
-    Path(serial): Path<String>,
+    ApiPath(serial): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let record = state.pki.certificate(&serial).await?;
     Ok((
@@ -239,7 +239,7 @@ pub(super) struct RevokeRequest {
 )]
 pub(super) async fn revoke(
     State(state): State<AppState>,
-    Path(serial): Path<String>,
+    ApiPath(serial): ApiPath<String>,
     OptionalJsonBody(body): OptionalJsonBody<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     let reason_name = body.reason.as_deref().unwrap_or("unspecified");
@@ -267,7 +267,7 @@ pub(super) async fn revoke(
 )]
 pub(super) async fn release(
     State(state): State<AppState>,
-    Path(serial): Path<String>,
+    ApiPath(serial): ApiPath<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
     let record = state.pki.release_hold(&serial).await?;
     Ok(Json(CertificateView::try_from(&record)?))

@@ -1,7 +1,7 @@
 //! `/v1/documents`: issue signed documents (процесс 11), read them back, and let auditors check
 //! a signature against the registry.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,6 +9,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::body::{base64_field, JsonBody};
+use super::extract::ApiPath;
 use super::{ApiError, AppState};
 use crate::pki::Urls;
 use crate::sign::document::{Kind, Payload};
@@ -174,7 +175,7 @@ async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {
 )]
 pub(super) async fn show(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     if let Some(id) = file.strip_suffix(".pdf") {
         let record = find(&state, id).await?;
@@ -199,7 +200,7 @@ pub(super) async fn show(
 )]
 pub(super) async fn by_number(
     State(state): State<AppState>,
-    Path(number): Path<String>,
+    ApiPath(number): ApiPath<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
     let record = state
         .pki
@@ -224,7 +225,7 @@ pub(super) async fn by_number(
 )]
 pub(super) async fn signature(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let record = find(&state, &id).await?;
     Ok((
@@ -251,7 +252,7 @@ pub(super) async fn signature(
 )]
 pub(super) async fn verification(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Report>, ApiError> {
     let record = find(&state, &id).await?;
     Ok(Json(verify_record(&state, &record).await))

@@ -29,6 +29,34 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+
+    /// An extractor's rejection (axum answers those in plain text) in the API's shape, with
+    /// its status: `code` for what the caller sent wrong, the codes every route shares for a
+    /// body too large or of the wrong type. A 5xx is the route's own mistake (e.g. a path
+    /// pattern the handler does not match), so it is logged and answered as internal.
+    pub(super) fn rejected(status: StatusCode, code: &'static str, message: String) -> Self {
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(status, "payload_too_large", "the request body is too large")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ApiError::new(status, "unsupported_media_type", message)
+            }
+            status if status.is_client_error() => ApiError::new(status, code, message),
+            status => {
+                tracing::error!(%status, error = %message, "extractor failed");
+                internal()
+            }
+        }
+    }
+}
+
+fn internal() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error; see the service log",
+    )
 }
 
 impl IntoResponse for ApiError {
@@ -56,11 +84,7 @@ impl From<PkiError> for ApiError {
             other => {
                 // Internal details go to the log, not to the caller.
                 tracing::error!(error = %other, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; see the service log",
-                )
+                internal()
             }
         }
     }

@@ -10,6 +10,7 @@ mod certificates;
 mod document_pdf;
 mod documents;
 mod error;
+mod extract;
 pub mod openapi;
 mod operations;
 mod publication;

@@ -1,12 +1,13 @@
 //! What certificates point at: CA certificates (AIA), CRLs (CDP, Freshest CRL), the OCSP
 //! responder and the CPS. Open to everyone, as NCA's are.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use super::body::RawBody;
+use super::extract::ApiPath;
 use super::{ApiError, AppState, OCSP_BODY_LIMIT};
 
 fn der_response(content_type: &'static str, der: Vec<u8>) -> Response {
@@ -34,7 +35,7 @@ fn der_response(content_type: &'static str, der: Vec<u8>) -> Response {
 )]
 pub(super) async fn ca_certificate(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = file
         .strip_suffix(".cer")
@@ -63,7 +64,7 @@ pub(super) async fn ca_certificate(
 )]
 pub(super) async fn crl(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let stem = file
         .strip_suffix(".crl")
@@ -132,7 +133,7 @@ pub(super) async fn ocsp_post(State(state): State<AppState>, RawBody(body): RawB
 )]
 pub(super) async fn ocsp_get(
     State(state): State<AppState>,
-    Path(request): Path<String>,
+    ApiPath(request): ApiPath<String>,
 ) -> Response {
     // axum has already percent-decoded the path; base64's '/' may appear unencoded too.
     let decoded = (request.len() <= OCSP_BODY_LIMIT * 2)
