@@ -1,10 +1,12 @@
 //! `GET /v1/audit` (admin): the audit trail, newest first.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
+use super::extract::ApiQuery;
 use super::{ApiError, AppState};
+use crate::security::audit;
 use crate::store::{AuditEvent, AuditQuery};
 
 /// Most events one page returns.
@@ -20,7 +22,28 @@ pub(super) struct Params {
     /// Only this actor's events (`key:<name>` or `anonymous`).
     actor: Option<String>,
     /// Only `ok`, `refused` or `failed`.
-    outcome: Option<String>,
+    #[param(inline)]
+    outcome: Option<Outcome>,
+}
+
+// The outcomes the trail records: anything else is refused (400), not answered with an empty
+// page as if nothing had happened.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Outcome {
+    Ok,
+    Refused,
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => audit::OK,
+            Outcome::Refused => audit::REFUSED,
+            Outcome::Failed => audit::FAILED,
+        }
+    }
 }
 
 /// A page of the audit trail, newest first.
@@ -39,12 +62,12 @@ pub(super) struct Page {
     params(Params),
     responses(
         (status = 200, description = "A page of events.", body = Page),
-        (status = 400, description = "`bad_request`: bad `limit`/`offset`.", body = super::openapi::ErrorBody),
+        (status = 400, description = "`bad_request`: bad `limit`/`offset`, or an `outcome` not listed.", body = super::openapi::ErrorBody),
     ),
 )]
 pub(super) async fn list(
     State(state): State<AppState>,
-    Query(params): Query<Params>,
+    ApiQuery(params): ApiQuery<Params>,
 ) -> Result<Json<Page>, ApiError> {
     let limit = params.limit.unwrap_or(100);
     let offset = params.offset.unwrap_or(0);
@@ -60,7 +83,7 @@ pub(super) async fn list(
             limit,
             offset,
             actor: params.actor,
-            outcome: params.outcome,
+            outcome: params.outcome.map(|o| o.as_str().to_owned()),
         })
         .await?;
     Ok(Json(Page { events }))
