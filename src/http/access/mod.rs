@@ -6,8 +6,9 @@
 //! 3. the rate limit ([`throttle`]), per presented API key or, for anonymous callers, per
 //!    address. It comes before anything touches the database, so callers who are not (yet)
 //!    known cannot make it work: made-up keys are cut off by their address before any lookup;
-//! 4. authentication: the presented key (`Authorization: Bearer …`) looked up. A key that is
-//!    presented must be good, even on an open route;
+//! 4. authentication: the presented key (`Authorization: Bearer …`, the scheme in any case)
+//!    looked up. A key that is presented must be good, even on an open route; two
+//!    `Authorization` headers are refused (400) rather than one of them believed;
 //! 5. scope;
 //! 6. bounded concurrency for expensive work (key generation, signing, verification) and a
 //!    request timeout, around the handler;
@@ -107,6 +108,8 @@ struct Call {
     /// The path requested.
     target: String,
     address: Option<IpAddr>,
+    /// More than one `Authorization` header: which one a proxy or client meant is unknown.
+    ambiguous: bool,
 }
 
 /// A request turned away by a layer.
@@ -174,14 +177,32 @@ impl Access {
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip()),
+            ambiguous: request
+                .headers()
+                .get_all(header::AUTHORIZATION)
+                .iter()
+                .nth(1)
+                .is_some(),
         }
     }
 
     /// Layers 3 to 5: rate limit, authentication, scope. Gives the caller's name for the trail.
     async fn admit(&self, call: &Call, presented: Option<&Presented>) -> Result<String, Refusal> {
+        // Several keys: none is believed, so the request is charged to its address, as an
+        // anonymous one is, and refused before any lookup.
+        let presented = presented.filter(|_| !call.ambiguous);
         self.throttle
             .admit(presented, call.address)
             .map_err(Refusal::rate_limited)?;
+        if call.ambiguous {
+            return Err(Refusal {
+                status: StatusCode::BAD_REQUEST,
+                code: "ambiguous_authorization",
+                message: "send one Authorization header, not several".to_owned(),
+                audit: Some((ANONYMOUS.to_owned(), "several Authorization headers".into())),
+                retry_after: None,
+            });
+        }
         let caller = match presented {
             Some(presented) => Some(self.authenticate(presented, call.address).await?),
             None => None,

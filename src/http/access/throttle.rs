@@ -24,7 +24,9 @@ use crate::security::RateLimiter;
 const MAX_VOUCHED: usize = 10_000;
 
 /// An `Authorization` header as presented: the bearer token (empty when the header is not
-/// `Bearer …` or not text, which authentication refuses as malformed) and its SHA-256.
+/// `Bearer …`, the scheme in any case as RFC 7235 has it, or not text, which authentication
+/// refuses as malformed) and its SHA-256. A request with two such headers is refused before
+/// this is consulted (see [`super::Call`]).
 pub(super) struct Presented {
     token: Zeroizing<String>,
     hash: [u8; 32],
@@ -37,8 +39,9 @@ impl Presented {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+            .map(|(_, token)| token.trim())
             .unwrap_or_default();
         Some(Presented {
             hash: crate::crypto::sha256(token.as_bytes()),
@@ -129,6 +132,15 @@ mod tests {
         assert!(Presented::from_headers(&HeaderMap::new()).is_none());
         assert_eq!(presented("Bearer  qlt_x ").token(), "qlt_x");
         assert_eq!(presented("Basic dXNlcjpwYXNz").token(), "");
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for scheme in ["bearer", "BEARER", "bEaReR"] {
+            assert_eq!(presented(&format!("{scheme} qlt_x")).token(), "qlt_x");
+        }
+        assert_eq!(presented("Bearerqlt_x").token(), "");
+        assert_eq!(presented("Bearer2 qlt_x").token(), "");
     }
 
     #[test]

@@ -14,8 +14,9 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable: bad_request, bad_path, bad_multipart, invalid_request,
-    /// invalid_document, unauthorized, forbidden, not_found, conflict, method_not_allowed,
-    /// payload_too_large, unsupported_media_type, rate_limited, timeout, internal.
+    /// invalid_document, ambiguous_authorization, unauthorized, forbidden, not_found, conflict,
+    /// method_not_allowed, payload_too_large, unsupported_media_type, rate_limited, timeout,
+    /// internal.
     pub code: String,
     /// For people; never carries a secret or an internal detail.
     pub message: String,
