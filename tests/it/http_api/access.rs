@@ -15,7 +15,7 @@ use qoltanba::security::{ApiKeys, Scope};
 use super::*;
 
 /// A concrete URI for a route pattern.
-fn concrete(path: &str) -> String {
+pub(super) fn concrete(path: &str) -> String {
     path.replace("{serial}", "0A")
         .replace("{file}", "nothing.cer")
         .replace("{number}", "950341000052-2026-000001")

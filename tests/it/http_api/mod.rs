@@ -6,6 +6,7 @@ mod issue;
 mod lifecycle;
 mod openapi;
 mod publication;
+mod rejections;
 mod routing;
 mod throttle;
 
@@ -115,12 +116,27 @@ async fn pki() -> TestPki {
 }
 
 async fn call(t: &TestPki, method: Method, uri: &str, body: Body) -> Reply {
+    let headers = [
+        (header::CONTENT_TYPE, "application/json".to_owned()),
+        (header::AUTHORIZATION, format!("Bearer {}", t.admin_token)),
+    ];
+    call_with(t, method, uri, &headers, body).await
+}
+
+/// A request with exactly these headers (a name given twice is sent twice).
+async fn call_with(
+    t: &TestPki,
+    method: Method,
+    uri: &str,
+    headers: &[(HeaderName, String)],
+    body: Body,
+) -> Reply {
     let app = router(t.state());
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {}", t.admin_token))
+    let request = headers
+        .iter()
+        .fold(Request::builder().method(method).uri(uri), |r, (k, v)| {
+            r.header(k, v)
+        })
         .body(body)
         .expect("request");
     let response = app
