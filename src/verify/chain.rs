@@ -239,10 +239,12 @@ impl Search<'_> {
         }
         let aki = current.authority_key_id();
         let below = path.iter().skip(1).filter(|c| !c.is_self_issued()).count();
-        let anchors = self.anchors.iter().map(|c| (c, true));
-        let candidates: Vec<(&Arc<Cert>, bool)> = anchors
-            .chain(self.pool.iter().map(|c| (c, false)))
-            .collect();
+        // The slices outlive `self`'s borrow, so the search can go on mutating `self`.
+        let (anchors, pool) = (self.anchors, self.pool);
+        let candidates = anchors
+            .iter()
+            .map(|c| (c, true))
+            .chain(pool.iter().map(|c| (c, false)));
         let mut found_any = false;
         for (candidate, is_anchor) in candidates {
             if candidate.subject_der != current.issuer_der

@@ -1,12 +1,10 @@
-//! What every format shares before it is read: the input's transport encoding (DER, PEM or
-//! base64) and the certificates already parsed.
+//! What every format shares before it is read: the bound on its size and the certificates
+//! already parsed. (The transport encoding, DER, PEM or base64, is `x509::decode_der`'s.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::x509::Cert;
-
-pub(crate) use crate::x509::decode_der as decode_input;
 
 /// Input larger than this is not a signed request.
 pub(super) const MAX_SIGNATURE_BYTES: usize = 32 * 1024 * 1024;

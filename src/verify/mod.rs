@@ -104,12 +104,12 @@ pub struct Verifier {
 
 /// DER bytes of a signature given as DER, PEM or base64.
 pub fn decode_signature_input(input: &[u8]) -> Option<Vec<u8>> {
-    input::decode_input(input)
+    crate::x509::decode_der(input)
 }
 
 /// Reads a certificate from PEM or DER.
 pub fn read_certificate(bytes: &[u8]) -> Result<Cert, String> {
-    let der = input::decode_input(bytes).ok_or("neither PEM nor DER")?;
+    let der = crate::x509::decode_der(bytes).ok_or("neither PEM nor DER")?;
     Cert::from_der(&der).map_err(|e| e.to_string())
 }
 
@@ -210,7 +210,7 @@ impl Verifier {
         // ones are simply not candidates.
         for supplied in &request.certificates {
             if let Some(cert) =
-                input::decode_input(supplied).and_then(|der| self.certs.get(&der).ok())
+                crate::x509::decode_der(supplied).and_then(|der| self.certs.get(&der).ok())
             {
                 pool.push(cert);
             }

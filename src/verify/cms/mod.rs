@@ -11,8 +11,9 @@ use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Header, Reader, SliceReader};
 
 use super::evidence::Parsed;
-use super::input::{decode_input, CertCache, MAX_SIGNATURE_BYTES};
+use super::input::{CertCache, MAX_SIGNATURE_BYTES};
 use super::report::{Check, Step, SubIndication};
+use crate::x509::decode_der;
 
 /// Reads one TLV: its header and value bytes.
 fn tlv<'a>(reader: &mut SliceReader<'a>) -> der::Result<(Header, &'a [u8])> {
@@ -167,7 +168,7 @@ pub(super) fn parse(
             "the signature is larger than {MAX_SIGNATURE_BYTES} bytes"
         )));
     }
-    let der = decode_input(signature)
+    let der = decode_der(signature)
         .ok_or_else(|| unreadable("the signature is neither DER, PEM nor base64 CMS"))?;
     // Streaming producers write BER (indefinite lengths): re-encode as DER and walk again.
     let normalised;
