@@ -264,7 +264,7 @@ pub(super) async fn verify_record(state: &AppState, record: &DocumentRecord) -> 
         content: record.detached.then(|| record.canonical.clone()),
         ..Request::default()
     };
-    state.verifier.verify(&request).await
+    state.verifier.verify_owned(request).await
 }
 
 /// A signature to check against the registry.
@@ -310,7 +310,7 @@ pub(super) async fn audit_signature(
     let registry = registry::find(state.pki.store(), &signature, content.as_deref()).await;
     let report = state
         .verifier
-        .verify(&Request {
+        .verify_owned(Request {
             signature,
             content,
             ..Request::default()

@@ -84,5 +84,5 @@ pub(super) async fn verify(
         at,
         ..Request::default()
     };
-    Ok(Json(state.verifier.verify(&request).await))
+    Ok(Json(state.verifier.verify_owned(request).await))
 }

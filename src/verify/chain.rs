@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::budget::{Budget, Spent};
 use super::purpose::Purpose;
 use super::report::{Check, Step, SubIndication};
 use super::step::ValidationTime;
@@ -95,6 +96,7 @@ pub(super) enum ChainProblem {
     IssuerNotFound(String),
     TooDeep,
     GaveUp,
+    Spent(Spent),
 }
 
 impl std::fmt::Display for ChainProblem {
@@ -127,6 +129,7 @@ impl std::fmt::Display for ChainProblem {
                 f,
                 "gave up after checking {MAX_CANDIDATES} candidate issuer certificates"
             ),
+            ChainProblem::Spent(spent) => write!(f, "gave up: {spent}"),
         }
     }
 }
@@ -211,7 +214,9 @@ struct Search<'a> {
     problems: Vec<ChainProblem>,
     first_complete: Option<Vec<Arc<Cert>>>,
     checks_left: usize,
-    gave_up: bool,
+    budget: &'a Budget,
+    /// Why the search stopped before trying every candidate (GaveUp or Spent).
+    stopped: Option<ChainProblem>,
 }
 
 impl Search<'_> {
@@ -259,7 +264,11 @@ impl Search<'_> {
             }
             found_any = true;
             if self.checks_left == 0 {
-                self.gave_up = true;
+                self.stopped = Some(ChainProblem::GaveUp);
+                return false;
+            }
+            if let Err(spent) = self.budget.spend() {
+                self.stopped = Some(ChainProblem::Spent(spent));
                 return false;
             }
             self.checks_left -= 1;
@@ -280,7 +289,7 @@ impl Search<'_> {
                 return true;
             }
             path.pop();
-            if self.gave_up {
+            if self.stopped.is_some() {
                 return false;
             }
         }
@@ -297,11 +306,13 @@ pub(super) struct Outcome {
     pub path: Option<Vec<Arc<Cert>>>,
 }
 
-/// Where the chain step looks: the candidate pool, the trust anchors and the cache.
+/// Where the chain step looks: the candidate pool, the trust anchors and the cache; and what
+/// the request may still spend on signature checks.
 pub(super) struct Paths<'a> {
     pub pool: &'a [Arc<Cert>],
     pub anchors: &'a [Arc<Cert>],
     pub cache: &'a PathCache,
+    pub budget: &'a Budget,
 }
 
 pub(super) fn build(
@@ -341,7 +352,8 @@ pub(super) fn build(
         problems: Vec::new(),
         first_complete: None,
         checks_left: MAX_CANDIDATES,
-        gave_up: false,
+        budget: paths.budget,
+        stopped: None,
     };
     let mut path = vec![Arc::clone(end)];
     if search.extend(&mut path) {
@@ -353,18 +365,36 @@ pub(super) fn build(
         return found(path);
     }
     let mut problems = search.problems;
-    if search.gave_up {
-        problems.push(ChainProblem::GaveUp);
-    }
+    problems.extend(search.stopped);
     problems.dedup();
-    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
     Outcome {
         check: Check::indeterminate(
             Step::Chain,
             SubIndication::NoCertificateChainFound,
             "NO_CERTIFICATE_CHAIN_FOUND",
-            text.join("; "),
+            describe_problems(&problems),
         ),
         path: None,
     }
+}
+
+/// Most problems a failed search lists; the rest are counted. Each candidate that failed is
+/// one problem, and a report must not grow with how many candidates a CMS carries.
+const MAX_PROBLEMS_LISTED: usize = 8;
+
+fn describe_problems(problems: &[ChainProblem]) -> String {
+    let mut text: Vec<String> = problems
+        .iter()
+        .take(MAX_PROBLEMS_LISTED)
+        .map(ToString::to_string)
+        .collect();
+    if let Some(last) = problems
+        .last()
+        .filter(|_| problems.len() > MAX_PROBLEMS_LISTED)
+    {
+        // The last one is why the search stopped; it is always worth saying.
+        let hidden = problems.len() - MAX_PROBLEMS_LISTED;
+        text.push(format!("… {hidden} more, the last: {last}"));
+    }
+    text.join("; ")
 }

@@ -115,15 +115,19 @@ pub(super) fn expected(
 pub(super) fn subject(cert: &Cert) -> SubjectReport {
     let subject = &cert.parsed.tbs_certificate.subject;
     let SubjectNumbers { iin, bin } = cert.subject_numbers();
+    // Cut like the certificate's rendered names: one report may name a signer 64 times.
+    let attribute = |short: &str| {
+        name::attribute(subject, short).map(|v| name::truncate(&v, crate::x509::MAX_NAME_CHARS))
+    };
     SubjectReport {
-        cn: name::attribute(subject, "CN"),
-        surname: name::attribute(subject, "SURNAME"),
-        given_name: name::attribute(subject, "GIVENNAME"),
+        cn: attribute("CN"),
+        surname: attribute("SURNAME"),
+        given_name: attribute("GIVENNAME"),
         iin_check_digit_valid: iin.as_ref().map(Iin::check_digit_valid),
         iin: iin.map(|i| i.to_string()),
         bin_check_digit_valid: bin.as_ref().map(Bin::check_digit_valid),
         bin: bin.map(|b| b.to_string()),
-        organisation: name::attribute(subject, "O"),
+        organisation: attribute("O"),
     }
 }
 

@@ -6,6 +6,7 @@
 //! through the revocation sources and fetcher the caller configures. Time is a parameter.
 
 mod answer;
+mod budget;
 mod chain;
 mod cms;
 mod evidence;
@@ -14,6 +15,7 @@ mod format;
 mod identity;
 mod input;
 mod key_usage;
+mod lane;
 // pub(crate): `crate::fuzzing` reaches `ocsp::check_response`.
 pub(crate) mod ocsp;
 mod pipeline;
@@ -29,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use answer::{Answer, BoxFuture, RevocationSource};
+pub use budget::MAX_KEY_OPERATIONS;
 pub use cms::{MAX_CERTIFICATES, MAX_SIGNERS};
 pub use fetch::Fetcher;
 pub use identity::Pointers;
@@ -40,7 +43,7 @@ pub use step::{Step, TimeSource, ValidationTime};
 use crate::identity::{Bin, Iin};
 use crate::x509::crl::Crl;
 use crate::x509::Cert;
-use pipeline::Context;
+use budget::Budget;
 
 /// Errors in configuring a verifier (not in verifying: that yields a report).
 #[derive(Debug, thiserror::Error)]
@@ -91,8 +94,14 @@ pub struct Settings {
     pub revocation_scope: RevocationScope,
 }
 
-/// A configured verifier: anchors, intermediates, revocation sources and caches.
+/// A configured verifier: anchors, intermediates, revocation sources and caches. Cheap to
+/// share; its work runs on the blocking pool ([`lane`]), so the state lives behind an `Arc`.
 pub struct Verifier {
+    core: Arc<Core>,
+}
+
+/// What every verification reads.
+struct Core {
     anchors: Vec<Arc<Cert>>,
     intermediates: Vec<Arc<Cert>>,
     revocation: revocation::Revocation,
@@ -100,6 +109,7 @@ pub struct Verifier {
     required_role: Option<String>,
     paths: chain::PathCache,
     certs: input::CertCache,
+    lane: lane::Lane,
 }
 
 /// DER bytes of a signature given as DER, PEM or base64.
@@ -149,7 +159,7 @@ impl Verifier {
         if let Some(t) = settings.fetch_timeout {
             fetcher.timeout = t;
         }
-        Ok(Verifier {
+        let core = Core {
             anchors,
             intermediates,
             revocation: revocation::Revocation::new(
@@ -163,11 +173,20 @@ impl Verifier {
             required_role: settings.required_role,
             paths: chain::PathCache::default(),
             certs: input::CertCache::default(),
+            lane: lane::Lane::new(),
+        };
+        Ok(Verifier {
+            core: Arc::new(core),
         })
     }
 
     /// Verifies a signed request. Always returns a report.
     pub async fn verify(&self, request: &Request) -> Report {
+        self.verify_owned(request.clone()).await
+    }
+
+    /// [`Verifier::verify`] without copying the request: a 16 MiB signature is not held twice.
+    pub async fn verify_owned(&self, request: Request) -> Report {
         let report = self.run(request).await;
         let verdict = match report.verdict {
             Verdict::Valid => "valid",
@@ -180,60 +199,42 @@ impl Verifier {
         report
     }
 
-    async fn run(&self, request: &Request) -> Report {
+    /// Format, then each signer in turn: the CPU's part in the lane, the revocation sources'
+    /// on the runtime. Dropping this future (a timed-out HTTP request) cancels what is left.
+    async fn run(&self, request: Request) -> Report {
         let now = crate::time::now();
         let at = ValidationTime::requested(request.at.unwrap_or(now));
-        let validation_time = crate::time::rfc3339(at.at);
-        let expected = |content: Option<&[u8]>| {
-            identity::expected(
-                request.iin.as_ref(),
-                request.bin.as_ref(),
-                content,
-                &self.pointers,
-            )
+        let budget = Arc::new(Budget::new());
+        let _cancel = budget.cancel_on_drop();
+        let core = Arc::clone(&self.core);
+        let work = match self
+            .core
+            .lane
+            .run(move || core.prepare(request, at, now))
+            .await
+        {
+            Some(Ok(work)) => Arc::new(work),
+            Some(Err(report)) => return *report,
+            None => return pipeline::interrupted(at),
         };
-        let parsed =
-            match format::parse(&request.signature, request.content.as_deref(), &self.certs) {
-                Ok(p) => p,
-                Err(check) => {
-                    let expected = expected(None);
-                    return report::assemble(check, Vec::new(), expected.report, validation_time);
-                }
+        let mut signers = Vec::with_capacity(work.signers.len());
+        for index in 0..work.signers.len() {
+            let (core, shared, budget) = (
+                Arc::clone(&self.core),
+                Arc::clone(&work),
+                Arc::clone(&budget),
+            );
+            let judged = move || core.judge_offline(&shared.ctx, &shared.signers[index], &budget);
+            let Some(offline) = self.core.lane.run(judged).await else {
+                return pipeline::interrupted(at);
             };
-        let format_check = format::check(&parsed);
-        let expected = expected(parsed.content.as_deref());
-        if format_check.status != Status::Passed {
-            return report::assemble(format_check, Vec::new(), expected.report, validation_time);
+            signers.push(self.core.finish(&work.ctx, offline).await);
         }
-        let mut pool: Vec<Arc<Cert>> = parsed.certificates.clone();
-        // Supplied certificates (PEM or DER) share the cache of the signature's own; unreadable
-        // ones are simply not candidates.
-        for supplied in &request.certificates {
-            if let Some(cert) =
-                crate::x509::decode_der(supplied).and_then(|der| self.certs.get(&der).ok())
-            {
-                pool.push(cert);
-            }
-        }
-        pool.extend(self.intermediates.iter().cloned());
-        let crls = request
-            .crls
-            .iter()
-            .filter_map(|b| Crl::parse(b).ok().map(Arc::new))
-            .collect();
-        let ctx = Context {
-            at,
-            now,
-            pool,
-            crls,
-            expected,
-            format: format_check,
-        };
-        let mut signers = Vec::new();
-        for evidence in &parsed.signers {
-            signers.push(self.verify_signer(&ctx, evidence).await);
-        }
-        let expected = ctx.expected.report;
-        report::assemble(ctx.format, signers, expected, validation_time)
+        report::assemble(
+            work.ctx.format.clone(),
+            signers,
+            work.ctx.expected.report.clone(),
+            crate::time::rfc3339(at.at),
+        )
     }
 }

@@ -1,15 +1,23 @@
 //! One signer through условие 3: signature → chain → validity → revocation → key usage →
 //! identity, over the format-neutral evidence, at the signer's own validation time.
+//!
+//! A signer is judged in two parts. [`Core::judge_offline`] is the CPU's: the signature and the
+//! path search, public-key operations that run on the blocking pool ([`super::lane`]).
+//! [`Core::finish`] is the revocation sources' (a database, a responder), awaited on the
+//! runtime, and then the cheap checks that need nothing but the certificate.
 
 use std::sync::Arc;
 
+use super::budget::Budget;
 use super::chain::{self, Paths};
 use super::evidence::SignerEvidence;
+use super::identity::Pointers;
 use super::identity::{self, Expected};
 use super::purpose::Purpose;
-use super::report::{self, Check, SignerReport, Step};
+use super::report::{self, Check, Report, SignerReport, Status, Step, SubIndication};
+use super::signature;
 use super::step::ValidationTime;
-use super::{key_usage, signature, validity, Verifier};
+use super::{format, key_usage, validity, Core, Request};
 use crate::x509::crl::Crl;
 use crate::x509::{Cert, KeyProfile};
 
@@ -36,31 +44,142 @@ impl Context {
     }
 }
 
-impl Verifier {
-    pub(super) async fn verify_signer(
+/// A signer after the offline part: the signature step's outcome and, when a signer
+/// certificate was found, its path.
+pub(super) struct Offline {
+    time: ValidationTime,
+    signature: signature::Outcome,
+    chain: Option<chain::Outcome>,
+}
+
+const PURPOSE: Purpose = Purpose::DocumentSignature;
+
+/// A request read: the context its signers share, and the signers.
+pub(super) struct Work {
+    pub ctx: Context,
+    pub signers: Vec<SignerEvidence>,
+}
+
+/// The report of a verification the runtime abandoned while shutting down.
+pub(super) fn interrupted(at: ValidationTime) -> Report {
+    let check = Check::indeterminate(
+        Step::Format,
+        SubIndication::TryLater,
+        "INTERRUPTED",
+        "the verification was interrupted (the service is stopping); send it again",
+    );
+    let nobody = identity::expected(None, None, None, &Pointers::default()).report;
+    report::assemble(check, Vec::new(), nobody, crate::time::rfc3339(at.at))
+}
+
+impl Core {
+    /// The format step: reads the signature and gathers the candidate certificates and CRLs.
+    /// A request that fails here is answered at once with its report.
+    pub(super) fn prepare(
+        &self,
+        request: Request,
+        at: ValidationTime,
+        now: i64,
+    ) -> Result<Work, Box<Report>> {
+        let validation_time = || crate::time::rfc3339(at.at);
+        let expected = |content: Option<&[u8]>| {
+            identity::expected(
+                request.iin.as_ref(),
+                request.bin.as_ref(),
+                content,
+                &self.pointers,
+            )
+        };
+        let parsed =
+            match format::parse(&request.signature, request.content.as_deref(), &self.certs) {
+                Ok(p) => p,
+                Err(check) => {
+                    let expected = expected(None);
+                    return Err(Box::new(report::assemble(
+                        check,
+                        Vec::new(),
+                        expected.report,
+                        validation_time(),
+                    )));
+                }
+            };
+        let format_check = format::check(&parsed);
+        let expected = expected(parsed.content.as_deref());
+        if format_check.status != Status::Passed {
+            return Err(Box::new(report::assemble(
+                format_check,
+                Vec::new(),
+                expected.report,
+                validation_time(),
+            )));
+        }
+        let mut pool: Vec<Arc<Cert>> = parsed.certificates;
+        // Supplied certificates (PEM or DER) share the cache of the signature's own; unreadable
+        // ones are simply not candidates.
+        for supplied in &request.certificates {
+            if let Some(cert) =
+                crate::x509::decode_der(supplied).and_then(|der| self.certs.get(&der).ok())
+            {
+                pool.push(cert);
+            }
+        }
+        pool.extend(self.intermediates.iter().cloned());
+        let crls = request
+            .crls
+            .iter()
+            .filter_map(|b| Crl::parse(b).ok().map(Arc::new))
+            .collect();
+        let ctx = Context {
+            at,
+            now,
+            pool,
+            crls,
+            expected,
+            format: format_check,
+        };
+        Ok(Work {
+            ctx,
+            signers: parsed.signers,
+        })
+    }
+
+    /// Signature and chain: the public-key operations, paid from the request's `budget`.
+    pub(super) fn judge_offline(
         &self,
         ctx: &Context,
         evidence: &SignerEvidence,
-    ) -> SignerReport {
+        budget: &Budget,
+    ) -> Offline {
         let time = ctx.time_for(evidence);
-        let sig = signature::check(evidence, &ctx.pool);
+        let signature = signature::check(evidence, &ctx.pool, budget);
+        let chain = signature.signer.as_ref().map(|signer| {
+            let paths = Paths {
+                pool: &ctx.pool,
+                anchors: &self.anchors,
+                cache: &self.paths,
+                budget,
+            };
+            chain::build(signer, PURPOSE, time, &paths)
+        });
+        Offline {
+            time,
+            signature,
+            chain,
+        }
+    }
+
+    /// Validity, revocation, key usage and identity, and the signer's report.
+    pub(super) async fn finish(&self, ctx: &Context, offline: Offline) -> SignerReport {
+        let Offline {
+            time,
+            signature: sig,
+            chain,
+        } = offline;
         let profile = sig.signer.as_deref().map(KeyProfile::of);
         let mut checks = vec![ctx.format.clone(), sig.check];
         let mut revocation_source = None;
-        match &sig.signer {
-            None => {
-                for step in Step::Signature.after() {
-                    checks.push(Check::skipped(step, "no signer certificate"));
-                }
-            }
-            Some(signer) => {
-                let purpose = Purpose::DocumentSignature;
-                let paths = Paths {
-                    pool: &ctx.pool,
-                    anchors: &self.anchors,
-                    cache: &self.paths,
-                };
-                let chain = chain::build(signer, purpose, time, &paths);
+        match (&sig.signer, chain) {
+            (Some(signer), Some(chain)) => {
                 checks.push(chain.check);
                 match &chain.path {
                     Some(path) => {
@@ -80,9 +199,14 @@ impl Verifier {
                 }
                 if let Some(profile) = &profile {
                     let role = self.required_role.as_deref();
-                    checks.push(key_usage::check(signer, profile, purpose, role));
+                    checks.push(key_usage::check(signer, profile, PURPOSE, role));
                 }
                 checks.push(identity::check(signer, &ctx.expected));
+            }
+            _ => {
+                for step in Step::Signature.after() {
+                    checks.push(Check::skipped(step, "no signer certificate"));
+                }
             }
         }
         let (verdict, _) = report::verdict_of(&checks);

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::budget::Budget;
 use super::evidence::SignerEvidence;
 use super::report::{Check, Step, SubIndication};
 use crate::crypto::{rsa_modulus_bits, CmsSignature};
@@ -20,8 +21,9 @@ pub(super) struct Outcome {
 /// The signer's certificate is the one whose key verifies the signature. The identifier
 /// narrows the pool to candidates; a CMS may carry an impostor with the genuine certificate's
 /// issuer and serial, so each candidate is tried, and when none verifies the first one's
-/// failure is reported.
-pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>]) -> Outcome {
+/// failure is reported. Each try is one public-key operation from the request's `budget`;
+/// when that runs out, the signer's certificate is not found (INDETERMINATE), never guessed.
+pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>], budget: &Budget) -> Outcome {
     let mut candidates: Vec<&Arc<Cert>> = Vec::new();
     for cert in pool.iter().filter(|c| evidence.id.matches(c)) {
         if !candidates.iter().any(|c| c.fingerprint == cert.fingerprint) {
@@ -30,6 +32,20 @@ pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>]) -> Outcome {
     }
     let mut first_failure = None;
     for candidate in candidates {
+        if let Err(spent) = budget.spend() {
+            return Outcome {
+                check: Check::indeterminate(
+                    Step::Signature,
+                    SubIndication::NoSigningCertificateFound,
+                    "VERIFICATION_BUDGET_SPENT",
+                    format!(
+                        "stopped before a candidate certificate verified the signature: {spent}"
+                    ),
+                ),
+                signer: None,
+                signing_time: None,
+            };
+        }
         let outcome = check_with(evidence, candidate);
         if outcome.check.status == super::Status::Passed {
             return outcome;

@@ -19,11 +19,16 @@ pub struct Cert {
     /// DER of the issuer and subject Names, compared byte for byte when building paths.
     pub issuer_der: Vec<u8>,
     pub subject_der: Vec<u8>,
-    /// Readable names, rendered once (reports name certificates many times).
+    /// Readable names, rendered once (reports name certificates many times) and cut at
+    /// [`MAX_NAME_CHARS`]: a real name is far shorter, and a report that names the same
+    /// certificate for each of many signers must not grow with a name made to be huge.
     subject_text: String,
     issuer_text: String,
     extensions: Extensions,
 }
+
+/// Longest readable name kept (characters; a cut one ends in "…").
+pub const MAX_NAME_CHARS: usize = 512;
 
 /// Why bytes are not a usable certificate.
 #[derive(Debug, thiserror::Error)]
@@ -66,8 +71,8 @@ impl Cert {
             fingerprint: crate::crypto::sha256(&der),
             issuer_der: tbs.issuer.to_der()?,
             subject_der: tbs.subject.to_der()?,
-            subject_text: name::display(&tbs.subject),
-            issuer_text: name::display(&tbs.issuer),
+            subject_text: name::truncate(&name::display(&tbs.subject), MAX_NAME_CHARS),
+            issuer_text: name::truncate(&name::display(&tbs.issuer), MAX_NAME_CHARS),
             extensions: Extensions::read(tbs.extensions.as_deref())?,
             der,
             parsed,

@@ -8,7 +8,7 @@ use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{CertificateSet, SignedData, SignerInfos};
 use der::{Decode, Encode};
-use qoltanba::verify::{Request, Verdict, MAX_CERTIFICATES, MAX_SIGNERS};
+use qoltanba::verify::{Request, Verdict, MAX_CERTIFICATES, MAX_KEY_OPERATIONS, MAX_SIGNERS};
 use x509_cert::Certificate;
 
 use super::build::*;
@@ -94,4 +94,98 @@ async fn signers_and_certificates_beyond_the_caps_are_refused_before_any_work() 
         "took {:?}",
         started.elapsed()
     );
+}
+
+/// The costliest CMS that fits within the caps: `MAX_SIGNERS` SignerInfos whose identifier
+/// matches every one of half the certificate cap (same issuer and serial, each with another key,
+/// none the signing key), and the other half CAs that all carry the name of the signers' issuer
+/// (each a candidate issuer the chain search must check). Without a bound per request this is
+/// MAX_SIGNERS × (64 + 64) public-key operations.
+fn costliest_within_the_caps() -> Vec<u8> {
+    let issuer = Authority::root("CN=HOSTILE ISSUER,C=KZ");
+    let half = MAX_CERTIFICATES / 2;
+    let signer_name = name("CN=HOSTILE SIGNER,C=KZ");
+    let mut certificates: Vec<Vec<u8>> = (0..half)
+        .map(|_| issuer.issue(&signer_name, &p256(), 1, leaf_extensions()))
+        .collect();
+    for _ in 0..half {
+        let key = p256();
+        certificates.push(
+            CertSpec {
+                subject: issuer.name.clone(),
+                spki: key.public_key_info().expect("spki"),
+                issuer: issuer.name.clone(),
+                issuer_key: &key,
+                serial: vec![2],
+                extensions: ca_extensions(),
+                claimed_algorithm: None,
+            }
+            .sign(),
+        );
+    }
+    let stranger = p256();
+    let mut cms = Cms::new(&super::request_json(), &certificates[0], &stranger);
+    cms.certificates = certificates;
+    repeated(&cms.sign(&stranger), MAX_SIGNERS, 0)
+}
+
+#[tokio::test]
+async fn the_costliest_cms_within_the_caps_is_bounded_per_request() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let v = &t.state().verifier;
+    let report = v.verify(&request(costliest_within_the_caps())).await;
+    // The first signers' signatures are checked and fail: the request is invalid.
+    assert_eq!(report.verdict, Verdict::Invalid, "{:#?}", report.checks);
+    assert_eq!(report.signers.len(), MAX_SIGNERS);
+    // Each signer costs 64 signature checks and 64 candidate issuers: the first two spend them
+    // all; from the third on the allowance is gone and nothing more is checked.
+    let spent: Vec<usize> = (0..MAX_SIGNERS)
+        .filter(|&i| {
+            report.signers[i]
+                .checks
+                .iter()
+                .any(|c| c.code == "VERIFICATION_BUDGET_SPENT")
+        })
+        .collect();
+    assert_eq!(
+        spent,
+        (2..MAX_SIGNERS).collect::<Vec<_>>(),
+        "{:#?}",
+        report.signers[2]
+    );
+    assert_eq!(
+        report.signers[2].checks[1].detail,
+        format!(
+            "stopped before a candidate certificate verified the signature: the request's \
+             allowance of {MAX_KEY_OPERATIONS} public-key operations is spent"
+        )
+    );
+    // The report stays small: names and problem lists are cut, not repeated without end.
+    let size = serde_json::to_vec(&report).expect("JSON").len();
+    assert!(size < 256 * 1024, "report of {size} bytes");
+}
+
+#[tokio::test]
+async fn a_huge_name_is_cut_in_the_report() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let key = p256();
+    let huge = format!("CN={},C=KZ", "Ж".repeat(60_000));
+    let cert = Authority::root("CN=STRANGER,C=KZ").issue(&name(&huge), &key, 7, leaf_extensions());
+    let cms = Cms::new(&super::request_json(), &cert, &key).sign(&key);
+    let report = t
+        .state()
+        .verifier
+        .verify(&request(repeated(&cms, MAX_SIGNERS, 1)))
+        .await;
+    let signer = &report.signers[0];
+    let cn = signer.subject.cn.as_deref().unwrap_or_default();
+    assert!(
+        cn.starts_with("ЖЖЖ") && cn.ends_with('…'),
+        "cut and marked: {cn}"
+    );
+    assert_eq!(cn.chars().count(), qoltanba::x509::MAX_NAME_CHARS + 1);
+    let issuer = signer.issuer.as_deref().unwrap_or_default();
+    assert_eq!(issuer, "C=KZ, CN=STRANGER");
+    let size = serde_json::to_vec(&report).expect("JSON").len();
+    assert!(size < 512 * 1024, "report of {size} bytes");
 }

@@ -1,0 +1,105 @@
+//! What one request may cost: a bounded number of public-key operations, and an end when its
+//! caller stops waiting.
+//!
+//! The caps on signers and certificates bound the input, not the work: within them a CMS can
+//! make every SignerInfo match dozens of certificates and every path search check dozens of
+//! candidate issuers, some 8,000 signature checks (seconds of CPU with GOST or RSA-8192 keys,
+//! `hostile::load::the_costliest_cms_within_the_caps_is_bounded_per_request`). A genuine
+//! request needs one check per signer plus a short path (cached after the first), so an
+//! allowance of a few per signer never stands in its way. And when the HTTP request times out
+//! and its future is dropped, the work on the blocking pool stops at its next operation instead
+//! of running on for nobody.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::cms::MAX_SIGNERS;
+
+/// Public-key operations (signature, certificate and CRL checks) one request may use.
+pub const MAX_KEY_OPERATIONS: usize = 4 * MAX_SIGNERS;
+
+/// Why no more work is done for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Spent {
+    /// The request used up [`MAX_KEY_OPERATIONS`].
+    Operations,
+    /// Its caller stopped waiting (the HTTP request's time ran out).
+    Cancelled,
+}
+
+impl std::fmt::Display for Spent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Spent::Operations => write!(
+                f,
+                "the request's allowance of {MAX_KEY_OPERATIONS} public-key operations is spent"
+            ),
+            Spent::Cancelled => write!(f, "the request was abandoned by its caller"),
+        }
+    }
+}
+
+/// One request's allowance, shared by the work it runs on the blocking pool.
+#[derive(Debug)]
+pub(super) struct Budget {
+    left: AtomicUsize,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Budget {
+    pub(super) fn new() -> Budget {
+        Budget {
+            left: AtomicUsize::new(MAX_KEY_OPERATIONS),
+            cancelled: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Takes one operation from the allowance, or says why there is none.
+    pub(super) fn spend(&self) -> Result<(), Spent> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(Spent::Cancelled);
+        }
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .map(drop)
+            .map_err(|_| Spent::Operations)
+    }
+
+    /// A guard that cancels the request's remaining work when it is dropped, as the request's
+    /// future is when its caller goes away or its time runs out.
+    pub(super) fn cancel_on_drop(&self) -> CancelOnDrop {
+        CancelOnDrop(Arc::clone(&self.cancelled))
+    }
+}
+
+pub(super) struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowance_runs_out_and_stays_out() {
+        let budget = Budget::new();
+        for _ in 0..MAX_KEY_OPERATIONS {
+            assert_eq!(budget.spend(), Ok(()));
+        }
+        assert_eq!(budget.spend(), Err(Spent::Operations));
+        assert_eq!(budget.spend(), Err(Spent::Operations));
+    }
+
+    #[test]
+    fn dropping_the_guard_cancels_what_is_left() {
+        let budget = Budget::new();
+        let guard = budget.cancel_on_drop();
+        assert_eq!(budget.spend(), Ok(()));
+        drop(guard);
+        assert_eq!(budget.spend(), Err(Spent::Cancelled));
+    }
+}
