@@ -12,7 +12,7 @@ use super::error::ApiError;
 /// web page its operator visits. Too large → 413, unreadable or the wrong shape → 400.
 pub(super) struct JsonBody<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -25,7 +25,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "the request body is empty; send JSON",
             ));
         }
-        parse(&bytes).map(JsonBody)
+        off_runtime(bytes.len(), move || parse(&bytes))
+            .await?
+            .map(JsonBody)
+    }
+}
+
+/// Bodies at least this large are decoded on the blocking pool.
+const LARGE_BODY: usize = 64 * 1024;
+
+/// Runs `work` on a body of `size` bytes: inline when small, on the blocking pool when large.
+/// Parsing 16 MiB of JSON and decoding its base64 takes tens of milliseconds; on a runtime
+/// thread that is time every other request on it (health checks included) waits.
+pub(super) async fn off_runtime<T: Send + 'static>(
+    size: usize,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    if size < LARGE_BODY {
+        return Ok(work());
+    }
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => Ok(done),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is stopping; send the request again",
+        )),
     }
 }
 
@@ -97,8 +123,13 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 /// the error names the field.
 pub(super) fn base64_field(field: &str, text: &str) -> Result<Vec<u8>, String> {
     use base64::Engine;
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|e| format!("{field} is not base64: {e}"))
+    let engine = base64::engine::general_purpose::STANDARD;
+    let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        engine.decode(compact)
+    } else {
+        // No copy of a 16 MiB field just to find there was nothing to strip.
+        engine.decode(text)
+    };
+    decoded.map_err(|e| format!("{field} is not base64: {e}"))
 }

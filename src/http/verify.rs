@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
-use super::body::{base64_field, JsonBody};
+use super::body::{base64_field, off_runtime, JsonBody};
 use super::{ApiError, AppState};
 use crate::identity::{Bin, Iin};
 use crate::verify::{Report, Request};
@@ -51,38 +51,50 @@ pub(super) async fn verify(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<VerifyBody>,
 ) -> Result<Json<Report>, ApiError> {
-    let mut problems = Vec::new();
-    let mut decode =
-        |field: &str, text: &str| base64_field(field, text).map_err(|e| problems.push(e)).ok();
-    let signature = decode("signature", &body.signature);
-    let content = body.content.as_deref().and_then(|c| decode("content", c));
-    let iin = body
-        .iin
-        .as_deref()
-        .and_then(|s| Iin::parse(s).map_err(|e| problems.push(e.to_string())).ok());
-    let bin = body
-        .bin
-        .as_deref()
-        .and_then(|s| Bin::parse(s).map_err(|e| problems.push(e.to_string())).ok());
-    let at = body.at.as_deref().and_then(|t| {
-        crate::time::parse_rfc3339(t)
-            .map_err(|e| problems.push(format!("at: {e}")))
-            .ok()
-    });
-    if !problems.is_empty() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "invalid_request",
-            problems.join("; "),
-        ));
-    }
-    let request = Request {
-        signature: signature.unwrap_or_default(),
-        content,
-        iin,
-        bin,
-        at,
-        ..Request::default()
-    };
+    let size = body.signature.len() + body.content.as_ref().map_or(0, String::len);
+    let request = off_runtime(size, move || body.into_request()).await??;
     Ok(Json(state.verifier.verify_owned(request).await))
+}
+
+impl VerifyBody {
+    /// The fields decoded and checked; every problem is named, not only the first. The text
+    /// of the signature and content is freed as it is decoded.
+    fn into_request(self) -> Result<Request, ApiError> {
+        let mut problems = Vec::new();
+        let mut decode = |field: &str, text: String| {
+            base64_field(field, &text)
+                .map_err(|e| problems.push(e))
+                .ok()
+        };
+        let signature = decode("signature", self.signature);
+        let content = self.content.and_then(|c| decode("content", c));
+        let iin = self
+            .iin
+            .as_deref()
+            .and_then(|s| Iin::parse(s).map_err(|e| problems.push(e.to_string())).ok());
+        let bin = self
+            .bin
+            .as_deref()
+            .and_then(|s| Bin::parse(s).map_err(|e| problems.push(e.to_string())).ok());
+        let at = self.at.as_deref().and_then(|t| {
+            crate::time::parse_rfc3339(t)
+                .map_err(|e| problems.push(format!("at: {e}")))
+                .ok()
+        });
+        if !problems.is_empty() {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid_request",
+                problems.join("; "),
+            ));
+        }
+        Ok(Request {
+            signature: signature.unwrap_or_default(),
+            content,
+            iin,
+            bin,
+            at,
+            ..Request::default()
+        })
+    }
 }

@@ -17,12 +17,18 @@ use super::cms::MAX_SIGNERS;
 
 /// Public-key operations (signature, certificate and CRL checks) one request may use.
 pub const MAX_KEY_OPERATIONS: usize = 4 * MAX_SIGNERS;
+/// Bytes the signature checks of one request may hash. A signature without signed attributes
+/// covers the whole content, so 64 signers of a 12 MB content would hash 768 MB; two signers
+/// of the largest document a request can carry fit.
+pub const MAX_HASHED_BYTES: usize = 32 * 1024 * 1024;
 
 /// Why no more work is done for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Spent {
     /// The request used up [`MAX_KEY_OPERATIONS`].
     Operations,
+    /// The request used up [`MAX_HASHED_BYTES`].
+    Hashing,
     /// Its caller stopped waiting (the HTTP request's time ran out).
     Cancelled,
 }
@@ -34,6 +40,11 @@ impl std::fmt::Display for Spent {
                 f,
                 "the request's allowance of {MAX_KEY_OPERATIONS} public-key operations is spent"
             ),
+            Spent::Hashing => write!(
+                f,
+                "the request's allowance of {} MiB of signed data to hash is spent",
+                MAX_HASHED_BYTES >> 20
+            ),
             Spent::Cancelled => write!(f, "the request was abandoned by its caller"),
         }
     }
@@ -43,6 +54,7 @@ impl std::fmt::Display for Spent {
 #[derive(Debug)]
 pub(super) struct Budget {
     left: AtomicUsize,
+    hashing_left: AtomicUsize,
     cancelled: Arc<AtomicBool>,
 }
 
@@ -50,19 +62,18 @@ impl Budget {
     pub(super) fn new() -> Budget {
         Budget {
             left: AtomicUsize::new(MAX_KEY_OPERATIONS),
+            hashing_left: AtomicUsize::new(MAX_HASHED_BYTES),
             cancelled: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Takes one operation from the allowance, or says why there is none.
-    pub(super) fn spend(&self) -> Result<(), Spent> {
+    /// Takes one operation over `hashed` bytes from the allowance, or says why there is none.
+    pub(super) fn spend(&self, hashed: usize) -> Result<(), Spent> {
         if self.cancelled.load(Ordering::Relaxed) {
             return Err(Spent::Cancelled);
         }
-        self.left
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-            .map(drop)
-            .map_err(|_| Spent::Operations)
+        take(&self.left, 1).map_err(|()| Spent::Operations)?;
+        take(&self.hashing_left, hashed).map_err(|()| Spent::Hashing)
     }
 
     /// A guard that cancels the request's remaining work when it is dropped, as the request's
@@ -70,6 +81,14 @@ impl Budget {
     pub(super) fn cancel_on_drop(&self) -> CancelOnDrop {
         CancelOnDrop(Arc::clone(&self.cancelled))
     }
+}
+
+fn take(left: &AtomicUsize, amount: usize) -> Result<(), ()> {
+    left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+        n.checked_sub(amount)
+    })
+    .map(drop)
+    .map_err(drop)
 }
 
 pub(super) struct CancelOnDrop(Arc<AtomicBool>);
@@ -88,18 +107,26 @@ mod tests {
     fn the_allowance_runs_out_and_stays_out() {
         let budget = Budget::new();
         for _ in 0..MAX_KEY_OPERATIONS {
-            assert_eq!(budget.spend(), Ok(()));
+            assert_eq!(budget.spend(0), Ok(()));
         }
-        assert_eq!(budget.spend(), Err(Spent::Operations));
-        assert_eq!(budget.spend(), Err(Spent::Operations));
+        assert_eq!(budget.spend(0), Err(Spent::Operations));
+        assert_eq!(budget.spend(0), Err(Spent::Operations));
+    }
+
+    #[test]
+    fn hashing_has_its_own_allowance() {
+        let budget = Budget::new();
+        assert_eq!(budget.spend(MAX_HASHED_BYTES - 10), Ok(()));
+        assert_eq!(budget.spend(10), Ok(()));
+        assert_eq!(budget.spend(1), Err(Spent::Hashing));
     }
 
     #[test]
     fn dropping_the_guard_cancels_what_is_left() {
         let budget = Budget::new();
         let guard = budget.cancel_on_drop();
-        assert_eq!(budget.spend(), Ok(()));
+        assert_eq!(budget.spend(0), Ok(()));
         drop(guard);
-        assert_eq!(budget.spend(), Err(Spent::Cancelled));
+        assert_eq!(budget.spend(0), Err(Spent::Cancelled));
     }
 }

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use answer::{Answer, BoxFuture, RevocationSource};
-pub use budget::MAX_KEY_OPERATIONS;
+pub use budget::{MAX_HASHED_BYTES, MAX_KEY_OPERATIONS};
 pub use cms::{MAX_CERTIFICATES, MAX_SIGNERS};
 pub use fetch::Fetcher;
 pub use identity::Pointers;

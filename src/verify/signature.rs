@@ -32,7 +32,8 @@ pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>], budget: &Budg
     }
     let mut first_failure = None;
     for candidate in candidates {
-        if let Err(spent) = budget.spend() {
+        let hashed = evidence.signed.as_ref().map_or(0, |bytes| bytes.len());
+        if let Err(spent) = budget.spend(hashed) {
             return Outcome {
                 check: Check::indeterminate(
                     Step::Signature,

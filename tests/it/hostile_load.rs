@@ -8,7 +8,9 @@ use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{CertificateSet, SignedData, SignerInfos};
 use der::{Decode, Encode};
-use qoltanba::verify::{Request, Verdict, MAX_CERTIFICATES, MAX_KEY_OPERATIONS, MAX_SIGNERS};
+use qoltanba::verify::{
+    Request, Verdict, MAX_CERTIFICATES, MAX_HASHED_BYTES, MAX_KEY_OPERATIONS, MAX_SIGNERS,
+};
 use x509_cert::Certificate;
 
 use super::build::*;
@@ -188,4 +190,33 @@ async fn a_huge_name_is_cut_in_the_report() {
     assert_eq!(issuer, "C=KZ, CN=STRANGER");
     let size = serde_json::to_vec(&report).expect("JSON").len();
     assert!(size < 512 * 1024, "report of {size} bytes");
+}
+
+#[tokio::test]
+async fn signers_without_attributes_hash_the_content_within_an_allowance() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let (key, leaf) = super::own_leaf(&t, qoltanba::crypto::KeyAlgorithm::P256).await;
+    // A 1 MiB content signed without signed attributes: each signature covers all of it.
+    let content = vec![b'x'; 1 << 20];
+    let mut cms = Cms::new(&content, &leaf, &key);
+    cms.signed_attrs = None;
+    let report = t
+        .state()
+        .verifier
+        .verify(&request(repeated(&cms.sign(&key), MAX_SIGNERS, 1)))
+        .await;
+    let hashed_in_full = MAX_HASHED_BYTES / content.len();
+    for (i, signer) in report.signers.iter().enumerate() {
+        let signature = &signer.checks[1];
+        if i < hashed_in_full {
+            assert_eq!(signature.code, "OK", "signer {i}: {signature:#?}");
+        } else {
+            assert_eq!(signature.code, "VERIFICATION_BUDGET_SPENT", "signer {i}");
+            assert!(
+                signature.detail.contains("32 MiB of signed data"),
+                "{signature:#?}"
+            );
+        }
+    }
+    assert_eq!(report.verdict, Verdict::Indeterminate);
 }

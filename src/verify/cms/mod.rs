@@ -230,14 +230,16 @@ pub(super) fn parse(
         signer_infos.len(),
         certificates.len()
     );
+    let mut shared = attributes::Shared::new(walked.econtent_type, content.as_deref());
+    drop(content);
     let signers = signer_infos
         .into_iter()
-        .map(|(si, raw)| attributes::evidence(&si, raw, walked.econtent_type, content.as_deref()))
+        .map(|(si, raw)| attributes::evidence(&si, raw, &mut shared))
         .collect();
     Ok(Parsed {
         signers,
         certificates,
-        content,
+        content: shared.content,
         summary,
     })
 }
