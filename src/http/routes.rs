@@ -14,6 +14,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, Schema};
 
+use super::access::Cost;
 use super::access::Rule::{self, Open, Publication, Scopes, Verification};
 use super::{audit, auditor, certificates, documents, openapi, operations, publication, verify};
 use super::{AppState, JSON_BODY_LIMIT, OCSP_BODY_LIMIT, VERIFY_BODY_LIMIT};
@@ -30,7 +31,7 @@ pub(super) struct Route {
     pub path: String,
     pub rule: Rule,
     /// Key generation, signing, verification: bounded in how many run at once.
-    pub expensive: bool,
+    pub cost: Cost,
     /// The largest body it reads; None: axum's default (it reads none).
     body_limit: Option<usize>,
     serve: fn(MethodFilter) -> MethodRouter<AppState>,
@@ -42,7 +43,7 @@ pub(super) struct Route {
 /// `#[utoipa::path]` generates beside the handler, which a declarative macro cannot form; that
 /// it belongs to the handler is checked when compiling.
 macro_rules! route {
-    ($module:ident :: $handler:ident, $doc:ident, $rule:expr, $expensive:expr, $body:expr) => {{
+    ($module:ident :: $handler:ident, $doc:ident, $rule:expr, $cost:expr, $body:expr) => {{
         const _: () = assert!(
             annotation_of(stringify!($handler), stringify!($doc)),
             concat!(
@@ -54,7 +55,7 @@ macro_rules! route {
         Route::new::<$module::$doc>(
             |methods| axum::routing::on(methods, $module::$handler),
             $rule,
-            $expensive,
+            $cost,
             $body,
         )
     }};
@@ -88,10 +89,11 @@ const PKI_REVOKE: Rule = Scopes(&[Scope::PkiRevoke]);
 const SIGN: Rule = Scopes(&[Scope::Sign]);
 const ADMIN: Rule = Scopes(&[Scope::Admin]);
 
-/// Cost: how many run at once is bounded for expensive work (key generation, signing,
-/// verification).
-const CHEAP: bool = false;
-const EXPENSIVE: bool = true;
+/// Cost: how many run at once is bounded for expensive work (key generation, signing); for
+/// verification, which the verifier schedules itself, only for large bodies.
+const CHEAP: Cost = Cost::Cheap;
+const EXPENSIVE: Cost = Cost::Expensive;
+const VERIFYING: Cost = Cost::Verification;
 
 /// The largest body a route reads. The operations routes read none and keep axum's default.
 const NO_BODY: Option<usize> = None;
@@ -117,11 +119,11 @@ fn declare() -> Vec<Route> {
         route!(documents::show, __path_show, Verification, CHEAP, JSON),
         route!(documents::by_number, __path_by_number, Verification, CHEAP, JSON),
         route!(documents::signature, __path_signature, Verification, CHEAP, JSON),
-        route!(documents::verification, __path_verification, Verification, EXPENSIVE, JSON),
-        route!(documents::audit, __path_audit, Verification, EXPENSIVE, SIGNED),
-        route!(verify::verify, __path_verify, Verification, EXPENSIVE, SIGNED),
-        route!(auditor::by_number, __path_by_number, Verification, EXPENSIVE, SIGNED),
-        route!(auditor::upload, __path_upload, Verification, EXPENSIVE, SIGNED),
+        route!(documents::verification, __path_verification, Verification, VERIFYING, JSON),
+        route!(documents::audit, __path_audit, Verification, VERIFYING, SIGNED),
+        route!(verify::verify, __path_verify, Verification, VERIFYING, SIGNED),
+        route!(auditor::by_number, __path_by_number, Verification, VERIFYING, SIGNED),
+        route!(auditor::upload, __path_upload, Verification, VERIFYING, SIGNED),
         route!(audit::list, __path_list, ADMIN, CHEAP, JSON),
         route!(publication::ca_certificate, __path_ca_certificate, Publication, CHEAP, OCSP),
         route!(publication::crl, __path_crl, Publication, CHEAP, OCSP),
@@ -142,7 +144,7 @@ impl Route {
     fn new<D>(
         serve: fn(MethodFilter) -> MethodRouter<AppState>,
         rule: Rule,
-        expensive: bool,
+        cost: Cost,
         body_limit: Option<usize>,
     ) -> Route
     where
@@ -152,7 +154,7 @@ impl Route {
             methods: D::methods().iter().map(method).collect(),
             path: D::path(),
             rule,
-            expensive,
+            cost,
             body_limit,
             serve,
             operation: operation::<D>,

@@ -13,6 +13,7 @@ use const_oid::db::rfc5280;
 use der::asn1::{Any, BitString, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode};
 use qoltanba::crypto::{KeyAlgorithm, SigningKey};
+use qoltanba::verify::{MAX_CERTIFICATES, MAX_SIGNERS};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::Attribute;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
@@ -364,4 +365,70 @@ pub(crate) fn verifier(root: &Authority, crls: &[Vec<u8>]) -> qoltanba::verify::
         ..qoltanba::verify::Settings::default()
     })
     .expect("verifier")
+}
+
+// Requests built to cost the verifier as much as the caps allow (issue 12), shared by
+// `hostile::load` and `benches/hostile.rs`.
+
+/// `cms_der` with its one SignerInfo repeated `signers` times and `certificates` certificates
+/// carried: the signer's and others (distinct: a SET OF certificates holds no duplicates).
+pub(crate) fn repeated(cms_der: &[u8], signers: usize, certificates: usize) -> Vec<u8> {
+    let mut info = ContentInfo::from_der(cms_der).expect("ContentInfo");
+    let mut signed: SignedData = info.content.decode_as().expect("SignedData");
+    let si = signed
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .expect("a signer")
+        .clone();
+    signed.signer_infos = SignerInfos::try_from(vec![si; signers]).expect("SET OF SignerInfo");
+    let mut certs = signed
+        .certificates
+        .take()
+        .expect("certificates")
+        .0
+        .into_vec();
+    for i in certs.len()..certificates {
+        let other = Authority::root(&format!("CN=BYSTANDER {i},C=KZ")).der;
+        certs.push(CertificateChoices::Certificate(
+            Certificate::from_der(&other).expect("certificate"),
+        ));
+    }
+    signed.certificates = Some(CertificateSet::try_from(certs).expect("SET OF certificates"));
+    info.content = der::Any::encode_from(&signed).expect("content");
+    info.to_der().expect("DER")
+}
+
+/// The costliest CMS that fits within the caps: `MAX_SIGNERS` SignerInfos whose identifier
+/// matches every one of half the certificate cap (same issuer and serial, each with another key,
+/// none the signing key), and the other half CAs that all carry the name of the signers' issuer
+/// (each a candidate issuer the chain search must check). Without a bound per request this is
+/// MAX_SIGNERS × (64 + 64) public-key operations.
+pub(crate) fn costliest_within_the_caps(content: &[u8]) -> Vec<u8> {
+    let issuer = Authority::root("CN=HOSTILE ISSUER,C=KZ");
+    let half = MAX_CERTIFICATES / 2;
+    let signer_name = name("CN=HOSTILE SIGNER,C=KZ");
+    let mut certificates: Vec<Vec<u8>> = (0..half)
+        .map(|_| issuer.issue(&signer_name, &p256(), 1, leaf_extensions()))
+        .collect();
+    for _ in 0..half {
+        let key = p256();
+        certificates.push(
+            CertSpec {
+                subject: issuer.name.clone(),
+                spki: key.public_key_info().expect("spki"),
+                issuer: issuer.name.clone(),
+                issuer_key: &key,
+                serial: vec![2],
+                extensions: ca_extensions(),
+                claimed_algorithm: None,
+            }
+            .sign(),
+        );
+    }
+    let stranger = p256();
+    let mut cms = Cms::new(content, &certificates[0], &stranger);
+    cms.certificates = certificates;
+    repeated(&cms.sign(&stranger), MAX_SIGNERS, 0)
 }

@@ -4,48 +4,13 @@
 
 use std::time::Instant;
 
-use cms::cert::CertificateChoices;
-use cms::content_info::ContentInfo;
-use cms::signed_data::{CertificateSet, SignedData, SignerInfos};
-use der::{Decode, Encode};
 use qoltanba::verify::{
     Request, Verdict, MAX_CERTIFICATES, MAX_HASHED_BYTES, MAX_KEY_OPERATIONS, MAX_SIGNERS,
 };
-use x509_cert::Certificate;
 
 use super::build::*;
 use super::check;
 use crate::common::*;
-
-/// `cms_der` with its one SignerInfo repeated `signers` times and `certificates` certificates
-/// carried: the signer's and others (distinct: a SET OF certificates holds no duplicates).
-fn repeated(cms_der: &[u8], signers: usize, certificates: usize) -> Vec<u8> {
-    let mut info = ContentInfo::from_der(cms_der).expect("ContentInfo");
-    let mut signed: SignedData = info.content.decode_as().expect("SignedData");
-    let si = signed
-        .signer_infos
-        .0
-        .iter()
-        .next()
-        .expect("a signer")
-        .clone();
-    signed.signer_infos = SignerInfos::try_from(vec![si; signers]).expect("SET OF SignerInfo");
-    let mut certs = signed
-        .certificates
-        .take()
-        .expect("certificates")
-        .0
-        .into_vec();
-    for i in certs.len()..certificates {
-        let other = Authority::root(&format!("CN=BYSTANDER {i},C=KZ")).der;
-        certs.push(CertificateChoices::Certificate(
-            Certificate::from_der(&other).expect("certificate"),
-        ));
-    }
-    signed.certificates = Some(CertificateSet::try_from(certs).expect("SET OF certificates"));
-    info.content = der::Any::encode_from(&signed).expect("content");
-    info.to_der().expect("DER")
-}
 
 fn request(signature: Vec<u8>) -> Request {
     Request {
@@ -98,44 +63,13 @@ async fn signers_and_certificates_beyond_the_caps_are_refused_before_any_work() 
     );
 }
 
-/// The costliest CMS that fits within the caps: `MAX_SIGNERS` SignerInfos whose identifier
-/// matches every one of half the certificate cap (same issuer and serial, each with another key,
-/// none the signing key), and the other half CAs that all carry the name of the signers' issuer
-/// (each a candidate issuer the chain search must check). Without a bound per request this is
-/// MAX_SIGNERS × (64 + 64) public-key operations.
-fn costliest_within_the_caps() -> Vec<u8> {
-    let issuer = Authority::root("CN=HOSTILE ISSUER,C=KZ");
-    let half = MAX_CERTIFICATES / 2;
-    let signer_name = name("CN=HOSTILE SIGNER,C=KZ");
-    let mut certificates: Vec<Vec<u8>> = (0..half)
-        .map(|_| issuer.issue(&signer_name, &p256(), 1, leaf_extensions()))
-        .collect();
-    for _ in 0..half {
-        let key = p256();
-        certificates.push(
-            CertSpec {
-                subject: issuer.name.clone(),
-                spki: key.public_key_info().expect("spki"),
-                issuer: issuer.name.clone(),
-                issuer_key: &key,
-                serial: vec![2],
-                extensions: ca_extensions(),
-                claimed_algorithm: None,
-            }
-            .sign(),
-        );
-    }
-    let stranger = p256();
-    let mut cms = Cms::new(&super::request_json(), &certificates[0], &stranger);
-    cms.certificates = certificates;
-    repeated(&cms.sign(&stranger), MAX_SIGNERS, 0)
-}
-
 #[tokio::test]
 async fn the_costliest_cms_within_the_caps_is_bounded_per_request() {
     let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
     let v = &t.state().verifier;
-    let report = v.verify(&request(costliest_within_the_caps())).await;
+    let report = v
+        .verify(&request(costliest_within_the_caps(&super::request_json())))
+        .await;
     // The first signers' signatures are checked and fail: the request is invalid.
     assert_eq!(report.verdict, Verdict::Invalid, "{:#?}", report.checks);
     assert_eq!(report.signers.len(), MAX_SIGNERS);

@@ -10,8 +10,8 @@
 //!    looked up. A key that is presented must be good, even on an open route; two
 //!    `Authorization` headers are refused (400) rather than one of them believed;
 //! 5. scope;
-//! 6. bounded concurrency for expensive work (key generation, signing, verification) and a
-//!    request timeout, around the handler;
+//! 6. bounded concurrency for expensive work (key generation, signing; verification only with
+//!    a large body, see [`Cost`]) and a request timeout, around the handler;
 //! 7. the audit trail, on routes that are not open: every answer, and every refusal but the rate
 //!    limit's (recording those would be the very load the limit keeps out; `/metrics` counts
 //!    them).
@@ -54,14 +54,39 @@ pub enum Rule {
     Scopes(&'static [Scope]),
 }
 
+/// How the guard bounds a route's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    /// Answered from memory or with a query or two.
+    Cheap,
+    /// Key generation, signing: each request holds one of `max_concurrent_expensive` slots.
+    Expensive,
+    /// Verification. Its CPU work is bounded per request and scheduled by the verifier itself
+    /// (in small units, in arrival order), so a short request is not queued behind whole costly
+    /// ones; only a large body (at least [`LARGE_BODY`], or of undeclared length) waits for one
+    /// of the large-body slots (half as many as the expensive ones), for the memory it holds
+    /// while it is decoded and read (issue 12, `benches/hostile.rs`).
+    Verification,
+}
+
+impl Cost {
+    /// Whether the route does heavy work at all (as the OpenAPI document says).
+    pub fn is_expensive(self) -> bool {
+        self != Cost::Cheap
+    }
+}
+
+/// A verification body this large (declared Content-Length) holds tens of megabytes while it is
+/// decoded and verified.
+pub const LARGE_BODY: u64 = 1024 * 1024;
+
 /// One route as the guard sees it: method, path pattern as the router spells it, rule, and
-/// whether it is expensive (key generation, signing, verification), which bounds how many run
-/// at once.
+/// its cost, which bounds how many run at once.
 pub struct RouteRule {
     pub method: Method,
     pub path: &'static str,
     pub rule: Rule,
-    pub expensive: bool,
+    pub cost: Cost,
 }
 
 /// The rule table: one row per method of each declared route (`http::routes`), the same list
@@ -74,7 +99,7 @@ pub fn routes() -> Vec<RouteRule> {
                 method: method.clone(),
                 path: route.path.as_str(),
                 rule: route.rule,
-                expensive: route.expensive,
+                cost: route.cost,
             })
         })
         .collect()
@@ -91,6 +116,7 @@ pub struct Access {
     settings: SecurityConfig,
     throttle: Throttle,
     expensive: tokio::sync::Semaphore,
+    large_bodies: tokio::sync::Semaphore,
     rules: Vec<RouteRule>,
 }
 
@@ -102,7 +128,8 @@ struct Call {
     request_id: String,
     /// The scopes the route asks for under this configuration; None: open.
     required: Option<&'static [Scope]>,
-    expensive: bool,
+    /// The slot the request waits for, by its route's cost and its body.
+    slot: Slot,
     /// `METHOD /pattern`, as the audit trail names the action.
     action: String,
     /// The path requested.
@@ -110,6 +137,14 @@ struct Call {
     address: Option<IpAddr>,
     /// More than one `Authorization` header: which one a proxy or client meant is unknown.
     ambiguous: bool,
+}
+
+/// What a request waits for before its handler runs.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    None,
+    Expensive,
+    LargeBody,
 }
 
 /// A request turned away by a layer.
@@ -128,14 +163,17 @@ impl Access {
             keys: ApiKeys::new(store.clone()),
             throttle: Throttle::new(settings.rate_limit_per_minute),
             expensive: tokio::sync::Semaphore::new(settings.max_concurrent_expensive),
+            large_bodies: tokio::sync::Semaphore::new(
+                (settings.max_concurrent_expensive / 2).max(1),
+            ),
             store,
             settings,
             rules: routes(),
         }
     }
 
-    fn rule(&self, method: &Method, path: Option<&str>) -> (Rule, bool) {
-        let admin_only = (Rule::Scopes(&[Scope::Admin]), false);
+    fn rule(&self, method: &Method, path: Option<&str>) -> (Rule, Cost) {
+        let admin_only = (Rule::Scopes(&[Scope::Admin]), Cost::Cheap);
         let Some(path) = path else { return admin_only };
         // HEAD is answered by GET routes.
         let method = if method == Method::HEAD {
@@ -146,7 +184,7 @@ impl Access {
         self.rules
             .iter()
             .find(|r| r.path == path && r.method == method)
-            .map_or(admin_only, |r| (r.rule, r.expensive))
+            .map_or(admin_only, |r| (r.rule, r.cost))
     }
 
     /// The scopes a rule asks for under this configuration; None: open.
@@ -166,11 +204,24 @@ impl Access {
             .extensions()
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
-        let (rule, expensive) = self.rule(request.method(), pattern);
+        let (rule, cost) = self.rule(request.method(), pattern);
+        let large = || {
+            request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .is_none_or(|length| length >= LARGE_BODY)
+        };
+        let slot = match cost {
+            Cost::Cheap => Slot::None,
+            Cost::Expensive => Slot::Expensive,
+            Cost::Verification if large() => Slot::LargeBody,
+            Cost::Verification => Slot::None,
+        };
         Call {
             request_id: audit::request_id(),
             required: self.required(rule),
-            expensive,
+            slot,
             action: format!("{} {}", request.method(), pattern.unwrap_or("?")),
             target: request.uri().path().to_owned(),
             address: request
@@ -255,13 +306,13 @@ impl Access {
     }
 
     /// Layer 6: expensive work waits for a slot; the wait counts against the timeout.
-    async fn run(&self, expensive: bool, request: Request, next: Next) -> Response {
+    async fn run(&self, slot: Slot, request: Request, next: Next) -> Response {
         let timeout = Duration::from_secs(self.settings.request_timeout_seconds);
         let run = async {
-            let _permit = if expensive {
-                self.expensive.acquire().await.ok()
-            } else {
-                None
+            let _permit = match slot {
+                Slot::None => None,
+                Slot::Expensive => self.expensive.acquire().await.ok(),
+                Slot::LargeBody => self.large_bodies.acquire().await.ok(),
             };
             next.run(request).await
         };
@@ -372,7 +423,7 @@ async fn enforce(State(state): State<AppState>, request: Request, next: Next) ->
     let presented = Presented::from_headers(request.headers());
     let (response, audit) = match access.admit(&call, presented.as_ref()).await {
         Ok(actor) => {
-            let response = access.run(call.expensive, request, next).await;
+            let response = access.run(call.slot, request, next).await;
             let detail = response
                 .extensions()
                 .get::<AuditDetail>()

@@ -216,7 +216,7 @@ fn build() -> Document {
     let mut schemas = Vec::new();
     for route in routes::declared() {
         let mut operation = route.operation(&mut schemas);
-        apply_rule(&mut operation, route.rule, route.expensive);
+        apply_rule(&mut operation, route.rule, route.cost.is_expensive());
         let methods = route.methods.iter().filter_map(http_method).collect();
         doc.paths
             .add_path_operation(openapi_path(&route.path), methods, operation);

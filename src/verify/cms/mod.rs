@@ -5,9 +5,11 @@
 
 mod attributes;
 
+use std::borrow::Cow;
+
 use cms::signed_data::SignerInfo;
 use const_oid::db::rfc5911::ID_SIGNED_DATA;
-use der::asn1::{ObjectIdentifier, OctetString};
+use der::asn1::{ObjectIdentifier, OctetStringRef};
 use der::{Decode, Header, Reader, SliceReader};
 
 use super::evidence::Parsed;
@@ -34,7 +36,7 @@ fn context(header: &Header, number: u8) -> bool {
 /// Walks ContentInfo → SignedData without decoding the certificates (RFC 5652 §5.1).
 struct Walked<'a> {
     econtent_type: ObjectIdentifier,
-    econtent: Option<Vec<u8>>,
+    econtent: Option<&'a [u8]>,
     certificates: Vec<&'a [u8]>,
     /// Each SignerInfo's TLV, not yet decoded (how many there are is bounded first).
     signer_infos: Vec<&'a [u8]>,
@@ -88,7 +90,8 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
         if !context(&tag0, 0) {
             return Err("eContent is not in [0]".into());
         }
-        Some(OctetString::from_der(value).map_err(e)?.as_bytes().to_vec())
+        // Borrowed: a 12 MB content is copied once, into what its signers share.
+        Some(OctetStringRef::from_der(value).map_err(e)?.as_bytes())
     };
     let mut certificates = Vec::new();
     let mut signer_infos = Vec::new();
@@ -168,8 +171,14 @@ pub(super) fn parse(
             "the signature is larger than {MAX_SIGNATURE_BYTES} bytes"
         )));
     }
-    let der = decode_der(signature)
-        .ok_or_else(|| unreadable("the signature is neither DER, PEM nor base64 CMS"))?;
+    // DER is read where it lies; only PEM and base64 are decoded into a copy.
+    let der: Cow<'_, [u8]> = if signature.first() == Some(&0x30) {
+        Cow::Borrowed(signature)
+    } else {
+        decode_der(signature)
+            .map(Cow::Owned)
+            .ok_or_else(|| unreadable("the signature is neither DER, PEM nor base64 CMS"))?
+    };
     // Streaming producers write BER (indefinite lengths): re-encode as DER and walk again.
     let normalised;
     let walked = match walk(&der) {
@@ -221,7 +230,7 @@ pub(super) fn parse(
             ))
         }
         (Some(inner), _) => (Some(inner), false),
-        (None, Some(outer)) => (Some(outer.to_vec()), true),
+        (None, Some(outer)) => (Some(outer), true),
         (None, None) => (None, true),
     };
     let summary = format!(
@@ -230,8 +239,7 @@ pub(super) fn parse(
         signer_infos.len(),
         certificates.len()
     );
-    let mut shared = attributes::Shared::new(walked.econtent_type, content.as_deref());
-    drop(content);
+    let mut shared = attributes::Shared::new(walked.econtent_type, content);
     let signers = signer_infos
         .into_iter()
         .map(|(si, raw)| attributes::evidence(&si, raw, &mut shared))

@@ -235,27 +235,45 @@ async fn expensive_work_is_bounded_and_slow_requests_time_out() {
             access::guard,
         ))
         .with_state(state);
-    let mut tasks = Vec::new();
-    for _ in 0..6 {
-        let app = app.clone();
-        tasks.push(tokio::spawn(async move {
-            app.oneshot(
-                Request::post("/v1/verify")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("infallible")
-            .status()
-        }));
-    }
-    for task in tasks {
-        assert_eq!(task.await.expect("join"), StatusCode::OK);
-    }
+    // A verification whose body is large, or of undeclared length, holds a slot for the
+    // memory it takes; a small one does not: its CPU work is scheduled by the verifier.
+    let burst = |length: Option<&'static str>| {
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let app = app.clone();
+                let mut request = Request::post("/v1/verify");
+                if let Some(length) = length {
+                    request = request.header("content-length", length);
+                }
+                let body = Body::from(vec![b' '; length.map_or(0, |l| l.parse().unwrap_or(0))]);
+                tokio::spawn(async move {
+                    let request = request.body(body).expect("request");
+                    app.oneshot(request).await.expect("infallible").status()
+                })
+            })
+            .collect();
+        async move {
+            for task in tasks {
+                assert_eq!(task.await.expect("join"), StatusCode::OK);
+            }
+        }
+    };
+    burst(None).await;
     assert_eq!(
         most.load(Ordering::SeqCst),
         1,
-        "one expensive request at a time"
+        "one large request at a time"
+    );
+    burst(Some("1048576")).await;
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        1,
+        "one large request at a time"
+    );
+    burst(Some("100")).await;
+    assert!(
+        most.load(Ordering::SeqCst) > 1,
+        "small verification requests wait for no slot"
     );
     let response = app
         .oneshot(
