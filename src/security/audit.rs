@@ -37,7 +37,7 @@ pub const MAX_TARGET_CHARS: usize = 512;
 pub const MAX_FIELD_CHARS: usize = 1024;
 
 /// `text` within `max` characters; a cut one says so and how long it was.
-fn capped(text: &str, max: usize) -> String {
+pub(super) fn capped(text: &str, max: usize) -> String {
     let length = text.chars().count();
     if length <= max {
         return text.to_owned();
@@ -61,8 +61,9 @@ pub async fn record(store: &Store, entry: Entry<'_>) {
         detail: capped(entry.detail, MAX_FIELD_CHARS),
     };
     if let Err(e) = store.append_audit(&event).await {
+        // The log keeps what the trail could not (an aggregated count included).
         tracing::error!(error = %e, action = event.action, target = event.target,
-            "could not write the audit trail");
+            detail = event.detail, "could not write the audit trail");
     }
 }
 

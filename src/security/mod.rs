@@ -3,10 +3,11 @@
 //! what it does in the same trail.
 //!
 //! Door: [`ApiKeys`] (create, authenticate, list, revoke), [`Scope`], [`RateLimiter`],
-//! [`audit`].
+//! [`audit`], [`refusals`] (refusals in the trail, bounded under a flood).
 
 pub mod audit;
 mod rate_limit;
+pub mod refusals;
 mod token;
 
 pub use rate_limit::RateLimiter;

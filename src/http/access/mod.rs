@@ -14,7 +14,8 @@
 //!    a large body, see [`Cost`]) and a request timeout, around the handler;
 //! 7. the audit trail, on routes that are not open: every answer, and every refusal but the rate
 //!    limit's (recording those would be the very load the limit keeps out; `/metrics` counts
-//!    them).
+//!    them). Refusals are recorded one by one up to a threshold per address and minute, then
+//!    counted into one entry ([`security::refusals`](crate::security::refusals)).
 //!
 //! The rule table comes from the one route list (`http::routes`), which also builds the router,
 //! so every served route has its rule. A route the table does not know (one mounted by hand
@@ -35,6 +36,7 @@ use axum::response::{IntoResponse, Response};
 use super::{ApiError, AppState};
 use crate::config::SecurityConfig;
 use crate::security::audit::{self, Entry};
+use crate::security::refusals::Refusals;
 use crate::security::{ApiKeys, Caller, Scope};
 use crate::store::Store;
 use crate::telemetry;
@@ -115,6 +117,7 @@ pub struct Access {
     store: Store,
     settings: SecurityConfig,
     throttle: Throttle,
+    refusals: Refusals,
     expensive: tokio::sync::Semaphore,
     large_bodies: tokio::sync::Semaphore,
     rules: Vec<RouteRule>,
@@ -147,6 +150,12 @@ enum Slot {
     LargeBody,
 }
 
+/// What the audit trail notes of a request: a handler's answer, or why a layer refused it.
+enum Note {
+    Answer(String),
+    Refusal(String),
+}
+
 /// A request turned away by a layer.
 struct Refusal {
     status: StatusCode,
@@ -162,6 +171,7 @@ impl Access {
         Access {
             keys: ApiKeys::new(store.clone()),
             throttle: Throttle::new(settings.rate_limit_per_minute),
+            refusals: Refusals::new(store.clone()),
             expensive: tokio::sync::Semaphore::new(settings.max_concurrent_expensive),
             large_bodies: tokio::sync::Semaphore::new(
                 (settings.max_concurrent_expensive / 2).max(1),
@@ -326,21 +336,22 @@ impl Access {
         }
     }
 
-    /// Layer 7: one event in the audit trail.
-    async fn record(&self, call: &Call, actor: &str, status: StatusCode, detail: &str) {
-        audit::record(
-            &self.store,
-            Entry {
-                request_id: &call.request_id,
-                actor,
-                action: &call.action,
-                target: &call.target,
-                outcome: outcome(status),
-                status: i64::from(status.as_u16()),
-                detail,
-            },
-        )
-        .await;
+    /// Layer 7: one event in the audit trail; a refusal may only be counted (see
+    /// [`Refusals`]).
+    async fn record(&self, call: &Call, actor: &str, status: StatusCode, note: Note) {
+        let entry = |detail| Entry {
+            request_id: &call.request_id,
+            actor,
+            action: &call.action,
+            target: &call.target,
+            outcome: outcome(status),
+            status: i64::from(status.as_u16()),
+            detail,
+        };
+        match note {
+            Note::Answer(detail) => audit::record(&self.store, entry(&detail)).await,
+            Note::Refusal(why) => self.refusals.record(call.address, entry(&why)).await,
+        }
     }
 }
 
@@ -429,14 +440,16 @@ async fn enforce(State(state): State<AppState>, request: Request, next: Next) ->
                 .get::<AuditDetail>()
                 .map(|d| d.0.clone())
                 .unwrap_or_default();
-            (response, Some((actor, detail)))
+            (response, Some((actor, Note::Answer(detail))))
         }
-        Err(refusal) => refusal.answer(),
+        Err(refusal) => {
+            let (response, audit) = refusal.answer();
+            let audit = audit.map(|(actor, why)| (actor, Note::Refusal(why)));
+            (response, audit)
+        }
     };
-    if let (Some(_), Some((actor, detail))) = (call.required, audit) {
-        access
-            .record(&call, &actor, response.status(), &detail)
-            .await;
+    if let (Some(_), Some((actor, note))) = (call.required, audit) {
+        access.record(&call, &actor, response.status(), note).await;
     }
     with_id(response, &call.request_id)
 }
