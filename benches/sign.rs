@@ -74,11 +74,14 @@ fn main() {
                 .block_on(qoltanba::sign::issue::issue(
                     &store,
                     official,
-                    Kind::License,
-                    &payload,
-                    false,
-                    None,
+                    &qoltanba::sign::issue::Order {
+                        kind: Kind::License,
+                        payload: &payload,
+                        detached: false,
+                        supersedes: None,
+                    },
                     now,
+                    None,
                 ))
                 .expect("issue");
         },

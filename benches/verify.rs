@@ -56,7 +56,7 @@ fn main() {
                 given_name: Some("ТЕСТ".into()),
                 password: Some(zeroize::Zeroizing::new("bench".into())),
                 ..IssueRequest::default()
-            })
+            }, None)
             .await
             .expect("issue");
         // 100,000 revoked certificates of the issuing CA, straight into the table, then one

@@ -1,11 +1,13 @@
 //! `qoltanba audit list`: the audit trail, newest first; and the CLI's own entries in it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use clap::{Args, Subcommand};
 
 use super::{emit, open_store, CliError};
 use crate::config::Config;
 use crate::security::audit::{self, Entry};
-use crate::store::{AuditQuery, Store};
+use crate::store::{ActAudit, AuditQuery, Store};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
@@ -69,45 +71,85 @@ pub(super) async fn run(command: AuditCommand, config: Config) -> Result<(), Cli
     emit(&out)
 }
 
-/// Records a privileged CLI command in the trail (actor "cli"). Best effort: the command's own
-/// result stands whatever happens here.
-pub(super) async fn record_command(
-    config: &Config,
-    action: &str,
-    target: &str,
-    result: &Result<(), CliError>,
-) {
-    let Ok(store) = Store::connect(&config.database_url).await else {
-        tracing::error!(
-            action,
-            "could not open the database to write the audit trail"
-        );
-        return;
-    };
-    let (outcome, status, detail) = match result {
-        Ok(()) => (audit::OK, 0, String::new()),
-        Err(e) => {
-            let code = i64::from(e.exit_code());
-            let outcome = if code == 1 {
-                audit::FAILED
-            } else {
-                audit::REFUSED
-            };
-            (outcome, code, e.to_string())
-        }
-    };
-    audit::record(
-        &store,
-        Entry {
-            request_id: &audit::request_id(),
-            actor: "cli",
-            action,
-            target,
-            outcome,
-            status,
-            detail: &detail,
-        },
-    )
-    .await;
-    store.close().await;
+/// A privileged command's place in the audit trail (actor "cli"): its action and target, and
+/// whether its act (an issuance, a revocation, a signature) already wrote the entry in its own
+/// transaction. Commands that change nothing have no label and leave no entry.
+pub(super) struct Trail {
+    label: Option<(&'static str, String)>,
+    request_id: String,
+    acted: AtomicBool,
 }
+
+impl Trail {
+    pub(super) fn new(label: Option<(&'static str, String)>) -> Trail {
+        Trail {
+            label,
+            request_id: audit::request_id(),
+            acted: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the command is recorded at all.
+    pub(super) fn is_recorded(&self) -> bool {
+        self.label.is_some()
+    }
+
+    /// The act's entry, for the store to write in the act's transaction.
+    pub(super) fn act(&self) -> Option<ActAudit> {
+        let (action, target) = self.label.as_ref()?;
+        Some(audit::act(&self.request_id, ACTOR, action, target, 0))
+    }
+
+    /// The act is committed, and its entry with it.
+    pub(super) fn acted(&self) {
+        self.acted.store(true, Ordering::Relaxed);
+    }
+
+    /// Records the command's outcome, unless its act already did: a command that fails after
+    /// its act (a key store that cannot be written) adds its failure. Best effort: the
+    /// command's own result stands whatever happens here.
+    pub(super) async fn finish(self, config: &Config, result: &Result<(), CliError>) {
+        let Some((action, target)) = &self.label else {
+            return;
+        };
+        if result.is_ok() && self.acted.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(store) = Store::connect(&config.database_url).await else {
+            tracing::error!(
+                action,
+                "could not open the database to write the audit trail"
+            );
+            return;
+        };
+        let (outcome, status, detail) = match result {
+            Ok(()) => (audit::OK, 0, String::new()),
+            Err(e) => {
+                let code = i64::from(e.exit_code());
+                let outcome = if code == 1 {
+                    audit::FAILED
+                } else {
+                    audit::REFUSED
+                };
+                (outcome, code, e.to_string())
+            }
+        };
+        audit::record(
+            &store,
+            Entry {
+                request_id: &self.request_id,
+                actor: ACTOR,
+                action,
+                target,
+                outcome,
+                status,
+                detail: &detail,
+            },
+        )
+        .await;
+        store.close().await;
+    }
+}
+
+/// How the trail names the command line.
+const ACTOR: &str = "cli";

@@ -4,10 +4,11 @@ use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
 
+use super::audit::Trail;
 use super::{create_new, emit, open_pki, CliError};
 use crate::config::Config;
 use crate::sign::document::{Kind, Payload};
-use crate::sign::issue::{issue, IssueError};
+use crate::sign::issue::{issue, IssueError, Order};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum DocumentsCommand {
@@ -28,7 +29,11 @@ pub(super) enum DocumentsCommand {
     },
 }
 
-pub(super) async fn run(command: DocumentsCommand, config: Config) -> Result<(), CliError> {
+pub(super) async fn run(
+    command: DocumentsCommand,
+    config: Config,
+    trail: &Trail,
+) -> Result<(), CliError> {
     let DocumentsCommand::Issue {
         kind,
         payload,
@@ -50,18 +55,25 @@ pub(super) async fn run(command: DocumentsCommand, config: Config) -> Result<(),
     // Claim the output once the signer is known good, before signing: a registered document
     // whose CMS cannot be written would still be registered, but the caller asked for the file.
     let mut file = out.as_deref().map(|p| create_new(p, false)).transpose()?;
+    let order = Order {
+        kind,
+        payload: &payload,
+        detached,
+        supersedes: None,
+    };
     let record = match issue(
         pki.store(),
         signer,
-        kind,
-        &payload,
-        detached,
-        None,
+        &order,
         crate::time::now(),
+        trail.act().as_ref(),
     )
     .await
     {
-        Ok(r) => r,
+        Ok(r) => {
+            trail.acted();
+            r
+        }
         Err(e) => {
             if let Some(path) = &out {
                 let _ = std::fs::remove_file(path);

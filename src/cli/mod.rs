@@ -156,21 +156,21 @@ where
         Err(e) => return fail(CliError::Io(format!("cannot start the runtime: {e}"))),
     };
     runtime.block_on(async move {
-        let audit_label = cli.command.audit_label();
-        let audit_config = audit_label.is_some().then(|| config.clone());
+        let trail = audit::Trail::new(cli.command.audit_label());
+        let audit_config = trail.is_recorded().then(|| config.clone());
         let result = match cli.command {
             Command::Serve => serve::run(config).await,
-            Command::Pki(command) => pki::run(*command, config).await,
+            Command::Pki(command) => pki::run(*command, config, &trail).await,
             Command::Sign(args) => sign::run(*args),
-            Command::Documents(command) => documents::run(*command, config).await,
+            Command::Documents(command) => documents::run(*command, config, &trail).await,
             Command::Keys(command) => keys::run(*command, config).await,
             Command::Audit(command) => audit::run(*command, config).await,
             Command::Config(command) => config_check::run(*command, config).await,
             // verify maps its outcomes to its own exit codes.
             Command::Verify(args) => return verify::run(*args, config).await,
         };
-        if let (Some((action, target)), Some(config)) = (audit_label, audit_config) {
-            audit::record_command(&config, action, &target, &result).await;
+        if let Some(config) = audit_config {
+            trail.finish(&config, &result).await;
         }
         match result {
             Ok(()) => ExitCode::SUCCESS,

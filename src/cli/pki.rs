@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::audit::Trail;
 use super::{create_new, emit, open_pki, read_password, CliError};
 use crate::config::Config;
 use crate::crypto::KeyAlgorithm;
@@ -102,7 +103,11 @@ pub(super) struct IssueArgs {
     allow_invalid_check_digit: bool,
 }
 
-pub(super) async fn run(command: PkiCommand, config: Config) -> Result<(), CliError> {
+pub(super) async fn run(
+    command: PkiCommand,
+    config: Config,
+    trail: &Trail,
+) -> Result<(), CliError> {
     match command {
         PkiCommand::Init => {
             let (pki, created) = open_pki(&config, true).await?;
@@ -118,11 +123,12 @@ pub(super) async fn run(command: PkiCommand, config: Config) -> Result<(), CliEr
             ))?;
             Ok(())
         }
-        PkiCommand::Issue(args) => issue(*args, config).await,
+        PkiCommand::Issue(args) => issue(*args, config, trail).await,
         PkiCommand::Revoke { serial, reason } => {
             let reason: RevocationReason = reason.parse().map_err(crate::pki::PkiError::from)?;
             let (pki, _) = open_pki(&config, false).await?;
-            let rec = pki.revoke(&serial, reason).await?;
+            let rec = pki.revoke(&serial, reason, trail.act().as_ref()).await?;
+            trail.acted();
             emit(&format!(
                 "{} {} ({})\n",
                 rec.serial,
@@ -133,7 +139,8 @@ pub(super) async fn run(command: PkiCommand, config: Config) -> Result<(), CliEr
         }
         PkiCommand::Unhold { serial } => {
             let (pki, _) = open_pki(&config, false).await?;
-            let rec = pki.release_hold(&serial).await?;
+            let rec = pki.release_hold(&serial, trail.act().as_ref()).await?;
+            trail.acted();
             emit(&format!("{} {}\n", rec.serial, rec.status.as_str()))?;
             Ok(())
         }
@@ -188,7 +195,7 @@ pub(super) async fn run(command: PkiCommand, config: Config) -> Result<(), CliEr
     }
 }
 
-async fn issue(args: IssueArgs, config: Config) -> Result<(), CliError> {
+async fn issue(args: IssueArgs, config: Config, trail: &Trail) -> Result<(), CliError> {
     let key: Option<KeyAlgorithm> = args
         .key
         .as_deref()
@@ -233,11 +240,14 @@ async fn issue(args: IssueArgs, config: Config) -> Result<(), CliError> {
     };
     let issued = async {
         let (pki, _) = open_pki(&config, false).await?;
-        Ok::<_, CliError>(pki.issue(&request).await?)
+        Ok::<_, CliError>(pki.issue(&request, trail.act().as_ref()).await?)
     }
     .await;
     let issued = match issued {
-        Ok(i) => i,
+        Ok(i) => {
+            trail.acted();
+            i
+        }
         Err(e) => {
             cleanup(&cert_out);
             return Err(e);

@@ -7,7 +7,7 @@ use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::access::AuditDetail;
+use super::access::{audited, Acting};
 use super::body::{JsonBody, OptionalJsonBody};
 use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
@@ -88,10 +88,14 @@ struct IssuedView {
 )]
 pub(super) async fn issue(
     State(state): State<AppState>,
+    acting: Acting,
     JsonBody(request): JsonBody<IssueRequest>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let legacy = request.legacy;
-    let issued = state.pki.issue(&request).await?;
+    let issued = state
+        .pki
+        .issue(&request, Some(&acting.entry(StatusCode::CREATED)))
+        .await?;
     let ca_chain_pem = state
         .pki
         .ca_chain()
@@ -104,19 +108,15 @@ pub(super) async fn issue(
         pkcs12_format: if legacy { "legacy" } else { "modern" },
         ca_chain_pem,
     };
-    let detail = AuditDetail(format!(
-        "issued serial {} profile {} key {}",
-        issued.record.serial, issued.record.profile, issued.record.key_algorithm
-    ));
     // The body holds a private key: no cache may keep it.
-    let mut response = (
-        StatusCode::CREATED,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(view),
-    )
-        .into_response();
-    response.extensions_mut().insert(detail);
-    Ok(response)
+    Ok(audited(
+        (
+            StatusCode::CREATED,
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(view),
+        )
+            .into_response(),
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -239,17 +239,19 @@ pub(super) struct RevokeRequest {
 )]
 pub(super) async fn revoke(
     State(state): State<AppState>,
+    acting: Acting,
     ApiPath(serial): ApiPath<String>,
     OptionalJsonBody(body): OptionalJsonBody<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     let reason_name = body.reason.as_deref().unwrap_or("unspecified");
     let reason: RevocationReason = reason_name.parse().map_err(crate::pki::PkiError::from)?;
-    let record = state.pki.revoke(&serial, reason).await?;
-    let mut response = Json(CertificateView::try_from(&record)?).into_response();
-    response.extensions_mut().insert(AuditDetail(format!(
-        "revoked serial {serial} reason {reason_name}"
-    )));
-    Ok(response)
+    let record = state
+        .pki
+        .revoke(&serial, reason, Some(&acting.entry(StatusCode::OK)))
+        .await?;
+    Ok(audited(
+        Json(CertificateView::try_from(&record)?).into_response(),
+    ))
 }
 
 #[utoipa::path(
@@ -267,8 +269,14 @@ pub(super) async fn revoke(
 )]
 pub(super) async fn release(
     State(state): State<AppState>,
+    acting: Acting,
     ApiPath(serial): ApiPath<String>,
-) -> Result<Json<CertificateView>, ApiError> {
-    let record = state.pki.release_hold(&serial).await?;
-    Ok(Json(CertificateView::try_from(&record)?))
+) -> Result<Response, ApiError> {
+    let record = state
+        .pki
+        .release_hold(&serial, Some(&acting.entry(StatusCode::OK)))
+        .await?;
+    Ok(audited(
+        Json(CertificateView::try_from(&record)?).into_response(),
+    ))
 }

@@ -13,7 +13,7 @@ use super::extract::ApiPath;
 use super::{ApiError, AppState};
 use crate::pki::Urls;
 use crate::sign::document::{Kind, Payload};
-use crate::sign::issue::{issue as issue_document, IssueError};
+use crate::sign::issue::{issue as issue_document, IssueError, Order};
 use crate::sign::registry;
 use crate::store::DocumentRecord;
 use crate::verify::{Report, Request};
@@ -112,6 +112,7 @@ fn issue_error(e: IssueError) -> ApiError {
 )]
 pub(super) async fn issue(
     State(state): State<AppState>,
+    acting: super::access::Acting,
     JsonBody(body): JsonBody<IssueBody>,
 ) -> Result<Response, ApiError> {
     let kind = Kind::parse(&body.kind).map_err(ApiError::bad_request)?;
@@ -122,26 +123,25 @@ pub(super) async fn issue(
             format!("payload: {e}"),
         )
     })?;
+    let order = Order {
+        kind,
+        payload: &payload,
+        detached: body.detached,
+        supersedes: body.supersedes.as_deref(),
+    };
     let record = issue_document(
         state.pki.store(),
         state.signer(),
-        kind,
-        &payload,
-        body.detached,
-        body.supersedes.as_deref(),
+        &order,
         crate::time::now(),
+        Some(&acting.entry(StatusCode::CREATED)),
     )
     .await
     .map_err(issue_error)?;
     let view = DocumentView::of(&record, state.pki.urls());
-    let mut response = (StatusCode::CREATED, Json(view)).into_response();
-    response
-        .extensions_mut()
-        .insert(super::access::AuditDetail(format!(
-            "signed document {} kind {} sha256 {}",
-            record.number, record.kind, record.sha256
-        )));
-    Ok(response)
+    Ok(super::access::audited(
+        (StatusCode::CREATED, Json(view)).into_response(),
+    ))
 }
 
 async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {

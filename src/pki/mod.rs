@@ -26,7 +26,9 @@ pub use issue::{IssueRequest, MAX_DAYS};
 use zeroize::Zeroizing;
 
 use crate::keystore;
-use crate::store::{AuthorityRecord, CertificateRecord, NewCertificate, StatusChange, Store};
+use crate::store::{
+    ActAudit, AuditEvent, AuthorityRecord, CertificateRecord, NewCertificate, StatusChange, Store,
+};
 
 /// Every public URL of this service: what certificates point at, and where a document's
 /// verification page and PDF are. Built from the public base URL.
@@ -249,7 +251,13 @@ impl Pki {
 
     /// Issues a certificate and its PKCS#12. Nothing is stored unless every input is valid;
     /// the subscriber's private key is returned once, inside the PKCS#12, and never kept.
-    pub async fn issue(&self, request: &IssueRequest) -> Result<Issued, PkiError> {
+    /// `audit`: the issuance's entry in the audit trail, stored with the certificate (None:
+    /// not audited, for tests and benchmarks).
+    pub async fn issue(
+        &self,
+        request: &IssueRequest,
+        audit: Option<&ActAudit>,
+    ) -> Result<Issued, PkiError> {
         let profile = self.declarations.profile(&request.profile)?;
         if profile.name == self.declarations.hierarchy.ocsp.profile {
             return Err(PkiError::invalid(
@@ -308,7 +316,18 @@ impl Pki {
             certificate: der,
             created_at: now,
         };
-        self.store.insert_certificate(&entry).await?;
+        let event = audit.map(|a| {
+            a.entry(
+                now,
+                format!(
+                    "issued serial {} profile {} key {}",
+                    entry.serial, entry.profile, entry.key_algorithm
+                ),
+            )
+        });
+        self.store
+            .insert_certificate(&entry, event.as_ref())
+            .await?;
         let record = self
             .store
             .certificate(&entry.serial)
@@ -333,10 +352,12 @@ impl Pki {
     }
 
     /// Revokes (or, with certificateHold, suspends) a certificate and republishes the CRLs.
+    /// `audit`: the revocation's entry in the audit trail, stored with the change.
     pub async fn revoke(
         &self,
         serial: &str,
         reason: RevocationReason,
+        audit: Option<&ActAudit>,
     ) -> Result<CertificateRecord, PkiError> {
         if reason.0 == x509_cert::ext::pkix::crl::CrlReason::RemoveFromCRL {
             return Err(PkiError::invalid(
@@ -354,28 +375,45 @@ impl Pki {
                  it cannot be revoked while in use"
             )));
         }
+        let at = now();
+        let event = audit.map(|a| {
+            a.entry(
+                at,
+                format!("revoked serial {serial} reason {}", reason.name()),
+            )
+        });
         let change = StatusChange::Revoke {
             reason: reason.name().to_owned(),
-            at: now(),
+            at,
         };
-        let record = self.apply(&serial, change).await?;
+        let record = self.apply(&serial, change, event.as_ref()).await?;
         metrics::counter!(crate::telemetry::CERTIFICATES_REVOKED, "reason" => reason.name())
             .increment(1);
         Ok(record)
     }
 
     /// Releases a certificate from hold (it becomes good again; delta CRLs say removeFromCRL).
-    pub async fn release_hold(&self, serial: &str) -> Result<CertificateRecord, PkiError> {
+    /// `audit`: the release's entry in the audit trail, stored with the change.
+    pub async fn release_hold(
+        &self,
+        serial: &str,
+        audit: Option<&ActAudit>,
+    ) -> Result<CertificateRecord, PkiError> {
         let serial = certificate::normalise_serial(serial)?;
-        self.apply(&serial, StatusChange::Release).await
+        let event = audit.map(|a| a.entry(now(), format!("released serial {serial} from hold")));
+        self.apply(&serial, StatusChange::Release, event.as_ref())
+            .await
     }
 
+    /// Changes the status, with its audit entry if it changed, then republishes the CRLs.
     async fn apply(
         &self,
         serial: &str,
         change: StatusChange,
+        audit: Option<&AuditEvent>,
     ) -> Result<CertificateRecord, PkiError> {
-        let Some((before, changed)) = self.store.change_status(serial, &change).await? else {
+        let Some((before, changed)) = self.store.change_status(serial, &change, audit).await?
+        else {
             return Err(PkiError::NotFound(format!(
                 "no certificate with serial {serial}"
             )));

@@ -1,10 +1,15 @@
-//! The audit trail's vocabulary and a recorder that never fails the action it records.
+//! The audit trail's vocabulary, the bounds of what it keeps, and its two ways in.
 //!
 //! Events carry who (the key's name, "anonymous" or "cli"), what (the route or command), the
 //! target (a path, serial or document number), when, the outcome and the request id. Nothing
 //! secret goes in: callers pass serials, numbers and names, never tokens, passwords or keys.
+//!
+//! An act (an issuance, a revocation, a signature) is entered through [`act`]: the entry is
+//! handed to the room doing the act and written by the store in the act's own transaction, so
+//! the two exist together or not at all. Everything else (refusals, failures, reads) goes
+//! through [`record`], after the fact, which never fails the request it records.
 
-use crate::store::{AuditEvent, Store};
+use crate::store::{ActAudit, Store};
 
 /// Outcome words used in the trail.
 pub const OK: &str = "ok";
@@ -46,20 +51,38 @@ pub(super) fn capped(text: &str, max: usize) -> String {
     format!("{kept}… [truncated from {length} characters]")
 }
 
-/// Appends to the trail. A failure to record is logged loudly but does not undo or fail the
-/// action: the action already happened, and losing its answer would be worse.
-pub async fn record(store: &Store, entry: Entry<'_>) {
-    let event = AuditEvent {
-        seq: 0,
-        at: crate::time::now(),
+/// Everything of an entry but its detail, bounded.
+fn bounded(entry: &Entry<'_>) -> ActAudit {
+    ActAudit {
         request_id: capped(entry.request_id, MAX_FIELD_CHARS),
         actor: capped(entry.actor, MAX_FIELD_CHARS),
         action: capped(entry.action, MAX_FIELD_CHARS),
         target: capped(entry.target, MAX_TARGET_CHARS),
         outcome: capped(entry.outcome, MAX_FIELD_CHARS),
         status: entry.status,
-        detail: capped(entry.detail, MAX_FIELD_CHARS),
-    };
+    }
+}
+
+/// The entry of an act (an issuance, a revocation, a signature) that is yet to happen, bounded:
+/// the act adds its detail and the store writes it in the act's own transaction, so there is
+/// never an act without its entry nor an entry without its act. `status` is what a success
+/// answers (201, 200; 0 for the command line): the entry exists only if the act succeeded.
+pub fn act(request_id: &str, actor: &str, action: &str, target: &str, status: i64) -> ActAudit {
+    bounded(&Entry {
+        request_id,
+        actor,
+        action,
+        target,
+        outcome: OK,
+        status,
+        detail: "",
+    })
+}
+
+/// Appends to the trail, apart from any act: refusals, failures, reads. A failure to record is
+/// logged loudly but does not fail the request: losing its answer would be worse.
+pub async fn record(store: &Store, entry: Entry<'_>) {
+    let event = bounded(&entry).entry(crate::time::now(), capped(entry.detail, MAX_FIELD_CHARS));
     if let Err(e) = store.append_audit(&event).await {
         // The log keeps what the trail could not (an aggregated count included).
         tracing::error!(error = %e, action = event.action, target = event.target,

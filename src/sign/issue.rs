@@ -6,7 +6,7 @@ use super::canonical::canonical;
 use super::document::{document_json, Kind, Payload};
 use super::SignError;
 use crate::identity::Bin;
-use crate::store::{DocumentRecord, SignedDocument, Store};
+use crate::store::{ActAudit, DocumentRecord, SignedDocument, Store};
 
 /// Why a document was not issued.
 #[derive(Debug, thiserror::Error)]
@@ -26,16 +26,30 @@ pub fn signer_bin(identity: &SignerIdentity) -> Option<String> {
         .map(|b| b.to_string())
 }
 
-/// Signs and registers a document. `supersedes`: the id of a document this one corrects.
+/// What to sign: a document of a kind, its payload, whether the CMS leaves the content out, and
+/// the id of a document this one corrects.
+pub struct Order<'a> {
+    pub kind: Kind,
+    pub payload: &'a Payload,
+    pub detached: bool,
+    pub supersedes: Option<&'a str>,
+}
+
+/// Signs and registers a document. `audit`: the signature's entry in the audit trail, stored
+/// with the document (None: not audited, for benchmarks).
 pub async fn issue(
     store: &Store,
     signer: &SignerIdentity,
-    kind: Kind,
-    payload: &Payload,
-    detached: bool,
-    supersedes: Option<&str>,
+    order: &Order<'_>,
     now: i64,
+    audit: Option<&ActAudit>,
 ) -> Result<DocumentRecord, IssueError> {
+    let &Order {
+        kind,
+        payload,
+        detached,
+        supersedes,
+    } = order;
     let mut problems = payload.problems(kind);
     let authority_bin = payload.authority.bin.clone().unwrap_or_default();
     match signer_bin(signer) {
@@ -76,11 +90,23 @@ pub async fn issue(
                 ))
                 .map_err(|e| IssueError::Invalid(vec![e.to_string()]))?;
                 let cms = cades::sign(&bytes, signer, detached, now).map_err(IssueError::Sign)?;
+                let sha256 = hex::encode(crate::crypto::sha256(&bytes));
+                let audit = audit.map(|a| {
+                    a.entry(
+                        now,
+                        format!(
+                            "signed document {number} kind {} sha256 {sha256}",
+                            kind.name()
+                        ),
+                    )
+                });
                 Ok::<_, IssueError>(SignedDocument {
                     canonical: bytes,
+                    sha256,
                     cms,
                     detached,
                     signer_serial: signer_serial.clone(),
+                    audit,
                 })
             },
         )

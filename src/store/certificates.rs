@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::security::{self, AuditEvent};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -134,9 +135,20 @@ where
 }
 
 impl Store {
-    /// Records an issued certificate. The caller acknowledges issuance only after this returns.
-    pub async fn insert_certificate(&self, cert: &NewCertificate) -> Result<(), StoreError> {
-        insert(self.pool(), cert).await
+    /// Records an issued certificate, and its entry in the audit trail in the same transaction.
+    /// The caller acknowledges issuance only after this returns.
+    pub async fn insert_certificate(
+        &self,
+        cert: &NewCertificate,
+        audit: Option<&AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        insert(&mut *tx, cert).await?;
+        if let Some(event) = audit {
+            security::append(&mut *tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
@@ -165,13 +177,14 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// Applies a status change if the current status allows it, atomically; returns the record
-    /// as it was before the change (the caller explains a refusal from it). `Ok(None)` means
-    /// no such serial.
+    /// Applies a status change if the current status allows it, atomically, with its entry in
+    /// the audit trail (written only if the status changed); returns the record as it was before
+    /// the change (the caller explains a refusal from it). `Ok(None)` means no such serial.
     pub async fn change_status(
         &self,
         serial: &str,
         change: &StatusChange,
+        audit: Option<&AuditEvent>,
     ) -> Result<Option<(CertificateRecord, bool)>, StoreError> {
         let mut tx = self.pool().begin().await?;
         // The counter update comes first: it takes the write lock before anything is read, so
@@ -224,6 +237,9 @@ impl Store {
             }
         };
         let changed = result.rows_affected() == 1;
+        if let (true, Some(event)) = (changed, audit) {
+            security::append(&mut *tx, event).await?;
+        }
         tx.commit().await?;
         Ok(Some((before, changed)))
     }

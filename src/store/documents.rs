@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::security::{self, AuditEvent};
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -25,9 +26,13 @@ pub struct DocumentRecord {
 /// What signing produced for a number, to be stored with it.
 pub struct SignedDocument {
     pub canonical: Vec<u8>,
+    /// SHA-256 (hex) of `canonical`: what the registry finds it by.
+    pub sha256: String,
     pub cms: Vec<u8>,
     pub detached: bool,
     pub signer_serial: String,
+    /// The signature's entry in the audit trail, appended in the same transaction.
+    pub audit: Option<AuditEvent>,
 }
 
 const COLUMNS: &str = "id, number, authority_bin, year, sequence, kind, canonical, cms, detached, \
@@ -58,8 +63,9 @@ pub fn number(authority_bin: &str, year: i64, sequence: i64) -> String {
 
 impl Store {
     /// Reserves the next number of (authority, year), lets `sign` make the document for it, and
-    /// stores the result — all in one transaction. If `sign` fails, nothing is stored and the
-    /// number is not used up. Returns the stored record; only then may the caller acknowledge.
+    /// stores the result and its audit entry — all in one transaction. If `sign` fails, nothing
+    /// is stored and the number is not used up. Returns the stored record; only then may the
+    /// caller acknowledge.
     pub async fn register_document<F, E>(
         &self,
         authority_bin: &str,
@@ -101,7 +107,6 @@ impl Store {
         let id = hex::encode(
             crate::crypto::random_bytes::<16>().map_err(|e| StoreError::Corrupt(e.to_string()))?,
         );
-        let sha256 = hex::encode(crate::crypto::sha256(&signed.canonical));
         sqlx::query(&format!(
             "INSERT INTO documents ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
@@ -114,12 +119,15 @@ impl Store {
         .bind(&signed.canonical)
         .bind(&signed.cms)
         .bind(i64::from(signed.detached))
-        .bind(&sha256)
+        .bind(&signed.sha256)
         .bind(&signed.signer_serial)
         .bind(supersedes)
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if let Some(event) = &signed.audit {
+            security::append(&mut *tx, event).await?;
+        }
         tx.commit().await?;
         Ok(Ok(DocumentRecord {
             id,
@@ -131,7 +139,7 @@ impl Store {
             canonical: signed.canonical,
             cms: signed.cms,
             detached: signed.detached,
-            sha256,
+            sha256: signed.sha256,
             signer_serial: signed.signer_serial,
             supersedes: supersedes.map(str::to_owned),
             created_at: now,

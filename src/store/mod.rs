@@ -20,7 +20,7 @@ pub use certificates::{
 pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub use documents::{number as document_number, DocumentRecord, SignedDocument};
 pub use leader::Leadership;
-pub use security::{ApiKeyRecord, AuditEvent, AuditQuery};
+pub use security::{ActAudit, ApiKeyRecord, AuditEvent, AuditQuery};
 
 /// Errors of the storage room.
 #[derive(Debug, thiserror::Error)]

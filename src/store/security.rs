@@ -34,6 +34,60 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
+/// An act's entry in the audit trail before the act words its detail: who, what, the target,
+/// the outcome and the request id, bounded by `security::audit::act` before they get here. The
+/// room doing the act (issuance, revocation, signature) adds the detail (the serial, the
+/// number: its own values, short) and the store appends the entry in the act's transaction, so
+/// the act and its entry are stored together or not at all (issue 12).
+#[derive(Debug, Clone)]
+pub struct ActAudit {
+    pub request_id: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub status: i64,
+}
+
+impl ActAudit {
+    /// The entry, written at `at`, with the act's `detail`.
+    pub fn entry(&self, at: i64, detail: String) -> AuditEvent {
+        AuditEvent {
+            seq: 0,
+            at,
+            request_id: self.request_id.clone(),
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            target: self.target.clone(),
+            outcome: self.outcome.clone(),
+            status: self.status,
+            detail,
+        }
+    }
+}
+
+/// Appends `event` (its `seq` is ignored) through `executor`: the pool, or an act's transaction.
+pub(super) async fn append<'c, E>(executor: E, event: &AuditEvent) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO audit_log (at, request_id, actor, action, target, outcome, status, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(event.at)
+    .bind(&event.request_id)
+    .bind(&event.actor)
+    .bind(&event.action)
+    .bind(&event.target)
+    .bind(&event.outcome)
+    .bind(event.status)
+    .bind(&event.detail)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// Which events to read, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -118,21 +172,7 @@ impl Store {
 
     /// Appends an event to the audit trail (`seq` is ignored).
     pub async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, request_id, actor, action, target, outcome, status, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(event.at)
-        .bind(&event.request_id)
-        .bind(&event.actor)
-        .bind(&event.action)
-        .bind(&event.target)
-        .bind(&event.outcome)
-        .bind(event.status)
-        .bind(&event.detail)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        append(self.pool(), event).await
     }
 
     /// Events, newest first.

@@ -157,7 +157,7 @@ impl TestPki {
     }
 
     pub(crate) async fn issue(&self, request: IssueRequest) -> Issued {
-        self.pki.issue(&request).await.expect("issue")
+        self.pki.issue(&request, None).await.expect("issue")
     }
 
     /// A PKI whose certificates point (CDP, AIA) at a server already running for it on

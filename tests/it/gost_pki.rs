@@ -91,6 +91,7 @@ async fn an_all_gost_pki_issues_signs_revokes_and_answers_crl_and_ocsp_in_gost()
         .revoke(
             &issued.record.serial,
             "keyCompromise".parse().expect("reason"),
+            None,
         )
         .await
         .expect("revoke");

@@ -173,7 +173,7 @@ impl Setup {
     async fn revoke(&self) {
         self.t
             .pki
-            .revoke(&self.serial, "keyCompromise".parse().expect("reason"))
+            .revoke(&self.serial, "keyCompromise".parse().expect("reason"), None)
             .await
             .expect("revoke");
     }

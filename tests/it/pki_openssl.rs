@@ -49,6 +49,7 @@ async fn openssl_verifies_an_issued_certificate_then_reports_it_revoked() {
         .revoke(
             &issued.record.serial,
             "keyCompromise".parse().expect("reason"),
+            None,
         )
         .await
         .expect("revoke");
@@ -84,7 +85,7 @@ async fn openssl_accepts_our_crls_and_reads_serials_reasons_and_delta_entries() 
     let a = t.issue(individual("individual-sign")).await.record;
     let b = t.issue(legal("legal-head-sign")).await.record;
     t.pki
-        .revoke(&a.serial, "superseded".parse().expect("r"))
+        .revoke(&a.serial, "superseded".parse().expect("r"), None)
         .await
         .expect("revoke a");
 
@@ -110,7 +111,7 @@ async fn openssl_accepts_our_crls_and_reads_serials_reasons_and_delta_entries() 
 
     // Hold b: the delta CRL on the last full CRL lists it as certificateHold.
     t.pki
-        .revoke(&b.serial, "certificateHold".parse().expect("r"))
+        .revoke(&b.serial, "certificateHold".parse().expect("r"), None)
         .await
         .expect("hold");
     let delta = crl_pem(&t, "delta.crl", true);
@@ -134,7 +135,7 @@ async fn openssl_accepts_our_crls_and_reads_serials_reasons_and_delta_entries() 
     );
 
     // Release: the next delta says removeFromCRL; the full CRL no longer lists b.
-    t.pki.release_hold(&b.serial).await.expect("release");
+    t.pki.release_hold(&b.serial, None).await.expect("release");
     let delta = crl_pem(&t, "delta2.crl", true);
     let full = crl_pem(&t, "full3.crl", false);
     let delta_text = openssl_ok(&["crl", "-in", &delta, "-CAfile", issuing, "-noout", "-text"]);
@@ -293,7 +294,11 @@ async fn openssl_ocsp_against_the_running_responder_says_good_then_revoked() {
     assert!(unknown.contains("0x0102030405: unknown"), "{unknown}");
 
     t.pki
-        .revoke(&issued.record.serial, "keyCompromise".parse().expect("r"))
+        .revoke(
+            &issued.record.serial,
+            "keyCompromise".parse().expect("r"),
+            None,
+        )
         .await
         .expect("revoke");
     let revoked = ask();

@@ -17,7 +17,7 @@ async fn the_responders_own_certificate_cannot_be_revoked_while_in_use() {
         .expect("the responder certificate is listed");
     match t
         .pki
-        .revoke(&responder.serial, "keyCompromise".parse().expect("r"))
+        .revoke(&responder.serial, "keyCompromise".parse().expect("r"), None)
         .await
     {
         Err(PkiError::Conflict(m)) => assert!(m.contains("OCSP responder"), "{m}"),
@@ -37,7 +37,7 @@ async fn remove_from_crl_is_neither_accepted_nor_offered_as_a_revocation_reason(
     let serial = t.issue(individual("individual-sign")).await.record.serial;
     let reason: RevocationReason = "removeFromCRL".parse().expect("a known CRL reason");
     assert!(matches!(
-        t.pki.revoke(&serial, reason).await,
+        t.pki.revoke(&serial, reason, None).await,
         Err(PkiError::InvalidRequest(_))
     ));
     let err = "stolen".parse::<RevocationReason>().expect_err("unknown");
@@ -57,18 +57,22 @@ async fn a_refused_test_number_names_the_flag_that_would_accept_it() {
     };
     let mut request = individual("individual-sign");
     request.iin = Some(iin.clone());
-    let err = t.pki.issue(&request).await.err().expect("refused");
+    let err = t.pki.issue(&request, None).await.err().expect("refused");
     assert!(
         err.to_string().contains("allow_invalid_check_digit"),
         "{err}"
     );
     request.allow_invalid_check_digit = true;
-    let issued = t.pki.issue(&request).await.expect("accepted with the flag");
+    let issued = t
+        .pki
+        .issue(&request, None)
+        .await
+        .expect("accepted with the flag");
     assert_eq!(issued.record.iin.as_deref(), Some(iin.as_str()));
     // A malformed number is not something the flag accepts: no hint.
     request.iin = Some("12345".into());
     request.allow_invalid_check_digit = false;
-    let err = t.pki.issue(&request).await.err().expect("refused");
+    let err = t.pki.issue(&request, None).await.err().expect("refused");
     assert!(
         !err.to_string().contains("allow_invalid_check_digit"),
         "{err}"

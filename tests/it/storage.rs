@@ -33,7 +33,7 @@ async fn the_pki_survives_a_restart_and_only_opens_with_its_passphrase(backend: 
     };
     let issued = t.issue(individual("individual-sign")).await.record;
     t.pki
-        .revoke(&issued.serial, "keyCompromise".parse().expect("r"))
+        .revoke(&issued.serial, "keyCompromise".parse().expect("r"), None)
         .await
         .expect("revoke");
     let root = t.pki.ca_chain()[1].to_vec();
@@ -84,7 +84,11 @@ async fn concurrent_issuance_gives_unique_serials_and_loses_nothing(backend: Bac
                 } else {
                     qoltanba::crypto::KeyAlgorithm::Ed25519
                 });
-                pki.issue(&request).await.expect("issue").record.serial
+                pki.issue(&request, None)
+                    .await
+                    .expect("issue")
+                    .record
+                    .serial
             })
         })
         .collect();
@@ -125,7 +129,9 @@ async fn concurrent_revocations_all_land_on_the_crl_with_unique_growing_numbers(
         .iter()
         .map(|s| {
             let (pki, s) = (Arc::clone(&t.pki), s.clone());
-            tokio::spawn(async move { pki.revoke(&s, "superseded".parse().expect("r")).await })
+            tokio::spawn(
+                async move { pki.revoke(&s, "superseded".parse().expect("r"), None).await },
+            )
         })
         .collect();
     for task in tasks {

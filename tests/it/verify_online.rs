@@ -44,7 +44,11 @@ async fn ocsp_on_loopback_says_good_then_revoked_and_the_issuing_ca_is_checked_b
     );
 
     t.pki
-        .revoke(&issued.record.serial, "keyCompromise".parse().expect("r"))
+        .revoke(
+            &issued.record.serial,
+            "keyCompromise".parse().expect("r"),
+            None,
+        )
         .await
         .expect("revoke");
     let report = verifier

@@ -247,7 +247,7 @@ async fn revoked_expired_not_yet_valid_and_auth_keys_are_refused() {
     assert_eq!(inside.verdict, Verdict::Valid, "{inside:#?}");
 
     t.pki
-        .revoke(&serial, "keyCompromise".parse().expect("r"))
+        .revoke(&serial, "keyCompromise".parse().expect("r"), None)
         .await
         .expect("revoke");
     let revoked = verify(

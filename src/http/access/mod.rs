@@ -15,7 +15,11 @@
 //! 7. the audit trail, on routes that are not open: every answer, and every refusal but the rate
 //!    limit's (recording those would be the very load the limit keeps out; `/metrics` counts
 //!    them). Refusals are recorded one by one up to a threshold per address and minute, then
-//!    counted into one entry ([`security::refusals`](crate::security::refusals)).
+//!    counted into one entry ([`security::refusals`](crate::security::refusals)). An act
+//!    (issuance, revocation, signature) is not recorded here: its handler takes the request's
+//!    [`Acting`] and the store writes the act's entry in the act's own transaction; the answer
+//!    says so ([`audited`]) and this layer adds nothing. Were it written here, after the
+//!    handler's commit, a crash in between would leave an act with no entry.
 //!
 //! The rule table comes from the one route list (`http::routes`), which also builds the router,
 //! so every served route has its rule. A route the table does not know (one mounted by hand
@@ -28,8 +32,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::{header, request::Parts, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -38,7 +42,7 @@ use crate::config::SecurityConfig;
 use crate::security::audit::{self, Entry};
 use crate::security::refusals::Refusals;
 use crate::security::{ApiKeys, Caller, Scope};
-use crate::store::Store;
+use crate::store::{ActAudit, Store};
 use crate::telemetry;
 use throttle::{Presented, Throttle};
 
@@ -107,9 +111,56 @@ pub fn routes() -> Vec<RouteRule> {
         .collect()
 }
 
-/// A handler's note for the audit trail (a serial, a document number): never a secret.
+/// Who is acting in an admitted request, as the guard knows them: what an act's entry in the
+/// audit trail says besides the act's own detail. Handlers of acts take it as an extractor.
 #[derive(Debug, Clone)]
-pub struct AuditDetail(pub String);
+pub(crate) struct Acting {
+    request_id: String,
+    actor: String,
+    action: String,
+    target: String,
+}
+
+impl Acting {
+    /// The act's entry, bounded, for the store to write in the act's transaction; `status` is
+    /// the answer of a success (only a success leaves the entry).
+    pub(crate) fn entry(&self, status: StatusCode) -> ActAudit {
+        audit::act(
+            &self.request_id,
+            &self.actor,
+            &self.action,
+            &self.target,
+            i64::from(status.as_u16()),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Acting {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // The guard puts it on every request it admits; a handler served without the guard
+        // must not act unaudited.
+        parts.extensions.get::<Acting>().cloned().ok_or_else(|| {
+            tracing::error!("a handler that acts was reached without the access guard");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; see the service log",
+            )
+        })
+    }
+}
+
+/// The mark of an answer whose act wrote its audit entry in its own transaction.
+#[derive(Debug, Clone, Copy)]
+struct Audited;
+
+/// Marks `response` as already audited (by its act): the guard writes no second entry.
+pub(crate) fn audited(mut response: Response) -> Response {
+    response.extensions_mut().insert(Audited);
+    response
+}
 
 /// The enforcement state shared by all requests.
 pub struct Access {
@@ -152,7 +203,7 @@ enum Slot {
 
 /// What the audit trail notes of a request: a handler's answer, or why a layer refused it.
 enum Note {
-    Answer(String),
+    Answer,
     Refusal(String),
 }
 
@@ -349,7 +400,7 @@ impl Access {
             detail,
         };
         match note {
-            Note::Answer(detail) => audit::record(&self.store, entry(&detail)).await,
+            Note::Answer => audit::record(&self.store, entry("")).await,
             Note::Refusal(why) => self.refusals.record(call.address, entry(&why)).await,
         }
     }
@@ -428,19 +479,21 @@ pub async fn guard(state: State<AppState>, request: Request, next: Next) -> Resp
 }
 
 /// The layers, in order (see the module's description).
-async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn enforce(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let access = Arc::clone(&state.access);
     let call = access.call(&request);
     let presented = Presented::from_headers(request.headers());
     let (response, audit) = match access.admit(&call, presented.as_ref()).await {
         Ok(actor) => {
+            request.extensions_mut().insert(Acting {
+                request_id: call.request_id.clone(),
+                actor: actor.clone(),
+                action: call.action.clone(),
+                target: call.target.clone(),
+            });
             let response = access.run(call.slot, request, next).await;
-            let detail = response
-                .extensions()
-                .get::<AuditDetail>()
-                .map(|d| d.0.clone())
-                .unwrap_or_default();
-            (response, Some((actor, Note::Answer(detail))))
+            let audited = response.extensions().get::<Audited>().is_some();
+            (response, (!audited).then_some((actor, Note::Answer)))
         }
         Err(refusal) => {
             let (response, audit) = refusal.answer();

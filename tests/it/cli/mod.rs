@@ -1,6 +1,7 @@
 //! The `qoltanba` binary as a user runs it: output, files, and the exit-code contract
 //! (0 ok, 1 failure, 2 invalid input/usage, 3 not found, 4 conflict, 5 wrong CA passphrase).
 
+mod audited;
 mod failures;
 mod issuance;
 mod keys;
@@ -48,13 +49,25 @@ impl Run {
 /// One user's working directory, data directory and CA passphrase.
 struct Cli {
     dir: tempfile::TempDir,
+    /// The database, when not the data directory's SQLite file.
+    database_url: Option<String>,
 }
 
 impl Cli {
     fn new() -> Cli {
         Cli {
             dir: tempfile::tempdir().expect("tempdir"),
+            database_url: None,
         }
+    }
+
+    /// A fresh directory and database, the PKI created; None without PostgreSQL.
+    async fn initialised_on(backend: crate::common::Backend) -> Option<Cli> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database_url = Some(crate::common::database(backend, dir.path()).await?);
+        let cli = Cli { dir, database_url };
+        cli.run(&["pki", "init"]).expect_code(0, "pki init");
+        Some(cli)
     }
 
     /// A fresh directory with the PKI already created.
@@ -86,6 +99,9 @@ impl Cli {
             "QOLTANBA_LOG_FORMAT",
         ] {
             command.env_remove(name);
+        }
+        if let Some(url) = &self.database_url {
+            command.env("QOLTANBA_DATABASE_URL", url);
         }
         command
     }

@@ -2,6 +2,7 @@
 //! `{"error":{"code","message"}}`, and what each endpoint hands back.
 
 mod access;
+mod audited_acts;
 mod issue;
 mod lifecycle;
 mod openapi;
