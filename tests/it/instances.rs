@@ -20,13 +20,14 @@ use crate::documents_concurrency::http_as;
 
 const PASSPHRASE: &str = "instances test passphrase";
 
-struct Instance {
+/// A `qoltanba serve` process, without a rate limit; SIGKILLed when dropped.
+pub(crate) struct Instance {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Instance {
-    fn start(url: &str, dir: &std::path::Path, name: &str) -> Instance {
+    pub(crate) fn start(url: &str, dir: &std::path::Path, name: &str) -> Instance {
         let addr = format!(
             "127.0.0.1:{}",
             std::net::TcpListener::bind("127.0.0.1:0")
@@ -53,7 +54,7 @@ impl Instance {
         Instance { child, addr }
     }
 
-    async fn ready(&self) {
+    pub(crate) async fn ready(&self) {
         for _ in 0..300 {
             if let Ok((200, _)) = http_as(&self.addr, "GET", "/healthz", None, None).await {
                 return;
@@ -63,7 +64,7 @@ impl Instance {
         panic!("{} did not come up", self.addr);
     }
 
-    fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         let _ = self.child.kill(); // SIGKILL on Unix
         let _ = self.child.wait();
     }

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area.
 
 mod audit_caps;
+mod audit_crash;
 mod auditor;
 mod cli;
 mod common;
