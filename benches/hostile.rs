@@ -110,15 +110,18 @@ fn start(dir: &std::path::Path) -> (Server, Vec<u8>) {
             .await
             .expect("PKI");
         let issued = pki
-            .issue(&IssueRequest {
-                profile: "individual-sign".into(),
-                iin: Some("900517312343".into()),
-                surname: Some("ТЕСТОВ".into()),
-                given_name: Some("ТЕСТ".into()),
-                key: Some(KeyAlgorithm::P256),
-                password: Some(zeroize::Zeroizing::new("bench".into())),
-                ..IssueRequest::default()
-            })
+            .issue(
+                &IssueRequest {
+                    profile: "individual-sign".into(),
+                    iin: Some("900517312343".into()),
+                    surname: Some("ТЕСТОВ".into()),
+                    given_name: Some("ТЕСТ".into()),
+                    key: Some(KeyAlgorithm::P256),
+                    password: Some(zeroize::Zeroizing::new("bench".into())),
+                    ..IssueRequest::default()
+                },
+                None,
+            )
             .await
             .expect("issue");
         let store = qoltanba::keystore::open_pkcs12(&issued.pkcs12, "bench").expect("p12");
