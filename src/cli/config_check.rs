@@ -63,6 +63,15 @@ pub(super) async fn run(command: ConfigCommand, config: Config) -> Result<(), Cl
             config.security.max_concurrent_expensive
         ),
     );
+    line(
+        "connections",
+        format!(
+            "at most {}, headers within {} s, idle for {} s",
+            config.security.max_connections,
+            config.security.header_read_timeout_seconds,
+            config.security.idle_timeout_seconds
+        ),
+    );
     // The files named: trust anchors, intermediates, CRLs, the imported official key.
     read_labelled(&config.verify.trust, "trust anchor")?;
     read_labelled(&config.verify.intermediates, "intermediate certificate")?;

@@ -2,6 +2,7 @@
 
 mod operations;
 mod security;
+mod setting;
 mod verify;
 
 pub use operations::OperationsConfig;
@@ -107,18 +108,6 @@ pub struct Config {
     pub sign: SignConfig,
     pub security: SecurityConfig,
     pub operations: OperationsConfig,
-}
-
-/// A yes/no environment variable: 1/true/yes or 0/false/no.
-fn flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value {
-        "1" | "true" | "yes" => Ok(true),
-        "0" | "false" | "no" => Ok(false),
-        other => Err(ConfigError::Invalid {
-            name,
-            message: format!("{other:?} is not true or false"),
-        }),
-    }
 }
 
 impl Config {
@@ -390,6 +379,43 @@ mod tests {
             !err.to_string().contains("inline secrets"),
             "secret echoed: {err}"
         );
+    }
+
+    #[test]
+    fn connection_limits_have_documented_defaults_and_refuse_zero() {
+        let c = Config::load_from(None, env(&[])).expect("defaults");
+        assert_eq!(
+            (
+                c.security.header_read_timeout_seconds,
+                c.security.idle_timeout_seconds,
+                c.security.max_connections
+            ),
+            (10, 60, 1024)
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("q.toml");
+        std::fs::write(
+            &file,
+            "[security]\nmax_connections = 50\nidle_timeout_seconds = 5\n",
+        )
+        .expect("write");
+        let c = Config::load_from(
+            Some(&file),
+            env(&[("QOLTANBA_HEADER_READ_TIMEOUT_SECONDS", "2")]),
+        )
+        .expect("load");
+        assert_eq!(c.security.max_connections, 50);
+        assert_eq!(c.security.idle_timeout_seconds, 5);
+        assert_eq!(c.security.header_read_timeout_seconds, 2);
+        for (name, value) in [
+            ("QOLTANBA_MAX_CONNECTIONS", "0"),
+            ("QOLTANBA_MAX_CONNECTIONS", "2000000"),
+            ("QOLTANBA_IDLE_TIMEOUT_SECONDS", "0"),
+            ("QOLTANBA_HEADER_READ_TIMEOUT_SECONDS", "soon"),
+        ] {
+            let err = Config::load_from(None, env(&[(name, value)])).expect_err(value);
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::setting::positive;
 use super::ConfigError;
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,29 +35,15 @@ impl OperationsConfig {
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<OperationsConfig, ConfigError> {
         let defaults = OperationsConfig::default();
-        let seconds = |name: &'static str, from_file: Option<u64>, default: u64| {
-            let value = match var(name) {
-                Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
-                    name,
-                    message: format!("{v:?} is not a number of seconds"),
-                })?,
-                None => from_file.unwrap_or(default),
-            };
-            if value == 0 {
-                return Err(ConfigError::Invalid {
-                    name,
-                    message: "must be at least 1".into(),
-                });
-            }
-            Ok(value)
-        };
         Ok(OperationsConfig {
-            crl_refresh_seconds: seconds(
+            crl_refresh_seconds: positive(
+                &var,
                 "QOLTANBA_CRL_REFRESH_SECONDS",
                 file.crl_refresh_seconds,
                 defaults.crl_refresh_seconds,
             )?,
-            shutdown_grace_seconds: seconds(
+            shutdown_grace_seconds: positive(
+                &var,
                 "QOLTANBA_SHUTDOWN_GRACE_SECONDS",
                 file.shutdown_grace_seconds,
                 defaults.shutdown_grace_seconds,

@@ -2,7 +2,8 @@
 
 use serde::Deserialize;
 
-use super::{flag, ConfigError};
+use super::setting::{flag, number, positive, setting};
+use super::ConfigError;
 
 /// `[security]` in the config file.
 #[derive(Debug, Default, Deserialize)]
@@ -13,6 +14,9 @@ pub(super) struct SecurityFileConfig {
     rate_limit_per_minute: Option<u32>,
     request_timeout_seconds: Option<u64>,
     max_concurrent_expensive: Option<usize>,
+    header_read_timeout_seconds: Option<u64>,
+    idle_timeout_seconds: Option<u64>,
+    max_connections: Option<u32>,
 }
 
 /// Access and limits. Signing, issuing, revoking and the audit trail always need a key with
@@ -31,6 +35,14 @@ pub struct SecurityConfig {
     pub request_timeout_seconds: u64,
     /// Issuances, document signatures and verifications running at once; more wait.
     pub max_concurrent_expensive: usize,
+    /// Longest a connection may take to send a request's headers: from its opening, or from
+    /// the first byte of a request on a kept-alive connection.
+    pub header_read_timeout_seconds: u64,
+    /// Longest a kept-alive connection may sit between requests, and a response may wait for
+    /// its client to read on.
+    pub idle_timeout_seconds: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: u32,
 }
 
 impl Default for SecurityConfig {
@@ -42,61 +54,83 @@ impl Default for SecurityConfig {
             rate_limit_per_minute: 600,
             request_timeout_seconds: 30,
             max_concurrent_expensive: 2 * cores,
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: 1024,
         }
     }
 }
 
-fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError> {
-    value.parse().map_err(|_| ConfigError::Invalid {
-        name,
-        message: format!("{value:?} is not a valid value"),
-    })
-}
+/// The largest `max_connections` accepted: far beyond what one process's file descriptors
+/// allow.
+const MOST_CONNECTIONS: u32 = 1_000_000;
 
 impl SecurityConfig {
     pub(super) fn load(
         file: SecurityFileConfig,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<SecurityConfig, ConfigError> {
-        let defaults = SecurityConfig::default();
-        let open_verification = match var("QOLTANBA_OPEN_VERIFICATION") {
-            Some(v) => flag("QOLTANBA_OPEN_VERIFICATION", &v)?,
-            None => file.open_verification.unwrap_or(defaults.open_verification),
-        };
-        let open_publication = match var("QOLTANBA_OPEN_PUBLICATION") {
-            Some(v) => flag("QOLTANBA_OPEN_PUBLICATION", &v)?,
-            None => file.open_publication.unwrap_or(defaults.open_publication),
-        };
-        let rate_limit_per_minute = match var("QOLTANBA_RATE_LIMIT_PER_MINUTE") {
-            Some(v) => parse("QOLTANBA_RATE_LIMIT_PER_MINUTE", &v)?,
-            None => file
-                .rate_limit_per_minute
-                .unwrap_or(defaults.rate_limit_per_minute),
-        };
-        let request_timeout_seconds = match var("QOLTANBA_REQUEST_TIMEOUT_SECONDS") {
-            Some(v) => parse("QOLTANBA_REQUEST_TIMEOUT_SECONDS", &v)?,
-            None => file
-                .request_timeout_seconds
-                .unwrap_or(defaults.request_timeout_seconds),
-        };
-        let max_concurrent_expensive = match var("QOLTANBA_MAX_CONCURRENT") {
-            Some(v) => parse("QOLTANBA_MAX_CONCURRENT", &v)?,
-            None => file
-                .max_concurrent_expensive
-                .unwrap_or(defaults.max_concurrent_expensive),
-        };
-        if request_timeout_seconds == 0 || max_concurrent_expensive == 0 {
+        let d = SecurityConfig::default();
+        let var = &var;
+        let max_connections = positive(
+            var,
+            "QOLTANBA_MAX_CONNECTIONS",
+            file.max_connections,
+            d.max_connections,
+        )?;
+        if max_connections > MOST_CONNECTIONS {
             return Err(ConfigError::Invalid {
-                name: "security.request_timeout_seconds / max_concurrent_expensive",
-                message: "must be at least 1".into(),
+                name: "QOLTANBA_MAX_CONNECTIONS",
+                message: format!("must be at most {MOST_CONNECTIONS}"),
             });
         }
         Ok(SecurityConfig {
-            open_verification,
-            open_publication,
-            rate_limit_per_minute,
-            request_timeout_seconds,
-            max_concurrent_expensive,
+            open_verification: setting(
+                var,
+                "QOLTANBA_OPEN_VERIFICATION",
+                file.open_verification,
+                d.open_verification,
+                flag,
+            )?,
+            open_publication: setting(
+                var,
+                "QOLTANBA_OPEN_PUBLICATION",
+                file.open_publication,
+                d.open_publication,
+                flag,
+            )?,
+            rate_limit_per_minute: setting(
+                var,
+                "QOLTANBA_RATE_LIMIT_PER_MINUTE",
+                file.rate_limit_per_minute,
+                d.rate_limit_per_minute,
+                number,
+            )?,
+            request_timeout_seconds: positive(
+                var,
+                "QOLTANBA_REQUEST_TIMEOUT_SECONDS",
+                file.request_timeout_seconds,
+                d.request_timeout_seconds,
+            )?,
+            max_concurrent_expensive: positive(
+                var,
+                "QOLTANBA_MAX_CONCURRENT",
+                file.max_concurrent_expensive,
+                d.max_concurrent_expensive,
+            )?,
+            header_read_timeout_seconds: positive(
+                var,
+                "QOLTANBA_HEADER_READ_TIMEOUT_SECONDS",
+                file.header_read_timeout_seconds,
+                d.header_read_timeout_seconds,
+            )?,
+            idle_timeout_seconds: positive(
+                var,
+                "QOLTANBA_IDLE_TIMEOUT_SECONDS",
+                file.idle_timeout_seconds,
+                d.idle_timeout_seconds,
+            )?,
+            max_connections,
         })
     }
 }

@@ -3,7 +3,8 @@
 use serde::Deserialize;
 use std::path::PathBuf;
 
-use super::{flag, ConfigError};
+use super::setting::flag;
+use super::ConfigError;
 
 /// `[verify]` in the config file.
 #[derive(Debug, Default, Deserialize)]
