@@ -12,6 +12,11 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 pub const HTTP_REQUESTS: &str = "qoltanba_http_requests_total";
 /// Request latency by route pattern (histogram, seconds).
 pub const HTTP_DURATION: &str = "qoltanba_http_request_duration_seconds";
+/// HTTP connections being served (at most `max_connections`).
+pub const HTTP_CONNECTIONS: &str = "qoltanba_http_connections";
+/// Connections the server closed because their client kept them waiting, by reason
+/// (`header_timeout`, `idle_timeout`, `evicted` to make room for a new connection).
+pub const HTTP_CONNECTIONS_CLOSED: &str = "qoltanba_http_connections_closed_total";
 /// Verifications by verdict and ETSI sub-indication.
 pub const VERIFICATIONS: &str = "qoltanba_verifications_total";
 /// Documents signed and registered, by kind.

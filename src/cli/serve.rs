@@ -44,16 +44,10 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         access,
     });
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    // The peer address feeds the per-address rate limit of anonymous callers.
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let server = crate::http::serve(listener, app, &config.security, async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    let server = std::future::IntoFuture::into_future(server);
     // After the signal the server stops accepting and waits for requests in flight; that wait
     // is bounded, so a stuck client cannot keep the process (and its leadership) alive.
     let grace = Duration::from_secs(config.operations.shutdown_grace_seconds);
@@ -62,7 +56,7 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        result = server => result.map_err(|e| CliError::Io(format!("server error: {e}")))?,
+        () = server => {}
         () = bounded => tracing::warn!(grace_seconds = grace.as_secs(),
             "requests still in flight after the grace period; abandoning them"),
     }

@@ -1,6 +1,6 @@
 //! The HTTP service: one file per resource, one error shape.
 //!
-//! Door: [`router`].
+//! Doors: [`router`], and [`serve`], the connection loop in front of it.
 
 pub mod access;
 mod audit;
@@ -15,12 +15,14 @@ pub mod openapi;
 mod operations;
 mod publication;
 mod routes;
+mod server;
 mod verify;
 
 use axum::Router;
 use std::sync::Arc;
 
 pub use error::ApiError;
+pub use server::serve;
 
 use crate::pki::Pki;
 use crate::verify::Verifier;
