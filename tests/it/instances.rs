@@ -20,14 +20,24 @@ use crate::documents_concurrency::http_as;
 
 const PASSPHRASE: &str = "instances test passphrase";
 
-/// A `qoltanba serve` process, without a rate limit; SIGKILLed when dropped.
+/// A `qoltanba serve` process on 127.0.0.1, without a rate limit; SIGKILLed when dropped.
 pub(crate) struct Instance {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) addr: String,
 }
 
 impl Instance {
     pub(crate) fn start(url: &str, dir: &std::path::Path, name: &str) -> Instance {
+        Instance::start_with(url, dir, name, &[])
+    }
+
+    /// [`Instance::start`] with more settings in the environment.
+    pub(crate) fn start_with(
+        url: &str,
+        dir: &std::path::Path,
+        name: &str,
+        settings: &[(&str, &str)],
+    ) -> Instance {
         let addr = format!(
             "127.0.0.1:{}",
             std::net::TcpListener::bind("127.0.0.1:0")
@@ -47,6 +57,7 @@ impl Instance {
             .env("QOLTANBA_RATE_LIMIT_PER_MINUTE", "0")
             .env("QOLTANBA_LOG", "warn")
             .env_remove("QOLTANBA_CONFIG")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -92,7 +103,7 @@ impl Instance {
     }
 
     /// The value of an unlabelled metric, if present.
-    async fn metric(&self, name: &str) -> Option<f64> {
+    pub(crate) async fn metric(&self, name: &str) -> Option<f64> {
         let (_, bytes) = http_as(&self.addr, "GET", "/metrics", None, None)
             .await
             .ok()?;

@@ -5,6 +5,7 @@ mod audit_crash;
 mod auditor;
 mod cli;
 mod common;
+mod connections;
 mod documents;
 mod documents_concurrency;
 mod gost;
