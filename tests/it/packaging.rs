@@ -40,6 +40,15 @@ fn the_systemd_unit_runs_serve_with_the_example_config_and_outlasts_the_grace_pe
         stop > config.operations.shutdown_grace_seconds,
         "SIGKILL must not cut the grace short"
     );
+    let files: u64 = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+        .and_then(|v| v.parse().ok())
+        .expect("LimitNOFILE");
+    assert!(
+        files >= 2 * u64::from(config.security.max_connections),
+        "the connection cap must bind before the file-descriptor limit"
+    );
 }
 
 #[test]
