@@ -49,9 +49,9 @@
 set -euo pipefail
 shopt -s inherit_errexit  # `set -e` also inside $(...)
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
-BIN=$TARGET_DIR/release/qoltanba
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup bench
 
 DURATION=${BENCH_DURATION:-15s}
 THREADS=${BENCH_THREADS:-2}
@@ -59,68 +59,13 @@ VERIFY_CONNECTIONS=${BENCH_VERIFY_CONNECTIONS:-32}
 DOC_CONNECTIONS=${BENCH_DOC_CONNECTIONS:-4}
 RATE_PERCENT=${BENCH_RATE_PERCENT:-70}
 BASE_PORT=${BENCH_PORT:-18480}
-PG_BASE=${QOLTANBA_BENCH_POSTGRES:-}
 
 # The stated goal (issue #7): verify >= 15,000 req/s, p99 < 5 ms at 70 % of that rate.
 GOAL_RPS=15000
 GOAL_P99_MS=5
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# ---------------------------------------------------------------------------------------------
-# Temporary files, servers and databases are tracked here and removed by the EXIT trap, on
-# success and on error alike.
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/qoltanba-bench.XXXXXX")
-SERVER_PIDS=()
-PG_DATABASES=()
-
-stop_server() {
-    # SIGTERM (the server shuts down gracefully: it finishes in-flight requests and closes
-    # the store), wait up to 20 s, then SIGKILL as a last resort.
-    local pid=$1
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "server $pid did not stop within 20 s of SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local status=$?
-    set +e
-    for pid in "${SERVER_PIDS[@]}"; do stop_server "$pid"; done
-    for db in "${PG_DATABASES[@]}"; do
-        psql "$PG_BASE/postgres" -qX -v ON_ERROR_STOP=1 \
-            -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
-            || log "could not drop PostgreSQL database $db; drop it by hand"
-    done
-    rm -rf "$WORK"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # ---------------------------------------------------------------------------------------------
 # Tools.
-need() {
-    # need COMMAND APT-PACKAGE: install from Debian when missing and running as root.
-    command -v "$1" >/dev/null 2>&1 && return 0
-    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-        log "installing $2 (apt-get)"
-        apt-get install -y "$2" >/dev/null 2>&1 \
-            || { apt-get update >/dev/null 2>&1 && apt-get install -y "$2" >/dev/null 2>&1; } \
-            || die "apt-get install $2 failed"
-    fi
-    command -v "$1" >/dev/null 2>&1 || die "$1 is needed (Debian package $2)"
-}
 need curl curl
 need jq jq
 need wrk wrk
@@ -144,13 +89,8 @@ log "machine: $(nproc) cores, ${CPU_MODEL:-unknown CPU}; $(uptime | sed 's/^ *//
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------------------------------------
-# 1. Build. The machine is shared: "Blocking waiting for file lock" from cargo is normal and
-#    only means another build holds the lock.
-if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
-    log "cargo build --release (in $REPO)"
-    (cd "$REPO" && cargo build --release --quiet)
-fi
-[[ -x $BIN ]] || die "no binary at $BIN"
+# 1. Build.
+build_release
 
 # ---------------------------------------------------------------------------------------------
 # Helpers.
@@ -256,76 +196,29 @@ run_backend() {
     mkdir -p "$dir/data"
     local base=http://127.0.0.1:$port
 
-    # Everything the server and the CLI need, so `keys create` hits the same database.
-    # QOLTANBA_CONFIG is cleared so that no config file of the caller's leaks in.
-    local -a env_vars=(
-        -u QOLTANBA_CONFIG
-        QOLTANBA_DATA_DIR="$dir/data"
-        QOLTANBA_LISTEN="127.0.0.1:$port"
-        QOLTANBA_DATABASE_URL="$db_url"
-        QOLTANBA_CA_PASSPHRASE="bench-ca-passphrase-$name"
-        QOLTANBA_RATE_LIMIT_PER_MINUTE=0
-        QOLTANBA_LOG=warn
-    )
-    q() { env "${env_vars[@]}" "$BIN" "$@"; }
+    server_env "$dir" "$db_url" "$port" "bench-ca-passphrase-$name"
 
-    if curl -s -o /dev/null --max-time 2 "$base/healthz"; then
-        die "something already answers on 127.0.0.1:$port; set BENCH_PORT"
-    fi
-
-    # 2. Start the server; the first start creates the test PKI (CA keys), which takes a while.
+    # 2. Start the server.
     log "$name: starting qoltanba serve on 127.0.0.1:$port"
-    env "${env_vars[@]}" "$BIN" serve >"$dir/server.log" 2>&1 &
-    local pid=$!
-    SERVER_PIDS+=("$pid")
-    local up=0
-    for _ in $(seq 1 600); do
-        kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; die "$name: server exited"; }
-        if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/healthz") == 200 ]]; then
-            up=1
-            break
-        fi
-        sleep 0.2
-    done
-    [[ $up == 1 ]] || { cat "$dir/server.log" >&2; die "$name: /healthz not 200 after 120 s"; }
+    start_server "$dir"
+    local pid=$STARTED_PID
     log "$name: /healthz is 200"
 
     # 3. Inputs. The API key: the token is printed once on stdout.
     local token
-    token=$(q keys create --name bench --scope sign --scope pki:issue 2>/dev/null)
+    token=$(qcli keys create --name bench --scope sign --scope pki:issue 2>/dev/null)
     [[ $token == qlt_* ]] || die "$name: keys create printed no token"
 
     # A signed request per key type: issue a certificate, sign the applicant's JSON with it
     # (CAdES-BES, content attached), wrap the CMS as the /v1/verify body, check it once.
-    printf '%s' '{"applicant":{"iin":"900517312343"}}' >"$dir/request.json"
-    printf 'bench\n' >"$dir/p12-password"
     local key
     for key in p256 rsa2048; do
-        local issue_req issued status
-        issue_req=$(jq -nc --arg key "$key" '{profile: "individual-sign", iin: "900517312343",
-            surname: "ТЕСТОВ", given_name: "ТЕСТ", patronymic: "ТЕСТОВИЧ",
-            password: "bench", key: $key}')
-        status=$(curl -s -o "$dir/issued-$key.json" -w '%{http_code}' -X POST \
-            "$base/v1/pki/certificates" -H "authorization: Bearer $token" \
-            -H 'content-type: application/json' --data-binary "$issue_req")
-        [[ $status == 201 ]] || { cat "$dir/issued-$key.json" >&2; die "$name: issuing a $key certificate answered $status"; }
-        jq -r .pkcs12_base64 "$dir/issued-$key.json" | base64 -d >"$dir/$key.p12"
-        q sign --input "$dir/request.json" --key "$dir/$key.p12" \
-            --password-file "$dir/p12-password" --out "$dir/request-$key.p7s" >/dev/null
-        jq -nc --rawfile sig <(base64 -w0 "$dir/request-$key.p7s") '{signature: $sig}' \
-            >"$dir/verify-$key.json"
-        local verdict
-        verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
-            --data-binary @"$dir/verify-$key.json" | jq -r .verdict)
-        [[ $verdict == valid ]] || die "$name: the $key request verifies as '$verdict', not valid"
+        signed_request "$dir" "$base" "$token" "$key"
         log "$name: $key signed request: verdict valid ($(stat -c %s "$dir/verify-$key.json") bytes)"
         wrk_lua "$dir/verify-$key.lua" "$dir/verify-$key.json"
     done
 
-    # The /v1/documents body (schema: src/sign/document.rs, README "Signing documents").
-    cat >"$dir/document.json" <<'JSON'
-{"kind":"license","payload":{"authority":{"name":"ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)","bin":"950341000052"},"recipient":{"name":"ТОО \"Әлем Фарм\"","bin":"940140000385"},"activity":"Фармацевтическая деятельность","issued_on":"2026-11-23","request_id":"REQ-1"}}
-JSON
+    document_body "$dir/document.json"
     local status
     status=$(curl -s -o "$dir/document-check.json" -w '%{http_code}' -X POST "$base/v1/documents" \
         -H "authorization: Bearer $token" -H 'content-type: application/json' \
@@ -384,19 +277,8 @@ JSON
 run_backend sqlite "sqlite://$WORK/sqlite/data/qoltanba.db?mode=rwc" "$BASE_PORT"
 
 if [[ -n $PG_BASE ]]; then
-    if ! psql "$PG_BASE/postgres" -qXAt -c 'SELECT 1' >/dev/null 2>&1; then
-        # The local cluster may be stopped; start it when we can (root, Debian's tools).
-        if [[ $(id -u) -eq 0 ]] && command -v pg_ctlcluster >/dev/null; then
-            log "PostgreSQL is not answering; pg_ctlcluster 15 main start"
-            pg_ctlcluster 15 main start || true
-            sleep 2
-        fi
-        psql "$PG_BASE/postgres" -qXAt -c 'SELECT 1' >/dev/null || die "cannot reach $PG_BASE/postgres"
-    fi
-    PG_DB="qoltanba_bench_$$_$(date +%s)"
-    psql "$PG_BASE/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
-    PG_DATABASES+=("$PG_DB")
-    log "postgres: created database $PG_DB ($(psql "$PG_BASE/postgres" -qXAt -c 'SHOW server_version'))"
+    pg_available
+    pg_create_database bench
     run_backend postgres "$PG_BASE/$PG_DB" "$((BASE_PORT + 1))"
 fi
 

@@ -1,0 +1,195 @@
+# bench/lib.sh: what bench/load.sh and bench/soak.sh share. Sourced, never run.
+#
+#   bench_setup TAG          a work directory ($WORK) and an EXIT trap that stops every server
+#                            in SERVER_PIDS and drops every database in PG_DATABASES
+#   log, die                 messages on stderr, tagged with TAG and the time
+#   need CMD PACKAGE         a tool, installed from Debian when missing and running as root
+#   build_release            cargo build --release (skipped with BENCH_SKIP_BUILD=1); sets BIN
+#   server_env DIR URL PORT PASSPHRASE [NAME=VALUE...]
+#                            sets SERVER_ENV, the environment of a server and of the CLI
+#   start_server DIR         starts `qoltanba serve` with SERVER_ENV, waits for /healthz; sets
+#                            STARTED_PID (and adds it to SERVER_PIDS)
+#   qcli ARGS...             the CLI with SERVER_ENV (same database as the server)
+#   stop_server PID          SIGTERM, up to 20 s, then SIGKILL
+#   pg_available             PG_BASE answers (the local cluster is started when it does not)
+#   pg_create_database NAME  a fresh database on PG_BASE, dropped by the trap; sets PG_DB
+#   signed_request DIR BASE TOKEN KEY
+#                            issues a KEY certificate, signs a request with it: DIR/KEY.p12,
+#                            DIR/issued-KEY.json, DIR/request-KEY.p7s and DIR/verify-KEY.json,
+#                            a /v1/verify body that must verify as valid
+#   document_body FILE       a /v1/documents body (a license)
+#
+# Every server listens on 127.0.0.1 only.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+BIN=$TARGET_DIR/release/qoltanba
+PG_BASE=${QOLTANBA_BENCH_POSTGRES:-}
+LOG_TAG=bench
+
+log() { printf '[%s %s] %s\n' "$LOG_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+stop_server() {
+    # SIGTERM (the server shuts down gracefully: it finishes in-flight requests and closes
+    # the store), wait up to 20 s, then SIGKILL as a last resort.
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 200); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "server $pid did not stop within 20 s of SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+    local status=$?
+    set +e
+    for pid in "${SERVER_PIDS[@]}"; do stop_server "$pid"; done
+    for db in "${PG_DATABASES[@]}"; do
+        psql "$PG_BASE/postgres" -qX -v ON_ERROR_STOP=1 \
+            -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
+            || log "could not drop PostgreSQL database $db; drop it by hand"
+    done
+    if [[ ${BENCH_KEEP_WORK:-0} == 1 ]]; then
+        log "work directory kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$status"
+}
+
+# Temporary files, servers and databases are tracked here and removed by the EXIT trap, on
+# success and on error alike.
+bench_setup() {
+    LOG_TAG=$1
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/qoltanba-$1.XXXXXX")
+    SERVER_PIDS=()
+    PG_DATABASES=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+need() {
+    # need COMMAND APT-PACKAGE: install from Debian when missing and running as root.
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        log "installing $2 (apt-get)"
+        apt-get install -y "$2" >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 && apt-get install -y "$2" >/dev/null 2>&1; } \
+            || die "apt-get install $2 failed"
+    fi
+    command -v "$1" >/dev/null 2>&1 || die "$1 is needed (Debian package $2)"
+}
+
+build_release() {
+    # The machine is shared: "Blocking waiting for file lock" from cargo is normal and only
+    # means another build holds the lock.
+    if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+        log "cargo build --release (in $REPO)"
+        (cd "$REPO" && cargo build --release --quiet)
+    fi
+    [[ -x $BIN ]] || die "no binary at $BIN"
+}
+
+server_env() {
+    # Everything the server and the CLI need, so that `keys create` hits the same database.
+    # QOLTANBA_CONFIG is cleared so that no config file of the caller's leaks in.
+    local dir=$1 url=$2 port=$3 passphrase=$4
+    shift 4
+    SERVER_ENV=(
+        -u QOLTANBA_CONFIG
+        QOLTANBA_DATA_DIR="$dir/data"
+        QOLTANBA_LISTEN="127.0.0.1:$port"
+        QOLTANBA_DATABASE_URL="$url"
+        QOLTANBA_CA_PASSPHRASE="$passphrase"
+        QOLTANBA_RATE_LIMIT_PER_MINUTE=0
+        QOLTANBA_LOG=warn
+        "$@"
+    )
+    mkdir -p "$dir/data"
+}
+
+qcli() { env "${SERVER_ENV[@]}" "$BIN" "$@"; }
+
+start_server() {
+    # The first start creates the test PKI (CA keys), which takes a while. The log is
+    # appended to, so a restarted server keeps the earlier log.
+    local dir=$1 listen base
+    listen=$(printf '%s\n' "${SERVER_ENV[@]}" | sed -n 's/^QOLTANBA_LISTEN=//p')
+    base=http://$listen
+    if curl -s -o /dev/null --max-time 2 "$base/healthz"; then
+        die "something already answers on $listen; choose other ports"
+    fi
+    env "${SERVER_ENV[@]}" "$BIN" serve >>"$dir/server.log" 2>&1 &
+    STARTED_PID=$!
+    SERVER_PIDS+=("$STARTED_PID")
+    for _ in $(seq 1 600); do
+        kill -0 "$STARTED_PID" 2>/dev/null \
+            || { tail -20 "$dir/server.log" >&2; die "the server on $listen exited"; }
+        if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/healthz") == 200 ]]; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    tail -20 "$dir/server.log" >&2
+    die "$listen: /healthz not 200 after 120 s"
+}
+
+pg_available() {
+    [[ -n $PG_BASE ]] || die "no PostgreSQL URL (QOLTANBA_BENCH_POSTGRES)"
+    need psql postgresql-client
+    if ! psql "$PG_BASE/postgres" -qXAt -c 'SELECT 1' >/dev/null 2>&1; then
+        # The local cluster may be stopped; start it when we can (root, Debian's tools).
+        if [[ $(id -u) -eq 0 ]] && command -v pg_ctlcluster >/dev/null; then
+            log "PostgreSQL is not answering; pg_ctlcluster 15 main start"
+            pg_ctlcluster 15 main start || true
+            sleep 2
+        fi
+        psql "$PG_BASE/postgres" -qXAt -c 'SELECT 1' >/dev/null || die "cannot reach $PG_BASE/postgres"
+    fi
+}
+
+pg_create_database() {
+    PG_DB="qoltanba_$1_$$_$(date +%s)"
+    psql "$PG_BASE/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+    PG_DATABASES+=("$PG_DB")
+    log "postgres: created database $PG_DB ($(psql "$PG_BASE/postgres" -qXAt -c 'SHOW server_version'))"
+}
+
+signed_request() {
+    # Issue a certificate, sign the applicant's JSON with it (CAdES-BES, content attached),
+    # wrap the CMS as the /v1/verify body, check it once.
+    local dir=$1 base=$2 token=$3 key=$4
+    printf '%s' '{"applicant":{"iin":"900517312343"}}' >"$dir/request.json"
+    printf 'bench\n' >"$dir/p12-password"
+    local issue_req status verdict
+    issue_req=$(jq -nc --arg key "$key" '{profile: "individual-sign", iin: "900517312343",
+        surname: "ТЕСТОВ", given_name: "ТЕСТ", patronymic: "ТЕСТОВИЧ",
+        password: "bench", key: $key}')
+    status=$(curl -s -o "$dir/issued-$key.json" -w '%{http_code}' -X POST \
+        "$base/v1/pki/certificates" -H "authorization: Bearer $token" \
+        -H 'content-type: application/json' --data-binary "$issue_req")
+    [[ $status == 201 ]] || { cat "$dir/issued-$key.json" >&2; die "issuing a $key certificate answered $status"; }
+    jq -r .pkcs12_base64 "$dir/issued-$key.json" | base64 -d >"$dir/$key.p12"
+    qcli sign --input "$dir/request.json" --key "$dir/$key.p12" \
+        --password-file "$dir/p12-password" --out "$dir/request-$key.p7s" >/dev/null
+    jq -nc --rawfile sig <(base64 -w0 "$dir/request-$key.p7s") '{signature: $sig}' \
+        >"$dir/verify-$key.json"
+    verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
+        --data-binary @"$dir/verify-$key.json" | jq -r .verdict)
+    [[ $verdict == valid ]] || die "the $key request verifies as '$verdict', not valid"
+}
+
+document_body() {
+    # The /v1/documents body (schema: src/sign/document.rs, README "Signing documents").
+    cat >"$1" <<'JSON'
+{"kind":"license","payload":{"authority":{"name":"ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)","bin":"950341000052"},"recipient":{"name":"ТОО \"Әлем Фарм\"","bin":"940140000385"},"activity":"Фармацевтическая деятельность","issued_on":"2026-11-23","request_id":"REQ-1"}}
+JSON
+}
