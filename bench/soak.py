@@ -381,9 +381,12 @@ def check_requests(c, run, windows):
     c.check(len(requests) > 0, f"{len(requests)} requests sent")
     outside, inside = [], {name: [] for name, _, _ in windows}
     latencies = {}
+    during = {name: [] for name, _, _ in windows}  # seconds each request in a window took
     for start, end, kind, instance, ok, status, detail in requests:
         start, end = float(start), float(end)
         hit = next((name for name, a, b in windows if start <= b and end >= a), None)
+        if hit and kind != "slow_headers":
+            during[hit].append(end - start)
         if ok != "1":
             (inside[hit] if hit else outside).append((start, kind, instance, status, detail))
         elif not hit:
@@ -392,7 +395,9 @@ def check_requests(c, run, windows):
         ms = latencies[kind]
         c.note(f"{kind:24} {len(ms):6} ok outside faults, p50 {percentile(ms, 50):7.1f} ms, p99 {percentile(ms, 99):7.1f} ms")
     for name, a, b in windows:
-        c.note(f"{name}: window {b - a:.0f} s, {len(inside[name])} failed requests in it")
+        took = during[name]
+        c.note(f"{name}: window {b - a:.0f} s, {len(took)} requests in it, {len(inside[name])} failed, "
+               f"the slowest took {max(took, default=0):.1f} s")
         for kinds in summarise(inside[name]):
             c.note("    " + kinds)
     c.check(not outside, f"{len(outside)} failed requests outside the fault windows")
