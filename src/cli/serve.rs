@@ -41,7 +41,7 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         pki: Arc::clone(&pki),
         verifier,
         official,
-        access,
+        access: Arc::clone(&access),
     });
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = crate::http::serve(listener, app, &config.security, async move {
@@ -63,6 +63,8 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
     refresher.abort();
     // Waits for the leader's lock connection to be released with the task.
     let _ = refresher.await;
+    // Refusals counted in the last minute are written before the store closes.
+    access.flush().await;
     pki.store().close().await;
     tracing::info!("stopped");
     Ok(())

@@ -33,7 +33,7 @@ pub(super) struct Route {
     /// Key generation, signing, verification: bounded in how many run at once.
     pub cost: Cost,
     /// The largest body it reads; None: axum's default (it reads none).
-    body_limit: Option<usize>,
+    pub body_limit: Option<usize>,
     serve: fn(MethodFilter) -> MethodRouter<AppState>,
     operation: fn() -> Operation,
     schemas: fn(&mut Schemas),

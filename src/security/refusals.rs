@@ -281,6 +281,15 @@ impl Refusals {
             audit::record(&self.store, refusal).await;
         }
     }
+
+    /// Writes every count still open, as a stopping service must before its store closes
+    /// (dropping only spawns the writes, which may not run before the process ends).
+    pub async fn flush(&self) {
+        let due = lock(&self.windows).drain();
+        for aggregate in due {
+            aggregate.write(&self.store).await;
+        }
+    }
 }
 
 impl Drop for Refusals {

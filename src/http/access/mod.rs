@@ -93,6 +93,8 @@ pub struct RouteRule {
     pub path: &'static str,
     pub rule: Rule,
     pub cost: Cost,
+    /// The largest body the route reads (None: it reads none beyond axum's default).
+    pub body_limit: Option<usize>,
 }
 
 /// The rule table: one row per method of each declared route (`http::routes`), the same list
@@ -106,6 +108,7 @@ pub fn routes() -> Vec<RouteRule> {
                 path: route.path.as_str(),
                 rule: route.rule,
                 cost: route.cost,
+                body_limit: route.body_limit,
             })
         })
         .collect()
@@ -184,6 +187,10 @@ struct Call {
     required: Option<&'static [Scope]>,
     /// The slot the request waits for, by its route's cost and its body.
     slot: Slot,
+    /// Its Content-Length is over the route's body limit: refused before it waits for a slot
+    /// or is read, rather than holding a slot until the request timeout while a client
+    /// announces 17 MiB and sends nothing.
+    announced_too_large: bool,
     /// `METHOD /pattern`, as the audit trail names the action.
     action: String,
     /// The path requested.
@@ -233,8 +240,13 @@ impl Access {
         }
     }
 
-    fn rule(&self, method: &Method, path: Option<&str>) -> (Rule, Cost) {
-        let admin_only = (Rule::Scopes(&[Scope::Admin]), Cost::Cheap);
+    /// Writes the refusal counts still open to the audit trail; `serve` calls it on the way out.
+    pub async fn flush(&self) {
+        self.refusals.flush().await;
+    }
+
+    fn rule(&self, method: &Method, path: Option<&str>) -> (Rule, Cost, Option<usize>) {
+        let admin_only = (Rule::Scopes(&[Scope::Admin]), Cost::Cheap, None);
         let Some(path) = path else { return admin_only };
         // HEAD is answered by GET routes.
         let method = if method == Method::HEAD {
@@ -245,7 +257,7 @@ impl Access {
         self.rules
             .iter()
             .find(|r| r.path == path && r.method == method)
-            .map_or(admin_only, |r| (r.rule, r.cost))
+            .map_or(admin_only, |r| (r.rule, r.cost, r.body_limit))
     }
 
     /// The scopes a rule asks for under this configuration; None: open.
@@ -265,14 +277,12 @@ impl Access {
             .extensions()
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
-        let (rule, cost) = self.rule(request.method(), pattern);
-        let large = || {
-            request
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-                .is_none_or(|length| length >= LARGE_BODY)
-        };
+        let (rule, cost, body_limit) = self.rule(request.method(), pattern);
+        let length = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let large = || length.is_none_or(|length| length >= LARGE_BODY);
         let slot = match cost {
             Cost::Cheap => Slot::None,
             Cost::Expensive => Slot::Expensive,
@@ -283,6 +293,9 @@ impl Access {
             request_id: audit::request_id(),
             required: self.required(rule),
             slot,
+            announced_too_large: length
+                .zip(body_limit)
+                .is_some_and(|(length, limit)| length > limit as u64),
             action: format!("{} {}", request.method(), pattern.unwrap_or("?")),
             target: request.uri().path().to_owned(),
             address: request
@@ -306,6 +319,15 @@ impl Access {
         self.throttle
             .admit(presented, call.address)
             .map_err(Refusal::rate_limited)?;
+        if call.announced_too_large {
+            return Err(Refusal {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: "the request body is too large".to_owned(),
+                audit: None,
+                retry_after: None,
+            });
+        }
         if call.ambiguous {
             return Err(Refusal {
                 status: StatusCode::BAD_REQUEST,

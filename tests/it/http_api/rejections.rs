@@ -332,3 +332,18 @@ async fn two_authorization_headers_are_400_whichever_comes_first() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_is_413_before_it_is_read() {
+    let t = pki().await;
+    // A client announces 1 byte over 16 MiB and sends nothing: it is answered at once, and
+    // holds no slot while the service would otherwise wait for the body until the timeout.
+    let announced = (VERIFY_BODY_LIMIT + 1).to_string();
+    let headers = [
+        (header::CONTENT_TYPE, "application/json".to_owned()),
+        (header::CONTENT_LENGTH, announced),
+    ];
+    call_with(&t, Method::POST, "/v1/verify", &headers, Body::empty())
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+}
