@@ -16,17 +16,6 @@ use tower::ServiceExt;
 
 use crate::common::*;
 
-async fn trail(t: &TestPki) -> Vec<AuditEvent> {
-    t.pki
-        .store()
-        .audit_events(&AuditQuery {
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("events")
-}
-
 async fn long_paths_leave_short_rows(backend: Backend) {
     let Some(t) = TestPki::new(backend).await else {
         return;
@@ -98,7 +87,7 @@ async fn a_flood_of_refusals_leaves_threshold_rows_and_a_count(backend: Backend)
     }
     // Another address is not held to the flooder's allowance.
     refused_from(&app, [198, 51, 100, 1]).await;
-    let before_the_count = trail(&t).await.len();
+    let before_the_count = t.trail().await.len();
     assert_eq!(
         before_the_count,
         THRESHOLD as usize + 1,
@@ -109,7 +98,7 @@ async fn a_flood_of_refusals_leaves_threshold_rows_and_a_count(backend: Backend)
     drop(app);
     let mut events = Vec::new();
     for _ in 0..100 {
-        events = trail(&t).await;
+        events = t.trail().await;
         if events.len() > before_the_count {
             break;
         }

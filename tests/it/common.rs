@@ -96,6 +96,18 @@ impl TestPki {
         })
     }
 
+    /// The audit trail, newest first (up to 1,000 entries).
+    pub(crate) async fn trail(&self) -> Vec<qoltanba::store::AuditEvent> {
+        self.pki
+            .store()
+            .audit_events(&qoltanba::store::AuditQuery {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .expect("audit trail")
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

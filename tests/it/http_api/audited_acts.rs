@@ -2,21 +2,10 @@
 //! revocation, release and signature leaves exactly one entry, written with the act, naming the
 //! serial or number; an act whose entry cannot be written does not happen at all.
 
-use qoltanba::store::{AuditEvent, AuditQuery};
+use qoltanba::store::AuditEvent;
 
 use super::*;
 use crate::documents::license_payload;
-
-async fn trail(t: &TestPki) -> Vec<AuditEvent> {
-    t.pki
-        .store()
-        .audit_events(&AuditQuery {
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("audit trail")
-}
 
 /// The one entry of the request that gave `reply`.
 fn entry_of<'a>(trail: &'a [AuditEvent], reply: &Reply) -> &'a AuditEvent {
@@ -64,7 +53,7 @@ async fn each_act_leaves_one_entry_naming_it(backend: Backend) {
     .await;
     let document = signed.ok_json(StatusCode::CREATED);
 
-    let trail = trail(&t).await;
+    let trail = t.trail().await;
     let expected = [
         (
             &issued,
@@ -211,7 +200,7 @@ async fn an_act_whose_entry_cannot_be_written_does_not_happen(backend: Backend) 
             .ends_with("-000001"),
         "{signed}"
     );
-    assert_eq!(count(&t, "audit_log").await, 1, "{:#?}", trail(&t).await);
+    assert_eq!(count(&t, "audit_log").await, 1, "{:#?}", t.trail().await);
 }
 
 #[tokio::test]

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use axum::extract::ConnectInfo;
 use qoltanba::config::SecurityConfig;
 use qoltanba::security::Token;
-use qoltanba::store::AuditQuery;
 
 use super::*;
 
@@ -41,18 +40,6 @@ fn made_up() -> String {
     Token::generate().expect("token").reveal().to_string()
 }
 
-async fn audit_rows(t: &TestPki) -> usize {
-    t.pki
-        .store()
-        .audit_events(&AuditQuery {
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("audit trail")
-        .len()
-}
-
 #[tokio::test]
 async fn made_up_keys_past_the_limit_are_refused_before_any_lookup() {
     let t = pki().await;
@@ -64,7 +51,7 @@ async fn made_up_keys_past_the_limit_are_refused_before_any_lookup() {
         from(state.clone(), FLOODER, Some(&admin)).await.status,
         StatusCode::OK
     );
-    let before = audit_rows(&t).await;
+    let before = t.trail().await.len();
     let extra = 5;
     for i in 0..LIMIT + extra {
         let reply = from(state.clone(), FLOODER, Some(&made_up())).await;
@@ -77,7 +64,7 @@ async fn made_up_keys_past_the_limit_are_refused_before_any_lookup() {
         }
     }
     // Only the refusals within the limit were looked up and recorded.
-    assert_eq!(audit_rows(&t).await - before, LIMIT as usize);
+    assert_eq!(t.trail().await.len() - before, LIMIT as usize);
     // The key already in use from that address, and callers elsewhere, are not held back.
     assert_eq!(
         from(state.clone(), FLOODER, Some(&admin)).await.status,
@@ -95,7 +82,7 @@ async fn made_up_keys_past_the_limit_are_refused_before_any_lookup() {
 async fn anonymous_callers_are_limited_by_address() {
     let t = pki().await;
     let state = limited(&t);
-    let before = audit_rows(&t).await;
+    let before = t.trail().await.len();
     for i in 0..LIMIT + 2 {
         let reply = from(state.clone(), [203, 0, 113, 9], None).await;
         if i < LIMIT {
@@ -104,7 +91,7 @@ async fn anonymous_callers_are_limited_by_address() {
             reply.error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
         }
     }
-    assert_eq!(audit_rows(&t).await - before, LIMIT as usize);
+    assert_eq!(t.trail().await.len() - before, LIMIT as usize);
     from(state, [203, 0, 113, 10], None)
         .await
         .error(StatusCode::UNAUTHORIZED, "unauthorized");
