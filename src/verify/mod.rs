@@ -206,27 +206,37 @@ impl Verifier {
         let at = ValidationTime::requested(request.at.unwrap_or(now));
         let budget = Arc::new(Budget::new());
         let _cancel = budget.cancel_on_drop();
-        let core = Arc::clone(&self.core);
-        let work = match self
-            .core
-            .lane
-            .run(move || core.prepare(request, at, now))
-            .await
-        {
-            Some(Ok(work)) => Arc::new(work),
+        // The first unit reads the request and judges its first signer: a request of one
+        // signer (most are) costs one trip to the blocking pool, not two.
+        let (core, first_budget) = (Arc::clone(&self.core), Arc::clone(&budget));
+        let first_unit = move || {
+            let work = core.prepare(request, at, now)?;
+            let first = (work.signers.first())
+                .map(|evidence| core.judge_offline(&work.ctx, evidence, &first_budget));
+            Ok::<_, Box<Report>>((work, first))
+        };
+        let (work, mut first) = match self.core.lane.run(first_unit).await {
+            Some(Ok((work, first))) => (Arc::new(work), first),
             Some(Err(report)) => return *report,
             None => return pipeline::interrupted(at),
         };
         let mut signers = Vec::with_capacity(work.signers.len());
         for index in 0..work.signers.len() {
-            let (core, shared, budget) = (
-                Arc::clone(&self.core),
-                Arc::clone(&work),
-                Arc::clone(&budget),
-            );
-            let judged = move || core.judge_offline(&shared.ctx, &shared.signers[index], &budget);
-            let Some(offline) = self.core.lane.run(judged).await else {
-                return pipeline::interrupted(at);
+            let offline = match first.take() {
+                Some(offline) => offline,
+                None => {
+                    let (core, shared, budget) = (
+                        Arc::clone(&self.core),
+                        Arc::clone(&work),
+                        Arc::clone(&budget),
+                    );
+                    let unit =
+                        move || core.judge_offline(&shared.ctx, &shared.signers[index], &budget);
+                    let Some(offline) = self.core.lane.run(unit).await else {
+                        return pipeline::interrupted(at);
+                    };
+                    offline
+                }
             };
             signers.push(self.core.finish(&work.ctx, offline).await);
         }
