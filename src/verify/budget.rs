@@ -56,15 +56,27 @@ pub(super) struct Budget {
     left: AtomicUsize,
     hashing_left: AtomicUsize,
     cancelled: Arc<AtomicBool>,
+    ran_out: AtomicBool,
 }
 
 impl Budget {
     pub(super) fn new() -> Budget {
+        Budget::of(MAX_KEY_OPERATIONS, MAX_HASHED_BYTES)
+    }
+
+    /// An allowance of `operations` over `hashed` bytes (a trial run's, say).
+    pub(super) fn of(operations: usize, hashed: usize) -> Budget {
         Budget {
-            left: AtomicUsize::new(MAX_KEY_OPERATIONS),
-            hashing_left: AtomicUsize::new(MAX_HASHED_BYTES),
+            left: AtomicUsize::new(operations),
+            hashing_left: AtomicUsize::new(hashed),
             cancelled: Arc::new(AtomicBool::new(false)),
+            ran_out: AtomicBool::new(false),
         }
+    }
+
+    /// Whether a spend was ever refused: the work it paid for did not finish.
+    pub(super) fn ran_out(&self) -> bool {
+        self.ran_out.load(Ordering::Relaxed)
     }
 
     /// Takes one operation over `hashed` bytes from the allowance, or says why there is none.
@@ -72,8 +84,13 @@ impl Budget {
         if self.cancelled.load(Ordering::Relaxed) {
             return Err(Spent::Cancelled);
         }
-        take(&self.left, 1).map_err(|()| Spent::Operations)?;
-        take(&self.hashing_left, hashed).map_err(|()| Spent::Hashing)
+        let spent = take(&self.left, 1)
+            .map_err(|()| Spent::Operations)
+            .and_then(|()| take(&self.hashing_left, hashed).map_err(|()| Spent::Hashing));
+        if spent.is_err() {
+            self.ran_out.store(true, Ordering::Relaxed);
+        }
+        spent
     }
 
     /// A guard that cancels the request's remaining work when it is dropped, as the request's
