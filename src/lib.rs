@@ -5,7 +5,7 @@
 //! ARCHITECTURE.md describes each room's door):
 //!
 //! `cli`, `fuzzing` → `http` → `config` → `pki` → `sign`, `security`, `verify` (peers: none uses
-//! another) → `store` → `keystore` → `x509` → `crypto` → `identity`, `telemetry`, `time`.
+//! another) → `store` → `keystore` → `x509` → `crypto` → `identity`, `telemetry`, `time`, `xml`.
 
 pub mod cli;
 pub mod config;
@@ -23,3 +23,4 @@ pub mod telemetry;
 pub mod time;
 pub mod verify;
 pub mod x509;
+pub mod xml;

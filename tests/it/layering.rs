@@ -15,7 +15,7 @@ const ROOMS: &[&[&str]] = &[
     &["keystore"],
     &["x509"],
     &["crypto"],
-    &["identity", "telemetry", "time"],
+    &["identity", "telemetry", "time", "xml"],
 ];
 
 fn level(room: &str) -> Option<usize> {
