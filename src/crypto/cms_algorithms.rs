@@ -111,7 +111,6 @@ impl CmsSignature {
         let digest = Digest::from_oid(digest_algorithm).ok_or_else(|| {
             CryptoError::UnsupportedSignature(format!("digest {digest_algorithm}"))
         })?;
-        let key_oid = key.algorithm.oid;
         let combined = |d: Digest| -> Result<Digest, CryptoError> {
             // A combined identifier must agree with the digestAlgorithm field.
             if d == digest {
@@ -171,7 +170,19 @@ impl CmsSignature {
             }
             _ => return Err(unsupported()),
         };
-        // The key must be of the kind the algorithm names: an identifier cannot lie.
+        let alg = alg.for_key(key)?;
+        if let CmsSignature::RsaPss(d) = alg {
+            check_pss_parameters(signature_algorithm, d)?;
+        }
+        Ok(alg)
+    }
+
+    /// The algorithm checked against the signer's key: the key must be of the kind the
+    /// algorithm names (an identifier cannot lie), and an ECDSA key's curve picks P-256/P-384.
+    /// CMS identifiers and XMLDSig URIs (`xml_algorithms`) both end here.
+    pub fn for_key(self, key: &SubjectPublicKeyInfoOwned) -> Result<CmsSignature, CryptoError> {
+        let alg = self;
+        let key_oid = key.algorithm.oid;
         let expected_key = match alg {
             CmsSignature::RsaPkcs1(_) | CmsSignature::RsaPss(_) => rfc5912::RSA_ENCRYPTION,
             CmsSignature::Ecdsa { .. } => rfc5912::ID_EC_PUBLIC_KEY,
@@ -182,8 +193,7 @@ impl CmsSignature {
             && !(key_oid == RSASSA_PSS && matches!(alg, CmsSignature::RsaPss(_)))
         {
             return Err(CryptoError::UnsupportedSignature(format!(
-                "signature algorithm {} does not fit a {} key",
-                signature_algorithm.oid, key_oid
+                "{alg:?} does not fit a {key_oid} key"
             )));
         }
         if let CmsSignature::Ecdsa { digest, .. } = alg {
@@ -202,9 +212,6 @@ impl CmsSignature {
                 }
             };
             return Ok(CmsSignature::Ecdsa { digest, p384 });
-        }
-        if let CmsSignature::RsaPss(d) = alg {
-            check_pss_parameters(signature_algorithm, d)?;
         }
         Ok(alg)
     }
