@@ -26,6 +26,7 @@ mod revocation;
 mod signature;
 mod step;
 mod validity;
+mod xml;
 
 use std::sync::Arc;
 use std::time::Duration;

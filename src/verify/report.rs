@@ -140,6 +140,10 @@ pub struct SignerReport {
     pub not_after: Option<String>,
     /// The signingTime attribute: reported, not trusted as proof of anything.
     pub signing_time: Option<String>,
+    /// What the signature covers, for XML: paths of the signed elements (`/request`,
+    /// `/Envelope/Body`); absent for CMS, whose signature covers its one content.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
     pub revocation_source: Option<String>,
     pub verdict: Verdict,
     pub checks: Vec<Check>,
