@@ -182,6 +182,25 @@ pub struct Report {
     pub refusal: Option<Refusal>,
 }
 
+/// Format codes that mean the input could not be read at all (as opposed to a readable input
+/// that is not acceptable): the CLI exits 65 (EX_DATAERR) for these.
+pub const UNREADABLE_CODES: [&str; 5] = [
+    "UNREADABLE",
+    "XML_MALFORMED",
+    "XML_DOCTYPE_REFUSED",
+    "XML_TOO_LARGE",
+    "XML_DUPLICATE_ID",
+];
+
+impl Report {
+    /// Whether the signature could not be read: its format check failed as unreadable.
+    pub fn unreadable(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.id == "format" && UNREADABLE_CODES.contains(&c.code.as_str()))
+    }
+}
+
 /// The verdict of a list of checks: any failure is invalid, else any indeterminate.
 pub fn verdict_of(checks: &[Check]) -> (Verdict, Option<SubIndication>) {
     let first = |status| checks.iter().find(|c| c.status == status);
