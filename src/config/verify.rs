@@ -87,7 +87,9 @@ impl VerifyConfig {
         for name in verify.iin_elements.iter().chain(&verify.bin_elements) {
             let ok = !name.is_empty()
                 && !name.contains(':')
-                && !name.chars().any(|c| c.is_whitespace() || "<>&\"'/=".contains(c));
+                && !name
+                    .chars()
+                    .any(|c| c.is_whitespace() || "<>&\"'/=".contains(c));
             if !ok {
                 return Err(ConfigError::Invalid {
                     name: "verify.iin_elements / verify.bin_elements",

@@ -91,17 +91,17 @@ impl Core {
             &self.certs,
             &self.pointers,
         ) {
-                Ok(p) => p,
-                Err(check) => {
-                    let expected = expected(None);
-                    return Err(Box::new(report::assemble(
-                        check,
-                        Vec::new(),
-                        expected.report,
-                        validation_time(),
-                    )));
-                }
-            };
+            Ok(p) => p,
+            Err(check) => {
+                let expected = expected(None);
+                return Err(Box::new(report::assemble(
+                    check,
+                    Vec::new(),
+                    expected.report,
+                    validation_time(),
+                )));
+            }
+        };
         let format_check = format::check(&parsed);
         let expected = expected(Some(&parsed.numbers));
         if format_check.status != Status::Passed {

@@ -13,7 +13,8 @@ use crate::verify::report::Check;
 use crate::x509::Cert;
 use crate::xml::{Document, NodeId};
 
-const WSSE: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 const X509_V3: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
 const X509_SKI: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier";
@@ -66,11 +67,7 @@ fn certificate(doc: &Document, node: NodeId, cache: &CertCache) -> Result<Arc<Ce
 }
 
 /// Reads the KeyInfo of the ds:Signature `signature`.
-pub(super) fn read(
-    doc: &Document,
-    signature: NodeId,
-    cache: &CertCache,
-) -> Result<Carried, Check> {
+pub(super) fn read(doc: &Document, signature: NodeId, cache: &CertCache) -> Result<Carried, Check> {
     let mut certificates = Vec::new();
     let mut named = None;
     let key_info = doc
@@ -86,7 +83,8 @@ pub(super) fn read(
         match (ns, element.local.as_str()) {
             (Some(DSIG), "X509Certificate") => certificates.push(certificate(doc, node, cache)?),
             (Some(DSIG), "X509SKI") => {
-                let ski = base64_text(&doc.text(node)).ok_or_else(|| bad("X509SKI is not base64"))?;
+                let ski =
+                    base64_text(&doc.text(node)).ok_or_else(|| bad("X509SKI is not base64"))?;
                 named.get_or_insert(SignerId::KeyId(ski));
             }
             (Some(DSIG), "X509SerialNumber") => {

@@ -62,11 +62,7 @@ impl Allowance {
 }
 
 /// Reads an XML document and its signatures. `Err`: the format check that fails.
-pub(super) fn parse(
-    input: &[u8],
-    cache: &CertCache,
-    pointers: &Pointers,
-) -> Result<Parsed, Check> {
+pub(super) fn parse(input: &[u8], cache: &CertCache, pointers: &Pointers) -> Result<Parsed, Check> {
     let limits = Limits {
         max_bytes: MAX_XML_BYTES,
         ..Limits::default()
@@ -107,9 +103,10 @@ pub(super) fn parse(
         let covers = policy.check(&doc, &read.targets)?;
         let carried = keyinfo::read(&doc, node, cache)?;
         for cert in carried.certificates {
-            if !certificates.iter().any(|c: &std::sync::Arc<crate::x509::Cert>| {
-                c.fingerprint == cert.fingerprint
-            }) {
+            if !certificates
+                .iter()
+                .any(|c: &std::sync::Arc<crate::x509::Cert>| c.fingerprint == cert.fingerprint)
+            {
                 certificates.push(cert);
             }
         }

@@ -12,7 +12,8 @@ use crate::xml::{Document, NodeId, WSU_NAMESPACE};
 
 const SOAP_11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 const SOAP_12: &str = "http://www.w3.org/2003/05/soap-envelope";
-const WSSE: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 
 pub(super) enum Policy {
     /// A signed request: the whole document.
@@ -44,7 +45,10 @@ impl Policy {
         let [body] = bodies[..] else {
             return Err(failed(
                 "SOAP_SHAPE",
-                format!("the SOAP envelope has {} Body elements (one is expected)", bodies.len()),
+                format!(
+                    "the SOAP envelope has {} Body elements (one is expected)",
+                    bodies.len()
+                ),
             ));
         };
         if headers.len() > 1 {
@@ -57,7 +61,10 @@ impl Policy {
             }
         }
         if timestamps.len() > 1 {
-            return Err(failed("SOAP_SHAPE", "the security header has two Timestamps"));
+            return Err(failed(
+                "SOAP_SHAPE",
+                "the security header has two Timestamps",
+            ));
         }
         Ok(Policy::Soap {
             body,

@@ -143,9 +143,8 @@ pub(in crate::verify) fn read(
             ));
         }
     }
-    let value = base64_text(&doc.text(value_node)).ok_or_else(|| {
-        failed("XML_SIGNATURE_SHAPE", "ds:SignatureValue is not base64")
-    })?;
+    let value = base64_text(&doc.text(value_node))
+        .ok_or_else(|| failed("XML_SIGNATURE_SHAPE", "ds:SignatureValue is not base64"))?;
     let info = structure(doc, signed_info, "ds:SignedInfo")?;
     let c14n_node = expect(doc, info.first(), "CanonicalizationMethod", "ds:SignedInfo")?;
     let c14n_uri = algorithm(doc, c14n_node)?;
@@ -264,7 +263,10 @@ fn check_reference(
             let uri = algorithm(doc, transform)?;
             if uri == ENVELOPED && !enveloped && method.is_none() {
                 if !structure(doc, transform, "a transform")?.is_empty() {
-                    return Err(failed("XML_SIGNATURE_SHAPE", "enveloped-signature with content"));
+                    return Err(failed(
+                        "XML_SIGNATURE_SHAPE",
+                        "enveloped-signature with content",
+                    ));
                 }
                 enveloped = true;
             } else if let (Some(m), None) = (c14n_method(doc, transform, uri)?, &method) {
@@ -295,7 +297,10 @@ fn check_reference(
             let failure = IntegrityFailure::new(
                 SubIndication::CryptoConstraintsFailure,
                 "WEAK_DIGEST",
-                format!("{} is not allowed for signatures (reference {uri:?})", d.name()),
+                format!(
+                    "{} is not allowed for signatures (reference {uri:?})",
+                    d.name()
+                ),
             );
             return Ok((target, Err(failure)));
         }
