@@ -13,6 +13,7 @@ mod gost_interop;
 mod gost_keystores;
 mod gost_pki;
 mod hostile;
+mod hostile_xml;
 mod http_api;
 mod instances;
 mod keystore;

@@ -17,7 +17,7 @@ fn nca(path: &str) -> (String, Vec<u8>) {
 
 /// NCA's RSA and GOST-2022 test CAs as anchors, their CRLs, offline; the GOST hierarchy's
 /// root is not in the samples, so revocation is asked of the signer only.
-fn nca_verifier() -> Verifier {
+pub(crate) fn nca_verifier() -> Verifier {
     Verifier::new(Settings {
         anchors: vec![
             nca("rsa/nca_rsa_test.crt"),
@@ -46,7 +46,7 @@ pub(crate) fn passed(checks: &[Check], id: &str) -> bool {
     check(checks, id).code == "OK"
 }
 
-async fn verify(signature: Vec<u8>, when: &str) -> Report {
+pub(crate) async fn verify(signature: Vec<u8>, when: &str) -> Report {
     nca_verifier()
         .verify(&Request {
             signature,
