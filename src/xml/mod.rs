@@ -294,3 +294,8 @@ impl Document {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod c14n_tests;
+#[cfg(test)]
+mod tests;
