@@ -46,7 +46,8 @@ enum Command {
     /// Verify a CMS-signed request (условие 3): signature, chain, validity, revocation, key
     /// usage, IIN/BIN. Exit 0 valid, 1 invalid, 2 indeterminate, 64 bad arguments, 65 bad input.
     Verify(Box<verify::VerifyArgs>),
-    /// Sign a file (CAdES-BES CMS) with a PKCS#12 key (modern or NCA's legacy format).
+    /// Sign a file with a PKCS#12 key (modern or NCA's legacy format): CAdES-BES CMS, or for
+    /// XML an enveloped XMLDSig as NCA's Kalkan makes it (--wsse: a WS-Security SOAP envelope).
     Sign(Box<sign::SignArgs>),
     /// Signed documents (процесс 11): issue and register.
     #[command(subcommand)]

@@ -2,7 +2,8 @@
 //! imported PKCS#12.
 //!
 //! Door: [`cades::sign`] with a [`cades::SignerIdentity`], which [`identity_from_pkcs12`] makes
-//! from a key store after checking it holds a usable signing key; [`registry::find`] for which
+//! from a key store after checking it holds a usable signing key; [`xml::sign_enveloped`] and
+//! [`xml::sign_wsse`] for XMLDSig as NCA RK's Kalkan makes it; [`registry::find`] for which
 //! registered document a signature is over.
 
 pub mod cades;
@@ -11,6 +12,7 @@ pub mod document;
 pub mod issue;
 pub mod pdf;
 pub mod registry;
+pub mod xml;
 
 use x509_cert::Certificate;
 
@@ -35,6 +37,12 @@ pub enum SignError {
     Encoding(#[from] der::Error),
     #[error("internal error: {0}")]
     Internal(&'static str),
+    #[error("the input is not XML: after an optional byte order mark and whitespace, an XML document starts with '<'")]
+    NotXml,
+    #[error("the input is not an XML document that can be signed: {0}")]
+    Xml(#[from] crate::xml::XmlError),
+    #[error("the input is not a SOAP message that can be signed with WS-Security: {0}")]
+    Soap(String),
 }
 
 impl From<KeyStoreError> for SignError {
