@@ -34,5 +34,6 @@ mod verify_online;
 mod verify_openssl;
 mod verify_own;
 mod verify_pss;
+mod verify_own_xml;
 mod verify_xml;
 mod xml_c14n;

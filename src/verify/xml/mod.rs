@@ -15,6 +15,7 @@ use super::evidence::{AlgorithmClaim, Parsed, SignerEvidence};
 use super::identity::{numbers_in_xml, Pointers};
 use super::input::CertCache;
 use super::report::{Check, Step, SubIndication};
+use crate::crypto::XmlSignatureMethod;
 use crate::xml::{Document, Limits, NodeId, XmlError};
 
 /// The XMLDSig namespace.
@@ -116,11 +117,16 @@ pub(super) fn parse(input: &[u8], cache: &CertCache, pointers: &Pointers) -> Res
                 format!("the signatures carry more than {MAX_CERTIFICATES} certificates"),
             ));
         }
+        // ECDSA's r‖s becomes the DER the algorithm table verifies; a value of the wrong
+        // length stays as it is and fails the signature step.
+        let signature = XmlSignatureMethod::from_uri(&read.method)
+            .and_then(|m| m.value_for_verification(&read.value).ok())
+            .unwrap_or(read.value);
         signers.push(SignerEvidence {
             id: carried.id,
             algorithm: AlgorithmClaim::Uri(read.method),
             signed: read.signed,
-            signature: read.value,
+            signature,
             claimed_signing_time: None,
             covers,
         });
