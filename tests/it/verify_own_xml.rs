@@ -51,7 +51,14 @@ fn check<'a>(report: &'a Report, id: &str) -> &'a qoltanba::verify::report::Chec
 }
 
 async fn verify(t: &TestPki, signature: Vec<u8>) -> Report {
-    verify_with(t, Request { signature, ..Request::default() }).await
+    verify_with(
+        t,
+        Request {
+            signature,
+            ..Request::default()
+        },
+    )
+    .await
 }
 
 async fn verify_with(t: &TestPki, request: Request) -> Report {
@@ -183,8 +190,15 @@ async fn untrusted_roots_tampered_text_and_attributes_on_xml_are_not_valid() {
         assert_ne!(tampered, signed);
         let report = verify(&t, tampered.into_bytes()).await;
         assert_eq!(report.verdict, Verdict::Invalid, "{to}");
-        assert_eq!(report.sub_indication, Some("HASH_FAILURE"), "{to}: {report:#?}");
-        assert_eq!(check(&report, "signature").code, "REFERENCE_DIGEST_MISMATCH");
+        assert_eq!(
+            report.sub_indication,
+            Some("HASH_FAILURE"),
+            "{to}: {report:#?}"
+        );
+        assert_eq!(
+            check(&report, "signature").code,
+            "REFERENCE_DIGEST_MISMATCH"
+        );
     }
 }
 
