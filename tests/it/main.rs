@@ -33,3 +33,4 @@ mod verify_online;
 mod verify_openssl;
 mod verify_own;
 mod verify_pss;
+mod xml_c14n;
