@@ -296,6 +296,16 @@ fn the_header_is_made_where_there_is_none() {
 }
 
 #[test]
+fn a_body_id_is_escaped_in_the_reference() {
+    let input = format!(
+        "<e:Envelope xmlns:e=\"{SOAP11}\"><e:Body xmlns:wsu=\"{}\" wsu:Id='a\"&amp;&lt;b'>x</e:Body></e:Envelope>",
+        crate::xml::WSU_NAMESPACE
+    );
+    let signed = sign_wsse(input.as_bytes(), &nca_rsa()).unwrap();
+    assert!(text(&signed).contains("<ds:Reference URI=\"#a&quot;&amp;&lt;b\">"));
+}
+
+#[test]
 fn a_body_keeps_its_wsu_id() {
     let input = format!(
         "<e:Envelope xmlns:e=\"{SOAP11}\"><e:Body xmlns:wsu=\"{}\" wsu:Id=\"b-1\"/></e:Envelope>",
