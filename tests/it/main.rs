@@ -34,3 +34,5 @@ mod verify_openssl;
 mod verify_own;
 mod verify_pss;
 mod xml_c14n;
+mod xml_sign;
+mod xml_sign_peers;
