@@ -319,3 +319,29 @@ fn a_body_keeps_its_wsu_id() {
         crate::xml::WSU_NAMESPACE
     )));
 }
+
+#[test]
+fn no_truncation_or_changed_byte_makes_it_panic() {
+    let signer = with_key(crate::crypto::KeyAlgorithm::P256);
+    for sample in [
+        fixture("kalkan/xml/xml_enveloped_2signers_rsa-sha256_then_gost2015-512.xml"),
+        fixture("kalkan/xml/wsse_soap_rsa-sha256_exc-c14n_smartbridge.xml"),
+    ] {
+        for cut in (0..sample.len()).step_by(29) {
+            let _ = sign_enveloped(&sample[..cut], &signer);
+            let _ = sign_wsse(&sample[..cut], &signer);
+        }
+        for at in (0..sample.len()).step_by(67) {
+            for byte in [b'<', b'>', b'/', b'"', b'&', b':', 0xff] {
+                let mut changed = sample.clone();
+                changed[at] = byte;
+                if let Ok(signed) = sign_enveloped(&changed, &signer) {
+                    assert!(crate::xml::Document::parse(&signed, &Limits::default()).is_ok());
+                }
+                if let Ok(signed) = sign_wsse(&changed, &signer) {
+                    assert!(crate::xml::Document::parse(&signed, &Limits::default()).is_ok());
+                }
+            }
+        }
+    }
+}
