@@ -38,3 +38,5 @@ mod verify_pss;
 mod verify_xml;
 mod verify_xml_peers;
 mod xml_c14n;
+mod xml_sign;
+mod xml_sign_peers;

@@ -6,7 +6,7 @@ use qoltanba::verify::report::Check;
 use qoltanba::verify::{Report, Request, RevocationScope, Settings, Verdict, Verifier};
 
 pub(crate) fn kalkan(name: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/xml/kalkan/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/fixtures/kalkan/xml/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(path).expect("fixture")
 }
 
