@@ -8,7 +8,7 @@ mod tag;
 use std::collections::HashMap;
 
 use super::{Document, Limits, Node, NodeId, XmlError};
-use lex::{decode, is_space, is_xml_char, malformed, Run};
+use lex::{decode, is_space, malformed, Run};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -26,8 +26,10 @@ pub(super) fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError>
         offset: base + e.valid_up_to(),
     })?;
     // Literal characters outside XML's Char set (NUL, most C0 controls, U+FFFE, U+FFFF) are
-    // refused wherever they are; references are checked where they are resolved.
-    if let Some((at, _)) = text.char_indices().find(|(_, c)| !is_xml_char(*c)) {
+    // refused wherever they are; references are checked where they are resolved. ASCII is
+    // judged by its byte; only other characters are decoded.
+    let refused = first_refused_char(text.as_bytes());
+    if let Some(at) = refused {
         return Err(malformed(text, at, "a character XML does not allow"));
     }
     let mut parser = Parser {
@@ -45,6 +47,11 @@ pub(super) fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError>
         scope: tag::Scope::new(),
         pending: String::new(),
     };
+    // About one node per 16 bytes of markup-heavy XML: reserved once rather than grown (and
+    // moved) a dozen times; never more than the limit allows.
+    let expected_nodes = (text.len() / 16).min(limits.max_nodes).min(1 << 16);
+    parser.nodes.reserve(expected_nodes);
+    parser.parents.reserve(expected_nodes);
     parser.declaration()?;
     parser.content()?;
     let root = parser
@@ -56,6 +63,18 @@ pub(super) fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError>
         top: parser.top,
         root,
         ids: parser.ids,
+    })
+}
+
+/// Where the first character outside XML's Char set is, judged on the UTF-8 bytes: a C0
+/// control other than TAB, LF and CR, or U+FFFE / U+FFFF (EF BF BE, EF BF BF). Every other
+/// scalar value UTF-8 can encode is a Char (surrogates cannot be encoded in valid UTF-8).
+fn first_refused_char(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().enumerate().position(|(i, &b)| match b {
+        0xEF => {
+            bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+        }
+        _ => b < 0x20 && !is_space(b),
     })
 }
 
@@ -120,6 +139,20 @@ impl<'a> Parser<'a> {
     fn name(&mut self) -> Result<std::ops::Range<usize>, XmlError> {
         let start = self.pos;
         let rest = self.text.get(start..).unwrap_or_default();
+        // Most names are ASCII: judged byte by byte, and only a name that reaches a non-ASCII
+        // character is read again character by character.
+        let ascii = rest
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.')))
+            .unwrap_or(rest.len());
+        let first_ok = rest
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b':' | b'_'));
+        if first_ok && rest.as_bytes().get(ascii).is_none_or(|b| b.is_ascii()) {
+            self.pos += ascii;
+            return Ok(start..start + ascii);
+        }
         let mut len = 0;
         for (i, c) in rest.char_indices() {
             let ok = if i == 0 {
@@ -149,16 +182,22 @@ impl<'a> Parser<'a> {
         rest.find(pattern).map(|i| self.pos + i)
     }
 
+    /// The position of the byte `b` at or after the cursor (a one-byte pattern without the
+    /// set-up `str::find` pays for a substring search).
+    fn find_byte(&self, b: u8) -> Option<usize> {
+        self.rest().iter().position(|x| *x == b).map(|i| self.pos + i)
+    }
+
     /// A quoted value at the cursor: its raw text's range, the cursor after the closing quote.
     fn quoted(&mut self) -> Result<std::ops::Range<usize>, XmlError> {
         let quote = match self.rest().first() {
-            Some(b'"') => "\"",
-            Some(b'\'') => "'",
+            Some(b'"') => b'"',
+            Some(b'\'') => b'\'',
             _ => return Err(self.err("expected a quoted value")),
         };
         self.pos += 1;
         let end = self
-            .find(quote)
+            .find_byte(quote)
             .ok_or_else(|| self.err("unterminated quoted value"))?;
         let range = self.pos..end;
         self.pos = end + 1;
@@ -247,7 +286,7 @@ impl<'a> Parser<'a> {
     /// Character data up to the next `<`.
     fn text_run(&mut self) -> Result<(), XmlError> {
         let start = self.pos;
-        let end = self.find("<").unwrap_or(self.text.len());
+        let end = self.find_byte(b'<').unwrap_or(self.text.len());
         let raw = self.slice(start..end);
         if self.open.is_empty() {
             // Outside the root only whitespace may appear, and it is not kept.
@@ -260,7 +299,8 @@ impl<'a> Parser<'a> {
                 return Err(malformed(self.text, start + i, what));
             }
         } else {
-            if let Some(i) = raw.find("]]>") {
+            let closes_cdata = raw.contains(']').then(|| raw.find("]]>")).flatten();
+            if let Some(i) = closes_cdata {
                 return Err(malformed(self.text, start + i, "']]>' in character data"));
             }
             decode(self.text, start, raw, Run::Text, &mut self.pending)?;

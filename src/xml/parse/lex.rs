@@ -34,6 +34,13 @@ pub(super) fn is_name_char(c: char) -> bool {
 
 /// Whether `s` is an XML Name.
 pub(super) fn is_name(s: &str) -> bool {
+    if s.is_ascii() {
+        let mut bytes = s.bytes();
+        return bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b':' | b'_'))
+            && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'));
+    }
     let mut chars = s.chars();
     chars.next().is_some_and(is_name_start) && chars.all(is_name_char)
 }

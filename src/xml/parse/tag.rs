@@ -1,6 +1,6 @@
 //! Start tags: attributes, namespace declarations and their scope, prefixes resolved, IDs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::lex::{decode, is_ncname, malformed, split_qname, Run};
 use super::{Open, Parser};
@@ -85,7 +85,6 @@ impl<'a> Parser<'a> {
         let name = self.name()?;
         let mut written: Vec<(&'a str, String, usize)> = Vec::new();
         let mut declarations: Vec<Namespace> = Vec::new();
-        let mut seen: HashSet<&'a str> = HashSet::new();
         let empty = loop {
             let spaced = self.skip_space();
             match self.rest().first() {
@@ -112,7 +111,14 @@ impl<'a> Parser<'a> {
                     limit: self.limits.max_attributes,
                 });
             }
-            if !seen.insert(qname) {
+            // A tag has a handful of attributes: a scan costs less than hashing them.
+            let seen = written.iter().any(|(q, _, _)| *q == qname)
+                || declarations.iter().any(|d| match (&d.prefix, qname.strip_prefix("xmlns:")) {
+                    (Some(p), Some(q)) => p == q,
+                    (None, None) => qname == "xmlns",
+                    _ => false,
+                });
+            if seen {
                 return Err(malformed(text, at, format!("attribute {qname} twice")));
             }
             let mut value = String::new();
