@@ -136,6 +136,8 @@ fn base_join_matches_libxml2_build_uri() {
             "{reference} against {base}"
         );
     }
+    // Empty segments stay, as RFC 3986 says (libxml2 collapses `//`: `/abs/rel`).
+    assert_eq!(c14n::join_for_tests("rel", "/abs//"), "/abs//rel");
 }
 
 #[test]

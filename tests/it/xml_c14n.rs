@@ -274,6 +274,11 @@ fn canonical_forms_match_libxml2_lxml_and_xmllint() {
         );
         return;
     }
+    let xmllint = Command::new("xmllint").arg("--version").output();
+    assert!(
+        xmllint.is_ok_and(|o| o.status.success()),
+        "xmllint is missing (apt-get install libxml2-utils): the comparison needs it and libxml2"
+    );
     let cases = cases();
     let answers = peer_answers(&cases);
     let b64 = base64::engine::general_purpose::STANDARD;
