@@ -278,6 +278,12 @@ fn verifier_settings(
     if !config.verify.bin_pointers.is_empty() {
         settings.pointers.bin = config.verify.bin_pointers.clone();
     }
+    if !config.verify.iin_elements.is_empty() {
+        settings.pointers.iin_elements = config.verify.iin_elements.clone();
+    }
+    if !config.verify.bin_elements.is_empty() {
+        settings.pointers.bin_elements = config.verify.bin_elements.clone();
+    }
     if let Some(pki) = own {
         settings.anchors.push((
             "the service's own root".into(),

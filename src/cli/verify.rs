@@ -160,11 +160,7 @@ async fn verify(args: VerifyArgs, config: Config) -> Result<ExitCode, Failure> {
     }
     let verifier = Verifier::new(settings).map_err(|e| Failure::Input(e.to_string()))?;
     let report = verifier.verify(&request).await;
-    let unreadable = report
-        .checks
-        .iter()
-        .any(|c| c.id == "format" && c.code == "UNREADABLE");
-    if unreadable {
+    if report.unreadable() {
         let detail = report
             .checks
             .first()

@@ -25,6 +25,12 @@ pub(super) struct VerifyFileConfig {
     iin_pointers: Vec<String>,
     #[serde(default)]
     bin_pointers: Vec<String>,
+    /// Local names of the elements holding the applicant's IIN/BIN in signed XML (default
+    /// iin, bin).
+    #[serde(default)]
+    iin_elements: Vec<String>,
+    #[serde(default)]
+    bin_elements: Vec<String>,
 }
 
 /// Verification settings: what to trust beyond the service's own root, extra intermediates and
@@ -40,6 +46,9 @@ pub struct VerifyConfig {
     /// Where in signed JSON the applicant's IIN/BIN are (empty: the defaults).
     pub iin_pointers: Vec<String>,
     pub bin_pointers: Vec<String>,
+    /// Which XML elements (local names) hold them (empty: the defaults).
+    pub iin_elements: Vec<String>,
+    pub bin_elements: Vec<String>,
 }
 
 impl VerifyConfig {
@@ -72,7 +81,22 @@ impl VerifyConfig {
             revocation_scope,
             iin_pointers: file.iin_pointers,
             bin_pointers: file.bin_pointers,
+            iin_elements: file.iin_elements,
+            bin_elements: file.bin_elements,
         };
+        for name in verify.iin_elements.iter().chain(&verify.bin_elements) {
+            let ok = !name.is_empty()
+                && !name.contains(':')
+                && !name
+                    .chars()
+                    .any(|c| c.is_whitespace() || "<>&\"'/=".contains(c));
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    name: "verify.iin_elements / verify.bin_elements",
+                    message: format!("{name:?} is not an XML local name (no prefix, no spaces)"),
+                });
+            }
+        }
         for pointer in verify.iin_pointers.iter().chain(&verify.bin_pointers) {
             if !pointer.starts_with('/') {
                 return Err(ConfigError::Invalid {

@@ -14,9 +14,10 @@ use crate::verify::{Report, Request};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct VerifyBody {
-    /// CMS SignedData, base64 (of DER; PEM text is accepted too).
+    /// The signed file, base64: CMS SignedData (DER; PEM text is accepted too) or an XML
+    /// document with XMLDSig signatures (enveloped, or SOAP with WS-Security).
     signature: String,
-    /// Detached content, base64.
+    /// Detached CMS content, base64 (not with XML, which carries what it signs).
     #[serde(default)]
     content: Option<String>,
     /// The IIN the signer must have (12 digits).
@@ -35,9 +36,9 @@ pub(super) struct VerifyBody {
     path = "/v1/verify",
     operation_id = "verifySignature",
     tag = "verification",
-    summary = "Verify a CMS signature",
-    description = "For a portal backend (условие 3): the signature, optionally the detached \
-        content, the IIN/BIN the signer must have and the validation time. 200 with the report for \
+    summary = "Verify a CMS or XMLDSig signature",
+    description = "For a portal backend (условие 3): the signature (CMS, or an XML document with \
+        XMLDSig signatures, recognised by content), optionally the detached CMS content, the IIN/BIN the signer must have and the validation time. 200 with the report for \
         every verdict; 400/413 only when the request itself is wrong.",
     request_body(content = VerifyBody, content_type = "application/json"),
     responses(

@@ -1,5 +1,5 @@
 //! What a format adapter hands the pipeline: one format-neutral description per signer. The
-//! steps after `format` see only these types, never a CMS (or, later, XML) structure.
+//! steps after `format` see only these types, never a CMS or XML structure.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
 use super::report::{Check, Step, SubIndication};
+use crate::crypto::{CmsSignature, CryptoError, XmlSignatureMethod};
 use crate::x509::Cert;
 
 /// How a signature names the certificate of its signer.
@@ -20,6 +21,13 @@ pub(super) enum SignerId {
     },
     /// A subjectKeyIdentifier (or, for certificates without one, the key's SHA-1 identifier).
     KeyId(Vec<u8>),
+    /// An issuer named as text (XMLDSig's X509IssuerSerial) and a serial number: matched by
+    /// the serial alone, since issuer text has many spellings; the signature step still needs
+    /// the candidate's key to verify, and the chain step its issuer.
+    Serial(Vec<u8>),
+    /// The certificates the signature carries for its signer (XMLDSig's KeyInfo), by SHA-256
+    /// fingerprint: the one whose key verifies is the signer, the rest only path candidates.
+    Carried(Vec<[u8; 32]>),
 }
 
 impl SignerId {
@@ -36,16 +44,41 @@ impl SignerId {
                 cert.subject_key_id() == Some(id.as_slice())
                     || crate::crypto::key_identifier(key).as_slice() == id.as_slice()
             }
+            SignerId::Serial(serial) => {
+                cert.parsed.tbs_certificate.serial_number.as_bytes() == serial.as_slice()
+            }
+            SignerId::Carried(fingerprints) => fingerprints.contains(&cert.fingerprint),
         }
     }
 }
 
-/// The algorithm a signature claims: its digest and signature identifiers, resolved against the
-/// signer's key by the algorithm table (`crate::crypto`) in the signature step.
+/// The algorithm a signature claims, resolved against the signer's key by the algorithm table
+/// (`crate::crypto`) in the signature step.
 #[derive(Debug, Clone)]
-pub(super) struct AlgorithmClaim {
-    pub digest: ObjectIdentifier,
-    pub signature: AlgorithmIdentifierOwned,
+pub(super) enum AlgorithmClaim {
+    /// CMS: the digestAlgorithm and signatureAlgorithm identifiers.
+    Identifiers {
+        digest: ObjectIdentifier,
+        signature: AlgorithmIdentifierOwned,
+    },
+    /// XMLDSig: the SignatureMethod URI (an unknown one is reported as unsupported).
+    Uri(String),
+}
+
+impl AlgorithmClaim {
+    pub(super) fn resolve(
+        &self,
+        key: &spki::SubjectPublicKeyInfoOwned,
+    ) -> Result<CmsSignature, CryptoError> {
+        match self {
+            AlgorithmClaim::Identifiers { digest, signature } => {
+                CmsSignature::resolve(digest, signature, key)
+            }
+            AlgorithmClaim::Uri(uri) => XmlSignatureMethod::from_uri(uri)
+                .ok_or_else(|| CryptoError::UnsupportedSignature(format!("SignatureMethod {uri}")))?
+                .resolve(key),
+        }
+    }
 }
 
 /// A failure the format itself found (a changed content, a malformed attribute): reported by
@@ -83,6 +116,17 @@ pub(super) struct SignerEvidence {
     pub signature: Vec<u8>,
     /// The time the signer claims (CMS signingTime): reported, not trusted as proof.
     pub claimed_signing_time: Option<i64>,
+    /// What the signature covers, for the report (XMLDSig: element paths such as `/request`);
+    /// empty where the format signs one content (CMS).
+    pub covers: Vec<String>,
+}
+
+/// The applicant's numbers as the signed content states them, read by the format adapter from
+/// signed content only (an unsigned part of an XML document never counts).
+#[derive(Debug, Clone, Default)]
+pub(super) struct SignedNumbers {
+    pub iin: Option<String>,
+    pub bin: Option<String>,
 }
 
 /// A signed input, read.
@@ -92,6 +136,8 @@ pub(super) struct Parsed {
     pub certificates: Vec<Arc<Cert>>,
     /// The signed content: carried, or the detached content the caller supplied.
     pub content: Option<Arc<[u8]>>,
+    /// The IIN/BIN the signed content states.
+    pub numbers: SignedNumbers,
     /// The format check's summary ("CMS SignedData, attached content, …").
     pub summary: String,
 }

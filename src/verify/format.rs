@@ -1,19 +1,47 @@
 //! Step 1, format: recognise the input and hand it to its adapter, which reads it into the
-//! format-neutral [`Parsed`]. CMS is the one adapter today; a new format (XMLDSig) is a new
-//! adapter module and a new arm here, and nothing after this step changes.
+//! format-neutral [`Parsed`]: CMS SignedData (`cms`) or an XML document with XMLDSig
+//! signatures (`xml`). Nothing after this step knows which one it was.
 
 use super::cms;
 use super::evidence::Parsed;
+use super::identity::{self, Pointers};
 use super::input::CertCache;
 use super::report::{Check, Step, SubIndication};
+use super::xml;
+
+/// Whether the input is XML: after an optional UTF-8 byte order mark and whitespace, `<`.
+/// (DER starts with 0x30, PEM with `-`, base64 CMS with a letter.)
+pub(super) fn is_xml(input: &[u8]) -> bool {
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+    input
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
+}
 
 /// Reads the signature (and the detached content, where the format has one).
 pub(super) fn parse(
     signature: &[u8],
     detached_content: Option<&[u8]>,
     cache: &CertCache,
+    pointers: &Pointers,
 ) -> Result<Parsed, Check> {
-    cms::parse(signature, detached_content, cache)
+    if is_xml(signature) {
+        if detached_content.is_some() {
+            return Err(Check::failed(
+                Step::Format,
+                SubIndication::FormatFailure,
+                "CONTENT_NOT_EXPECTED",
+                "the signature is an XML document, which carries what it signs: content is only for a detached CMS",
+            ));
+        }
+        return xml::parse(signature, cache, pointers);
+    }
+    let mut parsed = cms::parse(signature, detached_content, cache)?;
+    if let Some(content) = &parsed.content {
+        parsed.numbers = identity::numbers_in(content, pointers);
+    }
+    Ok(parsed)
 }
 
 /// The format check once parsing succeeded: at least one signer, content available.

@@ -1,16 +1,21 @@
 //! Step 7, identity (условие 3): the IIN/BIN in the certificate equals the IIN/BIN of the
 //! request, given by the caller or read from the signed content.
 
+use super::evidence::SignedNumbers;
 use super::report::{Check, ExpectedIdentity, Step, SubIndication, SubjectReport};
 use crate::identity::{Bin, Iin};
 use crate::x509::name;
 use crate::x509::{Cert, SubjectNumbers};
+use crate::xml::{Document, Limits, NodeId};
 
-/// Where in signed JSON the applicant's numbers are (RFC 6901 pointers).
+/// Where the applicant's numbers are in signed content: RFC 6901 pointers into JSON, and
+/// element local names (any namespace) in XML, the first in document order winning.
 #[derive(Debug, Clone)]
 pub struct Pointers {
     pub iin: Vec<String>,
     pub bin: Vec<String>,
+    pub iin_elements: Vec<String>,
+    pub bin_elements: Vec<String>,
 }
 
 impl Default for Pointers {
@@ -18,6 +23,8 @@ impl Default for Pointers {
         Pointers {
             iin: vec!["/applicant/iin".into()],
             bin: vec!["/applicant/bin".into()],
+            iin_elements: vec!["iin".into()],
+            bin_elements: vec!["bin".into()],
         }
     }
 }
@@ -28,26 +35,8 @@ pub(super) struct Expected {
     pub problems: Vec<String>,
 }
 
-/// Text of the first XML element with this local name (any namespace prefix).
-fn xml_element(text: &str, local: &str) -> Option<String> {
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        rest = &rest[open + 1..];
-        let end = rest.find('>')?;
-        let tag = &rest[..end];
-        let tag_name = tag.split_whitespace().next().unwrap_or_default();
-        let local_name = tag_name.rsplit(':').next().unwrap_or_default();
-        if local_name == local && !tag.ends_with('/') {
-            let body = &rest[end + 1..];
-            let close = body.find("</")?;
-            return Some(body[..close].trim().to_owned());
-        }
-        rest = &rest[end + 1..];
-    }
-    None
-}
-
-fn from_content(content: &[u8], pointers: &Pointers) -> (Option<String>, Option<String>) {
+/// The numbers in a signed content that is JSON or XML (CMS content; read whole).
+pub(super) fn numbers_in(content: &[u8], pointers: &Pointers) -> SignedNumbers {
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(content) {
         let find = |ptrs: &[String]| {
             ptrs.iter().find_map(|p| match json.pointer(p) {
@@ -56,13 +45,42 @@ fn from_content(content: &[u8], pointers: &Pointers) -> (Option<String>, Option<
                 _ => None,
             })
         };
-        return (find(&pointers.iin), find(&pointers.bin));
+        return SignedNumbers {
+            iin: find(&pointers.iin),
+            bin: find(&pointers.bin),
+        };
     }
-    match std::str::from_utf8(content) {
-        Ok(text) if text.trim_start().starts_with('<') => {
-            (xml_element(text, "iin"), xml_element(text, "bin"))
+    if super::format::is_xml(content) {
+        if let Ok(doc) = Document::parse(content, &Limits::default()) {
+            return numbers_in_xml(&doc, doc.root(), &[], pointers);
         }
-        _ => (None, None),
+    }
+    SignedNumbers::default()
+}
+
+/// The numbers under `scope` in an XML document, outside the `excluded` subtrees (signatures,
+/// which are not their own content). An element's text is read whole: text split by a comment
+/// or written with references counts as the one value it is.
+pub(super) fn numbers_in_xml(
+    doc: &Document,
+    scope: NodeId,
+    excluded: &[NodeId],
+    pointers: &Pointers,
+) -> SignedNumbers {
+    let find = |names: &[String]| {
+        doc.descendants(scope).find_map(|id| {
+            let element = doc.element(id)?;
+            if !names.iter().any(|n| *n == element.local)
+                || excluded.iter().any(|x| doc.is_within(id, *x))
+            {
+                return None;
+            }
+            Some(doc.text(id).trim().to_owned())
+        })
+    };
+    SignedNumbers {
+        iin: find(&pointers.iin_elements),
+        bin: find(&pointers.bin_elements),
     }
 }
 
@@ -70,8 +88,7 @@ fn from_content(content: &[u8], pointers: &Pointers) -> (Option<String>, Option<
 pub(super) fn expected(
     caller_iin: Option<&Iin>,
     caller_bin: Option<&Bin>,
-    content: Option<&[u8]>,
-    pointers: &Pointers,
+    content: Option<&SignedNumbers>,
 ) -> Expected {
     let mut problems = Vec::new();
     let (source, iin, bin) = if caller_iin.is_some() || caller_bin.is_some() {
@@ -81,8 +98,10 @@ pub(super) fn expected(
             caller_bin.map(|b| b.to_string()),
         )
     } else {
-        match content.map(|c| from_content(c, pointers)) {
-            Some((iin, bin)) if iin.is_some() || bin.is_some() => ("content", iin, bin),
+        match content {
+            Some(n) if n.iin.is_some() || n.bin.is_some() => {
+                ("content", n.iin.clone(), n.bin.clone())
+            }
             _ => ("none", None, None),
         }
     };
@@ -227,18 +246,23 @@ mod tests {
     #[test]
     fn expected_numbers_come_from_json_or_xml_content() {
         let p = Pointers::default();
-        let json = br#"{"applicant":{"iin":"900517312343","bin":"940140000385"}}"#;
-        let e = expected(None, None, Some(json), &p);
+        let from = |content: &[u8]| expected(None, None, Some(&numbers_in(content, &p)));
+        let e = from(br#"{"applicant":{"iin":"900517312343","bin":"940140000385"}}"#);
         assert_eq!(e.report.source, "content");
         assert_eq!(e.report.iin.as_deref(), Some("900517312343"));
         assert_eq!(e.report.bin_check_digit_valid, Some(true));
         let xml = b"<?xml version=\"1.0\"?><r:request xmlns:r=\"x\"><r:iin>123456789011</r:iin></r:request>";
-        let e = expected(None, None, Some(xml), &p);
+        let e = from(xml);
         assert_eq!(e.report.iin.as_deref(), Some("123456789011"));
         assert_eq!(e.report.iin_check_digit_valid, Some(false));
-        let e = expected(None, None, Some(b"plain text"), &p);
+        // Split by a comment, or written with a character reference: read whole.
+        let e = from(b"<r><iin>9005173<!-- x -->12343</iin></r>");
+        assert_eq!(e.report.iin.as_deref(), Some("900517312343"));
+        let e = from(b"<r><iin>&#57;00517312343</iin></r>");
+        assert_eq!(e.report.iin.as_deref(), Some("900517312343"));
+        let e = from(b"plain text");
         assert_eq!(e.report.source, "none");
-        let e = expected(None, None, Some(br#"{"applicant":{"iin":"12345"}}"#), &p);
+        let e = from(br#"{"applicant":{"iin":"12345"}}"#);
         assert!(!e.problems.is_empty());
     }
 }

@@ -26,6 +26,7 @@ mod revocation;
 mod signature;
 mod step;
 mod validity;
+mod xml;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,7 +62,7 @@ pub enum VerifyError {
 /// What to verify.
 #[derive(Debug, Default, Clone)]
 pub struct Request {
-    /// CMS SignedData: DER, PEM or base64.
+    /// CMS SignedData (DER, PEM or base64) or an XML document with XMLDSig signatures.
     pub signature: Vec<u8>,
     /// The signed content, for detached signatures.
     pub content: Option<Vec<u8>>,

@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use super::budget::Budget;
 use super::chain::{self, Paths};
-use super::evidence::SignerEvidence;
-use super::identity::Pointers;
+use super::evidence::{SignedNumbers, SignerEvidence};
 use super::identity::{self, Expected};
 use super::purpose::Purpose;
 use super::report::{self, Check, Report, SignerReport, Status, Step, SubIndication};
@@ -50,6 +49,7 @@ pub(super) struct Offline {
     time: ValidationTime,
     signature: signature::Outcome,
     chain: Option<chain::Outcome>,
+    covers: Vec<String>,
 }
 
 const PURPOSE: Purpose = Purpose::DocumentSignature;
@@ -68,7 +68,7 @@ pub(super) fn interrupted(at: ValidationTime) -> Report {
         "INTERRUPTED",
         "the verification was interrupted (the service is stopping); send it again",
     );
-    let nobody = identity::expected(None, None, None, &Pointers::default()).report;
+    let nobody = identity::expected(None, None, None).report;
     report::assemble(check, Vec::new(), nobody, crate::time::rfc3339(at.at))
 }
 
@@ -82,29 +82,28 @@ impl Core {
         now: i64,
     ) -> Result<Work, Box<Report>> {
         let validation_time = || crate::time::rfc3339(at.at);
-        let expected = |content: Option<&[u8]>| {
-            identity::expected(
-                request.iin.as_ref(),
-                request.bin.as_ref(),
-                content,
-                &self.pointers,
-            )
+        let expected = |numbers: Option<&SignedNumbers>| {
+            identity::expected(request.iin.as_ref(), request.bin.as_ref(), numbers)
         };
-        let parsed =
-            match format::parse(&request.signature, request.content.as_deref(), &self.certs) {
-                Ok(p) => p,
-                Err(check) => {
-                    let expected = expected(None);
-                    return Err(Box::new(report::assemble(
-                        check,
-                        Vec::new(),
-                        expected.report,
-                        validation_time(),
-                    )));
-                }
-            };
+        let parsed = match format::parse(
+            &request.signature,
+            request.content.as_deref(),
+            &self.certs,
+            &self.pointers,
+        ) {
+            Ok(p) => p,
+            Err(check) => {
+                let expected = expected(None);
+                return Err(Box::new(report::assemble(
+                    check,
+                    Vec::new(),
+                    expected.report,
+                    validation_time(),
+                )));
+            }
+        };
         let format_check = format::check(&parsed);
-        let expected = expected(parsed.content.as_deref());
+        let expected = expected(Some(&parsed.numbers));
         if format_check.status != Status::Passed {
             return Err(Box::new(report::assemble(
                 format_check,
@@ -165,6 +164,7 @@ impl Core {
             time,
             signature,
             chain,
+            covers: evidence.covers.clone(),
         }
     }
 
@@ -174,6 +174,7 @@ impl Core {
             time,
             signature: sig,
             chain,
+            covers,
         } = offline;
         let profile = sig.signer.as_deref().map(KeyProfile::of);
         let mut checks = vec![ctx.format.clone(), sig.check];
@@ -223,6 +224,7 @@ impl Core {
             not_before: signer.map(|s| crate::time::rfc3339(s.not_before())),
             not_after: signer.map(|s| crate::time::rfc3339(s.not_after())),
             signing_time: sig.signing_time.map(crate::time::rfc3339),
+            covers,
             revocation_source,
             verdict,
             checks,

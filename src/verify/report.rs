@@ -140,6 +140,10 @@ pub struct SignerReport {
     pub not_after: Option<String>,
     /// The signingTime attribute: reported, not trusted as proof of anything.
     pub signing_time: Option<String>,
+    /// What the signature covers, for XML: paths of the signed elements (`/request`,
+    /// `/Envelope/Body`); absent for CMS, whose signature covers its one content.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
     pub revocation_source: Option<String>,
     pub verdict: Verdict,
     pub checks: Vec<Check>,
@@ -176,6 +180,25 @@ pub struct Report {
     pub expected_identity: ExpectedIdentity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Refusal>,
+}
+
+/// Format codes that mean the input could not be read at all (as opposed to a readable input
+/// that is not acceptable): the CLI exits 65 (EX_DATAERR) for these.
+pub const UNREADABLE_CODES: [&str; 5] = [
+    "UNREADABLE",
+    "XML_MALFORMED",
+    "XML_DOCTYPE_REFUSED",
+    "XML_TOO_LARGE",
+    "XML_DUPLICATE_ID",
+];
+
+impl Report {
+    /// Whether the signature could not be read: its format check failed as unreadable.
+    pub fn unreadable(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.id == "format" && UNREADABLE_CODES.contains(&c.code.as_str()))
+    }
 }
 
 /// The verdict of a list of checks: any failure is invalid, else any indeterminate.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::budget::Budget;
 use super::evidence::SignerEvidence;
 use super::report::{Check, Step, SubIndication};
-use crate::crypto::{rsa_modulus_bits, CmsSignature};
+use crate::crypto::rsa_modulus_bits;
 use crate::x509::Cert;
 
 /// Smallest RSA modulus accepted for a signature.
@@ -83,7 +83,7 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
     };
     let key = &signer.parsed.tbs_certificate.subject_public_key_info;
     let claim = &evidence.algorithm;
-    let algorithm = match CmsSignature::resolve(&claim.digest, &claim.signature, key) {
+    let algorithm = match claim.resolve(key) {
         Ok(a) => a,
         Err(e) => return policy("UNSUPPORTED_ALGORITHM", e.to_string()),
     };

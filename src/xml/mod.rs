@@ -184,11 +184,23 @@ impl Document {
     /// subtree is a contiguous range).
     pub fn subtree(&self, id: NodeId) -> Range<usize> {
         let start = id.0 as usize;
-        let mut end = start + 1;
-        while end < self.nodes.len() && self.is_within(NodeId(end as u32), id) {
-            end += 1;
+        let mut last = id;
+        while let Some(child) = self.element(last).and_then(|e| e.children.last()) {
+            last = *child;
         }
-        start..end
+        start..last.0 as usize + 1
+    }
+
+    /// `id` and the nodes under it, in document order.
+    pub fn descendants(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.subtree(id).map(|i| NodeId(i as u32))
+    }
+
+    /// Every element, in document order.
+    pub fn elements(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.nodes.len())
+            .map(|i| NodeId(i as u32))
+            .filter(|id| self.element(*id).is_some())
     }
 
     /// Whether `node` is `ancestor` or lies under it.

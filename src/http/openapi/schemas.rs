@@ -170,6 +170,9 @@ pub struct SignerReport {
     pub not_after: Option<String>,
     /// The signingTime attribute: reported, not trusted as proof of anything.
     pub signing_time: Option<String>,
+    /// XML only: paths of the elements the signature covers (`/request`, `/Envelope/Body`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
     pub revocation_source: Option<String>,
     pub verdict: Verdict,
     pub checks: Vec<Check>,

@@ -78,13 +78,14 @@ pub(super) fn evidence(
     let signed = signed_bytes(si, raw_attrs, shared);
     SignerEvidence {
         id,
-        algorithm: AlgorithmClaim {
+        algorithm: AlgorithmClaim::Identifiers {
             digest: si.digest_alg.oid,
             signature: si.signature_algorithm.clone(),
         },
         claimed_signing_time: signed.as_ref().ok().and_then(|(_, time)| *time),
         signed: signed.map(|(bytes, _)| bytes),
         signature: si.signature.as_bytes().to_vec(),
+        covers: Vec::new(),
     }
 }
 

@@ -248,6 +248,7 @@ pub(super) fn parse(
         signers,
         certificates,
         content: shared.content,
+        numbers: Default::default(),
         summary,
     })
 }
