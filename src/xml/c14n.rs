@@ -2,6 +2,9 @@
 //! comments, of a whole document or of one element's subtree, with subtrees left out (the
 //! enveloped-signature transform, and Kalkan's later signatures).
 
+mod base;
+mod walk;
+
 use super::{Document, NodeId};
 
 /// A canonicalisation method, as XMLDSig names it by URI.
@@ -85,10 +88,17 @@ impl Method {
 /// inherited `xml:` attributes rendered on it, as the specifications say). Every node under an
 /// element of `excluded` is left out, that element included.
 pub fn canonicalize(
-    _doc: &Document,
-    _apex: Option<NodeId>,
-    _excluded: &[NodeId],
-    _method: &Method,
-    _out: &mut Vec<u8>,
+    doc: &Document,
+    apex: Option<NodeId>,
+    excluded: &[NodeId],
+    method: &Method,
+    out: &mut Vec<u8>,
 ) {
+    walk::run(doc, apex, excluded, method, out);
+}
+
+/// xml:base joining, for the unit tests' comparison with libxml2's values.
+#[cfg(test)]
+pub(crate) fn join_for_tests(reference: &str, base: &str) -> String {
+    base::join(reference, base)
 }

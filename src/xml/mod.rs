@@ -226,6 +226,14 @@ impl Document {
         self.ids.get(value).copied()
     }
 
+    /// Every ID attribute value and its element, ordered by element (document order), then
+    /// value.
+    pub fn ids(&self) -> Vec<(&str, NodeId)> {
+        let mut ids: Vec<(&str, NodeId)> = self.ids.iter().map(|(v, n)| (v.as_str(), *n)).collect();
+        ids.sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        ids
+    }
+
     /// The value of the attribute `local` in no namespace.
     pub fn attribute<'a>(&'a self, id: NodeId, local: &str) -> Option<&'a str> {
         self.element(id)?
@@ -298,3 +306,8 @@ impl Document {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod c14n_tests;
+#[cfg(test)]
+mod tests;

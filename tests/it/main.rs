@@ -35,3 +35,4 @@ mod verify_openssl;
 mod verify_own;
 mod verify_pss;
 mod verify_xml;
+mod xml_c14n;
