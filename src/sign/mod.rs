@@ -9,6 +9,7 @@
 pub mod cades;
 pub mod canonical;
 pub mod document;
+pub mod document_xml;
 pub mod issue;
 pub mod pdf;
 pub mod registry;
