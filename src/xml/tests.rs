@@ -382,10 +382,17 @@ fn canonicalize_all(doc: &Document) {
         },
     ];
     for m in &methods {
-        let mut out = Vec::new();
-        canonicalize(doc, None, &[], m, &mut out);
+        let mut whole = Vec::new();
+        canonicalize(doc, None, &[], m, &mut whole);
+        // The canonical form of a whole document is a document with the same canonical form.
+        let again = Document::parse(&whole, &Limits::default()).expect("reads back");
+        let mut twice = Vec::new();
+        canonicalize(&again, None, &[], m, &mut twice);
+        assert_eq!(whole, twice);
         for (_, id) in doc.ids() {
+            let mut out = Vec::new();
             canonicalize(doc, Some(id), &[], m, &mut out);
+            canonicalize(doc, None, &[id], m, &mut out);
         }
     }
 }
