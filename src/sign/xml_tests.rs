@@ -296,6 +296,16 @@ fn the_header_is_made_where_there_is_none() {
 }
 
 #[test]
+fn a_body_id_is_escaped_in_the_reference() {
+    let input = format!(
+        "<e:Envelope xmlns:e=\"{SOAP11}\"><e:Body xmlns:wsu=\"{}\" wsu:Id='a\"&amp;&lt;b'>x</e:Body></e:Envelope>",
+        crate::xml::WSU_NAMESPACE
+    );
+    let signed = sign_wsse(input.as_bytes(), &nca_rsa()).unwrap();
+    assert!(text(&signed).contains("<ds:Reference URI=\"#a&quot;&amp;&lt;b\">"));
+}
+
+#[test]
 fn a_body_keeps_its_wsu_id() {
     let input = format!(
         "<e:Envelope xmlns:e=\"{SOAP11}\"><e:Body xmlns:wsu=\"{}\" wsu:Id=\"b-1\"/></e:Envelope>",
@@ -308,4 +318,30 @@ fn a_body_keeps_its_wsu_id() {
         "<e:Body xmlns:wsu=\"{}\" wsu:Id=\"b-1\"/></e:Envelope>",
         crate::xml::WSU_NAMESPACE
     )));
+}
+
+#[test]
+fn no_truncation_or_changed_byte_makes_it_panic() {
+    let signer = with_key(crate::crypto::KeyAlgorithm::P256);
+    for sample in [
+        fixture("kalkan/xml/xml_enveloped_2signers_rsa-sha256_then_gost2015-512.xml"),
+        fixture("kalkan/xml/wsse_soap_rsa-sha256_exc-c14n_smartbridge.xml"),
+    ] {
+        for cut in (0..sample.len()).step_by(29) {
+            let _ = sign_enveloped(&sample[..cut], &signer);
+            let _ = sign_wsse(&sample[..cut], &signer);
+        }
+        for at in (0..sample.len()).step_by(67) {
+            for byte in [b'<', b'>', b'/', b'"', b'&', b':', 0xff] {
+                let mut changed = sample.clone();
+                changed[at] = byte;
+                if let Ok(signed) = sign_enveloped(&changed, &signer) {
+                    assert!(crate::xml::Document::parse(&signed, &Limits::default()).is_ok());
+                }
+                if let Ok(signed) = sign_wsse(&changed, &signer) {
+                    assert!(crate::xml::Document::parse(&signed, &Limits::default()).is_ok());
+                }
+            }
+        }
+    }
 }

@@ -87,10 +87,9 @@ pub fn sign_wsse(envelope: &[u8], signer: &SignerIdentity) -> Result<Vec<u8>, Si
             (id.clone(), format!("{declaration} wsu:Id=\"{id}\""))
         }
     };
-    let body_tag = body_element.start_tag.clone();
-    let body_tag_text = &envelope[body_tag.clone()];
-    let close = if body_tag_text.ends_with(b"/>") { 2 } else { 1 };
-    let body_insert = body_tag.end - close;
+    // New attributes go before the start tag's `>` (or `/>`).
+    let close = if body_element.end_tag.is_none() { 2 } else { 1 };
+    let body_insert = body_element.start_tag.end - close;
 
     // The Security header: where it goes and the text around the signature.
     let token_id = format!("X509-{}", uuid()?);
@@ -168,7 +167,7 @@ pub fn sign_wsse(envelope: &[u8], signer: &SignerIdentity) -> Result<Vec<u8>, Si
         comments: false,
         inclusive_prefixes: Vec::new(),
     };
-    let reference_uri = format!("#{body_id}");
+    let reference_uri = format!("#{}", escape_attribute(&body_id));
     let template = Template {
         canonicalization: exclusive.clone(),
         reference_uri: &reference_uri,
@@ -209,6 +208,23 @@ fn soap_prefix(
         }
         _ => ("soapenv".into(), format!(" xmlns:soapenv=\"{soap}\"")),
     }
+}
+
+/// `value` fit to stand between double quotes.
+fn escape_attribute(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A random (version 4) UUID, as the gateway's messages name their Body.

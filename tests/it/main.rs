@@ -37,3 +37,5 @@ mod verify_own;
 mod verify_pss;
 mod verify_xml;
 mod xml_c14n;
+mod xml_sign;
+mod xml_sign_peers;
