@@ -77,6 +77,7 @@ fn main() {
                     &qoltanba::sign::issue::Order {
                         kind: Kind::License,
                         payload: &payload,
+                        format: qoltanba::sign::document::Format::Cms,
                         detached: false,
                         supersedes: None,
                     },

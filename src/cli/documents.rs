@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::audit::Trail;
 use super::{create_new, emit, open_pki, CliError};
 use crate::config::Config;
-use crate::sign::document::{Kind, Payload};
+use crate::sign::document::{Format, Kind, Payload};
 use crate::sign::issue::{issue, IssueError, Order};
 
 #[derive(Debug, Subcommand)]
@@ -20,10 +20,15 @@ pub(super) enum DocumentsCommand {
         /// The payload (JSON file).
         #[arg(long)]
         payload: PathBuf,
-        /// Leave the content out of the CMS.
+        /// cms (CAdES-BES over the canonical JSON) or xml (the XML form, signed in place as
+        /// Kalkan signs XML).
+        #[arg(long, default_value = "cms", value_parser = ["cms", "xml"])]
+        format: String,
+        /// Leave the content out of the CMS (CMS only).
         #[arg(long)]
         detached: bool,
-        /// Write the CMS (DER) here; must not exist yet.
+        /// Write the CMS (DER), or with --format xml the signed XML document, here; must not
+        /// exist yet.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -37,10 +42,18 @@ pub(super) async fn run(
     let DocumentsCommand::Issue {
         kind,
         payload,
+        format,
         detached,
         out,
     } = command;
     let kind = Kind::parse(&kind).map_err(CliError::Input)?;
+    let format = Format::parse(&format).map_err(CliError::Input)?;
+    if format == Format::Xml && detached {
+        // Refused before anything is opened: the issuer would refuse it too, after the PKI.
+        return Err(CliError::Input(
+            "--detached applies to CMS only: an XML document carries its signature".into(),
+        ));
+    }
     let text = std::fs::read(&payload).map_err(|e| {
         CliError::Input(format!(
             "cannot read the payload {}: {e}",
@@ -53,11 +66,12 @@ pub(super) async fn run(
     let (pki, _) = open_pki(&config, false).await?;
     let signer = imported.as_ref().unwrap_or_else(|| pki.official());
     // Claim the output once the signer is known good, before signing: a registered document
-    // whose CMS cannot be written would still be registered, but the caller asked for the file.
+    // whose signed file cannot be written would still be registered, but the caller asked for the file.
     let mut file = out.as_deref().map(|p| create_new(p, false)).transpose()?;
     let order = Order {
         kind,
         payload: &payload,
+        format,
         detached,
         supersedes: None,
     };
@@ -87,7 +101,7 @@ pub(super) async fn run(
         }
     };
     if let (Some(f), Some(path)) = (file.as_mut(), &out) {
-        f.write_all(&record.cms)
+        f.write_all(&record.signed)
             .and_then(|_| f.sync_all())
             .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
     }

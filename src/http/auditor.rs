@@ -36,7 +36,7 @@ fn page(body: &str) -> Html<String> {
 fn forms() -> &'static str {
     "<form method=\"get\" action=\"/verify\"><label>Регистрационный номер / Тіркеу нөмірі<br>\
      <input name=\"number\" id=\"number\" size=\"40\" required></label> <button type=\"submit\" id=\"check-number\">Проверить / Тексеру</button></form>\
-     <form method=\"post\" action=\"/verify\" enctype=\"multipart/form-data\"><label>Файл подписи (CMS, .p7s) / Қолтаңба файлы<br>\
+     <form method=\"post\" action=\"/verify\" enctype=\"multipart/form-data\"><label>Файл подписи (CMS .p7s или подписанный XML) / Қолтаңба файлы (CMS .p7s немесе қол қойылған XML)<br>\
      <input type=\"file\" name=\"signature\" required></label><br><label>Подписанный файл, если подпись отделена / Қол қойылған файл (бөлек болса)<br>\
      <input type=\"file\" name=\"content\"></label><br><button type=\"submit\" id=\"check-file\">Проверить / Тексеру</button></form>"
 }
@@ -189,8 +189,8 @@ pub(super) async fn by_number(
     operation_id = "auditorUpload",
     tag = "verification",
     summary = "The auditor page: check an uploaded signature",
-    description = "The page's upload form: a signature file and, for a detached signature, the \
-        signed file. Answers with the page and the verdict.",
+    description = "The page's upload form: a signature file (CMS, or a signed XML document) \
+        and, for a detached signature, the signed file. Answers with the page and the verdict.",
     request_body(content = super::openapi::AuditorUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "The page with the verdict.", content_type = "text/html; charset=utf-8", body = String),

@@ -22,13 +22,9 @@ const LABELS: &[(&str, &str)] = &[
 ];
 
 pub(super) fn render(record: &DocumentRecord, urls: &Urls) -> Result<Vec<u8>, ApiError> {
-    let doc: serde_json::Value = serde_json::from_slice(&record.canonical).map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            e.to_string(),
-        )
-    })?;
+    // The same fields whether the document was signed as CMS or as XML.
+    let doc = crate::sign::registry::document_of(record)
+        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
     let payload = &doc["payload"];
     let mut fields: Vec<(String, String)> = Vec::new();
     for (key, label) in LABELS {

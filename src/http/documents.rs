@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::body::{base64_field, JsonBody};
 use super::extract::ApiPath;
 use super::{ApiError, AppState};
+use crate::identity::Bin;
 use crate::pki::Urls;
-use crate::sign::document::{Kind, Payload};
+use crate::sign::document::{Format, Kind, Payload};
 use crate::sign::issue::{issue as issue_document, IssueError, Order};
 use crate::sign::registry;
 use crate::store::DocumentRecord;
@@ -27,7 +28,12 @@ pub(super) struct IssueBody {
     /// The kind's fields (authority, recipient, activity, …).
     #[schema(value_type = Object)]
     payload: serde_json::Value,
-    /// A detached CMS signature instead of an attached one.
+    /// How it is signed: `cms` (CAdES-BES over its canonical JSON) or `xml` (its XML form,
+    /// signed in place as Kalkan signs XML, served at `signed_xml_url`).
+    #[schema(default = "cms")]
+    #[serde(default)]
+    format: DocumentFormat,
+    /// A detached CMS signature instead of an attached one (CMS only: 400 with `xml`).
     #[schema(default = false)]
     #[serde(default)]
     detached: bool,
@@ -36,42 +42,79 @@ pub(super) struct IssueBody {
     supersedes: Option<String>,
 }
 
+/// How a document is signed.
+#[derive(Deserialize, Default, Clone, Copy, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum DocumentFormat {
+    #[default]
+    Cms,
+    Xml,
+}
+
+impl From<DocumentFormat> for Format {
+    fn from(f: DocumentFormat) -> Format {
+        match f {
+            DocumentFormat::Cms => Format::Cms,
+            DocumentFormat::Xml => Format::Xml,
+        }
+    }
+}
+
 /// A registered, signed document.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct DocumentView {
     id: String,
     number: String,
     kind: String,
+    /// `cms` or `xml`.
+    format: String,
+    /// SHA-256 of the signed bytes: the canonical JSON (`cms`) or the unsigned XML form (`xml`).
     sha256: String,
     signer_serial: String,
     detached: bool,
     supersedes: Option<String>,
     created_at: String,
-    /// The signed document (its canonical JSON, parsed).
+    /// The signed document as JSON (for `xml`, the JSON its XML form was written from).
     #[schema(value_type = Object)]
     document: serde_json::Value,
-    cms_base64: String,
+    /// The CMS SignedData, base64 of DER (`cms` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cms_base64: Option<String>,
+    /// The XML document with its signature inside (`xml` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed_xml_url: Option<String>,
     verification_url: String,
     pdf_url: String,
 }
 
 impl DocumentView {
     fn of(record: &DocumentRecord, urls: &Urls) -> Self {
+        let xml = is_xml(record);
         DocumentView {
             id: record.id.clone(),
             number: record.number.clone(),
             kind: record.kind.clone(),
+            format: record.format.clone(),
             sha256: record.sha256.clone(),
             signer_serial: record.signer_serial.clone(),
             detached: record.detached,
             supersedes: record.supersedes.clone(),
             created_at: crate::time::rfc3339(record.created_at),
-            document: serde_json::from_slice(&record.canonical).unwrap_or(serde_json::Value::Null),
-            cms_base64: base64::engine::general_purpose::STANDARD.encode(&record.cms),
+            document: registry::document_of(record).unwrap_or_else(|e| {
+                tracing::error!(id = %record.id, error = %e, "a registered document does not read back");
+                serde_json::Value::Null
+            }),
+            cms_base64: (!xml)
+                .then(|| base64::engine::general_purpose::STANDARD.encode(&record.signed)),
+            signed_xml_url: xml.then(|| urls.document_signed_xml(&record.id)),
             verification_url: urls.document_verification(&record.number),
             pdf_url: urls.document_pdf(&record.id),
         }
     }
+}
+
+fn is_xml(record: &DocumentRecord) -> bool {
+    record.format == Format::Xml.name()
 }
 
 fn issue_error(e: IssueError) -> ApiError {
@@ -98,13 +141,15 @@ fn issue_error(e: IssueError) -> ApiError {
     operation_id = "issueDocument",
     tag = "documents",
     summary = "Sign and register a document",
-    description = "Validates the payload for its kind, signs it (CMS, attached or detached) with \
-        the official's key, gives it a registration number and keeps it. Documents are never \
-        changed in place: a correction names the one it `supersedes`.",
+    description = "Validates the payload for its kind, signs it with the official's key — CMS \
+        (attached or detached) over its canonical JSON, or with `\"format\": \"xml\"` its XML \
+        form with an enveloped XMLDSig signature as Kalkan makes it — gives it a registration \
+        number and keeps it. Documents are never changed in place: a correction names the one \
+        it `supersedes`.",
     request_body(content = IssueBody, content_type = "application/json"),
     responses(
         (status = 201, description = "Signed and registered.", body = DocumentView),
-        (status = 400, description = "`invalid_document` (the payload breaks a rule of its kind) or `bad_request` (unknown kind, not JSON of this shape).", body = super::openapi::ErrorBody),
+        (status = 400, description = "`invalid_document` (the payload breaks a rule of its kind, or `detached` with `xml`) or `bad_request` (unknown kind or format, not JSON of this shape).", body = super::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = super::openapi::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
         (status = 500, description = "`internal`.", body = super::openapi::ErrorBody),
@@ -126,6 +171,7 @@ pub(super) async fn issue(
     let order = Order {
         kind,
         payload: &payload,
+        format: body.format.into(),
         detached: body.detached,
         supersedes: body.supersedes.as_deref(),
     };
@@ -220,7 +266,7 @@ pub(super) async fn by_number(
     params(("id" = String, Path, description = "The document id.")),
     responses(
         (status = 200, description = "The CMS SignedData, DER.", content_type = "application/pkcs7-signature"),
-        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: no such document, or it is signed as XML (see `signed.xml`).", body = super::openapi::ErrorBody),
     ),
 )]
 pub(super) async fn signature(
@@ -228,11 +274,45 @@ pub(super) async fn signature(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let record = find(&state, &id).await?;
+    if is_xml(&record) {
+        return Err(ApiError::not_found(format!(
+            "document {id:?} is signed as XML and has no CMS; its signature is inside \
+             /v1/documents/{id}/signed.xml"
+        )));
+    }
     Ok((
         [(header::CONTENT_TYPE, "application/pkcs7-signature")],
-        record.cms,
+        record.signed,
     )
         .into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{id}/signed.xml",
+    operation_id = "getSignedXmlDocument",
+    tag = "documents",
+    summary = "A document signed as XML",
+    description = "The XML form of a document issued with `\"format\": \"xml\"`, with its \
+        enveloped XMLDSig signature (as Kalkan's `signXml` makes it) as the root's last child.",
+    params(("id" = String, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The signed XML document.", content_type = "application/xml"),
+        (status = 404, description = "`not_found`: no such document, or it is signed as CMS (see `signature.p7s`).", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(super) async fn signed_xml(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let record = find(&state, &id).await?;
+    if !is_xml(&record) {
+        return Err(ApiError::not_found(format!(
+            "document {id:?} is signed as CMS, not XML; its signature is \
+             /v1/documents/{id}/signature.p7s"
+        )));
+    }
+    Ok(([(header::CONTENT_TYPE, "application/xml")], record.signed).into_response())
 }
 
 /// Verifies a registered document now, through the full pipeline.
@@ -260,18 +340,31 @@ pub(super) async fn verification(
 
 pub(super) async fn verify_record(state: &AppState, record: &DocumentRecord) -> Report {
     let request = Request {
-        signature: record.cms.clone(),
+        signature: record.signed.clone(),
         content: record.detached.then(|| record.canonical.clone()),
+        bin: expected_bin(record),
         ..Request::default()
     };
     state.verifier.verify_owned(request).await
+}
+
+/// Who must have signed a registered XML document: its authority, by BIN. The verifier would
+/// otherwise take the first `<iin>` in the document as the signer's, and in a document issued to
+/// a person that is the recipient's (see `sign::document_xml`). The official's certificate
+/// carries the authority's BIN, so this is the identity процесс 11 asks for. CMS documents are
+/// left as they were: their JSON names no `applicant`, so the verifier compares nothing.
+fn expected_bin(record: &DocumentRecord) -> Option<Bin> {
+    is_xml(record)
+        .then(|| Bin::parse(&record.authority_bin).ok())
+        .flatten()
 }
 
 /// A signature to check against the registry.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuditBody {
-    /// CMS SignedData, base64 (of DER; PEM text is accepted too).
+    /// CMS SignedData, base64 (of DER; PEM text is accepted too); or an XML document with its
+    /// XMLDSig signature inside, base64.
     signature: String,
     /// Detached content, base64.
     #[serde(default)]
@@ -293,6 +386,8 @@ pub(super) struct Registered {
     id: String,
     number: String,
     kind: String,
+    /// `cms` or `xml`.
+    format: String,
 }
 
 /// An uploaded signature checked: the report, and the registry entry whose signed bytes it
@@ -308,11 +403,19 @@ pub(super) async fn audit_signature(
     content: Option<Vec<u8>>,
 ) -> Audit {
     let registry = registry::find(state.pki.store(), &signature, content.as_deref()).await;
+    // Only for the XML form itself: a CMS someone made over a registered document's unsigned
+    // XML is theirs, and says who they are.
+    let bin = registry
+        .record
+        .as_ref()
+        .filter(|_| crate::sign::xml::looks_like_xml(&signature))
+        .and_then(expected_bin);
     let report = state
         .verifier
         .verify_owned(Request {
             signature,
             content,
+            bin,
             ..Request::default()
         })
         .await;
@@ -327,8 +430,10 @@ pub(super) async fn audit_signature(
     operation_id = "checkSignatureAgainstRegistry",
     tag = "verification",
     summary = "Check a signature against the registry",
-    description = "An auditor's CMS (and the content, if detached): the verification report, and \
-        whether, and under which number, the signed document is registered here.",
+    description = "An auditor's CMS (and the content, if detached) or signed XML document: the \
+        verification report, and whether, and under which number, the signed document is \
+        registered here. An XML document is found by its content, whatever a tool did to its \
+        serialisation, so one changed character of content is not found.",
     request_body(content = AuditBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The report and the registry entry, if any.", body = AuditView),
@@ -353,6 +458,7 @@ pub(super) async fn audit(
         id: r.id,
         number: r.number,
         kind: r.kind,
+        format: r.format,
     });
     Ok(Json(AuditView { report, registered }))
 }

@@ -119,6 +119,7 @@ fn declare() -> Vec<Route> {
         route!(documents::show, __path_show, Verification, CHEAP, JSON),
         route!(documents::by_number, __path_by_number, Verification, CHEAP, JSON),
         route!(documents::signature, __path_signature, Verification, CHEAP, JSON),
+        route!(documents::signed_xml, __path_signed_xml, Verification, CHEAP, JSON),
         route!(documents::verification, __path_verification, Verification, VERIFYING, JSON),
         route!(documents::audit, __path_audit, Verification, VERIFYING, SIGNED),
         route!(verify::verify, __path_verify, Verification, VERIFYING, SIGNED),

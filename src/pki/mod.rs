@@ -72,6 +72,10 @@ impl Urls {
     pub fn document_pdf(&self, id: &str) -> String {
         format!("{}/v1/documents/{id}.pdf", self.base)
     }
+    /// A document signed as XML, with its signature inside.
+    pub fn document_signed_xml(&self, id: &str) -> String {
+        format!("{}/v1/documents/{id}/signed.xml", self.base)
+    }
 }
 
 /// A certificate issued just now: the only moment its private key exists outside the holder.

@@ -42,9 +42,7 @@ fn write(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
             out.push(']');
         }
         Value::Object(map) => {
-            // Keys sorted by their UTF-16 code units (RFC 8785 §3.2.3).
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            let keys = key_order(map);
             out.push('{');
             for (i, key) in keys.iter().enumerate() {
                 if i > 0 {
@@ -58,6 +56,14 @@ fn write(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
         }
     }
     Ok(())
+}
+
+/// An object's keys in canonical order: by their UTF-16 code units (RFC 8785 §3.2.3). The XML
+/// form of a document ([`super::document_xml`]) writes its elements in this order too.
+pub fn key_order(map: &serde_json::Map<String, Value>) -> Vec<&String> {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    keys
 }
 
 /// ECMAScript's JSON.stringify string form: only `"`, `\` and control characters are escaped.

@@ -66,6 +66,33 @@ impl Kind {
     }
 }
 
+/// How a document is signed: CAdES-BES CMS over its canonical JSON (the default), or its XML
+/// form ([`super::document_xml`]) with an enveloped XMLDSig signature, as Kalkan signs XML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Cms,
+    Xml,
+}
+
+impl Format {
+    /// The name the API, the CLI and the registry's `format` column use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Cms => "cms",
+            Format::Xml => "xml",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Format, String> {
+        match name {
+            "cms" => Ok(Format::Cms),
+            "xml" => Ok(Format::Xml),
+            other => Err(format!("unknown document format {other:?}; use cms or xml")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Party {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,9 +1,11 @@
 //! Issuing a document: validate the payload → canonical JSON (with its registration number) →
-//! CAdES-BES by the official → stored in the same transaction as its number.
+//! CAdES-BES by the official, or its XML form with an enveloped XMLDSig signature → stored in
+//! the same transaction as its number.
 
 use super::cades::{self, SignerIdentity};
 use super::canonical::canonical;
-use super::document::{document_json, Kind, Payload};
+use super::document::{document_json, Format, Kind, Payload};
+use super::document_xml;
 use super::SignError;
 use crate::identity::Bin;
 use crate::store::{ActAudit, DocumentRecord, SignedDocument, Store};
@@ -26,11 +28,12 @@ pub fn signer_bin(identity: &SignerIdentity) -> Option<String> {
         .map(|b| b.to_string())
 }
 
-/// What to sign: a document of a kind, its payload, whether the CMS leaves the content out, and
-/// the id of a document this one corrects.
+/// What to sign: a document of a kind, its payload, how it is signed, whether the CMS leaves
+/// the content out, and the id of a document this one corrects.
 pub struct Order<'a> {
     pub kind: Kind,
     pub payload: &'a Payload,
+    pub format: Format,
     pub detached: bool,
     pub supersedes: Option<&'a str>,
 }
@@ -47,10 +50,15 @@ pub async fn issue(
     let &Order {
         kind,
         payload,
+        format,
         detached,
         supersedes,
     } = order;
     let mut problems = payload.problems(kind);
+    if format == Format::Xml && detached {
+        // An enveloped signature lives inside the document it signs: there is nothing to detach.
+        problems.push("detached applies to CMS only: an XML document carries its signature".into());
+    }
     let authority_bin = payload.authority.bin.clone().unwrap_or_default();
     match signer_bin(signer) {
         Some(bin) if !authority_bin.is_empty() && bin != authority_bin => problems.push(format!(
@@ -85,17 +93,33 @@ pub async fn issue(
             supersedes,
             now,
             |number| {
-                let bytes = canonical(&document_json(
-                    kind, number, &issued_at, payload, supersedes,
-                ))
-                .map_err(|e| IssueError::Invalid(vec![e.to_string()]))?;
-                let cms = cades::sign(&bytes, signer, detached, now).map_err(IssueError::Sign)?;
+                let json = document_json(kind, number, &issued_at, payload, supersedes);
+                let invalid = |e: String| IssueError::Invalid(vec![e]);
+                // `bytes` are what the registry hashes and finds; `signed` what is handed out.
+                let (bytes, signed) = match format {
+                    Format::Cms => {
+                        let bytes = canonical(&json).map_err(|e| invalid(e.to_string()))?;
+                        let cms = cades::sign(&bytes, signer, detached, now)?;
+                        (bytes, cms)
+                    }
+                    Format::Xml => {
+                        let bytes =
+                            document_xml::to_xml(&json).map_err(|e| invalid(e.to_string()))?;
+                        let signed = super::xml::sign_enveloped(&bytes, signer)?;
+                        (bytes, signed)
+                    }
+                };
                 let sha256 = hex::encode(crate::crypto::sha256(&bytes));
+                // CMS entries keep the wording they always had; XML ones say so at the end.
+                let suffix = match format {
+                    Format::Cms => "",
+                    Format::Xml => " format xml",
+                };
                 let audit = audit.map(|a| {
                     a.entry(
                         now,
                         format!(
-                            "signed document {number} kind {} sha256 {sha256}",
+                            "signed document {number} kind {} sha256 {sha256}{suffix}",
                             kind.name()
                         ),
                     )
@@ -103,7 +127,8 @@ pub async fn issue(
                 Ok::<_, IssueError>(SignedDocument {
                     canonical: bytes,
                     sha256,
-                    cms,
+                    signed,
+                    format: format.name(),
                     detached,
                     signer_serial: signer_serial.clone(),
                     audit,

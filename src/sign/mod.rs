@@ -3,12 +3,13 @@
 //!
 //! Door: [`cades::sign`] with a [`cades::SignerIdentity`], which [`identity_from_pkcs12`] makes
 //! from a key store after checking it holds a usable signing key; [`xml::sign_enveloped`] and
-//! [`xml::sign_wsse`] for XMLDSig as NCA RK's Kalkan makes it; [`registry::find`] for which
-//! registered document a signature is over.
+//! [`xml::sign_wsse`] for XMLDSig as NCA RK's Kalkan makes it; [`document_xml`] for a document's
+//! XML form; [`registry::find`] for which registered document a signature is over.
 
 pub mod cades;
 pub mod canonical;
 pub mod document;
+pub mod document_xml;
 pub mod issue;
 pub mod pdf;
 pub mod registry;

@@ -14,8 +14,13 @@ pub struct DocumentRecord {
     pub year: i64,
     pub sequence: i64,
     pub kind: String,
+    /// The bytes whose SHA-256 is `sha256`: the canonical JSON (CMS) or the unsigned XML form.
     pub canonical: Vec<u8>,
-    pub cms: Vec<u8>,
+    /// The signed artefact: CMS SignedData (DER), or the XML document with its signature.
+    /// Kept in the column `cms`, named before there was XML.
+    pub signed: Vec<u8>,
+    /// `cms` or `xml` (`sign::document::Format`).
+    pub format: String,
     pub detached: bool,
     pub sha256: String,
     pub signer_serial: String,
@@ -28,7 +33,8 @@ pub struct SignedDocument {
     pub canonical: Vec<u8>,
     /// SHA-256 (hex) of `canonical`: what the registry finds it by.
     pub sha256: String,
-    pub cms: Vec<u8>,
+    pub signed: Vec<u8>,
+    pub format: &'static str,
     pub detached: bool,
     pub signer_serial: String,
     /// The signature's entry in the audit trail, appended in the same transaction.
@@ -36,7 +42,7 @@ pub struct SignedDocument {
 }
 
 const COLUMNS: &str = "id, number, authority_bin, year, sequence, kind, canonical, cms, detached, \
-     sha256, signer_serial, supersedes, created_at";
+     sha256, signer_serial, supersedes, created_at, format";
 
 fn record(row: &AnyRow) -> Result<DocumentRecord, StoreError> {
     Ok(DocumentRecord {
@@ -47,7 +53,8 @@ fn record(row: &AnyRow) -> Result<DocumentRecord, StoreError> {
         sequence: row.try_get("sequence")?,
         kind: row.try_get("kind")?,
         canonical: row.try_get("canonical")?,
-        cms: row.try_get("cms")?,
+        signed: row.try_get("cms")?,
+        format: row.try_get("format")?,
         detached: row.try_get::<i64, _>("detached")? != 0,
         sha256: row.try_get("sha256")?,
         signer_serial: row.try_get("signer_serial")?,
@@ -108,7 +115,7 @@ impl Store {
             crate::crypto::random_bytes::<16>().map_err(|e| StoreError::Corrupt(e.to_string()))?,
         );
         sqlx::query(&format!(
-            "INSERT INTO documents ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO documents ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(&id)
         .bind(&number)
@@ -117,12 +124,13 @@ impl Store {
         .bind(sequence)
         .bind(kind)
         .bind(&signed.canonical)
-        .bind(&signed.cms)
+        .bind(&signed.signed)
         .bind(i64::from(signed.detached))
         .bind(&signed.sha256)
         .bind(&signed.signer_serial)
         .bind(supersedes)
         .bind(now)
+        .bind(signed.format)
         .execute(&mut *tx)
         .await?;
         if let Some(event) = &signed.audit {
@@ -137,7 +145,8 @@ impl Store {
             sequence,
             kind: kind.to_owned(),
             canonical: signed.canonical,
-            cms: signed.cms,
+            signed: signed.signed,
+            format: signed.format.to_owned(),
             detached: signed.detached,
             sha256: signed.sha256,
             signer_serial: signed.signer_serial,
@@ -171,7 +180,8 @@ impl Store {
         self.document_where("number", number).await
     }
 
-    /// A registered document whose canonical bytes have this SHA-256 (hex).
+    /// A registered document whose canonical bytes (JSON or unsigned XML) have this SHA-256
+    /// (hex).
     pub async fn document_by_sha256(
         &self,
         sha256: &str,

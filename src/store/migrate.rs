@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0002_documents.sql"),
     ),
     (3, "security", include_str!("migrations/0003_security.sql")),
+    (
+        4,
+        "document format",
+        include_str!("migrations/0004_document_format.sql"),
+    ),
 ];
 
 /// Statements one engine needs in its own dialect, run after the shared SQL of a migration

@@ -8,6 +8,7 @@ mod common;
 mod connections;
 mod documents;
 mod documents_concurrency;
+mod documents_xml;
 mod gost;
 mod gost_interop;
 mod gost_keystores;

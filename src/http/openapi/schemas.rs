@@ -221,7 +221,7 @@ pub struct Report {
 /// The auditor page's upload form (`multipart/form-data`).
 #[derive(Serialize, ToSchema)]
 pub struct AuditorUpload {
-    /// The signature file (CMS, .p7s; DER or PEM).
+    /// The signature file: CMS (.p7s; DER or PEM), or an XML document signed in place.
     #[schema(value_type = String, content_media_type = "application/octet-stream")]
     pub signature: Vec<u8>,
     /// The signed file, when the signature is detached.
