@@ -70,9 +70,7 @@ pub(super) fn numbers_in_xml(
     let find = |names: &[String]| {
         doc.descendants(scope).find_map(|id| {
             let element = doc.element(id)?;
-            if !names.iter().any(|n| *n == element.local)
-                || excluded.iter().any(|x| doc.is_within(id, *x))
-            {
+            if !names.contains(&element.local) || excluded.iter().any(|x| doc.is_within(id, *x)) {
                 return None;
             }
             Some(doc.text(id).trim().to_owned())

@@ -71,9 +71,7 @@ pub(super) fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError>
 /// scalar value UTF-8 can encode is a Char (surrogates cannot be encoded in valid UTF-8).
 fn first_refused_char(bytes: &[u8]) -> Option<usize> {
     bytes.iter().enumerate().position(|(i, &b)| match b {
-        0xEF => {
-            bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
-        }
+        0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
         _ => b < 0x20 && !is_space(b),
     })
 }
@@ -185,7 +183,10 @@ impl<'a> Parser<'a> {
     /// The position of the byte `b` at or after the cursor (a one-byte pattern without the
     /// set-up `str::find` pays for a substring search).
     fn find_byte(&self, b: u8) -> Option<usize> {
-        self.rest().iter().position(|x| *x == b).map(|i| self.pos + i)
+        self.rest()
+            .iter()
+            .position(|x| *x == b)
+            .map(|i| self.pos + i)
     }
 
     /// A quoted value at the cursor: its raw text's range, the cursor after the closing quote.

@@ -81,7 +81,7 @@ fn expect(doc: &Document, id: Option<&NodeId>, local: &str, within: &str) -> Res
     }
 }
 
-fn algorithm<'a>(doc: &'a Document, id: NodeId) -> Result<&'a str, Check> {
+fn algorithm(doc: &Document, id: NodeId) -> Result<&str, Check> {
     doc.attribute(id, "Algorithm").ok_or_else(|| {
         failed(
             "XML_SIGNATURE_SHAPE",

@@ -113,11 +113,13 @@ impl<'a> Parser<'a> {
             }
             // A tag has a handful of attributes: a scan costs less than hashing them.
             let seen = written.iter().any(|(q, _, _)| *q == qname)
-                || declarations.iter().any(|d| match (&d.prefix, qname.strip_prefix("xmlns:")) {
-                    (Some(p), Some(q)) => p == q,
-                    (None, None) => qname == "xmlns",
-                    _ => false,
-                });
+                || declarations
+                    .iter()
+                    .any(|d| match (&d.prefix, qname.strip_prefix("xmlns:")) {
+                        (Some(p), Some(q)) => p == q,
+                        (None, None) => qname == "xmlns",
+                        _ => false,
+                    });
             if seen {
                 return Err(malformed(text, at, format!("attribute {qname} twice")));
             }
