@@ -7,6 +7,10 @@
 //! enveloped shape, beside the CMS rate (goal: XML >= 0.5 of CMS), and the XML room's parse and
 //! C14N throughput in MB/s.
 
+// The service binary's allocator (src/main.rs), so the rates are the service's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod support;
 use support::rate;
 
