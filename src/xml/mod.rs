@@ -12,6 +12,7 @@ pub mod c14n;
 mod parse;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Bounds on what [`Document::parse`] accepts.
 #[derive(Debug, Clone)]
@@ -88,8 +89,9 @@ pub struct Element {
     /// The prefix as written (`ds` in `ds:Signature`); None when unprefixed.
     pub prefix: Option<String>,
     pub local: String,
-    /// The namespace URI the prefix (or the default namespace) resolves to.
-    pub namespace: Option<String>,
+    /// The namespace URI the prefix (or the default namespace) resolves to: shared with the
+    /// declaration, not copied into every element.
+    pub namespace: Option<Arc<str>>,
     /// Attributes as written, without namespace declarations; values normalised.
     pub attributes: Vec<Attribute>,
     /// Namespace declarations as written on this element, in source order. `prefix` None is
@@ -107,7 +109,7 @@ pub struct Attribute {
     pub prefix: Option<String>,
     pub local: String,
     /// Unprefixed attributes are in no namespace (XML Namespaces §6.2).
-    pub namespace: Option<String>,
+    pub namespace: Option<Arc<str>>,
     pub value: String,
 }
 

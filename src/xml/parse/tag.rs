@@ -1,6 +1,7 @@
 //! Start tags: attributes, namespace declarations and their scope, prefixes resolved, IDs.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::lex::{decode, is_ncname, malformed, split_qname, Run};
 use super::{Open, Parser};
@@ -13,14 +14,14 @@ const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
 /// last, and a log of what each element bound so that its end tag can unbind it. Lookups are
 /// constant-time whatever the depth.
 pub(super) struct Scope {
-    bindings: HashMap<String, Vec<String>>,
+    bindings: HashMap<String, Vec<Arc<str>>>,
     log: Vec<String>,
 }
 
 impl Scope {
     pub(super) fn new() -> Scope {
         // The xml prefix is bound by definition (Namespaces in XML §3).
-        let bindings = HashMap::from([("xml".to_string(), vec![XML_NAMESPACE.to_string()])]);
+        let bindings = HashMap::from([("xml".to_string(), vec![Arc::from(XML_NAMESPACE)])]);
         Scope {
             bindings,
             log: Vec::new(),
@@ -35,7 +36,7 @@ impl Scope {
         self.bindings
             .entry(prefix.to_string())
             .or_default()
-            .push(uri.to_string());
+            .push(Arc::from(uri));
         self.log.push(prefix.to_string());
     }
 
@@ -50,9 +51,9 @@ impl Scope {
     }
 
     /// The URI `prefix` is bound to; for the default namespace, None when undeclared.
-    fn resolve(&self, prefix: &str) -> Option<&str> {
+    fn resolve(&self, prefix: &str) -> Option<&Arc<str>> {
         let uri = self.bindings.get(prefix)?.last()?;
-        (!uri.is_empty()).then_some(uri.as_str())
+        (!uri.is_empty()).then_some(uri)
     }
 }
 
@@ -159,7 +160,7 @@ impl<'a> Parser<'a> {
             self.scope
                 .bind(d.prefix.as_deref().unwrap_or_default(), &d.uri);
         }
-        let namespace = self.resolve(prefix)?.map(str::to_string);
+        let namespace = self.resolve(prefix)?.cloned();
         let mut attributes = Vec::with_capacity(written.len());
         for (qname, value, at) in written {
             let Some((prefix, local)) = split_qname(qname) else {
@@ -171,7 +172,7 @@ impl<'a> Parser<'a> {
             };
             // Unprefixed attributes are in no namespace: the default one does not apply.
             let namespace = match prefix {
-                Some(_) => self.resolve(prefix)?.map(str::to_string),
+                Some(_) => self.resolve(prefix)?.cloned(),
                 None => None,
             };
             attributes.push(Attribute {
@@ -233,7 +234,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The namespace of a prefix (None: the default namespace, or none if undeclared).
-    fn resolve(&self, prefix: Option<&str>) -> Result<Option<&str>, XmlError> {
+    fn resolve(&self, prefix: Option<&str>) -> Result<Option<&Arc<str>>, XmlError> {
         match prefix {
             Some(p) => self
                 .scope
