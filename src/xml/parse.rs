@@ -70,10 +70,26 @@ pub(super) fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError>
 /// control other than TAB, LF and CR, or U+FFFE / U+FFFF (EF BF BE, EF BF BF). Every other
 /// scalar value UTF-8 can encode is a Char (surrogates cannot be encoded in valid UTF-8).
 fn first_refused_char(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().enumerate().position(|(i, &b)| match b {
-        0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
-        _ => b < 0x20 && !is_space(b),
-    })
+    let mut from = 0;
+    while let Some(k) = bytes
+        .get(from..)?
+        .iter()
+        .position(|&b| b < 0x20 || b == 0xEF)
+    {
+        let at = from + k;
+        let refused = match bytes.get(at) {
+            Some(0xEF) => {
+                bytes.get(at + 1) == Some(&0xBF) && matches!(bytes.get(at + 2), Some(0xBE | 0xBF))
+            }
+            Some(&b) => !is_space(b),
+            None => false,
+        };
+        if refused {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// An element whose end tag is still to come.

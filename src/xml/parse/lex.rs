@@ -53,6 +53,16 @@ pub(super) fn is_ncname(s: &str) -> bool {
 /// Splits a QName into prefix and local part; None when it is not a QName (an empty part, or a
 /// second colon).
 pub(super) fn split_qname(s: &str) -> Option<(Option<&str>, &str)> {
+    // The common case, an ASCII name already read as a Name: only the colon's place and the
+    // parts' first characters remain to be checked.
+    if s.is_ascii() && is_name(s) {
+        let starts = |p: &str| p.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+        return match s.split_once(':') {
+            None => Some((None, s)),
+            Some((p, l)) if !l.contains(':') && starts(p) && starts(l) => Some((Some(p), l)),
+            Some(_) => None,
+        };
+    }
     match s.split_once(':') {
         None => is_ncname(s).then_some((None, s)),
         Some((p, l)) => (is_ncname(p) && is_ncname(l)).then_some((Some(p), l)),
