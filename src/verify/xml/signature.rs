@@ -93,11 +93,10 @@ fn algorithm(doc: &Document, id: NodeId) -> Result<&str, Check> {
 /// Base64 text as XMLDSig writes it: wrapped, with `&#13;` line ends (CR LF in the text).
 pub(in crate::verify) fn base64_text(text: &str) -> Option<Vec<u8>> {
     use base64::Engine;
-    let compact: Vec<u8> = text
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(compact).ok()
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
 }
 
 /// A canonicalisation method named by `node`'s Algorithm, with the exclusive method's

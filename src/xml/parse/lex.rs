@@ -56,7 +56,11 @@ pub(super) fn split_qname(s: &str) -> Option<(Option<&str>, &str)> {
     // The common case, an ASCII name already read as a Name: only the colon's place and the
     // parts' first characters remain to be checked.
     if s.is_ascii() && is_name(s) {
-        let starts = |p: &str| p.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+        let starts = |p: &str| {
+            p.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        };
         return match s.split_once(':') {
             None => Some((None, s)),
             Some((p, l)) if !l.contains(':') && starts(p) && starts(l) => Some((Some(p), l)),
