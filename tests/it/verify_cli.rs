@@ -233,3 +233,55 @@ fn only_the_verify_command_answers_a_usage_error_with_64() {
     assert_eq!(qoltanba(&["verify", "--bogus"]), 64);
     assert_eq!(qoltanba(&["--config", "x.toml", "verify", "--bogus"]), 64);
 }
+
+/// XML on the command line: Kalkan's sample as the README shows it is valid (0); malformed
+/// XML, a DOCTYPE and bad UTF-8 are unreadable input (65); readable XML without a signature is
+/// an invalid verdict (1).
+#[test]
+fn xml_signatures_follow_the_same_exit_codes() {
+    let sample = format!(
+        "{}/fixtures/kalkan/xml/xml_enveloped_rsa-sha256_c14n-inclusive.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let anchor = fixture("nca_rsa_test.crt");
+    let crl = fixture("nca_rsa_test.crl");
+    let args = |signature: &str| {
+        vec![
+            "--signature".to_owned(),
+            signature.to_owned(),
+            "--trust".into(),
+            anchor.clone(),
+            "--crl".into(),
+            crl.clone(),
+            "--offline".into(),
+            "--at".into(),
+            "2021-06-01T00:00:00Z".into(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let run = |signature: &str| {
+        let owned = args(signature);
+        let borrowed: Vec<&str> = owned.iter().map(String::as_str).collect();
+        verify(&borrowed)
+    };
+    let (code, out, err) = run(&sample);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("\"covers\""), "{out}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, bytes, expected) in [
+        ("malformed.xml", b"<a><b></a>".to_vec(), 65),
+        (
+            "doctype.xml",
+            b"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>".to_vec(),
+            65,
+        ),
+        ("latin1.xml", b"<a>\xe9</a>".to_vec(), 65),
+        ("unsigned.xml", b"<a><b>test</b></a>".to_vec(), 1),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let (code, out, err) = run(path.to_str().expect("utf-8"));
+        assert_eq!(code, expected, "{name}: {out}{err}");
+    }
+}
