@@ -223,6 +223,9 @@ fn text(report: &Report) -> String {
             s.serial.as_deref().unwrap_or("?"),
             s.signing_time.as_deref().unwrap_or("(no signingTime)")
         ));
+        if !s.covers.is_empty() {
+            out.push_str(&format!("  covers {}\n", s.covers.join(", ")));
+        }
     }
     if let Some(r) = &report.refusal {
         out.push_str(&format!(
