@@ -314,3 +314,101 @@ async fn malformed_xml_and_bad_utf8_are_format_failures() {
     let report = verify(b"<a><b>test</b></a>".to_vec(), WHEN).await;
     assert_eq!(check(&report.checks, "format").code, "NO_SIGNATURE");
 }
+
+#[tokio::test]
+async fn transforms_and_references_outside_the_allowed_set_are_refused_by_name() {
+    let sample = kalkan("xml_enveloped_rsa-sha256_c14n-inclusive.xml");
+    let c14n = "<ds:Transform Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments\"/>";
+    for (name, from, to, code) in [
+        (
+            "XPath",
+            c14n,
+            "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>",
+            "TRANSFORM_NOT_ALLOWED",
+        ),
+        (
+            "XSLT",
+            c14n,
+            "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xslt-19991116\"/>",
+            "TRANSFORM_NOT_ALLOWED",
+        ),
+        (
+            "base64",
+            c14n,
+            "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#base64\"/>",
+            "TRANSFORM_NOT_ALLOWED",
+        ),
+        ("an external URI", "URI=\"\"", "URI=\"http://127.0.0.1:9/x.xml\"", "REFERENCE_NOT_ALLOWED"),
+        ("a relative URI", "URI=\"\"", "URI=\"request.xml\"", "REFERENCE_NOT_ALLOWED"),
+        ("an XPointer", "URI=\"\"", "URI=\"#xpointer(/)\"", "REFERENCE_NOT_ALLOWED"),
+        ("an ID nobody has", "URI=\"\"", "URI=\"#nobody\"", "REFERENCE_NOT_FOUND"),
+    ] {
+        let report = verify(changed(&sample, from, to), WHEN).await;
+        assert_ne!(report.verdict, Verdict::Valid, "{name}");
+        let format = check(&report.checks, "format");
+        assert_eq!(format.code, code, "{name}: {report:#?}");
+        assert!(!format.detail.is_empty(), "{name}: the reason is given");
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_named_by_issuer_and_serial_is_found_among_the_supplied_ones() {
+    // The gateway's own answers name the certificate by X509IssuerSerial only. KeyInfo is not
+    // signed, so the sample's token can be swapped for that form.
+    let message = soap();
+    let start = message
+        .find("<wsse:SecurityTokenReference>")
+        .expect("reference");
+    let end = message.find("</wsse:SecurityTokenReference>").expect("end")
+        + "</wsse:SecurityTokenReference>".len();
+    let token = &message[start..end];
+    let b64 = &token
+        [token.find("\">").expect("value") + 2..token.find("</wsse:KeyIdentifier>").expect("end")];
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    let cert = qoltanba::x509::Cert::from_der(&der).expect("cert");
+    let serial = num_from_be(cert.parsed.tbs_certificate.serial_number.as_bytes());
+    let named = message.replacen(
+        token,
+        &format!(
+            "<wsse:SecurityTokenReference><ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>C=KZ,CN=ҰКО 3.0 (RSA TEST)</ds:X509IssuerName><ds:X509SerialNumber>{serial}</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data></wsse:SecurityTokenReference>"
+        ),
+        1,
+    );
+    let report = verify(named.clone().into_bytes(), WHEN).await;
+    assert_eq!(
+        report.sub_indication,
+        Some("NO_SIGNING_CERTIFICATE_FOUND"),
+        "{report:#?}"
+    );
+    let report = crate::verify_xml::nca_verifier()
+        .verify(&qoltanba::verify::Request {
+            signature: named.into_bytes(),
+            certificates: vec![der],
+            at: crate::verify_xml::at(WHEN),
+            iin: Some(qoltanba::identity::Iin::parse("123456789011").expect("iin")),
+            ..qoltanba::verify::Request::default()
+        })
+        .await;
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+}
+
+/// A big-endian unsigned integer in decimal (X509SerialNumber's form).
+fn num_from_be(bytes: &[u8]) -> String {
+    let mut digits = vec![0u8]; // little-endian decimal digits
+    for &byte in bytes {
+        let mut carry = u32::from(byte);
+        for d in digits.iter_mut() {
+            let v = u32::from(*d) * 256 + carry;
+            *d = (v % 10) as u8;
+            carry = v / 10;
+        }
+        while carry > 0 {
+            digits.push((carry % 10) as u8);
+            carry /= 10;
+        }
+    }
+    digits.iter().rev().map(|d| char::from(b'0' + d)).collect()
+}

@@ -1,8 +1,8 @@
 //! What independent signers make, we judge correctly: XML signed by Debian's `xmlsec1`
 //! (libxmlsec1) and python's `signxml` with keys of our test PKI — enveloped with `URI=""`,
-//! by `#id`, inclusive, exclusive and C14N 1.1 — is valid, and after one changed character it
-//! is not. SHA-1 from xmlsec1 is refused as for CMS. A missing peer fails the test unless
-//! QOLTANBA_SKIP_PEERS is set.
+//! by `#id`, inclusive, exclusive and C14N 1.1; RSA PKCS#1, RSA-PSS (signxml) and ECDSA — is
+//! valid, and after one changed character it is not. SHA-1 from xmlsec1 is refused as for
+//! CMS. A missing peer fails the test unless QOLTANBA_SKIP_PEERS is set.
 
 use std::path::Path;
 use std::process::Command;
@@ -223,6 +223,13 @@ async fn what_signxml_signs_over_our_pki_we_verify_and_refuse_once_changed() {
             "ecdsa-sha256",
             &with_id,
             &["--id", "req"][..],
+        ),
+        (
+            "rsa-pss (RFC 6931 MGF1), URI=\"\"",
+            &rsa,
+            "sha256-rsa-MGF1",
+            &plain,
+            &[][..],
         ),
     ] {
         let signed = signxml_sign(dir, who, document, algorithm, extra);
