@@ -223,11 +223,9 @@ async fn a_second_signature_in_kalkans_order_is_a_second_signer() {
 
 #[tokio::test]
 async fn a_soap_message_we_sign_for_the_gateway_verifies_and_post_v1_verify_takes_xml() {
-    use axum::body::Body;
-    use axum::http::{Request as HttpRequest, StatusCode};
+    use crate::http_api::post_json;
+    use axum::http::StatusCode;
     use base64::Engine;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
     let (s, _) = signer(&t, "individual-sign", KeyAlgorithm::Rsa2048).await;
     let envelope = format!(
@@ -244,37 +242,15 @@ async fn a_soap_message_we_sign_for_the_gateway_verifies_and_post_v1_verify_take
 
     // Over HTTP: the same document, base64, in "signature"; "content" is refused for XML.
     let b64 = base64::engine::general_purpose::STANDARD.encode(&signed);
-    let call = |body: serde_json::Value| {
-        let app = qoltanba::http::router(t.state());
-        async move {
-            let response = app
-                .oneshot(
-                    HttpRequest::post("/v1/verify")
-                        .header("content-type", "application/json")
-                        .body(Body::from(body.to_string()))
-                        .expect("request"),
-                )
-                .await
-                .expect("response");
-            let status = response.status();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes();
-            (
-                status,
-                serde_json::from_slice::<serde_json::Value>(&bytes).expect("json"),
-            )
-        }
-    };
-    let (status, report) = call(serde_json::json!({"signature": b64})).await;
-    assert_eq!(status, StatusCode::OK);
+    let report = post_json(&t, "/v1/verify", &serde_json::json!({"signature": b64}))
+        .await
+        .ok_json(StatusCode::OK);
     assert_eq!(report["verdict"], "valid", "{report}");
     assert_eq!(report["signers"][0]["covers"][0], "/Envelope/Body");
-    let (status, report) = call(serde_json::json!({"signature": b64, "content": "dGVzdA=="})).await;
-    assert_eq!(status, StatusCode::OK);
+    let with_content = serde_json::json!({"signature": b64, "content": "dGVzdA=="});
+    let report = post_json(&t, "/v1/verify", &with_content)
+        .await
+        .ok_json(StatusCode::OK);
     assert_eq!(
         report["checks"][0]["code"], "CONTENT_NOT_EXPECTED",
         "{report}"

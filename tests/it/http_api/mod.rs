@@ -32,7 +32,7 @@ const CERTS: &str = "/v1/pki/certificates";
 const NCA_TEST_IIN: &str = "123456789011";
 
 /// A response, collected.
-struct Reply {
+pub(crate) struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
@@ -72,7 +72,7 @@ impl Reply {
     }
 
     /// Asserts the status and a successful JSON body; returns the body.
-    fn ok_json(&self, status: StatusCode) -> Value {
+    pub(crate) fn ok_json(&self, status: StatusCode) -> Value {
         assert_eq!(self.status, status, "body: {}", self.text());
         assert!(
             self.header(header::CONTENT_TYPE)
@@ -155,7 +155,7 @@ async fn post(t: &TestPki, uri: &str, body: impl Into<Body>) -> Reply {
     call(t, Method::POST, uri, body.into()).await
 }
 
-async fn post_json(t: &TestPki, uri: &str, value: &Value) -> Reply {
+pub(crate) async fn post_json(t: &TestPki, uri: &str, value: &Value) -> Reply {
     post(t, uri, serde_json::to_vec(value).expect("serialise")).await
 }
 
