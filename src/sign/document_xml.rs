@@ -31,6 +31,7 @@
 //! themselves (`http::documents`); a bare verification of such a document compares the
 //! licensee's IIN with the official's and fails on identity.
 
+use crate::xml::names::DSIG as DSIG_NAMESPACE;
 use serde_json::{Map, Value};
 
 use super::canonical::{canonical, key_order};
@@ -45,7 +46,6 @@ pub const ROOT: &str = "document";
 const DECLARATION: &str = r#"<?xml version="1.0" encoding="utf-8" standalone="no"?>"#;
 /// An array's members.
 const ITEM: &str = "item";
-const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
 
 /// Why a document has no XML form, or XML is not a document's form.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

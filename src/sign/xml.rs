@@ -11,6 +11,7 @@
 #[path = "xml_wsse.rs"]
 mod wsse;
 
+use crate::xml::names::{DSIG as DSIG_NAMESPACE, ENVELOPED_SIGNATURE};
 use base64::Engine;
 
 use super::{SignError, SignerIdentity};
@@ -20,10 +21,6 @@ use crate::xml::{Document, Limits, NodeId};
 
 pub use wsse::sign_wsse;
 
-/// The XMLDSig namespace, bound to `ds` on every signature written here.
-const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
-/// The enveloped-signature transform (XMLDSig §6.6.4).
-const ENVELOPED_SIGNATURE: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 /// Kalkan's `signXml` output starts with this declaration.
 const DECLARATION: &str = r#"<?xml version="1.0" encoding="utf-8" standalone="no"?>"#;
 const BOM: &[u8] = b"\xEF\xBB\xBF";

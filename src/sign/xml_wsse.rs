@@ -6,15 +6,12 @@
 use super::{concat, element, parse, prolog_end, qualified, Draft, Template};
 use crate::sign::{SignError, SignerIdentity};
 use crate::xml::c14n::{self, Method};
+use crate::xml::names::{
+    SOAP_11 as SOAP11, SOAP_12 as SOAP12, WSSE as WSSE_NAMESPACE,
+    WSSE_BASE64_BINARY as BASE64_BINARY, WSSE_X509_V3 as X509V3,
+};
 use crate::xml::{Document, NodeId, WSU_NAMESPACE};
 
-const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
-const WSSE_NAMESPACE: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
-const BASE64_BINARY: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary";
-const X509V3: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
 /// The gateway's output starts with this declaration.
 const DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>"#;
 

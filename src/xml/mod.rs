@@ -9,6 +9,7 @@
 //! [`c14n::canonicalize`] writes a node set in one of the C14N variants XMLDSig names.
 
 pub mod c14n;
+pub mod names;
 mod parse;
 
 use std::ops::Range;

@@ -3,6 +3,7 @@
 //! names one to be found among the configured and supplied certificates (X509IssuerSerial,
 //! X509SKI, a subject key identifier).
 
+use crate::xml::names::{WSSE, WSSE_X509_SKI as X509_SKI, WSSE_X509_V3 as X509_V3};
 use std::sync::Arc;
 
 use super::signature::base64_text;
@@ -13,11 +14,6 @@ use crate::verify::report::Check;
 use crate::x509::Cert;
 use crate::xml::{Document, NodeId};
 
-const WSSE: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
-const X509_V3: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
-const X509_SKI: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier";
 /// Certificates one KeyInfo may carry (a signer and its chain).
 const MAX_CARRIED: usize = 16;
 

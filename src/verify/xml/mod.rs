@@ -18,8 +18,7 @@ use super::report::{Check, Step, SubIndication};
 use crate::crypto::XmlSignatureMethod;
 use crate::xml::{Document, Limits, NodeId, XmlError};
 
-/// The XMLDSig namespace.
-pub(super) const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub(super) use crate::xml::names::DSIG;
 /// Largest XML document verified. A licence request is kilobytes; a SOAP message with
 /// attachments inline a few megabytes.
 pub(super) const MAX_XML_BYTES: usize = 16 * 1024 * 1024;

@@ -8,12 +8,8 @@
 use super::failed;
 use super::signature::Target;
 use crate::verify::report::Check;
+use crate::xml::names::{SOAP_11, SOAP_12, WSSE};
 use crate::xml::{Document, NodeId, WSU_NAMESPACE};
-
-const SOAP_11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-const SOAP_12: &str = "http://www.w3.org/2003/05/soap-envelope";
-const WSSE: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 
 pub(super) enum Policy {
     /// A signed request: the whole document.

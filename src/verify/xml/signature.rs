@@ -2,6 +2,7 @@
 //! else), each Reference dereferenced within the document, transformed only by the transforms
 //! a signed request needs (enveloped-signature, the C14N methods) and digested.
 
+use crate::xml::names::{ENVELOPED_SIGNATURE as ENVELOPED, EXCLUSIVE_C14N as EXCLUSIVE_NS};
 use std::sync::Arc;
 
 use super::{failed, Allowance, DSIG};
@@ -11,8 +12,6 @@ use crate::verify::report::{Check, SubIndication};
 use crate::xml::c14n::{self, Method};
 use crate::xml::{Document, NodeId};
 
-const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
-const EXCLUSIVE_NS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 /// References in one SignedInfo (a request signs one; WS-Security a Body and a Timestamp).
 const MAX_REFERENCES: usize = 16;
 const MAX_TRANSFORMS: usize = 4;
