@@ -21,8 +21,9 @@ pub struct Match {
 }
 
 /// The registry entry for `signature`'s content: `content` when the signature is detached, else
-/// what the CMS carries, else (an XML document of ours) its unsigned form. A registry that cannot be read answers "not registered" (and says why
-/// in the log): the one asking still gets the verdict on the signature itself.
+/// what the CMS carries, else (an XML document of ours) its unsigned form. A registry that
+/// cannot be read answers "not registered" (and says why in the log): the one asking still gets
+/// the verdict on the signature itself.
 pub async fn find(store: &Store, signature: &[u8], content: Option<&[u8]>) -> Match {
     let mut signed = content
         .map(Cow::Borrowed)
