@@ -32,12 +32,8 @@ const ROOM_BYTES: usize = 256 * 1024;
 const ROOM_NODES: usize = 256;
 const ROOM_DEPTH: usize = 8;
 
-/// Whether `bytes` look like XML: after an optional UTF-8 BOM and whitespace, the first byte
-/// is `<`. Decides `qoltanba sign`'s default format; says nothing about well-formedness.
-pub fn looks_like_xml(bytes: &[u8]) -> bool {
-    let rest = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    rest.iter().find(|b| !is_space(**b)) == Some(&b'<')
-}
+/// Whether `bytes` look like XML: decides `qoltanba sign`'s default format.
+pub use crate::xml::looks_like_xml;
 
 /// Signs `document` (UTF-8 XML, no DOCTYPE) as Kalkan's `signXml` does: a `ds:Signature`
 /// appended as the last child of the root element, one `Reference URI=""` with the

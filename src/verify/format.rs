@@ -9,16 +9,6 @@ use super::input::CertCache;
 use super::report::{Check, Step, SubIndication};
 use super::xml;
 
-/// Whether the input is XML: after an optional UTF-8 byte order mark and whitespace, `<`.
-/// (DER starts with 0x30, PEM with `-`, base64 CMS with a letter.)
-pub(super) fn is_xml(input: &[u8]) -> bool {
-    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    input
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'<')
-}
-
 /// Reads the signature (and the detached content, where the format has one).
 pub(super) fn parse(
     signature: &[u8],
@@ -26,7 +16,7 @@ pub(super) fn parse(
     cache: &CertCache,
     pointers: &Pointers,
 ) -> Result<Parsed, Check> {
-    if is_xml(signature) {
+    if crate::xml::looks_like_xml(signature) {
         if detached_content.is_some() {
             return Err(Check::failed(
                 Step::Format,

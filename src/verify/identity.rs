@@ -50,7 +50,7 @@ pub(super) fn numbers_in(content: &[u8], pointers: &Pointers) -> SignedNumbers {
             bin: find(&pointers.bin),
         };
     }
-    if super::format::is_xml(content) {
+    if crate::xml::looks_like_xml(content) {
         if let Ok(doc) = Document::parse(content, &Limits::default()) {
             return numbers_in_xml(&doc, doc.root(), &[], pointers);
         }

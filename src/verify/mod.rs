@@ -113,7 +113,7 @@ const INLINE_OPERATIONS: usize = 4;
 const INLINE_XML_INPUT: usize = 16 * 1024;
 
 fn inline_sized(request: &Request) -> bool {
-    let limit = if format::is_xml(&request.signature) {
+    let limit = if crate::xml::looks_like_xml(&request.signature) {
         INLINE_XML_INPUT
     } else {
         INLINE_INPUT

@@ -120,6 +120,17 @@ pub struct Namespace {
     pub uri: String,
 }
 
+/// Whether `bytes` look like XML: after an optional UTF-8 byte order mark and whitespace, the
+/// first byte is `<` (DER starts with 0x30, PEM with `-`, base64 with a letter); whitespace is
+/// XML's own (space, TAB, CR, LF). Says nothing
+/// about well-formedness: it picks the format a verifier reads and a signer writes.
+pub fn looks_like_xml(bytes: &[u8]) -> bool {
+    let rest = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    rest.iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        == Some(&b'<')
+}
+
 /// The namespace of `xml:` attributes.
 pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 /// WS-Security's utility namespace, whose `wsu:Id` is an ID.
