@@ -122,8 +122,8 @@ pub struct Namespace {
 
 /// Whether `bytes` look like XML: after an optional UTF-8 byte order mark and whitespace, the
 /// first byte is `<` (DER starts with 0x30, PEM with `-`, base64 with a letter); whitespace is
-/// XML's own (space, TAB, CR, LF). Says nothing
-/// about well-formedness: it picks the format a verifier reads and a signer writes.
+/// XML's own (space, TAB, CR, LF). Says nothing about well-formedness: it picks the format a
+/// verifier reads and a signer writes.
 pub fn looks_like_xml(bytes: &[u8]) -> bool {
     let rest = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     rest.iter()
