@@ -81,7 +81,7 @@ pub(super) struct IssueArgs {
     common_name: Option<String>,
     #[arg(long)]
     uid: Option<String>,
-    /// rsa2048, rsa3072, rsa4096, p256, ed25519 or gost2015; default: the issuing CA's key type.
+    /// rsa2048, rsa3072, rsa4096, p256, ed25519, gost2015 or gost2004; default: the issuing CA's key type.
     #[arg(long)]
     key: Option<String>,
     #[arg(long)]

@@ -8,7 +8,11 @@ use const_oid::db::{rfc5912, rfc8410};
 use der::asn1::ObjectIdentifier;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use super::algorithm::{GOST_512_DIGEST, GOST_512_PUBLIC_KEY, GOST_512_SIGNATURE};
+use super::algorithm::{
+    GOST_2004_DIGEST, GOST_2004_PUBLIC_KEY, GOST_2004_SIGNATURE, GOST_512_DIGEST,
+    GOST_512_PUBLIC_KEY, GOST_512_SIGNATURE,
+};
+use super::gost::Suite;
 use super::CryptoError;
 
 const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
@@ -25,6 +29,9 @@ pub enum Digest {
     /// GOST R 34.11-2012 (Streebog), 512-bit, NCA's OID; the bytes as the hash function gives
     /// them (the order GOST signatures read as little-endian).
     Streebog512,
+    /// GOST R 34.11-94 with the Test S-boxes (NCA's OID 1.2.398.3.10.1.3.1), the digest of
+    /// GOST 34.310-2004; bytes as the hash function gives them.
+    Gost94,
     /// Recognised only to be refused by policy.
     Sha1,
     Md5,
@@ -37,6 +44,7 @@ impl Digest {
             rfc5912::ID_SHA_384 => Digest::Sha384,
             rfc5912::ID_SHA_512 => Digest::Sha512,
             GOST_512_DIGEST => Digest::Streebog512,
+            GOST_2004_DIGEST => Digest::Gost94,
             rfc5912::ID_SHA_1 => Digest::Sha1,
             MD5 => Digest::Md5,
             _ => return None,
@@ -50,6 +58,7 @@ impl Digest {
             Digest::Sha384 => rfc5912::ID_SHA_384,
             Digest::Sha512 => rfc5912::ID_SHA_512,
             Digest::Streebog512 => GOST_512_DIGEST,
+            Digest::Gost94 => GOST_2004_DIGEST,
             Digest::Sha1 => rfc5912::ID_SHA_1,
             Digest::Md5 => MD5,
         }
@@ -61,6 +70,7 @@ impl Digest {
             Digest::Sha384 => "SHA-384",
             Digest::Sha512 => "SHA-512",
             Digest::Streebog512 => "GOST R 34.11-2012 (Streebog-512)",
+            Digest::Gost94 => "GOST R 34.11-94",
             Digest::Sha1 => "SHA-1",
             Digest::Md5 => "MD5",
         }
@@ -77,7 +87,8 @@ impl Digest {
             Digest::Sha256 => &ring::digest::SHA256,
             Digest::Sha384 => &ring::digest::SHA384,
             Digest::Sha512 => &ring::digest::SHA512,
-            Digest::Streebog512 => return Some(super::gost::streebog512(data).to_vec()),
+            Digest::Streebog512 => return Some(Suite::Gost2015.hash(data)),
+            Digest::Gost94 => return Some(Suite::Gost2004.hash(data)),
             Digest::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             Digest::Md5 => return None,
         };
@@ -95,8 +106,8 @@ pub enum CmsSignature {
         p384: bool,
     },
     Ed25519,
-    /// GOST R 34.10-2012 512-bit with Streebog-512 (NCA's GOST-2015).
-    Gost512,
+    /// NCA's GOST signatures: 34.10-2015 (512) with Streebog-512, 34.310-2004 with GOST R 34.11-94.
+    Gost(Suite),
 }
 
 impl CmsSignature {
@@ -159,15 +170,8 @@ impl CmsSignature {
             },
             rfc8410::ID_ED_25519 => CmsSignature::Ed25519,
             // NCA names the signature, or (like rsaEncryption) the bare key algorithm.
-            GOST_512_SIGNATURE | GOST_512_PUBLIC_KEY => {
-                if digest != Digest::Streebog512 {
-                    return Err(CryptoError::UnsupportedSignature(format!(
-                        "GOST 34.10-2015 with {} (it signs Streebog-512 digests)",
-                        digest.name()
-                    )));
-                }
-                CmsSignature::Gost512
-            }
+            GOST_512_SIGNATURE | GOST_512_PUBLIC_KEY => gost(Suite::Gost2015, digest)?,
+            GOST_2004_SIGNATURE | GOST_2004_PUBLIC_KEY => gost(Suite::Gost2004, digest)?,
             _ => return Err(unsupported()),
         };
         let alg = alg.for_key(key)?;
@@ -187,13 +191,15 @@ impl CmsSignature {
             CmsSignature::RsaPkcs1(_) | CmsSignature::RsaPss(_) => rfc5912::RSA_ENCRYPTION,
             CmsSignature::Ecdsa { .. } => rfc5912::ID_EC_PUBLIC_KEY,
             CmsSignature::Ed25519 => rfc8410::ID_ED_25519,
-            CmsSignature::Gost512 => GOST_512_PUBLIC_KEY,
+            CmsSignature::Gost(Suite::Gost2015) => GOST_512_PUBLIC_KEY,
+            CmsSignature::Gost(Suite::Gost2004) => GOST_2004_PUBLIC_KEY,
         };
         if key_oid != expected_key
             && !(key_oid == RSASSA_PSS && matches!(alg, CmsSignature::RsaPss(_)))
         {
             return Err(CryptoError::UnsupportedSignature(format!(
-                "{alg:?} does not fit a {key_oid} key"
+                "{} does not fit a {key_oid} key",
+                alg.name()
             )));
         }
         if let CmsSignature::Ecdsa { digest, .. } = alg {
@@ -221,7 +227,23 @@ impl CmsSignature {
             CmsSignature::RsaPkcs1(d) | CmsSignature::RsaPss(d) => Some(d),
             CmsSignature::Ecdsa { digest, .. } => Some(digest),
             CmsSignature::Ed25519 => None,
-            CmsSignature::Gost512 => Some(Digest::Streebog512),
+            CmsSignature::Gost(Suite::Gost2015) => Some(Digest::Streebog512),
+            CmsSignature::Gost(Suite::Gost2004) => Some(Digest::Gost94),
+        }
+    }
+
+    /// The name reports show: "RSA SHA-256", "ECDSA P-256 SHA-256", "GOST 34.310-2004", ….
+    pub fn name(self) -> String {
+        let digest = |d: Digest| d.name();
+        match self {
+            CmsSignature::RsaPkcs1(d) => format!("RSA {}", digest(d)),
+            CmsSignature::RsaPss(d) => format!("RSA-PSS {}", digest(d)),
+            CmsSignature::Ecdsa { digest: d, p384 } => {
+                let curve = if p384 { "P-384" } else { "P-256" };
+                format!("ECDSA {curve} {}", digest(d))
+            }
+            CmsSignature::Ed25519 => "Ed25519".into(),
+            CmsSignature::Gost(suite) => suite.name().into(),
         }
     }
 
@@ -233,14 +255,13 @@ impl CmsSignature {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         use ring::signature as sig;
-        if self == CmsSignature::Gost512 {
+        if let CmsSignature::Gost(suite) = self {
             // One table for certificates, CRLs and CMS: the GOST row verifies it.
-            return super::verify_signature(
-                &super::SignatureAlgorithm::Gost512.identifier(),
-                key,
-                message,
-                signature,
-            );
+            let row = match suite {
+                Suite::Gost2015 => super::SignatureAlgorithm::Gost512,
+                Suite::Gost2004 => super::SignatureAlgorithm::Gost2004,
+            };
+            return super::verify_signature(&row.identifier(), key, message, signature);
         }
         let ring_alg: &'static dyn sig::VerificationAlgorithm = match self {
             CmsSignature::RsaPkcs1(Digest::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
@@ -267,7 +288,7 @@ impl CmsSignature {
             } => &sig::ECDSA_P384_SHA384_ASN1,
             CmsSignature::Ed25519 => &sig::ED25519,
             other => {
-                return Err(CryptoError::UnsupportedSignature(format!("{other:?}")));
+                return Err(CryptoError::UnsupportedSignature(other.name()));
             }
         };
         let key_bytes = key
@@ -278,6 +299,20 @@ impl CmsSignature {
             .verify(message, signature)
             .map_err(|_| CryptoError::BadSignature)
     }
+}
+
+/// A GOST signature named in CMS: its digestAlgorithm must be the suite's own hash.
+fn gost(suite: Suite, digest: Digest) -> Result<CmsSignature, CryptoError> {
+    let alg = CmsSignature::Gost(suite);
+    if alg.digest() != Some(digest) {
+        return Err(CryptoError::UnsupportedSignature(format!(
+            "{} with {} (it signs {} digests)",
+            suite.name(),
+            digest.name(),
+            alg.digest().map_or("other", Digest::name)
+        )));
+    }
+    Ok(alg)
 }
 
 /// ring verifies PSS with MGF1 over the same digest, a salt as long as the digest and the

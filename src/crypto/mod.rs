@@ -7,6 +7,7 @@
 mod algorithm;
 mod cms_algorithms;
 pub mod gost;
+mod gost_pkcs8;
 mod signing_key;
 mod verify;
 mod xml_algorithms;

@@ -9,16 +9,18 @@ use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::fmt;
 use zeroize::Zeroizing;
 
-use super::algorithm::{GOST_512_DIGEST, GOST_512_PARAMETERS, GOST_512_PUBLIC_KEY};
+use super::gost_pkcs8::{gost_key_algorithm, gost_key_from_pkcs8, gost_key_identifier, gost_pkcs8};
 use super::{gost, CryptoError, KeyAlgorithm, SignatureAlgorithm};
 
 enum Inner {
     Rsa(sig::RsaKeyPair),
     Ecdsa(sig::EcdsaKeyPair),
     Ed25519(sig::Ed25519KeyPair),
-    /// The key and its SubjectPublicKeyInfo BIT STRING contents (an OCTET STRING of X‖Y).
+    /// The key, its suite (curve and hash) and its SubjectPublicKeyInfo BIT STRING contents
+    /// (an OCTET STRING of X‖Y).
     Gost {
         key: gost::PrivateKey,
+        suite: gost::Suite,
         spki_bits: Vec<u8>,
     },
 }
@@ -54,9 +56,10 @@ impl SigningKey {
                     .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
                 Zeroizing::new(doc.as_bytes().to_vec())
             }
-            None if algorithm == KeyAlgorithm::Gost2015 => {
-                let key = gost::PrivateKey::generate(gost::Curve::tc26_512_a())?;
-                gost_pkcs8(key.to_le_bytes())?
+            None if algorithm.gost_suite().is_some() => {
+                let suite = algorithm.gost_suite().ok_or(CryptoError::Signing)?;
+                let key = gost::PrivateKey::generate(suite.curve())?;
+                gost_pkcs8(suite, key.to_le_bytes())?
             }
             None if algorithm == KeyAlgorithm::P256 => {
                 let doc =
@@ -119,11 +122,17 @@ impl SigningKey {
         } else if oid == rfc8410::ID_ED_25519 {
             let pair = sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(bad)?;
             (KeyAlgorithm::Ed25519, Inner::Ed25519(pair))
-        } else if oid == GOST_512_PUBLIC_KEY {
-            let key = gost_key_from_pkcs8(&info)?;
-            let spki_bits = gost::spki_bits_512(key.public_key_xy_le())
+        } else if let Some(algorithm) = gost_key_algorithm(oid) {
+            let suite = algorithm.gost_suite().ok_or(CryptoError::Signing)?;
+            let key = gost_key_from_pkcs8(&info, suite)?;
+            let spki_bits = gost::spki_bits(key.public_key_xy_le())
                 .map_err(|e| CryptoError::BadPrivateKey(e.to_string()))?;
-            (KeyAlgorithm::Gost2015, Inner::Gost { key, spki_bits })
+            let inner = Inner::Gost {
+                key,
+                suite,
+                spki_bits,
+            };
+            (algorithm, inner)
         } else {
             return Err(CryptoError::UnsupportedKey(oid.to_string()));
         };
@@ -171,7 +180,8 @@ impl SigningKey {
                 oid: rfc8410::ID_ED_25519,
                 parameters: None,
             },
-            KeyAlgorithm::Gost2015 => gost_key_identifier()?,
+            KeyAlgorithm::Gost2015 => gost_key_identifier(gost::Suite::Gost2015)?,
+            KeyAlgorithm::Gost2004 => gost_key_identifier(gost::Suite::Gost2004)?,
             _ => AlgorithmIdentifierOwned {
                 oid: rfc5912::RSA_ENCRYPTION,
                 parameters: Some(Any::null()),
@@ -206,81 +216,9 @@ impl SigningKey {
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| CryptoError::Signing),
             Inner::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
-            Inner::Gost { key, .. } => key.sign(message),
+            Inner::Gost { key, suite, .. } => key.sign_digest(&suite.hash(message)),
         }
     }
-}
-
-/// NCA's AlgorithmIdentifier for GOST-2015 keys: the key OID with SEQUENCE { curve parameters,
-/// digest }, as in its certificates and key stores.
-fn gost_key_identifier() -> Result<AlgorithmIdentifierOwned, CryptoError> {
-    let parameters = Any::encode_from(&GostKeyParameters {
-        curve: GOST_512_PARAMETERS,
-        digest: GOST_512_DIGEST,
-    })
-    .map_err(|e| CryptoError::BadPublicKey(e.to_string()))?;
-    Ok(AlgorithmIdentifierOwned {
-        oid: GOST_512_PUBLIC_KEY,
-        parameters: Some(parameters),
-    })
-}
-
-#[derive(der::Sequence)]
-struct GostKeyParameters {
-    curve: ObjectIdentifier,
-    digest: ObjectIdentifier,
-}
-
-/// A PKCS#8 PrivateKeyInfo in NCA's GOST form: privateKey is a DER OCTET STRING holding the
-/// scalar, 64 bytes little-endian.
-fn gost_pkcs8(d_le: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let failed = |e: der::Error| CryptoError::KeyGeneration(e.to_string());
-    let inner = Zeroizing::new(
-        der::asn1::OctetStringRef::new(d_le)
-            .and_then(|o| o.to_der())
-            .map_err(failed)?,
-    );
-    let identifier = gost_key_identifier()?;
-    let parameters = identifier
-        .parameters
-        .as_ref()
-        .map(Any::to_der)
-        .transpose()
-        .map_err(failed)?;
-    let parameters = parameters
-        .as_deref()
-        .map(der::AnyRef::try_from)
-        .transpose()
-        .map_err(failed)?;
-    let info = pkcs8::PrivateKeyInfo {
-        algorithm: spki::AlgorithmIdentifierRef {
-            oid: identifier.oid,
-            parameters,
-        },
-        private_key: &inner,
-        public_key: None,
-    };
-    Ok(Zeroizing::new(info.to_der().map_err(failed)?))
-}
-
-/// The GOST key in a PKCS#8 PrivateKeyInfo: the curve must be NCA's 512-bit set A, and the key
-/// an OCTET STRING of the 64-byte little-endian scalar (a bare 64-byte value is taken too).
-fn gost_key_from_pkcs8(info: &pkcs8::PrivateKeyInfo<'_>) -> Result<gost::PrivateKey, CryptoError> {
-    let parameters: Option<GostKeyParameters> = info
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.decode_as().ok());
-    if parameters.map(|p| p.curve) != Some(GOST_512_PARAMETERS) {
-        return Err(CryptoError::UnsupportedKey(
-            "GOST keys on curves other than NCA's 512-bit set (1.2.398.3.10.1.1.2.2.1)".into(),
-        ));
-    }
-    let scalar = match der::asn1::OctetStringRef::from_der(info.private_key) {
-        Ok(octets) => octets.as_bytes(),
-        Err(_) => info.private_key,
-    };
-    gost::PrivateKey::from_le_bytes(gost::Curve::tc26_512_a(), scalar)
 }
 
 #[cfg(test)]
@@ -311,6 +249,39 @@ mod tests {
         let real = SigningKey::from_pkcs8(&nca).expect("NCA's key loads");
         assert_eq!(real.algorithm(), KeyAlgorithm::Gost2015);
         assert_eq!(real.signature_algorithm(), SignatureAlgorithm::Gost512);
+    }
+
+    /// NCA's GOST 34.310-2004 key store: the key loads as gost2004, its public key is the one in
+    /// its certificate, and our own 2004 keys are written in the same PKCS#8 form.
+    #[test]
+    fn ncas_2004_key_store_loads_and_our_2004_keys_match_its_form() {
+        let pfx = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/kalkan/test_keys/KEY_CEO_SIGN_REVOKED_2004.p12"
+        ))
+        .expect("fixture");
+        let contents = crate::keystore::open_pkcs12(&pfx, "Qwerty12").expect("key store");
+        let nca = SigningKey::from_pkcs8(&contents.private_key_pkcs8).expect("NCA's key loads");
+        assert_eq!(nca.algorithm(), KeyAlgorithm::Gost2004);
+        assert_eq!(nca.signature_algorithm(), SignatureAlgorithm::Gost2004);
+        let cert = x509_cert::Certificate::from_der(&contents.certificate).expect("certificate");
+        let spki = &cert.tbs_certificate.subject_public_key_info;
+        assert_eq!(nca.public_key_info().expect("spki"), *spki);
+        let signature = nca.sign(b"license").expect("sign");
+        let id = nca.signature_algorithm().identifier();
+        crate::crypto::verify_signature(&id, spki, b"license", &signature).expect("verifies");
+
+        // Ours: the same AlgorithmIdentifier and an INTEGER scalar, and they reload.
+        let ours = SigningKey::generate(KeyAlgorithm::Gost2004).expect("generate");
+        let parse = |der: &[u8]| {
+            let info = pkcs8::PrivateKeyInfo::from_der(der).expect("PKCS#8");
+            let integer = der::asn1::UintRef::from_der(info.private_key).is_ok();
+            (info.algorithm.to_der().expect("der"), integer)
+        };
+        assert_eq!(parse(ours.pkcs8_der()), parse(&contents.private_key_pkcs8));
+        assert!(parse(ours.pkcs8_der()).1);
+        let again = SigningKey::from_pkcs8(ours.pkcs8_der()).expect("reload");
+        assert_eq!(again.public_key_bytes(), ours.public_key_bytes());
     }
 
     #[test]

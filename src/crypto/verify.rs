@@ -32,12 +32,16 @@ pub fn verify_signature(
         }
         SignatureAlgorithm::Ed25519 => rfc8410::ID_ED_25519,
         SignatureAlgorithm::Gost512 => super::algorithm::GOST_512_PUBLIC_KEY,
+        SignatureAlgorithm::Gost2004 => super::algorithm::GOST_2004_PUBLIC_KEY,
     };
     if key_oid != expected_key_oid {
         return Err(CryptoError::UnsupportedSignature(format!(
             "signature algorithm {} does not fit a {} key",
             algorithm.oid, key_oid
         )));
+    }
+    if let Some(suite) = alg.gost_suite() {
+        return verify_gost(suite, key_bytes, message, signature);
     }
     let ring_alg: &'static dyn sig::VerificationAlgorithm = match alg {
         SignatureAlgorithm::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
@@ -46,22 +50,30 @@ pub fn verify_signature(
         SignatureAlgorithm::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
         SignatureAlgorithm::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
         SignatureAlgorithm::Ed25519 => &sig::ED25519,
-        SignatureAlgorithm::Gost512 => return verify_gost_512(key_bytes, message, signature),
+        SignatureAlgorithm::Gost512 | SignatureAlgorithm::Gost2004 => {
+            return Err(CryptoError::UnsupportedSignature(alg.display_name().into()))
+        }
     };
     sig::UnparsedPublicKey::new(ring_alg, key_bytes)
         .verify(message, signature)
         .map_err(|_| CryptoError::BadSignature)
 }
 
-/// The GOST row of the table: NCA's key (little-endian X‖Y in an OCTET STRING) and signature
-/// (r‖s, little-endian), checked by `gost`.
-fn verify_gost_512(key_bits: &[u8], message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-    let key = super::gost::public_key_512_from_spki_bits(key_bits)
-        .ok_or_else(|| CryptoError::BadPublicKey("not a 512-bit GOST public key".into()))?;
-    let signature: &[u8; 128] = signature
-        .try_into()
-        .map_err(|_| CryptoError::BadSignature)?;
-    if super::gost::verify_512(&key, message, signature) {
+/// The GOST rows of the table: NCA's key (little-endian X‖Y in an OCTET STRING) and signature
+/// (r‖s, little-endian), checked by `gost` with the suite's curve and hash.
+fn verify_gost(
+    suite: super::gost::Suite,
+    key_bits: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    let key = suite.public_key_from_spki_bits(key_bits).ok_or_else(|| {
+        CryptoError::BadPublicKey(format!("not a {}-bit GOST public key", suite.size() * 8))
+    })?;
+    if signature.len() != 2 * suite.size() {
+        return Err(CryptoError::BadSignature);
+    }
+    if suite.verify(&key, message, signature) {
         Ok(())
     } else {
         Err(CryptoError::BadSignature)
@@ -80,6 +92,7 @@ mod tests {
             KeyAlgorithm::P256,
             KeyAlgorithm::Ed25519,
             KeyAlgorithm::Gost2015,
+            KeyAlgorithm::Gost2004,
         ] {
             let key = SigningKey::generate(alg).expect("generate");
             let spki = key.public_key_info().expect("spki");

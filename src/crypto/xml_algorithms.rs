@@ -6,6 +6,7 @@
 
 use der::{Decode, Encode};
 
+use super::gost::Suite;
 use super::{CmsSignature, CryptoError, Digest, SignatureAlgorithm};
 
 /// The kind of signature a SignatureMethod names; its digest comes with it.
@@ -17,9 +18,8 @@ pub enum XmlFamily {
     /// The value is r‖s of the curve's field size (XMLDSig §6.4.3), not DER.
     Ecdsa,
     Ed25519,
-    Gost512,
-    /// GOST 34.310-2004: named so it is reported by name; verified once that algorithm exists.
-    Gost2004,
+    /// NCA's GOST (both generations): r‖s little-endian, as in CMS.
+    Gost,
 }
 
 /// One SignatureMethod row.
@@ -27,7 +27,7 @@ pub enum XmlFamily {
 pub struct XmlSignatureMethod {
     pub uri: &'static str,
     pub family: XmlFamily,
-    /// None for GOST 34.310-2004 (GOST R 34.11-94 is not in the table yet) and Ed25519.
+    /// None for Ed25519 (it hashes inside).
     pub digest: Option<Digest>,
 }
 
@@ -56,8 +56,8 @@ const SIGNATURE_METHODS: &[XmlSignatureMethod] = rows! {
     "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => Ecdsa, Some(Digest::Sha384);
     "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1" => Ecdsa, Some(Digest::Sha1);
     "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519" => Ed25519, None;
-    GOST_2015_512 => Gost512, Some(Digest::Streebog512);
-    GOST_2004 => Gost2004, None;
+    GOST_2015_512 => Gost, Some(Digest::Streebog512);
+    GOST_2004 => Gost, Some(Digest::Gost94);
 };
 
 const DIGEST_METHODS: &[(&str, Digest)] = &[
@@ -69,6 +69,7 @@ const DIGEST_METHODS: &[(&str, Digest)] = &[
     ("http://www.w3.org/2001/04/xmlenc#sha512", Digest::Sha512),
     ("http://www.w3.org/2000/09/xmldsig#sha1", Digest::Sha1),
     (GOST_2015_512_DIGEST, Digest::Streebog512),
+    (GOST_2004_DIGEST, Digest::Gost94),
 ];
 
 impl XmlSignatureMethod {
@@ -97,6 +98,7 @@ impl XmlSignatureMethod {
             }
             SignatureAlgorithm::Ed25519 => "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519",
             SignatureAlgorithm::Gost512 => GOST_2015_512,
+            SignatureAlgorithm::Gost2004 => GOST_2004,
         };
         // Every URI above is a row of SIGNATURE_METHODS (a unit test walks them all).
         SIGNATURE_METHODS
@@ -122,12 +124,11 @@ impl XmlSignatureMethod {
                 p384: false,
             },
             XmlFamily::Ed25519 => CmsSignature::Ed25519,
-            XmlFamily::Gost512 => CmsSignature::Gost512,
-            XmlFamily::Gost2004 => {
-                return Err(CryptoError::UnsupportedSignature(
-                    "GOST 34.310-2004 (gost34310-gost34311) is not verified yet".into(),
-                ))
-            }
+            XmlFamily::Gost => match digest()? {
+                Digest::Streebog512 => CmsSignature::Gost(Suite::Gost2015),
+                Digest::Gost94 => CmsSignature::Gost(Suite::Gost2004),
+                _ => return Err(CryptoError::UnsupportedSignature(self.uri.to_owned())),
+            },
         };
         alg.for_key(key)
     }
@@ -157,11 +158,6 @@ impl XmlSignatureMethod {
 
 /// The digest a DigestMethod Algorithm URI names. An unknown URI is an error naming it.
 pub fn xml_digest(uri: &str) -> Result<Digest, CryptoError> {
-    if uri == GOST_2004_DIGEST {
-        return Err(CryptoError::UnsupportedSignature(
-            "GOST R 34.11-94 (gost34311) digests are not computed yet".into(),
-        ));
-    }
     DIGEST_METHODS
         .iter()
         .find(|(u, _)| *u == uri)
@@ -248,7 +244,7 @@ mod tests {
             xml_digest("http://www.w3.org/2001/04/xmlenc#sha256").unwrap(),
             Digest::Sha256
         );
-        assert!(xml_digest(GOST_2004_DIGEST).is_err());
+        assert_eq!(xml_digest(GOST_2004_DIGEST).unwrap(), Digest::Gost94);
         assert!(xml_digest("http://example.com/md5").is_err());
         assert_eq!(
             xml_digest_uri(Digest::Streebog512),

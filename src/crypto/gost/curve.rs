@@ -123,6 +123,25 @@ impl Curve {
         })
     }
 
+    /// id-GostR3410-2001-CryptoPro-A-ParamSet (OID 1.2.643.2.2.35.1), RFC 4357 §11.4: the curve
+    /// of NCA's GOST 34.310-2004 keys (NCA names it 1.2.398.3.10.1.1.1.1.1). a = −3,
+    /// p = 2^256 − 617. Checked by NCA's real certificates verifying and by RFC 4357's base point
+    /// lying on the curve with order q.
+    pub fn cryptopro_a() -> &'static Curve {
+        static CURVE: OnceLock<Curve> = OnceLock::new();
+        CURVE.get_or_init(|| {
+            Curve::from_hex(
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97",
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD94",
+                "A6",
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6C611070995AD10045841B09B761B893",
+                "1",
+                "8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14",
+                32,
+            )
+        })
+    }
+
     /// Is the affine point (x, y) on the curve, with coordinates in [0, p)?
     pub fn contains(&self, x: &U512, y: &U512) -> bool {
         if x >= &self.p || y >= &self.p {

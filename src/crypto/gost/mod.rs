@@ -1,9 +1,11 @@
-//! GOST R 34.10-2012 signatures (with the Streebog / GOST R 34.11-2012 digest), as NCA RK (the
-//! National Certification Authority of Kazakhstan) uses them under its own OIDs for its
-//! "GOST 34.10-2015" keys: verification, key generation and signing, in pure Rust.
+//! GOST signatures as NCA RK (the National Certification Authority of Kazakhstan) uses them under
+//! its own OIDs, in pure Rust: verification, key generation and signing for both generations
+//! ([`Suite`]): "GOST 34.10-2015 (512)" (GOST R 34.10-2012, Streebog-512) and the older
+//! "GOST 34.310-2004" (GOST R 34.10-2001 on CryptoPro-A, GOST R 34.11-94 with the Test S-boxes).
 //!
 //! Byte order, as NCA (and every GOST X.509 profile) writes things:
 //! - the Streebog digest bytes are read as a **little-endian** integer;
+//! - the GOST R 34.11-94 digest likewise (measured on NCA's GOST 34.310-2004 certificates);
 //! - the public key is X then Y, each little-endian, 64 bytes each for the 512-bit curves (in the
 //!   certificate: the SubjectPublicKeyInfo BIT STRING holds a DER OCTET STRING of those 128 bytes);
 //! - the signature is r then s, each little-endian, 64 bytes each;
@@ -13,17 +15,19 @@
 //! Rooms: [`curve`] has the curves and verification; [`point`] the variable-time point
 //! arithmetic verification uses (no secrets); [`constant_time`] the scalar multiplication used
 //! with secrets; [`field`] the field arithmetic both run on (a fast path for NCA's
-//! p = 2^512 − 569); [`private_key`] signing.
+//! p = 2^512 − 569); [`private_key`] signing; [`suite`] the two rows.
 
 mod constant_time;
 mod curve;
 mod field;
 mod point;
 mod private_key;
+mod suite;
 
 pub use crypto_bigint::U512;
 pub use curve::{parse_hex, Curve};
 pub use private_key::PrivateKey;
+pub use suite::Suite;
 
 use streebog::Digest as _;
 
@@ -60,6 +64,23 @@ pub fn streebog512(message: &[u8]) -> [u8; 64] {
     out
 }
 
+/// GOST R 34.11-94 with the id-GostR3411-94-TestParamSet S-boxes and a zero IV (RFC 5831 §7.3.1),
+/// the digest of NCA's GOST 34.310-2004, in the byte order the hash function gives.
+pub fn gost94_test(message: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&gost94::Gost94Test::digest(message));
+    out
+}
+
+/// GOST R 34.11-94 with the id-GostR3411-94-CryptoProParamSet S-boxes (RFC 4357 §11.2), as
+/// OpenSSL's GOST engine and CryptoPro compute it: not NCA's, here for the known answers of
+/// RFC 5831 and the interoperability tests.
+pub fn gost94_cryptopro(message: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&gost94::Gost94CryptoPro::digest(message));
+    out
+}
+
 /// Verify a GOST R 34.10-2012 512-bit signature (curve id-tc26-gost-3410-12-512-paramSetA) over
 /// an already computed Streebog-512 digest, all in NCA's little-endian byte order.
 pub fn verify_digest_512(
@@ -88,11 +109,13 @@ pub fn public_key_512_from_spki_bits(bits: &[u8]) -> Option<[u8; 128]> {
     octets.as_bytes().try_into().ok()
 }
 
-/// The SubjectPublicKeyInfo BIT STRING contents for a 512-bit key: a DER OCTET STRING of X‖Y.
-pub fn spki_bits_512(public_key_xy_le: &[u8]) -> Result<Vec<u8>, der::Error> {
+/// The SubjectPublicKeyInfo BIT STRING contents for a GOST key: a DER OCTET STRING of X‖Y.
+pub fn spki_bits(public_key_xy_le: &[u8]) -> Result<Vec<u8>, der::Error> {
     use der::Encode as _;
     der::asn1::OctetStringRef::new(public_key_xy_le)?.to_der()
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_2004;

@@ -13,7 +13,7 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 use super::curve::{digest_scalar, Curve, Scalar};
 use super::field::FieldElement as _;
-use super::{constant_time, from_le, streebog512, to_le};
+use super::{constant_time, from_le, to_le};
 use crate::crypto::CryptoError;
 
 /// A private key on one curve: the scalar d (1 ≤ d < q) and its public key d·G.
@@ -85,11 +85,6 @@ impl PrivateKey {
     /// The public key X‖Y, each coordinate little-endian.
     pub fn public_key_xy_le(&self) -> &[u8] {
         &self.public_xy_le
-    }
-
-    /// Signs `message` with the curve's Streebog (512-bit curves: Streebog-512).
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.sign_digest(&streebog512(message))
     }
 
     /// Signs a digest given in GOST's little-endian byte order; returns r‖s, each little-endian.

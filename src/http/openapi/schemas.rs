@@ -34,6 +34,9 @@ pub enum KeyAlgorithm {
     /// GOST R 34.10-2012 (NCA's "GOST 34.10-2015"), 512-bit, paramSetA.
     #[serde(rename = "gost2015")]
     Gost2015,
+    /// NCA's older "GOST 34.310-2004": GOST R 34.10-2001 on CryptoPro-A with GOST R 34.11-94.
+    #[serde(rename = "gost2004")]
+    Gost2004,
 }
 
 /// `POST /v1/pki/certificates`: what to issue (`pki::IssueRequest`). Unknown fields are refused.
