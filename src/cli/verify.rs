@@ -213,7 +213,7 @@ fn text(report: &Report) -> String {
     }
     for (i, s) in report.signers.iter().enumerate() {
         out.push_str(&format!(
-            "signer {}: {} IIN {} BIN {} ({} key; roles {:?}); serial {}; signed {}\n",
+            "signer {}: {} IIN {} BIN {} ({} key; roles {:?}); serial {}; {}; signed {}\n",
             i + 1,
             s.subject.cn.as_deref().unwrap_or("?"),
             s.subject.iin.as_deref().unwrap_or("-"),
@@ -221,6 +221,7 @@ fn text(report: &Report) -> String {
             s.key_kind,
             s.roles,
             s.serial.as_deref().unwrap_or("?"),
+            s.algorithm.as_deref().unwrap_or("algorithm unknown"),
             s.signing_time.as_deref().unwrap_or("(no signingTime)")
         ));
         if !s.covers.is_empty() {

@@ -91,6 +91,11 @@ fn result(report: &Report, record: Option<&DocumentRecord>, sha256: Option<&str>
             "Время подписи / Қол қойылған уақыты",
             signer.signing_time.as_deref().unwrap_or("—"),
         );
+        row(
+            &mut html,
+            "Алгоритм подписи / Қолтаңба алгоритмі",
+            signer.algorithm.as_deref().unwrap_or("—"),
+        );
     }
     if let Some(hash) = sha256 {
         row(&mut html, "SHA-256 документа / құжаттың SHA-256", hash);

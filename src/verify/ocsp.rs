@@ -40,11 +40,34 @@ pub(crate) fn cert_id(cert: &Cert, issuer: &Cert) -> Result<CertId, String> {
     })
 }
 
-fn same_cert_id(a: &CertId, b: &CertId) -> bool {
-    a.serial_number == b.serial_number
-        && a.issuer_name_hash == b.issuer_name_hash
-        && a.issuer_key_hash == b.issuer_key_hash
-        && a.hash_algorithm.oid == b.hash_algorithm.oid
+/// Does the responder's CertID name the certificate we asked about? A responder may hash the
+/// issuer with another algorithm than our request did (NCA's answers Kalkan's SHA-256 requests
+/// in SHA-256): the issuer's name and key are then hashed again with the response's algorithm,
+/// any the table computes but MD5.
+fn names_asked_cert(answered: &CertId, asked: &CertId, issuer: &Cert) -> bool {
+    if answered.serial_number != asked.serial_number {
+        return false;
+    }
+    if answered.hash_algorithm.oid == asked.hash_algorithm.oid {
+        return answered.issuer_name_hash == asked.issuer_name_hash
+            && answered.issuer_key_hash == asked.issuer_key_hash;
+    }
+    let Some(digest) = crate::crypto::Digest::from_oid(&answered.hash_algorithm.oid) else {
+        return false;
+    };
+    let key = issuer
+        .parsed
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes();
+    match (digest.digest(&issuer.subject_der), digest.digest(key)) {
+        (Some(name_hash), Some(key_hash)) => {
+            answered.issuer_name_hash.as_bytes() == name_hash.as_slice()
+                && answered.issuer_key_hash.as_bytes() == key_hash.as_slice()
+        }
+        _ => false,
+    }
 }
 
 /// The certificate whose key signed the response: the issuer itself, or a delegated responder
@@ -207,7 +230,7 @@ pub(crate) fn check_response(
         .tbs_response_data
         .responses
         .iter()
-        .find(|r| same_cert_id(&r.cert_id, id))
+        .find(|r| names_asked_cert(&r.cert_id, id, issuer))
         .ok_or_else(|| format!("{url}: the response is about another certificate"))?;
     let this_update = crate::time::unix(&single.this_update.0.to_unix_duration());
     if this_update > now + SKEW {

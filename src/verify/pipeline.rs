@@ -224,6 +224,7 @@ impl Core {
             not_before: signer.map(|s| crate::time::rfc3339(s.not_before())),
             not_after: signer.map(|s| crate::time::rfc3339(s.not_after())),
             signing_time: sig.signing_time.map(crate::time::rfc3339),
+            algorithm: sig.algorithm.clone(),
             covers,
             revocation_source,
             verdict,

@@ -140,6 +140,10 @@ pub struct SignerReport {
     pub not_after: Option<String>,
     /// The signingTime attribute: reported, not trusted as proof of anything.
     pub signing_time: Option<String>,
+    /// The signature algorithm as NCA RK and its users name it: "GOST 34.10-2015 (512)",
+    /// "GOST 34.310-2004", "RSA SHA-256", "ECDSA P-256 SHA-256", "Ed25519", …; null when the
+    /// signer's certificate was not found or the algorithm is not one of the table's.
+    pub algorithm: Option<String>,
     /// What the signature covers, for XML: paths of the signed elements (`/request`,
     /// `/Envelope/Body`); absent for CMS, whose signature covers its one content.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -16,6 +16,9 @@ pub(super) struct Outcome {
     pub check: Check,
     pub signer: Option<Arc<Cert>>,
     pub signing_time: Option<i64>,
+    /// The signature algorithm by the name reports show ("GOST 34.310-2004"), once the claim
+    /// resolved against the signer's key.
+    pub algorithm: Option<String>,
 }
 
 /// The signer's certificate is the one whose key verifies the signature. The identifier
@@ -35,6 +38,7 @@ pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>], budget: &Budg
         let hashed = evidence.signed.as_ref().map_or(0, |bytes| bytes.len());
         if let Err(spent) = budget.spend(hashed) {
             return Outcome {
+                algorithm: None,
                 check: Check::indeterminate(
                     Step::Signature,
                     SubIndication::NoSigningCertificateFound,
@@ -54,6 +58,7 @@ pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>], budget: &Budg
         first_failure.get_or_insert(outcome);
     }
     first_failure.unwrap_or_else(|| Outcome {
+        algorithm: None,
         check: Check::indeterminate(
             Step::Signature,
             SubIndication::NoSigningCertificateFound,
@@ -67,10 +72,15 @@ pub(super) fn check(evidence: &SignerEvidence, pool: &[Arc<Cert>], budget: &Budg
 
 /// The signature judged as made by `signer`'s key.
 fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
+    let key = &signer.parsed.tbs_certificate.subject_public_key_info;
+    let claim = &evidence.algorithm;
+    let resolved = claim.resolve(key);
+    let name = resolved.as_ref().ok().map(|a| a.name());
     let outcome = |check: Check, signing_time| Outcome {
         check,
         signer: Some(Arc::clone(signer)),
         signing_time,
+        algorithm: name.clone(),
     };
     let policy = |code: &str, detail: String| {
         let check = Check::failed(
@@ -81,9 +91,7 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
         );
         outcome(check, None)
     };
-    let key = &signer.parsed.tbs_certificate.subject_public_key_info;
-    let claim = &evidence.algorithm;
-    let algorithm = match claim.resolve(key) {
+    let algorithm = match resolved {
         Ok(a) => a,
         Err(e) => return policy("UNSUPPORTED_ALGORITHM", e.to_string()),
     };
@@ -108,7 +116,11 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
         Ok(()) => outcome(
             Check::passed(
                 Step::Signature,
-                format!("{algorithm:?} signature by {} verifies", signer.subject()),
+                format!(
+                    "{} signature by {} verifies",
+                    algorithm.name(),
+                    signer.subject()
+                ),
             ),
             signing_time,
         ),

@@ -19,6 +19,7 @@ mod http_api;
 mod instances;
 mod keystore;
 mod layering;
+mod nca_gost2004;
 mod nca_profile;
 mod openssl_pki;
 mod packaging;

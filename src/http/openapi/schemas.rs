@@ -173,6 +173,9 @@ pub struct SignerReport {
     pub not_after: Option<String>,
     /// The signingTime attribute: reported, not trusted as proof of anything.
     pub signing_time: Option<String>,
+    /// The signature algorithm as NCA RK names it: "GOST 34.10-2015 (512)", "GOST 34.310-2004",
+    /// "RSA SHA-256", "ECDSA P-256 SHA-256", "Ed25519", …; null if it could not be resolved.
+    pub algorithm: Option<String>,
     /// XML only: paths of the elements the signature covers (`/request`, `/Envelope/Body`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub covers: Vec<String>,
