@@ -11,11 +11,13 @@ use qoltanba::x509::{Cert, KeyProfile};
 
 const RSA_CA: &[u8] = include_bytes!("../../fixtures/nca/rsa/nca_rsa_test.crt");
 const GOST_CA: &[u8] = include_bytes!("../../fixtures/nca/gost/nca_gost2022_test.cer");
+/// NCA's GOST 34.310-2004 issuing CA (PEM): CRL signatures checked with the 2004 row too.
+const GOST_2004_CA: &[u8] = include_bytes!("../../fixtures/kalkan/pki/nca_gost_test.crt");
 
 fn issuers() -> &'static [Cert] {
     static ISSUERS: OnceLock<Vec<Cert>> = OnceLock::new();
     ISSUERS.get_or_init(|| {
-        [RSA_CA, GOST_CA]
+        [RSA_CA, GOST_CA, GOST_2004_CA]
             .iter()
             .map(|b| read_certificate(b).expect("fixture CA certificate"))
             .collect()
