@@ -65,7 +65,7 @@ pub fn identity_from_pkcs12(
     let contents = keystore::open_pkcs12(pfx, password)?;
     let key = SigningKey::from_pkcs8(&contents.private_key_pkcs8).map_err(|e| match e {
         CryptoError::UnsupportedKey(oid) => SignError::UnusableKey(format!(
-            "its key algorithm ({oid}) is not supported for signing (RSA, P-256, Ed25519 and NCA's GOST-2015 are)"
+            "its key algorithm ({oid}) is not supported for signing (RSA, P-256, Ed25519 and NCA's GOST-2015 and GOST-2004 are)"
         )),
         other => SignError::Crypto(other),
     })?;
