@@ -108,7 +108,11 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
         Ok(()) => outcome(
             Check::passed(
                 Step::Signature,
-                format!("{algorithm:?} signature by {} verifies", signer.subject()),
+                format!(
+                    "{} signature by {} verifies",
+                    algorithm.name(),
+                    signer.subject()
+                ),
             ),
             signing_time,
         ),

@@ -192,7 +192,9 @@ fn qoltanba_sign_and_verify_with_real_nca_gost_key_stores() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
     assert_eq!(report["expected_identity"]["iin"], "123456789011");
     assert!(
-        report["checks"].to_string().contains("Gost512"),
+        report["checks"]
+            .to_string()
+            .contains("GOST 34.10-2015 (512) signature by"),
         "the signature step names the algorithm"
     );
     assert_eq!(run(args(&revoked, Some("leaf"))).0, 1);
