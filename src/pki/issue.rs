@@ -41,8 +41,8 @@ pub struct IssueRequest {
     pub common_name: Option<String>,
     #[serde(default)]
     pub uid: Option<String>,
-    /// The subscriber's key type; default: the issuing CA's (so an all-GOST hierarchy issues
-    /// GOST-2015 keys, the built-in RSA one RSA-2048).
+    /// The subscriber's key type; default: the issuing CA's (so pki/gost issues GOST-2015 keys,
+    /// pki/gost2004 GOST-2004 ones, the built-in RSA hierarchy RSA-2048).
     #[serde(default)]
     pub key: Option<KeyAlgorithm>,
     #[serde(default)]

@@ -403,3 +403,78 @@ fn bad_issue_inputs_exit_2_and_leave_nothing_behind() {
         "a refused request issued a certificate"
     );
 }
+
+#[test]
+fn a_gost2004_pki_from_pki_dir_issues_key_stores_that_sign_and_verify_offline() {
+    let cli = Cli::with_pki_dir("pki/gost2004");
+    let init = cli.run(&["pki", "init"]).expect_code(0, "pki init");
+    assert!(
+        init.stdout.contains("qoltanba_gost2004_test"),
+        "{}",
+        init.stdout
+    );
+    // No --key: the issuing CA's GOST 34.310-2004; --legacy: NCA's key store format.
+    let p12 = cli.path("ceo.p12");
+    cli.issue(&s(&p12), &["--legacy"])
+        .expect_code(0, "pki issue");
+    let ca = cli.path("ca.pem");
+    cli.run(&["pki", "ca", "--out", &s(&ca)])
+        .expect_code(0, "pki ca");
+    let chain = Certificate::load_pem_chain(&std::fs::read(&ca).expect("ca.pem")).expect("PEM");
+    let (issuing, root) = (cli.path("issuing.cer"), cli.path("root.cer"));
+    std::fs::write(&issuing, chain[0].to_der().expect("der")).expect("write");
+    std::fs::write(&root, chain[1].to_der().expect("der")).expect("write");
+    let (issuing_crl, root_crl) = (cli.path("issuing.crl"), cli.path("root.crl"));
+    cli.run(&["pki", "crl", "--out", &s(&issuing_crl)])
+        .expect_code(0, "issuing CRL");
+    cli.run(&[
+        "pki",
+        "crl",
+        "--ca",
+        "qoltanba_root_gost2004_test",
+        "--out",
+        &s(&root_crl),
+    ])
+    .expect_code(0, "root CRL");
+
+    let pw = cli.password_file();
+    for (name, content) in [
+        ("request.json", &br#"{"applicant":{}}"#[..]),
+        ("request.xml", b"<request><applicant/></request>"),
+    ] {
+        let input = cli.path(name);
+        std::fs::write(&input, content).expect("write");
+        let signed = cli.path(&format!("{name}.signed"));
+        cli.run(&[
+            "sign",
+            "--input",
+            &s(&input),
+            "--key",
+            &s(&p12),
+            "--password-file",
+            &pw,
+            "--out",
+            &s(&signed),
+        ])
+        .expect_code(0, "sign");
+        let (code, out, err) = crate::verify_cli::verify(&[
+            "--signature",
+            &s(&signed),
+            "--trust",
+            &s(&root),
+            "--intermediate",
+            &s(&issuing),
+            "--crl",
+            &s(&issuing_crl),
+            "--crl",
+            &s(&root_crl),
+            "--offline",
+        ]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.starts_with("verdict: valid"), "{name}: {out}");
+        assert!(
+            out.contains("GOST 34.310-2004 signature by"),
+            "{name}: {out}"
+        );
+    }
+}

@@ -51,6 +51,8 @@ struct Cli {
     dir: tempfile::TempDir,
     /// The database, when not the data directory's SQLite file.
     database_url: Option<String>,
+    /// QOLTANBA_PKI_DIR, when not the built-in hierarchy.
+    pki_dir: Option<PathBuf>,
 }
 
 impl Cli {
@@ -58,6 +60,16 @@ impl Cli {
         Cli {
             dir: tempfile::tempdir().expect("tempdir"),
             database_url: None,
+            pki_dir: None,
+        }
+    }
+
+    /// A fresh directory whose commands read the hierarchy from the repository's `dir`
+    /// (pki/gost2004, …).
+    fn with_pki_dir(dir: &str) -> Cli {
+        Cli {
+            pki_dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)),
+            ..Cli::new()
         }
     }
 
@@ -65,7 +77,11 @@ impl Cli {
     async fn initialised_on(backend: crate::common::Backend) -> Option<Cli> {
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = Some(crate::common::database(backend, dir.path()).await?);
-        let cli = Cli { dir, database_url };
+        let cli = Cli {
+            dir,
+            database_url,
+            pki_dir: None,
+        };
         cli.run(&["pki", "init"]).expect_code(0, "pki init");
         Some(cli)
     }
@@ -102,6 +118,9 @@ impl Cli {
         }
         if let Some(url) = &self.database_url {
             command.env("QOLTANBA_DATABASE_URL", url);
+        }
+        if let Some(dir) = &self.pki_dir {
+            command.env("QOLTANBA_PKI_DIR", dir);
         }
         command
     }
