@@ -6,6 +6,12 @@
 //! same run (the nearest elliptic-curve baseline on this machine), and the ratios. The issue's
 //! goal is at least 1,000 GOST-512 verifications per second; a 512-bit curve does about eight
 //! times the field work of P-256, so a ratio near 0.1 against ring is the expected shape.
+//!
+//! Then NCA's older GOST 34.310-2004 (GOST R 34.10-2001 on CryptoPro-A with GOST R 34.11-94,
+//! Test S-boxes) through the service's own path (`SigningKey::sign`, `verify_signature`), the
+//! 34.11-94 hash of the same 1 KiB alone, and ratios: against GOST-2015 through the same
+//! `verify_signature` path (the GOST-512 line above calls the curve directly), and against ring.
+//! The earlier lines keep their wording; other tools read them.
 
 mod support;
 use support::{iterations, rate};
@@ -60,5 +66,66 @@ fn main() {
     println!(
         "Streebog share of one verification: {:.1}%",
         100.0 * gost_verify / streebog
+    );
+    gost_2004(&message, n, &gost_key, ring_verify, ring_sign, gost_sign);
+}
+
+/// GOST 34.310-2004 beside GOST-2015 and ring P-256, all through `verify_signature`.
+fn gost_2004(
+    message: &[u8],
+    n: usize,
+    gost_key: &SigningKey,
+    ring_verify: f64,
+    ring_sign: f64,
+    gost_sign: f64,
+) {
+    let key = SigningKey::generate(KeyAlgorithm::Gost2004).expect("GOST 2004 key");
+    let spki = key.public_key_info().expect("spki");
+    let id = key.signature_algorithm().identifier();
+    let signature = key.sign(message).expect("sign");
+    verify_signature(&id, &spki, message, &signature).expect("verifies");
+    let gost_spki = gost_key.public_key_info().expect("spki");
+    let gost_id = gost_key.signature_algorithm().identifier();
+    let gost_signature = gost_key.sign(message).expect("sign");
+
+    println!();
+    let gost_verify = rate("GOST-512 verify via verify_signature", n, || {
+        verify_signature(&gost_id, &gost_spki, message, &gost_signature).expect("verifies");
+    });
+    let verify = rate(
+        "GOST 34.310-2004 verify (34.11-94 + 34.10-2001)",
+        n * 2,
+        || {
+            verify_signature(&id, &spki, message, &signature).expect("verifies");
+        },
+    );
+    let sign = rate(
+        "GOST 34.310-2004 sign (constant-time, hedged nonce)",
+        n * 2,
+        || {
+            key.sign(message).expect("sign");
+        },
+    );
+    let hash = rate(
+        "GOST R 34.11-94 (Test S-boxes) of 1 KiB alone",
+        n * 4,
+        || {
+            std::hint::black_box(gost::gost94_test(message));
+        },
+    );
+    println!();
+    println!(
+        "GOST 34.310-2004 verify: {verify:.0}/s; ratio to GOST-512 verify {:.2}, to ring P-256 verify {:.3}",
+        verify / gost_verify,
+        verify / ring_verify
+    );
+    println!(
+        "GOST 34.310-2004 sign: {sign:.0}/s; ratio to GOST-512 sign {:.2}, to ring P-256 sign {:.3}",
+        sign / gost_sign,
+        sign / ring_sign
+    );
+    println!(
+        "GOST R 34.11-94 share of one 2004 verification: {:.1}%",
+        100.0 * verify / hash
     );
 }

@@ -10,6 +10,7 @@ mod documents;
 mod documents_concurrency;
 mod documents_xml;
 mod gost;
+mod gost2004_engine;
 mod gost2004_pki;
 mod gost_interop;
 mod gost_keystores;
