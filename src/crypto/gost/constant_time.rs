@@ -15,8 +15,9 @@
 use crypto_bigint::subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use crypto_bigint::{Limb, Word, U512};
 
+use super::curve::on_field;
 use super::curve::Curve;
-use super::field::{Field, FieldElement, Fp512Field, Montgomery, P512};
+use super::field::{Field, FieldElement, Montgomery, FP256, FP512, P256_CRYPTOPRO, P512};
 
 /// (X : Y : Z) with x = X/Z, y = Y/Z; (0 : 1 : 0) is the point at infinity.
 #[derive(Clone, Copy)]
@@ -87,14 +88,10 @@ fn add<E: FieldElement>(c: &Constants<E>, p: &Projective<E>, q: &Projective<E>) 
 /// 2^(8·size)). None when the result is the point at infinity (k ≡ 0 modulo the point's order)
 /// or the curve is malformed; (x, y) must be a point of the curve's prime-order subgroup.
 pub(super) fn mul(curve: &Curve, k: &U512, x: &U512, y: &U512) -> Option<(U512, U512)> {
-    if curve.p == P512 {
-        mul_on(&Fp512Field, curve, k, x, y)
-    } else {
-        mul_on(&Montgomery(curve.p_params?), curve, k, x, y)
-    }
+    on_field!(curve, mul_on(curve, k, x, y)).flatten()
 }
 
-fn mul_on<F: Field>(f: &F, curve: &Curve, k: &U512, x: &U512, y: &U512) -> Option<(U512, U512)> {
+fn mul_on<F: Field>(curve: &Curve, f: &F, k: &U512, x: &U512, y: &U512) -> Option<(U512, U512)> {
     let constants = Constants {
         a: f.element(&curve.a),
         b3: f.element(&curve.b).mul(&f.element(&U512::from_u8(3))),

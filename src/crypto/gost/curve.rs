@@ -11,9 +11,25 @@ use std::sync::OnceLock;
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::U512;
 
-use super::field::{Field, FieldElement, Fp512Field, Montgomery, P512};
+use super::field::{Field, FieldElement, Montgomery, FP256, FP512, P256_CRYPTOPRO, P512};
 use super::from_le;
 use super::point::{self, CoefficientA, Jacobian};
+
+/// `$run(curve_args…, field, args…)` on the curve's field: the pseudo-Mersenne fast path for
+/// NCA's two primes, Montgomery residues for any other odd p; `Some` of the result, or None if
+/// p is even (no field). The field is passed as the second argument (after the curve).
+macro_rules! on_field {
+    ($curve:expr, $run:ident($first:expr, $($arg:expr),*)) => {
+        if $curve.p == P512 {
+            Some($run($first, &FP512, $($arg),*))
+        } else if $curve.p == P256_CRYPTOPRO {
+            Some($run($first, &FP256, $($arg),*))
+        } else {
+            $curve.p_params.map(|params| $run($first, &Montgomery(params), $($arg),*))
+        }
+    };
+}
+pub(super) use on_field;
 
 /// An integer modulo q, in Montgomery form.
 pub(super) type Scalar = DynResidue<{ U512::LIMBS }>;
@@ -153,12 +169,7 @@ impl Curve {
             let rhs = x.square().mul(&x).add(&a.mul(&x)).add(&b);
             y.square().sub(&rhs).is_zero()
         }
-        if self.p == P512 {
-            on(self, &Fp512Field, x, y)
-        } else {
-            self.p_params
-                .is_some_and(|params| on(self, &Montgomery(params), x, y))
-        }
+        on_field!(self, on(self, x, y)).unwrap_or(false)
     }
 
     /// GOST R 34.10-2012 §6.2 verification, on integers: digest value `h` (already an integer),
@@ -211,11 +222,7 @@ impl Curve {
             let q = Jacobian::affine(f, x, y);
             point::linear_combination_x(f, &a, k1, &g, k2, &q)
         }
-        if self.p == P512 {
-            run(self, &Fp512Field, k1, k2, x, y)
-        } else {
-            run(self, &Montgomery(self.p_params?), k1, k2, x, y)
-        }
+        on_field!(self, run(self, k1, k2, x, y)).flatten()
     }
 
     /// a as the doubling formula wants it (a = −3 has a shortcut).

@@ -1,18 +1,19 @@
 //! Field elements for the curve arithmetic: one trait, two representations.
 //!
 //! - [`Montgomery`]: `crypto-bigint`'s Montgomery residues, for any odd modulus below 2^512 (the
-//!   256-bit curves, the standard's example curves);
-//! - [`Fp512`]: NCA's curve id-tc26-gost-3410-12-512-paramSetA has p = 2^512 − 569, a
-//!   pseudo-Mersenne prime, which `crypto-bigint`'s `*_mod_special` operations reduce with a
-//!   multiplication by 569 instead of a Montgomery reduction (and the elements carry no
-//!   parameters). This is the path every NCA signature takes; it is about twice as fast.
+//!   TC26 256-bit curve, the standard's example curves);
+//! - [`PseudoMersenne`]: both of NCA's curves have a pseudo-Mersenne prime — p = 2^512 − 569
+//!   (id-tc26-gost-3410-12-512-paramSetA, GOST 2015) and p = 2^256 − 617 (CryptoPro-A,
+//!   GOST 34.310-2004) — which `crypto-bigint`'s `*_mod_special` operations reduce with a
+//!   multiplication by C instead of a Montgomery reduction, on elements exactly as wide as p
+//!   (and carrying no parameters). This is the path every NCA signature takes.
 //!
 //! Both are constant-time in their values (what the signing code needs): all of it is
 //! `crypto-bigint`'s branch-free arithmetic, inversion included.
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::subtle::{Choice, ConditionallySelectable};
-use crypto_bigint::{Limb, U512};
+use crypto_bigint::{Limb, Uint, Word, U256, U512};
 
 /// What the point formulas need from a field element.
 pub(super) trait FieldElement: Copy + ConditionallySelectable {
@@ -80,53 +81,72 @@ impl FieldElement for DynResidue<{ U512::LIMBS }> {
     }
 }
 
-/// 569: p = 2^512 − C for id-tc26-gost-3410-12-512-paramSetA.
-const C: u64 = 569;
-
-/// p = 2^512 − 569.
-pub(super) const P512: U512 = U512::ZERO.wrapping_sub(&U512::from_u64(C));
-
-/// The field of p = 2^512 − 569, elements canonical in [0, p).
-pub(super) struct Fp512Field;
+/// A pseudo-Mersenne prime field p = 2^(64·LIMBS) − C, elements canonical in [0, p): NCA's
+/// 512-bit curve (p = 2^512 − 569) and CryptoPro-A (p = 2^256 − 617, GOST 34.310-2004). Elements
+/// are `LIMBS` wide, so the 256-bit curve does a quarter of the 512-bit one's work per product.
+pub(super) struct PseudoMersenne<const LIMBS: usize, const C: u64>;
 
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Fp512(U512);
+pub(super) struct Fp<const LIMBS: usize, const C: u64>(Uint<LIMBS>);
 
-impl Field for Fp512Field {
-    type Element = Fp512;
-    fn element(&self, v: &U512) -> Fp512 {
-        Fp512(*v)
+/// NCA's 512-bit field and its prime.
+pub(super) type Fp512Field = PseudoMersenne<{ U512::LIMBS }, 569>;
+pub(super) const P512: U512 = U512::ZERO.wrapping_sub(&U512::from_u64(569));
+pub(super) const FP512: Fp512Field = PseudoMersenne;
+/// CryptoPro-A's field and its prime.
+pub(super) type Fp256Field = PseudoMersenne<{ U256::LIMBS }, 617>;
+pub(super) const P256_CRYPTOPRO: U512 = U512::ONE
+    .shl_vartime(256)
+    .wrapping_sub(&U512::from_u64(617));
+pub(super) const FP256: Fp256Field = PseudoMersenne;
+
+impl<const LIMBS: usize, const C: u64> PseudoMersenne<LIMBS, C> {
+    /// p itself, `LIMBS` wide.
+    fn modulus() -> Uint<LIMBS> {
+        Uint::<LIMBS>::ZERO.wrapping_sub(&Uint::from_u64(C))
     }
 }
 
-impl ConditionallySelectable for Fp512 {
+impl<const LIMBS: usize, const C: u64> Field for PseudoMersenne<LIMBS, C> {
+    type Element = Fp<LIMBS, C>;
+    /// `v` must be below p (so its limbs above `LIMBS` are zero).
+    fn element(&self, v: &U512) -> Fp<LIMBS, C> {
+        let mut words = [0 as Word; LIMBS];
+        words.copy_from_slice(&v.as_words()[..LIMBS]);
+        Fp(Uint::from_words(words))
+    }
+}
+
+impl<const LIMBS: usize, const C: u64> ConditionallySelectable for Fp<LIMBS, C> {
     fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
-        Fp512(U512::conditional_select(&a.0, &b.0, choice))
+        Fp(Uint::conditional_select(&a.0, &b.0, choice))
     }
 }
 
-impl FieldElement for Fp512 {
+impl<const LIMBS: usize, const C: u64> FieldElement for Fp<LIMBS, C> {
     fn add(&self, other: &Self) -> Self {
-        Fp512(self.0.add_mod_special(&other.0, Limb::from_u64(C)))
+        Fp(self.0.add_mod_special(&other.0, Limb::from_u64(C)))
     }
     fn sub(&self, other: &Self) -> Self {
-        Fp512(self.0.sub_mod_special(&other.0, Limb::from_u64(C)))
+        Fp(self.0.sub_mod_special(&other.0, Limb::from_u64(C)))
     }
     fn mul(&self, other: &Self) -> Self {
-        Fp512(self.0.mul_mod_special(&other.0, Limb::from_u64(C)))
+        Fp(self.0.mul_mod_special(&other.0, Limb::from_u64(C)))
     }
     fn square(&self) -> Self {
         self.mul(self)
     }
     fn is_zero(&self) -> bool {
-        self.0 == U512::ZERO
+        self.0 == Uint::ZERO
     }
     fn invert(&self) -> Option<Self> {
-        let (inverse, exists) = self.0.inv_odd_mod(&P512);
-        bool::from(Choice::from(exists)).then_some(Fp512(inverse))
+        let (inverse, exists) = self.0.inv_odd_mod(&PseudoMersenne::<LIMBS, C>::modulus());
+        bool::from(Choice::from(exists)).then_some(Fp(inverse))
     }
     fn retrieve(&self) -> U512 {
-        self.0
+        let mut words = [0 as Word; 8];
+        words[..LIMBS].copy_from_slice(self.0.as_words());
+        U512::from_words(words)
     }
 }
 
@@ -134,22 +154,40 @@ impl FieldElement for Fp512 {
 mod tests {
     use super::*;
 
-    /// The fast field agrees with the general Montgomery one, including at the edges where the
+    /// The fast fields agree with the general Montgomery one, including at the edges where the
     /// folds carry (values near p, products near p²).
     #[test]
     fn fp512_agrees_with_montgomery_arithmetic() {
-        let general = Montgomery(DynResidueParams::new(&P512));
-        let p_minus = |k: u64| P512.wrapping_sub(&U512::from_u64(k));
+        agrees_with_montgomery(&FP512, P512, 569);
+    }
+
+    #[test]
+    fn fp256_cryptopro_agrees_with_montgomery_arithmetic() {
+        assert_eq!(
+            P256_CRYPTOPRO,
+            parse_hex_for_test("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97")
+        );
+        agrees_with_montgomery(&FP256, P256_CRYPTOPRO, 617);
+    }
+
+    fn parse_hex_for_test(s: &str) -> U512 {
+        super::super::curve::parse_hex(s).expect("hex")
+    }
+
+    fn agrees_with_montgomery<F: Field>(fast: &F, p: U512, c: u64) {
+        let general = Montgomery(DynResidueParams::new(&p));
+        let p_minus = |k: u64| p.wrapping_sub(&U512::from_u64(k));
+        let modulus = crypto_bigint::NonZero::new(p).unwrap();
         let mut values = vec![
             U512::ZERO,
             U512::ONE,
-            U512::from_u64(568),
-            U512::from_u64(569),
-            U512::from_u64(570),
+            U512::from_u64(c - 1),
+            U512::from_u64(c),
+            U512::from_u64(c + 1),
             p_minus(1),
             p_minus(2),
-            p_minus(569),
-            U512::MAX.shr_vartime(1),
+            p_minus(c),
+            p.shr_vartime(1),
         ];
         // Pseudo-random values from a simple generator: enough spread for the carries.
         let mut x = U512::from_u64(0x9e37_79b9_7f4a_7c15);
@@ -157,34 +195,24 @@ mod tests {
             x = x
                 .wrapping_mul(&U512::from_u64(6364136223846793005))
                 .wrapping_add(&p_minus(12345));
-            values.push(
-                x.wrapping_sub(&U512::ZERO)
-                    .rem(&crypto_bigint::NonZero::new(P512).unwrap()),
-            );
+            values.push(x.rem(&modulus));
         }
         for a in &values {
+            let fa = fast.element(a);
+            let ga = general.element(a);
             for b in &values {
-                let (fa, fb) = (Fp512(*a), Fp512(*b));
-                let (ga, gb) = (general.element(a), general.element(b));
+                let (fb, gb) = (fast.element(b), general.element(b));
                 assert_eq!(fa.mul(&fb).retrieve(), ga.mul(&gb).retrieve(), "{a} * {b}");
-                assert_eq!(
-                    fa.add(&fb).retrieve(),
-                    FieldElement::add(&ga, &gb).retrieve()
-                );
-                assert_eq!(
-                    fa.sub(&fb).retrieve(),
-                    FieldElement::sub(&ga, &gb).retrieve()
-                );
+                assert_eq!(fa.add(&fb).retrieve(), ga.add(&gb).retrieve());
+                assert_eq!(fa.sub(&fb).retrieve(), ga.sub(&gb).retrieve());
             }
-            assert_eq!(
-                Fp512(*a).square().retrieve(),
-                general.element(a).square().retrieve()
-            );
+            assert_eq!(fa.square().retrieve(), ga.square().retrieve());
+            assert_eq!(fa.retrieve(), *a);
             if *a != U512::ZERO {
-                let inverse = Fp512(*a).invert().expect("invertible");
-                assert_eq!(inverse.mul(&Fp512(*a)).retrieve(), U512::ONE);
+                let inverse = fa.invert().expect("invertible");
+                assert_eq!(inverse.mul(&fa).retrieve(), U512::ONE);
             }
         }
-        assert!(Fp512(U512::ZERO).invert().is_none());
+        assert!(fast.zero().invert().is_none());
     }
 }
