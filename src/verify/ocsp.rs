@@ -18,17 +18,21 @@ use super::fetch::Fetcher;
 use super::purpose::Purpose;
 use crate::x509::Cert;
 
+/// The bits of a certificate's subjectPublicKey, which CertIDs and responder key ids hash.
+fn key_bits(cert: &Cert) -> &[u8] {
+    cert.parsed
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes()
+}
+
 /// Clock skew tolerated between us and the responder.
 const SKEW: i64 = 300;
 
 pub(crate) fn cert_id(cert: &Cert, issuer: &Cert) -> Result<CertId, String> {
     let e = |e: der::Error| e.to_string();
-    let key = issuer
-        .parsed
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .raw_bytes();
+    let key = key_bits(issuer);
     Ok(CertId {
         hash_algorithm: AlgorithmIdentifierOwned {
             oid: ID_SHA_1,
@@ -55,12 +59,7 @@ fn names_asked_cert(answered: &CertId, asked: &CertId, issuer: &Cert) -> bool {
     let Some(digest) = crate::crypto::Digest::from_oid(&answered.hash_algorithm.oid) else {
         return false;
     };
-    let key = issuer
-        .parsed
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .raw_bytes();
+    let key = key_bits(issuer);
     match (digest.digest(&issuer.subject_der), digest.digest(key)) {
         (Some(name_hash), Some(key_hash)) => {
             answered.issuer_name_hash.as_bytes() == name_hash.as_slice()
@@ -79,14 +78,7 @@ fn response_signer(
     issuer: &Cert,
     now: i64,
 ) -> Result<Option<Cert>, String> {
-    let issuer_key_hash = crate::crypto::sha1(
-        issuer
-            .parsed
-            .tbs_certificate
-            .subject_public_key_info
-            .subject_public_key
-            .raw_bytes(),
-    );
+    let issuer_key_hash = crate::crypto::sha1(key_bits(issuer));
     let names_issuer = match &basic.tbs_response_data.responder_id {
         ResponderId::ByKey(hash) => hash.as_bytes() == issuer_key_hash,
         ResponderId::ByName(name) => *name == issuer.parsed.tbs_certificate.subject,
@@ -96,13 +88,7 @@ fn response_signer(
     }
     for candidate in basic.certs.iter().flatten() {
         let cert = Cert::from_parsed(candidate.clone()).map_err(|e| e.to_string())?;
-        let key_hash = crate::crypto::sha1(
-            cert.parsed
-                .tbs_certificate
-                .subject_public_key_info
-                .subject_public_key
-                .raw_bytes(),
-        );
+        let key_hash = crate::crypto::sha1(key_bits(&cert));
         let named = match &basic.tbs_response_data.responder_id {
             ResponderId::ByKey(hash) => hash.as_bytes() == key_hash,
             ResponderId::ByName(name) => *name == cert.parsed.tbs_certificate.subject,

@@ -7,7 +7,6 @@ use der::{Decode, Encode};
 use qoltanba::crypto::KeyAlgorithm;
 use qoltanba::pki::IssueRequest;
 use qoltanba::sign::{cades, identity_from_pkcs12};
-use qoltanba::verify::{Request, Verdict};
 use qoltanba::x509::Cert;
 use x509_cert::crl::CertificateList;
 use x509_ocsp::{BasicOcspResponse, CertStatus, OcspRequest, OcspResponse, Request as OcspItem};
@@ -15,6 +14,7 @@ use x509_ocsp::{BasicOcspResponse, CertStatus, OcspRequest, OcspResponse, Reques
 use crate::common::*;
 use crate::gost_pki::{
     certificate_file, declarations, issues_signs_revokes_and_publishes, repo_file,
+    the_official_signs_what_the_verifier_accepts,
 };
 
 const NCA_CERTIFICATE: &str = "fixtures/kalkan/pki/ceo_valid_sign_2004_gost.cer";
@@ -169,17 +169,5 @@ async fn gost2004_key_stores_are_ncas_shape_and_sign_for_the_official_and_subscr
     }
 
     // The official's GOST-2004 key signs documents the service's own verifier accepts.
-    assert_eq!(t.pki.official().key.algorithm(), KeyAlgorithm::Gost2004);
-    let signature =
-        cades::sign(b"license", t.pki.official(), true, qoltanba::time::now()).expect("sign");
-    let report = t
-        .state()
-        .verifier
-        .verify(&Request {
-            signature,
-            content: Some(b"license".to_vec()),
-            ..Request::default()
-        })
-        .await;
-    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    the_official_signs_what_the_verifier_accepts(&t, KeyAlgorithm::Gost2004).await;
 }

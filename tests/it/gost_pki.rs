@@ -67,6 +67,27 @@ pub(crate) struct AllGost {
 /// `nca_certificate` (DER) does. A subscriber's key store signs a CMS the verifier finds valid
 /// (OCSP for the subscriber, the root's CRL for the issuing CA, all GOST-signed); revoked, the
 /// signature is REVOKED and the issuing CA's GOST-signed CRL lists it.
+/// The official's key is of `algorithm` and signs a document the service's own verifier judges
+/// valid.
+pub(crate) async fn the_official_signs_what_the_verifier_accepts(
+    t: &TestPki,
+    algorithm: KeyAlgorithm,
+) {
+    assert_eq!(t.pki.official().key.algorithm(), algorithm);
+    let signature =
+        cades::sign(b"license", t.pki.official(), true, qoltanba::time::now()).expect("sign");
+    let report = t
+        .state()
+        .verifier
+        .verify(&Request {
+            signature,
+            content: Some(b"license".to_vec()),
+            ..Request::default()
+        })
+        .await;
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+}
+
 pub(crate) async fn issues_signs_revokes_and_publishes(
     dir: &str,
     key: KeyAlgorithm,
@@ -169,19 +190,7 @@ async fn the_gost_official_signs_documents_and_a_request_may_still_name_another_
     )
     .await
     .expect("sqlite");
-    assert_eq!(t.pki.official().key.algorithm(), KeyAlgorithm::Gost2015);
-    let signature =
-        cades::sign(b"license", t.pki.official(), true, qoltanba::time::now()).expect("sign");
-    let report = t
-        .state()
-        .verifier
-        .verify(&Request {
-            signature,
-            content: Some(b"license".to_vec()),
-            ..Request::default()
-        })
-        .await;
-    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    the_official_signs_what_the_verifier_accepts(&t, KeyAlgorithm::Gost2015).await;
 
     let mut request = individual("individual-sign");
     request.key = Some(KeyAlgorithm::P256);

@@ -38,10 +38,10 @@ fn streebog512_standard_m2() {
     assert_eq!(streebog512(&m2).to_vec(), unhex(expected));
 }
 
-/// GOST R 34.10-2012 Appendix A.1 (= RFC 7091 §A.1), 256-bit test curve.
-#[test]
-fn rfc7091_example_256() {
-    let curve = Curve::from_hex(
+/// GOST R 34.10-2012 Appendix A.1's 256-bit test curve (RFC 7091 §A.1): the same numbers as
+/// GOST R 34.10-2001's example (RFC 5832 §7.1, there in decimal).
+pub(super) fn example_curve_256() -> Curve {
+    Curve::from_hex(
         "8000000000000000000000000000000000000000000000000000000000000431",
         "7",
         "5FBFF498AA938CE739B8E022FBAFEF40563F6E6A3472FC2A514C0CE9DAE23B7E",
@@ -49,7 +49,13 @@ fn rfc7091_example_256() {
         "2",
         "08E2A8A0E65147D4BD6316030E16D19C85C97F0A9CA267122B96ABBCEA7E8FC8",
         32,
-    );
+    )
+}
+
+/// GOST R 34.10-2012 Appendix A.1 (= RFC 7091 §A.1), 256-bit test curve.
+#[test]
+fn rfc7091_example_256() {
+    let curve = example_curve_256();
     let e = big("2DFBC1B372D89A1188C09C52E0EEC61FCE52032AB1022E8E67ECE6672B043EE5");
     let qx = big("7F2B49E270DB6D90D8595BEC458B50C58585BA1D4E9B788F6689DBD8E56FD80B");
     let qy = big("26F1B489D6701DD185C8413A977B3CBBAF64D1C593D26627DFFB101A87FF77DA");
@@ -279,15 +285,7 @@ fn rfc7091_signing_known_answers() {
     }
     let examples = [
         Example {
-            curve: Curve::from_hex(
-                "8000000000000000000000000000000000000000000000000000000000000431",
-                "7",
-                "5FBFF498AA938CE739B8E022FBAFEF40563F6E6A3472FC2A514C0CE9DAE23B7E",
-                "8000000000000000000000000000000150FE8A1892976154C59CFC193ACCF5B3",
-                "2",
-                "08E2A8A0E65147D4BD6316030E16D19C85C97F0A9CA267122B96ABBCEA7E8FC8",
-                32,
-            ),
+            curve: example_curve_256(),
             d: "7A929ADE789BB9BE10ED359DD39A72C11B60961F49397EEE1D19CE9891EC3B28",
             k: "77105C9B20BCD3122823C8CF6FCC7B956DE33814E95B7FE64FED924594DCEAB3",
             e: "2DFBC1B372D89A1188C09C52E0EEC61FCE52032AB1022E8E67ECE6672B043EE5",

@@ -2,7 +2,7 @@
 //! GOST R 34.10-2001 (RFC 5832) and the CryptoPro-A curve.
 
 use super::curve::*;
-use super::tests::{big, check_domain, le_bytes, leak, unhex};
+use super::tests::{big, check_domain, example_curve_256, le_bytes, leak, unhex};
 use super::*;
 use der::{Decode as _, DecodePem as _, Encode as _};
 
@@ -93,15 +93,7 @@ fn cryptopro_a_domain() {
 /// verification.
 #[test]
 fn rfc5832_example_signs_with_its_k_and_verifies() {
-    let curve = leak(Curve::from_hex(
-        "8000000000000000000000000000000000000000000000000000000000000431",
-        "7",
-        "5FBFF498AA938CE739B8E022FBAFEF40563F6E6A3472FC2A514C0CE9DAE23B7E",
-        "8000000000000000000000000000000150FE8A1892976154C59CFC193ACCF5B3",
-        "2",
-        "08E2A8A0E65147D4BD6316030E16D19C85C97F0A9CA267122B96ABBCEA7E8FC8",
-        32,
-    ));
+    let curve = leak(example_curve_256());
     let d = big("7A929ADE789BB9BE10ED359DD39A72C11B60961F49397EEE1D19CE9891EC3B28");
     let k = big("77105C9B20BCD3122823C8CF6FCC7B956DE33814E95B7FE64FED924594DCEAB3");
     let e = big("2DFBC1B372D89A1188C09C52E0EEC61FCE52032AB1022E8E67ECE6672B043EE5");
