@@ -119,6 +119,9 @@ pub(super) struct SignerEvidence {
     /// What the signature covers, for the report (XMLDSig: element paths such as `/request`);
     /// empty where the format signs one content (CMS).
     pub covers: Vec<String>,
+    /// The signature time-stamp tokens (RFC 3161 ContentInfo, DER as received) over this
+    /// signature value: CMS's id-aa-signatureTimeStampToken unsigned attributes.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 /// The applicant's numbers as the signed content states them, read by the format adapter from

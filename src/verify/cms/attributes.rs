@@ -86,7 +86,22 @@ pub(super) fn evidence(
         signed: signed.map(|(bytes, _)| bytes),
         signature: si.signature.as_bytes().to_vec(),
         covers: Vec::new(),
+        timestamps: time_stamp_tokens(si),
     }
+}
+
+/// The values of the SignerInfo's id-aa-signatureTimeStampToken unsigned attributes, each a
+/// token's DER (unreadable ones are kept as they are: the timestamp step reports them).
+fn time_stamp_tokens(si: &SignerInfo) -> Vec<Vec<u8>> {
+    let Some(attrs) = &si.unsigned_attrs else {
+        return Vec::new();
+    };
+    attrs
+        .iter()
+        .filter(|a| a.oid == crate::verify::timestamp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
+        .flat_map(|a| a.values.iter())
+        .map(|v| v.to_der().unwrap_or_default())
+        .collect()
 }
 
 /// The bytes the signature covers and the claimed signing time, or what is wrong.
