@@ -403,6 +403,27 @@ async fn signature_time_stamps_from_an_openssl_tsa() {
         Some(gen_time.as_str())
     );
 
+    // A genuine token older than the signer's certificate (valid only from tomorrow): it
+    // verifies, but proves nothing about a signature made with that certificate.
+    let tomorrow = crate::openssl_pki::unix_now() + 86_400;
+    let later = pki.leaf(&LeafSpec {
+        start: Some(crate::openssl_pki::generalized_time(tomorrow)),
+        ..LeafSpec::new("later")
+    });
+    let early = read(&pki.sign(&later, &content, &SignOpts::default()));
+    let early_token = openssl_token(&pki, &good_tsa, &sha256(&signature_value(&early)), 6, true);
+    let report = verifier
+        .verify(&Request {
+            signature: with_timestamp(&early, &early_token),
+            at: Some(tomorrow + 3_600),
+            ..Request::default()
+        })
+        .await;
+    let stamp = check(&report, "timestamp");
+    assert_eq!(stamp.status, Status::Passed, "{report:#?}");
+    assert!(stamp.detail.contains("no proof of existence"), "{stamp:?}");
+    assert_eq!(report.signers[0].proof_of_existence, None);
+
     // Garbage in the attribute, and a token changed by one bit: failed, no panic.
     for garbage in [
         der::asn1::OctetString::new(vec![1, 2, 3])
