@@ -330,6 +330,27 @@ async fn signature_time_stamps_from_an_openssl_tsa() {
         );
         assert_eq!(report.signers[0].proof_of_existence, None);
     }
+    // A second certificate with the EKU for the same key, issuer and serial: the token's
+    // signingCertificate attribute names another certificate.
+    tsa(
+        &pki,
+        "twin-tsa",
+        "critical, timeStamping",
+        false,
+        Some(&good_tsa.1),
+    );
+    let report = verifier
+        .verify(&Request {
+            signature: with_timestamp(&cms_der, &bare),
+            certificates: vec![read(&pki.dir.path().join("twin-tsa.der"))],
+            ..Request::default()
+        })
+        .await;
+    assert_eq!(
+        timestamp_check(&report),
+        ("SIGNING_CERTIFICATE_MISMATCH", Status::Failed),
+        "{report:#?}"
+    );
     // The same token with the genuine certificate supplied: passed.
     let report = verifier
         .verify(&Request {

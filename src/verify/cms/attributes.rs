@@ -15,7 +15,10 @@ use crate::verify::report::SubIndication;
 
 /// The single value of a signed attribute; an attribute present twice, or with several
 /// values, is refused: which one would count?
-fn single_value(si: &SignerInfo, oid: ObjectIdentifier) -> Result<Option<&der::Any>, String> {
+pub(super) fn single_value(
+    si: &SignerInfo,
+    oid: ObjectIdentifier,
+) -> Result<Option<&der::Any>, String> {
     let Some(attrs) = &si.signed_attrs else {
         return Ok(None);
     };
@@ -87,6 +90,7 @@ pub(super) fn evidence(
         signature: si.signature.as_bytes().to_vec(),
         covers: Vec::new(),
         timestamps: time_stamp_tokens(si),
+        signing_certificate: super::ess::signing_certificate(si),
     }
 }
 

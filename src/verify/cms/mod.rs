@@ -4,6 +4,7 @@
 //! `attributes`: they are CMS's own integrity mechanism.
 
 mod attributes;
+mod ess;
 
 use std::borrow::Cow;
 

@@ -15,6 +15,7 @@ use const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE;
 use der::asn1::ObjectIdentifier;
 
 use super::chain::{self, Paths};
+use super::evidence::SignerEvidence;
 use super::input::CertCache;
 use super::purpose::Purpose;
 use super::report::{Check, Status, Step, SubIndication, TimestampReport};
@@ -208,6 +209,7 @@ fn verify_token(
             ),
         ));
     }
+    bound(evidence, &tsa_cert)?;
     let at = ValidationTime::stamped(info.gen_time);
     let chain = chain::build(&tsa_cert, Purpose::TimeStamping, at, &sources.paths);
     let Some(path) = chain.path else {
@@ -218,6 +220,43 @@ fn verify_token(
         return Err(retag(validity, "at the time-stamp's genTime"));
     }
     Ok(path)
+}
+
+/// RFC 3161 §2.4.1: the token's signed attributes bind the TSA's certificate by its hash
+/// (ESSCertID or ESSCertIDv2); a certificate that merely shares the key is not the TSA's.
+fn bound(evidence: &SignerEvidence, tsa: &Cert) -> Result<(), Check> {
+    let binding = match &evidence.signing_certificate {
+        Ok(Some(binding)) => binding,
+        Ok(None) => {
+            return Err(failed(
+                SubIndication::SigConstraintsFailure,
+                "NO_SIGNING_CERTIFICATE",
+                "the token lacks the signingCertificate attribute naming the TSA's certificate (RFC 3161 §2.4.1)",
+            ))
+        }
+        Err(why) => return Err(failed(SubIndication::FormatFailure, "MALFORMED_ATTRIBUTE", why)),
+    };
+    let digest = Digest::from_oid(&binding.algorithm).ok_or_else(|| {
+        failed(
+            SubIndication::CryptoConstraintsFailure,
+            "UNSUPPORTED_ALGORITHM",
+            format!(
+                "signingCertificate hash algorithm {} is not known",
+                binding.algorithm
+            ),
+        )
+    })?;
+    if digest.digest(&tsa.der).as_deref() != Some(binding.hash.as_slice()) {
+        return Err(failed(
+            SubIndication::SigConstraintsFailure,
+            "SIGNING_CERTIFICATE_MISMATCH",
+            format!(
+                "{} is not the certificate the token's signingCertificate attribute names",
+                tsa.subject()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// RFC 3161 §2.3: the TSA's extendedKeyUsage extension MUST be critical.

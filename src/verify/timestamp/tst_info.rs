@@ -99,3 +99,23 @@ pub(super) fn read_token(der: &[u8], cache: &CertCache) -> Result<Token, String>
 pub fn read_time_stamp_token(token: &[u8]) -> Result<TimeStampInfo, String> {
     read_token(token, &CertCache::default()).map(|t| t.info)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NCA_TOKEN: &[u8] =
+        include_bytes!("../../../fixtures/kalkan/tsp_ocsp/tsp_token_cms_gost2004_tsa.der");
+
+    #[test]
+    fn ncas_token_binds_its_tsa_certificate_by_an_ess_cert_id() {
+        let token = read_token(NCA_TOKEN, &CertCache::default()).expect("NCA's token");
+        let binding = (token.parsed.signers[0].signing_certificate.clone())
+            .expect("well-formed")
+            .expect("signingCertificate (v1) present");
+        assert_eq!(binding.algorithm.to_string(), "1.3.14.3.2.26");
+        let tsa = &token.parsed.certificates[0];
+        assert_eq!(binding.hash, crate::crypto::sha1(&tsa.der));
+        assert_eq!(token.info.signer, Some(tsa.subject()));
+    }
+}
