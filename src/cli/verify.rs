@@ -227,6 +227,25 @@ fn text(report: &Report) -> String {
         if !s.covers.is_empty() {
             out.push_str(&format!("  covers {}\n", s.covers.join(", ")));
         }
+        for t in &s.timestamps {
+            out.push_str(&format!(
+                "  {} time-stamp {} by {} (policy {}): {}, {}\n",
+                t.kind,
+                t.gen_time.as_deref().unwrap_or("?"),
+                t.tsa.as_deref().unwrap_or("?"),
+                t.policy.as_deref().unwrap_or("?"),
+                match t.status {
+                    Status::Passed => "passed",
+                    Status::Skipped => "skipped",
+                    Status::Indeterminate => "indeterminate",
+                    Status::Failed => "failed",
+                },
+                t.detail
+            ));
+        }
+        if let Some(proof) = &s.proof_of_existence {
+            out.push_str(&format!("  proof of existence {proof}\n"));
+        }
     }
     if let Some(r) = &report.refusal {
         out.push_str(&format!(

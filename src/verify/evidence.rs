@@ -119,6 +119,19 @@ pub(super) struct SignerEvidence {
     /// What the signature covers, for the report (XMLDSig: element paths such as `/request`);
     /// empty where the format signs one content (CMS).
     pub covers: Vec<String>,
+    /// The signature time-stamp tokens (RFC 3161 ContentInfo, DER as received) over this
+    /// signature value: CMS's id-aa-signatureTimeStampToken unsigned attributes.
+    pub timestamps: Vec<Vec<u8>>,
+    /// The hash of the signer's certificate its signed attributes bind (CMS's ESS
+    /// signingCertificate or signingCertificateV2); `Err`: the attribute is malformed.
+    pub signing_certificate: Result<Option<CertHash>, String>,
+}
+
+/// A certificate named by its hash (ESSCertID, ESSCertIDv2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CertHash {
+    pub algorithm: ObjectIdentifier,
+    pub hash: Vec<u8>,
 }
 
 /// The applicant's numbers as the signed content states them, read by the format adapter from

@@ -1,5 +1,5 @@
 //! Verification of signed requests: условие 3 of the регламент, one step per file —
-//! format → signature → chain → validity → revocation → key usage → identity → report.
+//! format → signature → timestamp → chain → validity → revocation → key usage → identity → report.
 //!
 //! Door: [`Verifier::verify`]. A verification that ends "invalid" is not an error: it is a
 //! [`Report`]. Steps never print or touch HTTP; the network and the database are reached only
@@ -25,6 +25,7 @@ pub mod report;
 mod revocation;
 mod signature;
 mod step;
+mod timestamp;
 mod validity;
 mod xml;
 
@@ -40,6 +41,10 @@ pub use purpose::Purpose;
 pub use report::{Report, Status, Verdict};
 pub use revocation::RevocationScope;
 pub use step::{Step, TimeSource, ValidationTime};
+pub use timestamp::{
+    read_time_stamp_token, read_tst_info, TimeStampInfo, ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+    ID_CT_TST_INFO, MAX_TIMESTAMPS,
+};
 
 use crate::identity::{Bin, Iin};
 use crate::x509::crl::Crl;

@@ -1,5 +1,5 @@
-//! One signer through условие 3: signature → chain → validity → revocation → key usage →
-//! identity, over the format-neutral evidence, at the signer's own validation time.
+//! One signer through условие 3: signature → timestamp → chain → validity → revocation → key
+//! usage → identity, over the format-neutral evidence, at the signer's own validation time.
 //!
 //! A signer is judged in two parts. [`Core::judge_offline`] is the CPU's: the signature and the
 //! path search, public-key operations that run on the blocking pool ([`super::lane`]).
@@ -16,6 +16,7 @@ use super::purpose::Purpose;
 use super::report::{self, Check, Report, SignerReport, Status, Step, SubIndication};
 use super::signature;
 use super::step::ValidationTime;
+use super::timestamp::{self, Sources};
 use super::{format, key_usage, validity, Core, Request};
 use crate::x509::crl::Crl;
 use crate::x509::{Cert, KeyProfile};
@@ -50,6 +51,7 @@ pub(super) struct Offline {
     signature: signature::Outcome,
     chain: Option<chain::Outcome>,
     covers: Vec<String>,
+    timestamps: Vec<timestamp::Judged>,
 }
 
 const PURPOSE: Purpose = Purpose::DocumentSignature;
@@ -151,20 +153,26 @@ impl Core {
     ) -> Offline {
         let time = ctx.time_for(evidence);
         let signature = signature::check(evidence, &ctx.pool, budget);
-        let chain = signature.signer.as_ref().map(|signer| {
-            let paths = Paths {
-                pool: &ctx.pool,
-                anchors: &self.anchors,
-                cache: &self.paths,
-                budget,
-            };
-            chain::build(signer, PURPOSE, time, &paths)
-        });
+        let paths = Paths {
+            pool: &ctx.pool,
+            anchors: &self.anchors,
+            cache: &self.paths,
+            budget,
+        };
+        let chain =
+            (signature.signer.as_ref()).map(|signer| chain::build(signer, PURPOSE, time, &paths));
+        let sources = Sources {
+            paths,
+            certs: &self.certs,
+        };
+        let timestamps =
+            timestamp::judge_offline(&evidence.timestamps, &evidence.signature, &sources);
         Offline {
             time,
             signature,
             chain,
             covers: evidence.covers.clone(),
+            timestamps,
         }
     }
 
@@ -175,9 +183,13 @@ impl Core {
             signature: sig,
             chain,
             covers,
+            timestamps,
         } = offline;
         let profile = sig.signer.as_deref().map(KeyProfile::of);
-        let mut checks = vec![ctx.format.clone(), sig.check];
+        let not_before = sig.signer.as_deref().map(Cert::not_before);
+        let stamped =
+            timestamp::finish(timestamps, &self.revocation, &ctx.crls, ctx.now, not_before).await;
+        let mut checks = vec![ctx.format.clone(), sig.check, stamped.check];
         let mut revocation_source = None;
         match (&sig.signer, chain) {
             (Some(signer), Some(chain)) => {
@@ -205,7 +217,7 @@ impl Core {
                 checks.push(identity::check(signer, &ctx.expected));
             }
             _ => {
-                for step in Step::Signature.after() {
+                for step in Step::Timestamp.after() {
                     checks.push(Check::skipped(step, "no signer certificate"));
                 }
             }
@@ -227,6 +239,8 @@ impl Core {
             algorithm: sig.algorithm.clone(),
             covers,
             revocation_source,
+            timestamps: stamped.timestamps,
+            proof_of_existence: stamped.proof_of_existence.map(crate::time::rfc3339),
             verdict,
             checks,
         }

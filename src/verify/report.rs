@@ -149,8 +149,30 @@ pub struct SignerReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub covers: Vec<String>,
     pub revocation_source: Option<String>,
+    /// The signature time-stamps the signer carries, each verified on its own.
+    pub timestamps: Vec<TimestampReport>,
+    /// RFC 3339: the earliest genTime of a valid signature time-stamp — the time the signature
+    /// is proven to have existed at; null without one.
+    pub proof_of_existence: Option<String>,
     pub verdict: Verdict,
     pub checks: Vec<Check>,
+}
+
+/// One RFC 3161 time-stamp token of a signer.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimestampReport {
+    /// "signature": a signature time-stamp (id-aa-signatureTimeStampToken) over the signature
+    /// value.
+    pub kind: &'static str,
+    /// The token's genTime (RFC 3339), when its TSTInfo could be read.
+    pub gen_time: Option<String>,
+    /// The time-stamping authority: its certificate's subject, or the TSTInfo's tsa name.
+    pub tsa: Option<String>,
+    /// The TSA policy OID under which the token was issued.
+    pub policy: Option<String>,
+    /// passed, failed or indeterminate, as a check's.
+    pub status: Status,
+    pub detail: String,
 }
 
 /// Where the expected IIN/BIN came from.
@@ -205,9 +227,14 @@ impl Report {
     }
 }
 
-/// The verdict of a list of checks: any failure is invalid, else any indeterminate.
+/// The verdict of a list of checks: any failure is invalid, else any indeterminate. Steps that
+/// do not decide the verdict (`timestamp`) are only reported.
 pub fn verdict_of(checks: &[Check]) -> (Verdict, Option<SubIndication>) {
-    let first = |status| checks.iter().find(|c| c.status == status);
+    let first = |status| {
+        checks
+            .iter()
+            .find(|c| c.status == status && c.id.decides_verdict())
+    };
     if let Some(c) = first(Status::Failed) {
         (Verdict::Invalid, c.sub_indication)
     } else if let Some(c) = first(Status::Indeterminate) {
@@ -270,6 +297,7 @@ pub fn assemble(
         let failing = checks
             .iter()
             .filter(|c| c.status == Status::Failed || c.status == Status::Indeterminate)
+            .filter(|c| c.id.decides_verdict())
             .max_by_key(|c| c.status)
             .map(|c| format!("{}: {}", c.id, c.detail))
             .unwrap_or_default();

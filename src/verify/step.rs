@@ -9,6 +9,9 @@ use serde::Serialize;
 pub enum Step {
     Format,
     Signature,
+    /// The signature time-stamps (RFC 3161 tokens in the SignerInfo's unsigned attributes):
+    /// reported, never a reason for the verdict (see [`Step::decides_verdict`]).
+    Timestamp,
     Chain,
     Validity,
     Revocation,
@@ -18,9 +21,10 @@ pub enum Step {
 
 impl Step {
     /// Every step, in order. Every report lists exactly these.
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Format,
         Step::Signature,
+        Step::Timestamp,
         Step::Chain,
         Step::Validity,
         Step::Revocation,
@@ -33,12 +37,20 @@ impl Step {
         match self {
             Step::Format => "format",
             Step::Signature => "signature",
+            Step::Timestamp => "timestamp",
             Step::Chain => "chain",
             Step::Validity => "validity",
             Step::Revocation => "revocation",
             Step::KeyUsage => "key_usage",
             Step::Identity => "identity",
         }
+    }
+
+    /// Does this step's outcome decide the verdict? Every step but `timestamp`: per
+    /// ETSI EN 319 102-1 a time-stamp that fails only gives no proof of existence; the
+    /// signature is then judged as one without it, never invalid because of it.
+    pub fn decides_verdict(self) -> bool {
+        self != Step::Timestamp
     }
 
     /// The steps that follow this one.
@@ -74,6 +86,8 @@ impl PartialEq<str> for Step {
 pub enum TimeSource {
     /// The request's `at`, or the current time when the request names none.
     Request,
+    /// A time-stamp's genTime: its TSA's certificates are judged at the time they vouched for.
+    TimeStamp,
 }
 
 /// The time a signer is judged at: its certificates' validity, revocation status and the path
@@ -94,6 +108,13 @@ impl ValidationTime {
             source: TimeSource::Request,
         }
     }
+
+    pub fn stamped(at: i64) -> ValidationTime {
+        ValidationTime {
+            at,
+            source: TimeSource::TimeStamp,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +129,10 @@ mod tests {
         }
         let after: Vec<Step> = Step::Signature.after().collect();
         assert_eq!(after, &Step::ALL[2..]);
+        assert_eq!(Step::ALL[2], Step::Timestamp);
+        assert!(Step::ALL
+            .iter()
+            .all(|s| s.decides_verdict() == (*s != Step::Timestamp)));
         assert_eq!(Step::Identity.after().count(), 0);
     }
 }

@@ -188,7 +188,7 @@ async fn seeded_mutations_of_a_valid_cms_never_panic_nor_change_a_valid_content(
         })
         .await
         .unwrap_or_else(|e| panic!("CMS #{i}: {e} on {}", hex::encode(&mutated)));
-        assert_eq!(report.checks.len(), 7, "CMS #{i}: {report:#?}");
+        assert_eq!(report.checks.len(), 8, "CMS #{i}: {report:#?}");
         if report.verdict == Verdict::Valid {
             valid += 1;
             assert!(

@@ -39,6 +39,7 @@ mod verify_openssl;
 mod verify_own;
 mod verify_own_xml;
 mod verify_pss;
+mod verify_timestamp;
 mod verify_xml;
 mod verify_xml_peers;
 mod xml_c14n;

@@ -37,7 +37,7 @@ async fn ocsp_on_loopback_says_good_then_revoked_and_the_issuing_ca_is_checked_b
     assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
     let source = report.signers[0].revocation_source.clone().expect("source");
     assert!(source.starts_with("OCSP http://127.0.0.1:"), "{source}");
-    let revocation = &report.checks[4].detail;
+    let revocation = &report.checks[5].detail;
     assert!(
         revocation.contains("CRL #"),
         "the issuing CA is checked against the root's CRL from its CDP: {revocation}"
@@ -60,9 +60,9 @@ async fn ocsp_on_loopback_says_good_then_revoked_and_the_issuing_ca_is_checked_b
     assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
     assert_eq!(report.sub_indication, Some("REVOKED"));
     assert!(
-        report.checks[4].detail.contains("OCSP"),
+        report.checks[5].detail.contains("OCSP"),
         "{:?}",
-        report.checks[4]
+        report.checks[5]
     );
 }
 
@@ -89,7 +89,7 @@ async fn an_unreachable_responder_and_distribution_point_make_it_indeterminate_n
         .await;
     assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
     assert_eq!(report.sub_indication, Some("TRY_LATER"));
-    let detail = &report.checks[4].detail;
+    let detail = &report.checks[5].detail;
     assert!(
         detail.contains("/pki/ocsp") && detail.contains(".crl"),
         "both sources were tried: {detail}"

@@ -65,6 +65,7 @@ async fn attached_rsa_and_ecdsa_requests_verify_with_the_iin_from_the_content() 
             [
                 "format",
                 "signature",
+                "timestamp",
                 "chain",
                 "validity",
                 "revocation",
@@ -424,7 +425,7 @@ async fn post_v1_verify_returns_the_report_and_refuses_bad_requests() {
     let (status, report) = call(serde_json::json!({"signature": b64, "iin": valid_iin()})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["verdict"], "valid", "{report}");
-    assert_eq!(report["checks"].as_array().expect("checks").len(), 7);
+    assert_eq!(report["checks"].as_array().expect("checks").len(), 8);
     let (status, report) =
         call(serde_json::json!({"signature": b64, "at": "2000-01-01T00:00:00Z"})).await;
     assert_eq!(

@@ -140,7 +140,9 @@ pub enum CheckStatus {
 /// One step's outcome.
 #[derive(Serialize, ToSchema)]
 pub struct Check {
-    /// format, signature, chain, validity, revocation, key_usage or identity.
+    /// format, signature, timestamp, chain, validity, revocation, key_usage or identity.
+    /// `timestamp` is reported only: a failed time-stamp gives no proof of existence but does
+    /// not decide the verdict.
     pub id: String,
     pub status: CheckStatus,
     /// "OK", the sub-indication, or a finer code (e.g. IIN_MISMATCH).
@@ -180,8 +182,30 @@ pub struct SignerReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub covers: Vec<String>,
     pub revocation_source: Option<String>,
+    /// The signature time-stamps (RFC 3161) the signer carries, each verified on its own.
+    pub timestamps: Vec<TimestampReport>,
+    /// RFC 3339: the earliest genTime of a valid signature time-stamp (the time the signature
+    /// is proven to have existed at); null without one.
+    pub proof_of_existence: Option<String>,
     pub verdict: Verdict,
     pub checks: Vec<Check>,
+}
+
+/// One RFC 3161 time-stamp token of a signer.
+#[derive(Serialize, ToSchema)]
+pub struct TimestampReport {
+    /// "signature": a signature time-stamp (id-aa-signatureTimeStampToken) over the signature
+    /// value.
+    pub kind: String,
+    /// The token's genTime (RFC 3339), when its TSTInfo could be read.
+    pub gen_time: Option<String>,
+    /// The time-stamping authority: its certificate's subject, or the TSTInfo's tsa name.
+    pub tsa: Option<String>,
+    /// The TSA policy OID of the token.
+    pub policy: Option<String>,
+    /// passed, failed or indeterminate.
+    pub status: CheckStatus,
+    pub detail: String,
 }
 
 /// Where the expected IIN/BIN came from.

@@ -15,7 +15,10 @@ use crate::verify::report::SubIndication;
 
 /// The single value of a signed attribute; an attribute present twice, or with several
 /// values, is refused: which one would count?
-fn single_value(si: &SignerInfo, oid: ObjectIdentifier) -> Result<Option<&der::Any>, String> {
+pub(super) fn single_value(
+    si: &SignerInfo,
+    oid: ObjectIdentifier,
+) -> Result<Option<&der::Any>, String> {
     let Some(attrs) = &si.signed_attrs else {
         return Ok(None);
     };
@@ -86,7 +89,23 @@ pub(super) fn evidence(
         signed: signed.map(|(bytes, _)| bytes),
         signature: si.signature.as_bytes().to_vec(),
         covers: Vec::new(),
+        timestamps: time_stamp_tokens(si),
+        signing_certificate: super::ess::signing_certificate(si),
     }
+}
+
+/// The values of the SignerInfo's id-aa-signatureTimeStampToken unsigned attributes, each a
+/// token's DER (unreadable ones are kept as they are: the timestamp step reports them).
+fn time_stamp_tokens(si: &SignerInfo) -> Vec<Vec<u8>> {
+    let Some(attrs) = &si.unsigned_attrs else {
+        return Vec::new();
+    };
+    attrs
+        .iter()
+        .filter(|a| a.oid == crate::verify::timestamp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
+        .flat_map(|a| a.values.iter())
+        .map(|v| v.to_der().unwrap_or_default())
+        .collect()
 }
 
 /// The bytes the signature covers and the claimed signing time, or what is wrong.

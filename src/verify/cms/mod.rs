@@ -4,6 +4,7 @@
 //! `attributes`: they are CMS's own integrity mechanism.
 
 mod attributes;
+mod ess;
 
 use std::borrow::Cow;
 
@@ -160,12 +161,29 @@ fn too_many(code: &str, detail: String) -> Check {
 }
 
 /// Reads a CMS signature. `Err`: the format check that fails (the input is not a usable
-/// SignedData); `Ok` may still carry no signer or no content, which [`check`] reports.
+/// SignedData); `Ok` may still carry no signer or no content, which the format step reports.
 pub(super) fn parse(
     signature: &[u8],
     detached_content: Option<&[u8]>,
     cache: &CertCache,
 ) -> Result<Parsed, Check> {
+    read(signature, detached_content, cache).map(|(parsed, _)| parsed)
+}
+
+/// Reads a time-stamp token (RFC 3161 §2.4.2: a SignedData over a TSTInfo) as any signature is
+/// read, with its eContentType, which the caller insists is id-ct-TSTInfo.
+pub(in crate::verify) fn parse_token(
+    token: &[u8],
+    cache: &CertCache,
+) -> Result<(Parsed, ObjectIdentifier), Check> {
+    read(token, None, cache)
+}
+
+fn read(
+    signature: &[u8],
+    detached_content: Option<&[u8]>,
+    cache: &CertCache,
+) -> Result<(Parsed, ObjectIdentifier), Check> {
     if signature.len() > MAX_SIGNATURE_BYTES {
         return Err(unreadable(format!(
             "the signature is larger than {MAX_SIGNATURE_BYTES} bytes"
@@ -244,11 +262,12 @@ pub(super) fn parse(
         .into_iter()
         .map(|(si, raw)| attributes::evidence(&si, raw, &mut shared))
         .collect();
-    Ok(Parsed {
+    let parsed = Parsed {
         signers,
         certificates,
         content: shared.content,
         numbers: Default::default(),
         summary,
-    })
+    };
+    Ok((parsed, shared.econtent_type))
 }

@@ -128,6 +128,8 @@ pub(super) fn parse(input: &[u8], cache: &CertCache, pointers: &Pointers) -> Res
             signature,
             claimed_signing_time: None,
             covers,
+            timestamps: Vec::new(),
+            signing_certificate: Ok(None),
         });
     }
     let numbers = numbers_in_xml(&doc, policy.content(), &signatures, pointers);

@@ -1,0 +1,63 @@
+//! The ESS signing-certificate attributes (RFC 2634 §5.4 signingCertificate, RFC 5035
+//! signingCertificateV2): the hash of the signer's certificate, which binds that certificate to
+//! the signature. RFC 3161 §2.4.1 requires one in every time-stamp token.
+
+use cms::signed_data::SignerInfo;
+use const_oid::db::rfc5911::{ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V_2};
+use der::asn1::OctetString;
+use der::{Any, Decode, Encode, SliceReader, Tag, Tagged};
+use spki::AlgorithmIdentifierOwned;
+
+use super::attributes::single_value;
+use crate::verify::evidence::CertHash;
+
+/// SHA-1: ESSCertID's hash; SHA-256: ESSCertIDv2's default.
+const SHA1: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+const SHA256: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+
+/// The first ESSCertID(v2) of the signed attributes (the signer's own certificate), v2
+/// preferred. `Ok(None)`: neither attribute is present.
+pub(super) fn signing_certificate(si: &SignerInfo) -> Result<Option<CertHash>, String> {
+    for (oid, v2) in [
+        (ID_AA_SIGNING_CERTIFICATE_V_2, true),
+        (ID_AA_SIGNING_CERTIFICATE, false),
+    ] {
+        if let Some(value) = single_value(si, oid)? {
+            return first_cert_id(value, v2)
+                .map(Some)
+                .map_err(|e| format!("malformed signingCertificate attribute: {e}"));
+        }
+    }
+    Ok(None)
+}
+
+/// The body of a SEQUENCE, refusing anything else.
+fn sequence_body(any: &Any) -> der::Result<&[u8]> {
+    any.tag().assert_eq(Tag::Sequence)?;
+    Ok(any.value())
+}
+
+/// SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies OPTIONAL };
+/// ESSCertID ::= SEQUENCE { certHash OCTET STRING, issuerSerial OPTIONAL }; ESSCertIDv2 adds a
+/// leading hashAlgorithm DEFAULT sha256.
+fn first_cert_id(value: &Any, v2: bool) -> der::Result<CertHash> {
+    let der = value.to_der()?;
+    let outer = Any::from_der(&der)?;
+    let certs = Any::decode(&mut SliceReader::new(sequence_body(&outer)?)?)?;
+    let first = Any::decode(&mut SliceReader::new(sequence_body(&certs)?)?)?;
+    let body = sequence_body(&first)?;
+    let mut reader = SliceReader::new(body)?;
+    let algorithm = if !v2 {
+        SHA1
+    } else if body.first() == Some(&0x30) {
+        AlgorithmIdentifierOwned::decode(&mut reader)?.oid
+    } else {
+        SHA256
+    };
+    let hash = OctetString::decode(&mut reader)?;
+    Ok(CertHash {
+        algorithm,
+        hash: hash.as_bytes().to_vec(),
+    })
+}
