@@ -596,3 +596,39 @@ async fn a_gost_2004_tsa_signs_its_tokens_in_gost() {
     let name = qoltanba::crypto::gost::Suite::Gost2004.name();
     a_gost_tsa_signs_through_the_algorithm_table("pki/gost2004", name).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutation_of_a_request_gets_a_reply_never_a_panic() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let mut good = request(SHA256, &[6; 32]);
+    good.req_policy = Some(ObjectIdentifier::new_unwrap(POLICY));
+    let whole = der(&good);
+    let mut granted = 0;
+    for at in 0..whole.len() {
+        for value in [0x00, 0x01, 0x7f, 0x80, 0xff, whole[at] ^ 0x01] {
+            let mut mutated = whole.clone();
+            mutated[at] = value;
+            let answer = t
+                .pki
+                .tsp_respond(&mutated, qoltanba::time::now(), None)
+                .await;
+            let reply = Reply::from_der(&answer.der).expect("always a DER TimeStampResp");
+            assert_eq!(answer.granted, reply.status.status == 0);
+            assert_eq!(answer.granted, reply.token.is_some());
+            if answer.granted {
+                granted += 1;
+                // A granted token echoes the request's imprint and nonce as they were sent.
+                let asked = TimeStampReq::from_der(&mutated).expect("a request it accepted");
+                let (info, _) = token_of(&answer.der);
+                assert_eq!(info.message_imprint, asked.message_imprint);
+                assert_eq!(info.nonce, asked.nonce);
+            } else {
+                assert!(reply.status.fail_info.is_some(), "a rejection says why");
+            }
+        }
+    }
+    assert!(
+        granted > 0,
+        "some mutations (the imprint's bytes) stay valid"
+    );
+}
