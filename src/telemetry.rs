@@ -21,6 +21,9 @@ pub const HTTP_CONNECTIONS_CLOSED: &str = "qoltanba_http_connections_closed_tota
 pub const VERIFICATIONS: &str = "qoltanba_verifications_total";
 /// Documents signed and registered, by kind.
 pub const DOCUMENTS_SIGNED: &str = "qoltanba_documents_signed_total";
+/// Time-stamp requests the TSA answered (`POST /pki/tsp`), by status: `granted`, `rejection`
+/// (an unusable request), `failure` (the TSA could not issue).
+pub const TIME_STAMPS: &str = "qoltanba_time_stamps_total";
 /// Certificates issued, by profile.
 pub const CERTIFICATES_ISSUED: &str = "qoltanba_certificates_issued_total";
 /// Certificates revoked or held, by reason.

@@ -26,8 +26,8 @@ pub struct SecurityConfig {
     /// Verification, document lookup and the auditor page without a key (default true);
     /// false requires the `verify` scope.
     pub open_verification: bool,
-    /// CA certificates, CRLs, OCSP and the CPS without a key (default true: relying parties
-    /// fetch them from the URLs in certificates); false requires the `verify` scope.
+    /// CA certificates, CRLs, OCSP, the TSA and the CPS without a key (default true: relying
+    /// parties fetch them from the URLs in certificates); false requires the `verify` scope.
     pub open_publication: bool,
     /// Requests per minute per API key (anonymous callers: per address); 0 turns it off.
     pub rate_limit_per_minute: u32,

@@ -75,6 +75,24 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
     }
 }
 
+/// Whether the body is declared as `mime` (parameters such as `; charset` ignored).
+pub(super) fn declared_as(headers: &axum::http::HeaderMap, mime: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|declared| declared.trim().eq_ignore_ascii_case(mime))
+}
+
+/// 415 for a body that is not declared as `mime`.
+pub(super) fn not_declared_as(mime: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("send the body as Content-Type: {mime}"),
+    )
+}
+
 fn is_json(req: &Request) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)

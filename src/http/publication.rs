@@ -1,12 +1,13 @@
 //! What certificates point at: CA certificates (AIA), CRLs (CDP, Freshest CRL), the OCSP
-//! responder and the CPS. Open to everyone, as NCA's are.
+//! responder and the CPS; and the time-stamping authority. Open to everyone, as NCA's are.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
-use super::body::RawBody;
+use super::access::{audited, Acting};
+use super::body::{declared_as, not_declared_as, RawBody};
 use super::extract::ApiPath;
 use super::{ApiError, AppState, OCSP_BODY_LIMIT};
 
@@ -149,4 +150,55 @@ pub(super) async fn ocsp_get(
         None => state.pki.ocsp_respond(&[], crate::pki::now()).await,
     };
     der_response("application/ocsp-response", answer)
+}
+
+const TIMESTAMP_QUERY: &str = "application/timestamp-query";
+
+/// `POST /pki/tsp`: the time-stamping authority (RFC 3161 §3.4, time-stamp protocol via HTTP).
+#[utoipa::path(
+    post,
+    path = "/pki/tsp",
+    operation_id = "timeStamp",
+    tag = "publication",
+    summary = "Time-stamping authority (RFC 3161)",
+    description = "A DER TimeStampReq in, a DER TimeStampResp out (RFC 3161, with RFC 5816's \
+        ESSCertIDv2 in signingCertificateV2). The token's policy is the `[tsa] policy` of the \
+        hierarchy; the nonce is echoed; the TSA's certificate is in the token iff `certReq` is \
+        true; serial numbers are unique across every instance on the database. A request this \
+        TSA cannot serve gets status `rejection` with its failInfo, still 200: `badDataFormat` \
+        (not a DER TimeStampReq, or an imprint of the wrong length), `badAlg` (a hash other \
+        than SHA-256/384/512, GOST R 34.11-2012 or GOST R 34.11-94), `unacceptedPolicy` \
+        (another `reqPolicy`), `unacceptedExtension` (any request extension). Every token \
+        issued is an entry in the audit trail, written with its serial.",
+    request_body(content_type = "application/timestamp-query", description = "The DER TimeStampReq (at most 16 KiB)."),
+    responses(
+        (status = 200, description = "The DER TimeStampResp: status granted with a token, or rejection with failInfo.", content_type = "application/timestamp-reply"),
+        (status = 413, description = "`payload_too_large`.", body = super::openapi::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `application/timestamp-query`.", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(super) async fn tsp(
+    State(state): State<AppState>,
+    acting: Acting,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    if !declared_as(&headers, TIMESTAMP_QUERY) {
+        return Err(not_declared_as(TIMESTAMP_QUERY));
+    }
+    let answer = state
+        .pki
+        .tsp_respond(
+            &body,
+            crate::pki::now(),
+            Some(&acting.entry(StatusCode::OK)),
+        )
+        .await;
+    let response = der_response("application/timestamp-reply", answer.der);
+    // A granted token wrote its own entry, with its serial, in the serial's transaction.
+    Ok(if answer.granted {
+        audited(response)
+    } else {
+        response
+    })
 }

@@ -131,6 +131,7 @@ fn declare() -> Vec<Route> {
         route!(publication::cps, __path_cps, Publication, CHEAP, OCSP),
         route!(publication::ocsp_post, __path_ocsp_post, Publication, CHEAP, OCSP),
         route!(publication::ocsp_get, __path_ocsp_get, Publication, CHEAP, OCSP),
+        route!(publication::tsp, __path_tsp, Publication, CHEAP, OCSP),
     ]
 }
 

@@ -53,6 +53,7 @@ const BUILTIN_PROFILES: &[(&str, &str)] = &[
         "ocsp-responder",
         include_str!("../../pki/profiles/ocsp-responder.toml"),
     ),
+    ("tsa", include_str!("../../pki/profiles/tsa.toml")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,8 +62,46 @@ pub struct Hierarchy {
     pub root: CaDeclaration,
     pub issuing: CaDeclaration,
     pub ocsp: OcspDeclaration,
+    /// The time-stamping authority; a hierarchy file from before it existed gets the built-in
+    /// one with the issuing CA's key type ([`Hierarchy::tsa`]).
+    #[serde(default)]
+    tsa: Option<TsaDeclaration>,
     pub urls: UrlDeclaration,
     pub official: OfficialDeclaration,
+}
+
+impl Hierarchy {
+    /// The TSA as declared, or the built-in declaration with the issuing CA's key type.
+    pub fn tsa(&self) -> TsaDeclaration {
+        self.tsa.clone().unwrap_or_else(|| TsaDeclaration {
+            profile: "tsa".into(),
+            common_name: "СЕРВИС МЕТКИ ВРЕМЕНИ ҚОЛТАҢБА TEST".into(),
+            key: self.issuing.key,
+            validity_days: 1095,
+            policy: DEFAULT_TSA_POLICY.into(),
+            accuracy_seconds: 1,
+        })
+    }
+}
+
+/// The TSA policy of the built-in hierarchies: under 1.3.6.1.4.1.32473, the enterprise number
+/// IANA reserves for documentation and examples (RFC 5612), which is the project's test arc —
+/// it can never collide with NCA's 1.2.398 (NCA's own TSA policy is 1.2.398.3.3.2.6.1).
+pub const DEFAULT_TSA_POLICY: &str = "1.3.6.1.4.1.32473.3161.1";
+
+/// The time-stamping authority (RFC 3161): its certificate is issued by the issuing CA with
+/// `profile` when the PKI is created, or at the first start of a PKI that has none.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaDeclaration {
+    pub profile: String,
+    pub common_name: String,
+    pub key: KeyAlgorithm,
+    pub validity_days: u32,
+    /// The TSA policy every token names (TSTInfo.policy); a request naming another is refused.
+    pub policy: String,
+    /// TSTInfo.accuracy, in seconds (0: no accuracy field).
+    pub accuracy_seconds: u32,
 }
 
 /// The licensing authority's official who signs documents.
@@ -146,6 +185,8 @@ struct ProfileFile {
     policy: Option<String>,
     validity_days: u32,
     #[serde(default)]
+    extended_key_usage_critical: bool,
+    #[serde(default)]
     ocsp_nocheck: bool,
     #[serde(default = "yes")]
     crl_distribution_points: bool,
@@ -165,6 +206,8 @@ pub struct Profile {
     pub subject: Vec<SubjectAttribute>,
     pub key_usage: Vec<KeyUsageBit>,
     pub extended_key_usage: Vec<ObjectIdentifier>,
+    /// Whether extendedKeyUsage is marked critical (a TSA's must be, RFC 3161 §2.3).
+    pub extended_key_usage_critical: bool,
     pub policy: Option<ObjectIdentifier>,
     pub validity_days: u32,
     pub ocsp_nocheck: bool,
@@ -217,6 +260,7 @@ impl Profile {
             subject: file.subject,
             key_usage: file.key_usage,
             extended_key_usage,
+            extended_key_usage_critical: file.extended_key_usage_critical,
             policy,
             validity_days: file.validity_days,
             ocsp_nocheck: file.ocsp_nocheck,
@@ -281,6 +325,19 @@ impl Declarations {
                 hierarchy.ocsp.profile
             )));
         }
+        let tsa = hierarchy.tsa();
+        if !profiles.contains_key(&tsa.profile) {
+            return Err(PkiError::Config(format!(
+                "hierarchy.toml: TSA profile {:?} is not declared",
+                tsa.profile
+            )));
+        }
+        ObjectIdentifier::new(&tsa.policy).map_err(|e| {
+            PkiError::Config(format!(
+                "hierarchy.toml: [tsa] policy {:?}: {e}",
+                tsa.policy
+            ))
+        })?;
         for ca in [&hierarchy.root, &hierarchy.issuing] {
             let id_ok = !ca.id.is_empty()
                 && ca
@@ -330,6 +387,7 @@ mod tests {
             "infosystem-sign",
             "official-sign",
             "ocsp-responder",
+            "tsa",
         ] {
             assert!(d.profiles.contains_key(name), "{name} missing");
         }

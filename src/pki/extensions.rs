@@ -52,8 +52,11 @@ pub(super) fn key_usage_from_profile(bits: &[KeyUsageBit]) -> Result<Extension, 
     key_usage(set)
 }
 
-pub(super) fn extended_key_usage(oids: &[ObjectIdentifier]) -> Result<Extension, PkiError> {
-    extension(&ExtendedKeyUsage(oids.to_vec()), false)
+pub(super) fn extended_key_usage(
+    oids: &[ObjectIdentifier],
+    critical: bool,
+) -> Result<Extension, PkiError> {
+    extension(&ExtendedKeyUsage(oids.to_vec()), critical)
 }
 
 pub(super) fn basic_constraints_ca(path_len: Option<u8>) -> Result<Extension, PkiError> {

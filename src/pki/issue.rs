@@ -308,7 +308,10 @@ pub(super) fn sign_with_profile(
     let public_key = key.public_key_info()?;
     let mut extensions = vec![ext::key_usage_from_profile(&profile.key_usage)?];
     if !profile.extended_key_usage.is_empty() {
-        extensions.push(ext::extended_key_usage(&profile.extended_key_usage)?);
+        extensions.push(ext::extended_key_usage(
+            &profile.extended_key_usage,
+            profile.extended_key_usage_critical,
+        )?);
     }
     extensions.push(ext::authority_key_identifier(&issuer.key_id)?);
     extensions.push(ext::subject_key_identifier(&certificate::key_identifier(

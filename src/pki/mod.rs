@@ -1,7 +1,8 @@
 //! The test PKI in NCA RK's profile: hierarchy and profiles declared in `pki/`, issuance,
-//! revocation, full and delta CRLs, and the OCSP responder.
+//! revocation, full and delta CRLs, the OCSP responder and the time-stamping authority.
 //!
-//! Door: [`Pki`] with `init`/`open`, `issue`, `revoke`, `release_hold`, `crl`, `ocsp_respond`.
+//! Door: [`Pki`] with `init`/`open`, `issue`, `revoke`, `release_hold`, `crl`, `ocsp_respond`,
+//! `tsp_respond`.
 
 mod authority;
 pub mod certificate;
@@ -14,6 +15,8 @@ mod ocsp;
 mod official;
 mod publish;
 mod revocation_source;
+mod tsa;
+mod tsp;
 
 /// Names live below the PKI (verification reads them too); re-exported for callers.
 pub use crate::x509::name;
@@ -22,6 +25,7 @@ pub use authority::Authority;
 pub use declared::{Declarations, Profile};
 pub use error::PkiError;
 pub use issue::{IssueRequest, MAX_DAYS};
+pub use tsp::{TspAnswer, ID_CT_TST_INFO};
 
 use zeroize::Zeroizing;
 
@@ -94,6 +98,8 @@ pub struct Pki {
     responder: Authority,
     /// The licensing authority's official, who signs documents.
     official: crate::sign::SignerIdentity,
+    /// The time-stamping authority behind `POST /pki/tsp`.
+    tsa: tsa::Tsa,
 }
 
 impl std::fmt::Debug for Pki {
@@ -153,6 +159,8 @@ impl Pki {
             now,
         )
         .await?;
+        let tsa = Pki::load_or_create_tsa(&store, &declarations, &issuing, &urls, passphrase, now)
+            .await?;
         let pki = Pki {
             store,
             declarations,
@@ -161,6 +169,7 @@ impl Pki {
             issuing,
             responder,
             official,
+            tsa,
         };
         pki.publish_all_crls(now).await?;
         tracing::info!(root = %pki.root.id, issuing = %pki.issuing.id, "created the test PKI");
@@ -195,6 +204,10 @@ impl Pki {
             now(),
         )
         .await?;
+        // A database from before the TSA existed gets one at its first start.
+        let tsa =
+            Pki::load_or_create_tsa(&store, &declarations, &issuing, &urls, passphrase, now())
+                .await?;
         Ok(Pki {
             store,
             declarations,
@@ -203,6 +216,7 @@ impl Pki {
             issuing,
             responder,
             official,
+            tsa,
         })
     }
 
@@ -229,6 +243,11 @@ impl Pki {
 
     pub fn issuing(&self) -> &Authority {
         &self.issuing
+    }
+
+    /// The time-stamping authority's certificate (DER).
+    pub fn tsa_certificate(&self) -> &[u8] {
+        &self.tsa.signer.certificate_der
     }
 
     fn certificate_entry(
@@ -266,6 +285,11 @@ impl Pki {
         if profile.name == self.declarations.hierarchy.ocsp.profile {
             return Err(PkiError::invalid(
                 "the OCSP responder profile is used by the service itself",
+            ));
+        }
+        if profile.name == self.declarations.hierarchy.tsa().profile {
+            return Err(PkiError::invalid(
+                "the TSA profile is used by the service itself",
             ));
         }
         let checked = issue::check(request, profile)?;
@@ -376,6 +400,12 @@ impl Pki {
             // way to re-key: refuse until re-keying the responder exists.
             return Err(PkiError::Conflict(format!(
                 "certificate {serial} is this service's OCSP responder certificate; \
+                 it cannot be revoked while in use"
+            )));
+        }
+        if self.tsa.serial == serial {
+            return Err(PkiError::Conflict(format!(
+                "certificate {serial} is this service's time-stamping authority certificate; \
                  it cannot be revoked while in use"
             )));
         }

@@ -11,7 +11,10 @@ use crate::store::{AuthorityRecord, Store};
 
 pub(super) const ROLE_OFFICIAL: &str = "official";
 
-fn identity(authority: &Authority, chain: Vec<Vec<u8>>) -> Result<SignerIdentity, PkiError> {
+pub(super) fn identity(
+    authority: &Authority,
+    chain: Vec<Vec<u8>>,
+) -> Result<SignerIdentity, PkiError> {
     Ok(SignerIdentity {
         key: SigningKey::from_pkcs8(authority.key.pkcs8_der())?,
         certificate: authority.certificate.clone(),

@@ -1,5 +1,6 @@
 //! CMS SignedData with CAdES-BES signed attributes (ETSI EN 319 122-1): contentType,
-//! messageDigest, signingTime and signingCertificateV2, attached or detached.
+//! messageDigest, signingTime and signingCertificateV2, attached or detached. [`signed_data`]
+//! is the one builder: documents ([`sign`]) and the TSA's time-stamp tokens (`pki`) use it.
 
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -64,16 +65,53 @@ pub fn sign(
     detached: bool,
     signing_time: i64,
 ) -> Result<Vec<u8>, SignError> {
+    signed_data(
+        &Content {
+            content_type: ID_DATA,
+            bytes: content,
+            detached,
+        },
+        signer,
+        Some(signing_time),
+        Certificates::Chain,
+    )
+}
+
+/// What a SignedData encapsulates: its eContentType (id-data for a document, id-ct-TSTInfo for
+/// a time-stamp token), the bytes, and whether they are left out (detached).
+pub struct Content<'a> {
+    pub content_type: ObjectIdentifier,
+    pub bytes: &'a [u8],
+    pub detached: bool,
+}
+
+/// Which certificates SignedData.certificates carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Certificates {
+    /// The signer's and its chain: verifiers need only the root.
+    Chain,
+    /// The signer's only (a time-stamp token asked for with certReq, RFC 3161 §2.4.1).
+    Signer,
+    /// None (the field is left out).
+    None,
+}
+
+/// CMS SignedData over `content` with the signed attributes contentType, messageDigest,
+/// signingCertificateV2 (SHA-256 ESSCertIDv2, RFC 5035) and, when given, signingTime; signed
+/// through the algorithm table with the digest that goes with the signer's key. DER ContentInfo.
+pub fn signed_data(
+    content: &Content<'_>,
+    signer: &SignerIdentity,
+    signing_time: Option<i64>,
+    certificates: Certificates,
+) -> Result<Vec<u8>, SignError> {
     // The algorithm table says which digest goes with the key (SHA-512 for Ed25519 by RFC 8419,
     // Streebog-512 for GOST, SHA-256 otherwise).
     let digest = signer.key.algorithm().cms_digest();
     let digest_oid = digest.oid();
     let message_digest = digest
-        .digest(content)
+        .digest(content.bytes)
         .ok_or(SignError::Internal("digest"))?;
-    let time = UtcTime::from_unix_duration(Duration::from_secs(
-        u64::try_from(signing_time).unwrap_or(0),
-    ))?;
     let tbs = &signer.certificate.tbs_certificate;
     let signing_certificate = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
@@ -84,9 +122,8 @@ pub fn sign(
             },
         }],
     };
-    let attributes = vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
-        attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?,
+    let mut attributes = vec![
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&content.content_type)?)?,
         attribute(
             ID_MESSAGE_DIGEST,
             Any::encode_from(&OctetString::new(message_digest)?)?,
@@ -96,6 +133,11 @@ pub fn sign(
             Any::encode_from(&signing_certificate)?,
         )?,
     ];
+    if let Some(at) = signing_time {
+        let time =
+            UtcTime::from_unix_duration(Duration::from_secs(u64::try_from(at).unwrap_or(0)))?;
+        attributes.push(attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?);
+    }
     let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(attributes)?;
     // The signature covers the DER SET OF the attributes (RFC 5652 §5.4).
     let signature = signer.key.sign(&signed_attrs.to_der()?)?;
@@ -115,26 +157,40 @@ pub fn sign(
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
-    let mut certificates = vec![cms::cert::CertificateChoices::Certificate(
-        signer.certificate.clone(),
-    )];
-    for der in &signer.chain {
-        certificates.push(cms::cert::CertificateChoices::Certificate(
-            Certificate::from_der(der)?,
+    let mut carried = Vec::new();
+    if certificates != Certificates::None {
+        carried.push(cms::cert::CertificateChoices::Certificate(
+            signer.certificate.clone(),
         ));
     }
+    if certificates == Certificates::Chain {
+        for der in &signer.chain {
+            carried.push(cms::cert::CertificateChoices::Certificate(
+                Certificate::from_der(der)?,
+            ));
+        }
+    }
     let signed_data = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 §5.1: version 3 when the eContentType is not id-data.
+        version: if content.content_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms: SetOfVec::try_from(vec![digest_algorithm])?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: if detached {
+            econtent_type: content.content_type,
+            econtent: if content.detached {
                 None
             } else {
-                Some(Any::encode_from(&OctetString::new(content)?)?)
+                Some(Any::encode_from(&OctetString::new(content.bytes)?)?)
             },
         },
-        certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
+        certificates: if carried.is_empty() {
+            None
+        } else {
+            Some(CertificateSet(SetOfVec::try_from(carried)?))
+        },
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
     };

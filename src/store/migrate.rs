@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "document format",
         include_str!("migrations/0004_document_format.sql"),
     ),
+    (5, "tsa", include_str!("migrations/0005_tsa.sql")),
 ];
 
 /// Statements one engine needs in its own dialect, run after the shared SQL of a migration

@@ -174,6 +174,25 @@ impl Store {
             .collect()
     }
 
+    /// The next time-stamp serial number and the act done with it, in one transaction: `act`
+    /// gets the serial and returns its result and the act's audit entry; the counter moves and
+    /// the entry is written only if `act` succeeds and the commit does (a failed act hands out
+    /// nothing: its serial is rolled back with it). Concurrent callers, in this process or
+    /// another on the same database, always get distinct serials.
+    pub async fn with_time_stamp_serial<T, E: From<StoreError>>(
+        &self,
+        act: impl FnOnce(i64) -> Result<(T, Option<AuditEvent>), E>,
+    ) -> Result<T, E> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let serial = Self::next_counter(&mut *tx, "tsp_serial").await?;
+        let (done, event) = act(serial)?;
+        if let Some(event) = &event {
+            security::append(&mut *tx, event).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(done)
+    }
+
     /// Increments a named counter and returns its new value, atomically across instances.
     pub(crate) async fn next_counter<'c, E>(executor: E, name: &str) -> Result<i64, StoreError>
     where

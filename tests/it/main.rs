@@ -32,6 +32,7 @@ mod pki_rules;
 mod sign;
 mod signing;
 mod storage;
+mod tsa;
 mod verify_cli;
 mod verify_nca;
 mod verify_online;

@@ -13,7 +13,7 @@ pub enum Rule {
     /// Verification, document lookup, the auditor page: open unless configured closed, then
     /// the `verify` scope.
     Verification,
-    /// CA certificates, CRLs, OCSP, CPS: open unless configured closed, then `verify`.
+    /// CA certificates, CRLs, OCSP, CPS, the TSA: open unless configured closed, then `verify`.
     Publication,
     /// Any one of these scopes (admin always passes).
     Scopes(&'static [Scope]),

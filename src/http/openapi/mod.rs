@@ -60,7 +60,7 @@ pub const ACCESS_EXTENSION: &str = "x-qoltanba-access";
         (name = "documents", description = "Signed documents (процесс 11): issue and read back."),
         (name = "verification", description = "Check signatures (условие 3), for portals and auditors."),
         (name = "audit", description = "The audit trail (admin)."),
-        (name = "publication", description = "What certificates point at: CA certificates, CRLs, OCSP, CPS."),
+        (name = "publication", description = "What certificates point at: CA certificates, CRLs, OCSP, CPS; and the time-stamping authority (RFC 3161)."),
         (name = "documentation", description = "This description."),
     )
 )]

@@ -208,9 +208,11 @@ fn list_shows_serials_and_a_wrong_passphrase_exits_5_without_echoing_it() {
         .starts_with("serial"));
     assert!(list.stdout.contains(&serial), "{}", list.stdout);
     assert!(list.stdout.contains("ocsp-responder"), "{}", list.stdout);
-    // The issued one, the OCSP responder and the licensing official (who signs documents).
+    // The issued one, the OCSP responder, the licensing official (who signs documents) and the
+    // time-stamping authority.
     assert!(list.stdout.contains("official-sign"), "{}", list.stdout);
-    assert_eq!(cli.serials().len(), 3, "{}", list.stdout);
+    assert!(list.stdout.contains("tsa"), "{}", list.stdout);
+    assert_eq!(cli.serials().len(), 4, "{}", list.stdout);
     cli.run(&["pki", "list", "--limit", "0"])
         .expect_code(2, "list --limit 0");
 

@@ -1,0 +1,80 @@
+//! The time-stamping authority's key and certificate: created with the PKI, or at the first
+//! start of a PKI that has none (a database from before the TSA existed), like the official's.
+
+use der::asn1::ObjectIdentifier;
+
+use super::authority::Authority;
+use super::official::identity;
+use super::{certificate, issue, name, Pki, PkiError, Urls};
+use crate::crypto::SigningKey;
+use crate::sign::SignerIdentity;
+use crate::store::{AuthorityRecord, Store};
+
+pub(super) const ROLE_TSA: &str = "tsa";
+
+/// The unlocked TSA: who signs the tokens, under which policy, how accurate its time is.
+pub(super) struct Tsa {
+    pub(super) signer: SignerIdentity,
+    pub(super) policy: ObjectIdentifier,
+    /// TSTInfo.accuracy in seconds; 0: not stated.
+    pub(super) accuracy_seconds: u32,
+    /// The certificate's serial (upper-case hex), which the PKI refuses to revoke while in use.
+    pub(super) serial: String,
+}
+
+impl Tsa {
+    fn new(
+        authority: &Authority,
+        policy: ObjectIdentifier,
+        accuracy: u32,
+    ) -> Result<Tsa, PkiError> {
+        // The token's certificates carry the TSA's own certificate only (certReq, RFC 3161).
+        let signer = identity(authority, Vec::new())?;
+        Ok(Tsa {
+            serial: certificate::serial_hex(&signer.certificate.tbs_certificate.serial_number),
+            signer,
+            policy,
+            accuracy_seconds: accuracy,
+        })
+    }
+}
+
+impl Pki {
+    /// Loads the TSA from the database, creating it (with the PKI's passphrase) if this PKI has
+    /// none yet. Safe when several instances start together: one creates, the others use it.
+    pub(super) async fn load_or_create_tsa(
+        store: &Store,
+        declarations: &super::Declarations,
+        issuing: &Authority,
+        urls: &Urls,
+        passphrase: &[u8],
+        now: i64,
+    ) -> Result<Tsa, PkiError> {
+        let decl = declarations.hierarchy.tsa();
+        let policy = ObjectIdentifier::new(&decl.policy)
+            .map_err(|e| PkiError::Config(format!("[tsa] policy {:?}: {e}", decl.policy)))?;
+        let accuracy = decl.accuracy_seconds;
+        let find =
+            |records: &[AuthorityRecord]| records.iter().find(|r| r.role == ROLE_TSA).cloned();
+        if let Some(record) = find(&store.authorities().await?) {
+            return Tsa::new(&Authority::unlock(&record, passphrase)?, policy, accuracy);
+        }
+        let profile = declarations.profile(&decl.profile)?;
+        let key = SigningKey::generate(decl.key)?;
+        let subject = name::build(&[("CN", decl.common_name.as_str()), ("C", "KZ")])?;
+        let not_after = (now + i64::from(decl.validity_days) * 86_400).min(issuing.not_after());
+        let der = issue::sign_with_profile(profile, subject, &key, issuing, urls, now, not_after)?;
+        let tsa = Authority::from_parts(format!("{}-tsa", issuing.id), der, key)?;
+        let record = tsa.record(ROLE_TSA, passphrase, now)?;
+        let entry = Pki::certificate_entry(&tsa, &issuing.id, &decl.profile, now)?;
+        if !store.insert_authorities(&[record], &entry).await? {
+            // Another instance created it meanwhile: use theirs.
+            if let Some(record) = find(&store.authorities().await?) {
+                return Tsa::new(&Authority::unlock(&record, passphrase)?, policy, accuracy);
+            }
+        }
+        tracing::info!(subject = %name::display(&tsa.certificate.tbs_certificate.subject),
+            policy = %policy, "created the time-stamping authority's key");
+        Tsa::new(&tsa, policy, accuracy)
+    }
+}
