@@ -6,11 +6,11 @@
 
 mod support;
 use support::rate;
+#[path = "support/pki.rs"]
+mod fresh_pki;
 
-use qoltanba::pki::{Declarations, Pki};
 use qoltanba::sign::canonical::canonical;
 use qoltanba::sign::document::{document_json, Kind, Payload};
-use qoltanba::store::Store;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -18,22 +18,7 @@ fn main() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.db").display()
-    );
-    let pki = runtime.block_on(async {
-        let store = Store::connect(&url).await.expect("store");
-        Pki::init(
-            store,
-            Declarations::load(None).expect("decl"),
-            "http://127.0.0.1:9",
-            b"bench",
-        )
-        .await
-        .expect("pki")
-        .0
-    });
+    let (pki, _url) = runtime.block_on(fresh_pki::sqlite_pki(dir.path()));
     let official = pki.official();
     let payload: Payload = serde_json::from_value(serde_json::json!({
         "authority": {"name": "ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)", "bin": "950341000052"},

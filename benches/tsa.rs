@@ -8,11 +8,11 @@
 
 mod support;
 use support::rate;
+#[path = "support/pki.rs"]
+mod fresh_pki;
 
 use der::asn1::{Any, Int, OctetString};
 use der::Encode;
-use qoltanba::pki::{Declarations, Pki};
-use qoltanba::store::Store;
 use spki::AlgorithmIdentifier;
 use x509_tsp::{MessageImprint, TimeStampReq, TspVersion};
 
@@ -22,22 +22,7 @@ fn main() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.db").display()
-    );
-    let pki = runtime.block_on(async {
-        let store = Store::connect(&url).await.expect("store");
-        Pki::init(
-            store,
-            Declarations::load(None).expect("decl"),
-            "http://127.0.0.1:9",
-            b"bench",
-        )
-        .await
-        .expect("pki")
-        .0
-    });
+    let (pki, _url) = runtime.block_on(fresh_pki::sqlite_pki(dir.path()));
     let query = TimeStampReq {
         version: TspVersion::V1,
         message_imprint: MessageImprint {

@@ -13,6 +13,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod support;
 use support::rate;
+#[path = "support/pki.rs"]
+mod fresh_pki;
 
 use std::process::Command;
 use std::time::Instant;
@@ -20,8 +22,7 @@ use std::time::Instant;
 use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
 use der::{Decode, Encode};
-use qoltanba::pki::{Declarations, IssueRequest, Pki};
-use qoltanba::store::Store;
+use qoltanba::pki::IssueRequest;
 use qoltanba::verify::{Request, Settings, Verdict, Verifier};
 
 const CRL_ENTRIES: usize = 100_000;
@@ -45,15 +46,8 @@ fn main() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.db").display()
-    );
     let (pki, signature, crl, xml) = runtime.block_on(async {
-        let store = Store::connect(&url).await.expect("store");
-        let (pki, _) = Pki::init(store, Declarations::load(None).expect("decl"), "http://127.0.0.1:9", b"bench")
-            .await
-            .expect("pki");
+        let (pki, url) = fresh_pki::sqlite_pki(dir.path()).await;
         let issued = pki
             .issue(&IssueRequest {
                 profile: "individual-sign".into(),

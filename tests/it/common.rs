@@ -262,3 +262,22 @@ pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> String {
     std::fs::write(path, bytes).expect("write");
     path.to_str().expect("utf-8 path").to_owned()
 }
+
+/// Runs `async fn scenario(backend: Backend)` once per backend, as `scenario::sqlite` and
+/// `scenario::postgres` (the PostgreSQL one reports itself not run without
+/// QOLTANBA_TEST_POSTGRES, outside CI).
+macro_rules! on_both_backends {
+    ($scenario:ident) => {
+        mod $scenario {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario(Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario(Backend::Postgres).await
+            }
+        }
+    };
+}

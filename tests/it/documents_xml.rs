@@ -135,22 +135,6 @@ fn tampered(signed: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
-macro_rules! on_both_backends {
-    ($scenario:ident) => {
-        mod $scenario {
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() {
-                super::$scenario(Backend::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$scenario(Backend::Postgres).await
-            }
-        }
-    };
-}
-
 on_both_backends!(an_xml_license_is_signed_served_verified_and_found_in_the_registry);
 async fn an_xml_license_is_signed_served_verified_and_found_in_the_registry(backend: Backend) {
     let Some(t) = TestPki::new(backend).await else {

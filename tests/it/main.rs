@@ -1,10 +1,13 @@
 //! The integration tests: one binary, one module per area.
 
+// First, so its macros (on_both_backends) reach every module after it.
+#[macro_use]
+mod common;
+
 mod audit_caps;
 mod audit_crash;
 mod auditor;
 mod cli;
-mod common;
 mod connections;
 mod documents;
 mod documents_concurrency;

@@ -9,23 +9,6 @@ use qoltanba::store::{CertificateStatus, Store};
 
 use crate::common::*;
 
-/// Runs a scenario once per backend.
-macro_rules! on_both_backends {
-    ($scenario:ident) => {
-        mod $scenario {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario(Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$scenario(Backend::Postgres).await
-            }
-        }
-    };
-}
-
 on_both_backends!(the_pki_survives_a_restart_and_only_opens_with_its_passphrase);
 async fn the_pki_survives_a_restart_and_only_opens_with_its_passphrase(backend: Backend) {
     let Some(t) = TestPki::new(backend).await else {

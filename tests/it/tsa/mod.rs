@@ -227,46 +227,32 @@ async fn openssl_asks_for_tokens_and_accepts_every_one_with_and_without_cert_and
 
         // OpenSSL verifies: the imprint over the data, the signature, the ESSCertIDv2 of the
         // signer (RFC 5816), the TSA certificate's critical timeStamping EKU and its chain.
-        let verified = openssl_ok(&[
-            "ts",
-            "-verify",
-            "-data",
-            &data,
-            "-in",
-            &reply_file,
-            "-CAfile",
-            root,
-            "-untrusted",
-            &untrusted,
-        ]);
-        assert!(verified.contains("Verification: OK"), "{name}: {verified}");
-        let verified = openssl_ok(&[
-            "ts",
-            "-verify",
-            "-queryfile",
-            query,
-            "-in",
-            &reply_file,
-            "-CAfile",
-            root,
-            "-untrusted",
-            &untrusted,
-        ]);
-        assert!(verified.contains("Verification: OK"), "{name}: {verified}");
+        let verify = |what: &str, file: &str| {
+            openssl(&[
+                "ts",
+                "-verify",
+                what,
+                file,
+                "-in",
+                &reply_file,
+                "-CAfile",
+                root,
+                "-untrusted",
+                &untrusted,
+            ])
+        };
+        for (what, file) in [("-data", data.as_str()), ("-queryfile", query)] {
+            let out = verify(what, file);
+            let verified = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && verified.contains("Verification: OK"),
+                "{name} {what}: {verified}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         // Other data: refused.
         let other = write(&t.path("other.json"), br#"{"license":"KZ-0002"}"#);
-        let out = openssl(&[
-            "ts",
-            "-verify",
-            "-data",
-            &other,
-            "-in",
-            &reply_file,
-            "-CAfile",
-            root,
-            "-untrusted",
-            &untrusted,
-        ]);
+        let out = verify("-data", &other);
         assert!(
             !out.status.success(),
             "{name}: a token verified for other data"

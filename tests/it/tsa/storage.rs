@@ -5,23 +5,6 @@ use super::*;
 use qoltanba::pki::{Declarations, Pki};
 use qoltanba::store::Store;
 
-/// Runs a scenario once per backend.
-macro_rules! on_both_backends {
-    ($scenario:ident) => {
-        mod $scenario {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario(Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$scenario(Backend::Postgres).await
-            }
-        }
-    };
-}
-
 on_both_backends!(serials_are_unique_across_two_instances_on_one_database);
 async fn serials_are_unique_across_two_instances_on_one_database(backend: Backend) {
     let Some(t) = TestPki::new(backend).await else {
