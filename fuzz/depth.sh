@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 RUNS=${RUNS:-10000000}
 JOBS=${JOBS:-2}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cms_verify certificate_crl ocsp_response iin_bin json_bodies xml_verify xml_parse key_store)
+[ ${#targets[@]} -gt 0 ] || targets=(cms_verify certificate_crl ocsp_response iin_bin json_bodies xml_verify xml_parse key_store tsp_request)
 cp ../Cargo.lock .
 export RUSTC_BOOTSTRAP=1
 nice -n 19 cargo fuzz build -O -s none
