@@ -104,8 +104,11 @@ fn tsa(
             s(&pki.issuing_key()),
             "-set_serial",
             "0x7A5A0001",
+            // A twin (same key, serial and name) must still be another certificate: issued
+            // in the same second with the same validity it would be byte-identical (RSA
+            // PKCS#1 v1.5 is deterministic), and the mismatch case then passed by chance.
             "-days",
-            "30",
+            if reuse.is_some() { "31" } else { "30" },
             "-extfile",
             s(&ext),
             "-extensions",

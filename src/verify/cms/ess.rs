@@ -4,17 +4,14 @@
 
 use cms::signed_data::SignerInfo;
 use const_oid::db::rfc5911::{ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V_2};
+// SHA-1 is ESSCertID's hash; SHA-256 ESSCertIDv2's default.
+use const_oid::db::rfc5912::{ID_SHA_1, ID_SHA_256};
 use der::asn1::OctetString;
 use der::{Any, Decode, Encode, SliceReader, Tag, Tagged};
 use spki::AlgorithmIdentifierOwned;
 
 use super::attributes::single_value;
 use crate::verify::evidence::CertHash;
-
-/// SHA-1: ESSCertID's hash; SHA-256: ESSCertIDv2's default.
-const SHA1: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-const SHA256: der::asn1::ObjectIdentifier =
-    der::asn1::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
 /// The first ESSCertID(v2) of the signed attributes (the signer's own certificate), v2
 /// preferred. `Ok(None)`: neither attribute is present.
@@ -49,11 +46,11 @@ fn first_cert_id(value: &Any, v2: bool) -> der::Result<CertHash> {
     let body = sequence_body(&first)?;
     let mut reader = SliceReader::new(body)?;
     let algorithm = if !v2 {
-        SHA1
+        ID_SHA_1
     } else if body.first() == Some(&0x30) {
         AlgorithmIdentifierOwned::decode(&mut reader)?.oid
     } else {
-        SHA256
+        ID_SHA_256
     };
     let hash = OctetString::decode(&mut reader)?;
     Ok(CertHash {
