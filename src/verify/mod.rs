@@ -231,6 +231,40 @@ impl Verifier {
         report
     }
 
+    /// Checks one RFC 3161 time-stamp token over `stamped` (the bytes whose hash it must
+    /// carry) as the `timestamp` step checks a signature time-stamp: imprint, the token's
+    /// signature, the TSA certificate (critical EKU timeStamping), its chain to this verifier's
+    /// anchors, validity and revocation at genTime. For a TSP client checking a reply before
+    /// using it. The report's status is `Passed` only when every check passed.
+    pub async fn check_time_stamp(&self, token: &[u8], stamped: &[u8]) -> report::TimestampReport {
+        let budget = Budget::new();
+        let paths = chain::Paths {
+            pool: &self.core.intermediates,
+            anchors: &self.core.anchors,
+            cache: &self.core.paths,
+            budget: &budget,
+        };
+        let sources = timestamp::Sources {
+            paths,
+            certs: &self.core.certs,
+        };
+        let judged = timestamp::judge_offline(&[token.to_vec()], stamped, &sources);
+        let outcome =
+            timestamp::finish(judged, &self.core.revocation, &[], crate::time::now(), None).await;
+        let mut reports = outcome.timestamps;
+        match reports.len() {
+            1 => reports.remove(0),
+            _ => report::TimestampReport {
+                kind: "signature",
+                gen_time: None,
+                tsa: None,
+                policy: None,
+                status: Status::Failed,
+                detail: "not one time-stamp token".into(),
+            },
+        }
+    }
+
     /// Format, then each signer in turn: the CPU's part in the lane, the revocation sources'
     /// on the runtime. Dropping this future (a timed-out HTTP request) cancels what is left.
     async fn run(&self, request: Request) -> Report {
