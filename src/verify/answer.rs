@@ -46,6 +46,13 @@ pub(super) enum RevocationProblem {
         next_update: Option<i64>,
         at: i64,
     },
+    /// Only CRLs issued after the certificate expired, which do not list it and do not say
+    /// they keep expired certificates (ExpiredCertsOnCRL).
+    AfterExpiry {
+        issuer: String,
+        this_update: i64,
+        not_after: i64,
+    },
     /// A CRL that could not be read, fetched or applied (with the reason).
     Crl(String),
     /// A delta CRL that could not be fetched.
@@ -76,6 +83,16 @@ impl std::fmt::Display for RevocationProblem {
                 "the CRL of {issuer} is stale: nextUpdate {} is before the validation time {}",
                 next_update.map(rfc3339).unwrap_or_default(),
                 rfc3339(*at)
+            ),
+            RevocationProblem::AfterExpiry {
+                issuer,
+                this_update,
+                not_after,
+            } => write!(
+                f,
+                "the CRL of {issuer} of {} was issued after the certificate expired ({}) and does not say it keeps expired certificates: its silence proves nothing",
+                rfc3339(*this_update),
+                rfc3339(*not_after)
             ),
             RevocationProblem::Crl(why) | RevocationProblem::Ocsp(why) => f.write_str(why),
             RevocationProblem::DeltaCrl(why) => write!(f, "delta CRL: {why}"),

@@ -153,4 +153,15 @@ pub(super) struct Parsed {
     pub numbers: SignedNumbers,
     /// The format check's summary ("CMS SignedData, attached content, …").
     pub summary: String,
+    /// Revocation values the signature carries (CAdES-LT).
+    pub revocation: RevocationValues,
+}
+
+/// CRLs and OCSP responses carried with a signature (CMS SignedData.crls, CAdES-LT): evidence
+/// of revocation status at the time they were issued, usable long after they could be fetched.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RevocationValues {
+    pub crls: Vec<Arc<crate::x509::crl::Crl>>,
+    /// OCSPResponse DER, each checked against the certificate it is used for.
+    pub ocsp_responses: Vec<Vec<u8>>,
 }

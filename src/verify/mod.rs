@@ -34,7 +34,7 @@ use std::time::Duration;
 
 pub use answer::{Answer, BoxFuture, RevocationSource};
 pub use budget::{MAX_HASHED_BYTES, MAX_KEY_OPERATIONS};
-pub use cms::{MAX_CERTIFICATES, MAX_SIGNERS};
+pub use cms::{MAX_CERTIFICATES, MAX_REVOCATION_VALUES, MAX_SIGNERS};
 pub use fetch::Fetcher;
 pub use identity::Pointers;
 pub use purpose::Purpose;
@@ -249,8 +249,9 @@ impl Verifier {
             certs: &self.core.certs,
         };
         let judged = timestamp::judge_offline(&[token.to_vec()], stamped, &sources);
-        let outcome =
-            timestamp::finish(judged, &self.core.revocation, &[], crate::time::now(), None).await;
+        let now = crate::time::now();
+        let none = evidence::RevocationValues::default();
+        let outcome = timestamp::finish(judged, &self.core.revocation, &none, now, None, now).await;
         let mut reports = outcome.timestamps;
         match reports.len() {
             1 => reports.remove(0),

@@ -158,39 +158,7 @@ pub(crate) fn check_response(
     url: &str,
     now: i64,
 ) -> Result<Answer, String> {
-    let response =
-        OcspResponse::from_der(answer).map_err(|e| format!("{url}: not an OCSP response: {e}"))?;
-    if response.response_status != OcspResponseStatus::Successful {
-        return Err(format!(
-            "{url}: responder status {:?}",
-            response.response_status
-        ));
-    }
-    let bytes = response
-        .response_bytes
-        .ok_or("successful response without a body")?;
-    if bytes.response_type != ID_PKIX_OCSP_BASIC {
-        return Err(format!(
-            "{url}: response type {} is not basic",
-            bytes.response_type
-        ));
-    }
-    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
-        .map_err(|e| format!("{url}: {e}"))?;
-    let signer = response_signer(&basic, issuer, now)?;
-    let signer_key = match &signer {
-        Some(c) => &c.parsed.tbs_certificate.subject_public_key_info,
-        None => &issuer.parsed.tbs_certificate.subject_public_key_info,
-    };
-    // The signed bytes as received, not a re-encoding of what was decoded from them.
-    let tbs = crate::x509::signed_part(bytes.response.as_bytes())
-        .ok_or_else(|| format!("{url}: the response's signed part is unreadable"))?;
-    let signature = basic
-        .signature
-        .as_bytes()
-        .ok_or("signature is not whole bytes")?;
-    crate::crypto::verify_signature(&basic.signature_algorithm, signer_key, tbs, signature)
-        .map_err(|e| format!("{url}: the response signature does not verify: {e}"))?;
+    let basic = authentic_basic(answer, issuer, url, now)?;
     // Our nonce, echoed: anything else may be a replayed answer.
     let echoed = basic
         .tbs_response_data
@@ -212,22 +180,142 @@ pub(crate) fn check_response(
             ))
         }
     }
-    let single = basic
+    let single = single_for(&basic, id, issuer, url)?;
+    let (this_update, next_update) = update_times(single);
+    if this_update > now + SKEW {
+        return Err(format!("{url}: the response's thisUpdate is in the future"));
+    }
+    if next_update.is_some_and(|next| next < now - SKEW) {
+        return Err(format!("{url}: the response is stale (nextUpdate passed)"));
+    }
+    status_of(single, format!("OCSP {url}"), url)
+}
+
+/// An OCSP response carried with the signature (CAdES-LT revocation values) about `cert`, as
+/// evidence of its status at `at` — a time that may be years before `now`. No nonce (it was
+/// fetched by the signer); its responder is judged when the answer was produced. It speaks for
+/// `at` when issued at or after it, or current then; a "good" issued after the certificate
+/// expired proves nothing (a responder need not keep the status of expired certificates).
+pub(crate) fn check_carried(
+    answer: &[u8],
+    cert: &Cert,
+    issuer: &Cert,
+    at: i64,
+    now: i64,
+) -> Result<Answer, String> {
+    let url = "the carried OCSP response";
+    let id = cert_id(cert, issuer)?;
+    let produced = match OcspResponse::from_der(answer)
+        .ok()
+        .and_then(|r| r.response_bytes)
+        .and_then(|b| BasicOcspResponse::from_der(b.response.as_bytes()).ok())
+    {
+        Some(basic) => crate::time::unix(&basic.tbs_response_data.produced_at.0.to_unix_duration()),
+        None => return Err(format!("{url} is not a basic OCSP response")),
+    };
+    let basic = authentic_basic(answer, issuer, url, produced)?;
+    let Ok(single) = single_for(&basic, &id, issuer, url) else {
+        return Err(format!("{url} is about another certificate"));
+    };
+    let (this_update, next_update) = update_times(single);
+    if this_update > now + SKEW {
+        return Err(format!("{url}: its thisUpdate is in the future"));
+    }
+    let current_then = this_update <= at && next_update.is_some_and(|next| at < next);
+    if this_update < at && !current_then {
+        return Err(format!(
+            "{url} of {} says nothing about {}",
+            crate::time::rfc3339(this_update),
+            crate::time::rfc3339(at)
+        ));
+    }
+    let answer = status_of(
+        single,
+        format!(
+            "carried OCSP response of {}",
+            crate::time::rfc3339(this_update)
+        ),
+        url,
+    )?;
+    if matches!(answer, Answer::Good { .. }) && this_update > cert.not_after() {
+        return Err(format!(
+            "{url} of {} was given after the certificate expired: its \"good\" proves nothing",
+            crate::time::rfc3339(this_update)
+        ));
+    }
+    Ok(answer)
+}
+
+/// A successful basic response whose signature verifies with the issuer's key or a responder
+/// the issuer delegated (valid at `signer_time`).
+fn authentic_basic(
+    answer: &[u8],
+    issuer: &Cert,
+    url: &str,
+    signer_time: i64,
+) -> Result<BasicOcspResponse, String> {
+    let response =
+        OcspResponse::from_der(answer).map_err(|e| format!("{url}: not an OCSP response: {e}"))?;
+    if response.response_status != OcspResponseStatus::Successful {
+        return Err(format!(
+            "{url}: responder status {:?}",
+            response.response_status
+        ));
+    }
+    let bytes = response
+        .response_bytes
+        .ok_or("successful response without a body")?;
+    if bytes.response_type != ID_PKIX_OCSP_BASIC {
+        return Err(format!(
+            "{url}: response type {} is not basic",
+            bytes.response_type
+        ));
+    }
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
+        .map_err(|e| format!("{url}: {e}"))?;
+    let signer = response_signer(&basic, issuer, signer_time)?;
+    let signer_key = match &signer {
+        Some(c) => &c.parsed.tbs_certificate.subject_public_key_info,
+        None => &issuer.parsed.tbs_certificate.subject_public_key_info,
+    };
+    // The signed bytes as received, not a re-encoding of what was decoded from them.
+    let tbs = crate::x509::signed_part(bytes.response.as_bytes())
+        .ok_or_else(|| format!("{url}: the response's signed part is unreadable"))?;
+    let signature = basic
+        .signature
+        .as_bytes()
+        .ok_or("signature is not whole bytes")?;
+    crate::crypto::verify_signature(&basic.signature_algorithm, signer_key, tbs, signature)
+        .map_err(|e| format!("{url}: the response signature does not verify: {e}"))?;
+    Ok(basic)
+}
+
+fn single_for<'b>(
+    basic: &'b BasicOcspResponse,
+    id: &CertId,
+    issuer: &Cert,
+    url: &str,
+) -> Result<&'b x509_ocsp::SingleResponse, String> {
+    basic
         .tbs_response_data
         .responses
         .iter()
         .find(|r| names_asked_cert(&r.cert_id, id, issuer))
-        .ok_or_else(|| format!("{url}: the response is about another certificate"))?;
-    let this_update = crate::time::unix(&single.this_update.0.to_unix_duration());
-    if this_update > now + SKEW {
-        return Err(format!("{url}: the response's thisUpdate is in the future"));
-    }
-    if let Some(next) = &single.next_update {
-        if crate::time::unix(&next.0.to_unix_duration()) < now - SKEW {
-            return Err(format!("{url}: the response is stale (nextUpdate passed)"));
-        }
-    }
-    let source = format!("OCSP {url}");
+        .ok_or_else(|| format!("{url}: the response is about another certificate"))
+}
+
+fn update_times(single: &x509_ocsp::SingleResponse) -> (i64, Option<i64>) {
+    (
+        crate::time::unix(&single.this_update.0.to_unix_duration()),
+        (single.next_update.as_ref()).map(|n| crate::time::unix(&n.0.to_unix_duration())),
+    )
+}
+
+fn status_of(
+    single: &x509_ocsp::SingleResponse,
+    source: String,
+    url: &str,
+) -> Result<Answer, String> {
     match &single.cert_status {
         CertStatus::Good(_) => Ok(Answer::Good { source }),
         CertStatus::Revoked(info) => Ok(Answer::Revoked {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::budget::Budget;
 use super::chain::{self, Paths};
-use super::evidence::{SignedNumbers, SignerEvidence};
+use super::evidence::{RevocationValues, SignedNumbers, SignerEvidence};
 use super::identity::{self, Expected};
 use super::purpose::Purpose;
 use super::report::{self, Check, Report, SignerReport, Status, Step, SubIndication};
@@ -29,18 +29,23 @@ pub(super) struct Context {
     pub now: i64,
     /// Candidate certificates: the signature's own, the caller's, the configured intermediates.
     pub pool: Vec<Arc<Cert>>,
-    /// CRLs the caller supplied with the request.
-    pub crls: Vec<Arc<Crl>>,
+    /// CRLs the caller supplied with the request, and the revocation values the signature
+    /// carries (CAdES-LT): evidence for the revocation step at any time they cover.
+    pub revocation_values: RevocationValues,
     pub expected: Expected,
     /// The format step's check, repeated in each signer's report.
     pub format: Check,
 }
 
 impl Context {
-    /// The time this signer is judged at. Today the request's; a proof of existence carried
-    /// by the signer (a time-stamp) will set an earlier one here.
-    fn time_for(&self, _signer: &SignerEvidence) -> ValidationTime {
-        self.at
+    /// The time a signer is judged at (EN 319 102-1): its proof of existence when one is
+    /// earlier than the request's time — a signature proven to exist before its certificate
+    /// expired or was revoked is judged then — else the request's time.
+    fn time_for(&self, proof_of_existence: Option<i64>) -> ValidationTime {
+        match proof_of_existence {
+            Some(poe) if poe < self.at.at => ValidationTime::proven(poe),
+            _ => self.at,
+        }
     }
 }
 
@@ -125,16 +130,15 @@ impl Core {
             }
         }
         pool.extend(self.intermediates.iter().cloned());
-        let crls = request
+        let mut revocation_values = parsed.revocation;
+        revocation_values
             .crls
-            .iter()
-            .filter_map(|b| Crl::parse(b).ok().map(Arc::new))
-            .collect();
+            .extend((request.crls.iter()).filter_map(|b| Crl::parse(b).ok().map(Arc::new)));
         let ctx = Context {
             at,
             now,
             pool,
-            crls,
+            revocation_values,
             expected,
             format: format_check,
         };
@@ -151,7 +155,6 @@ impl Core {
         evidence: &SignerEvidence,
         budget: &Budget,
     ) -> Offline {
-        let time = ctx.time_for(evidence);
         let signature = signature::check(evidence, &ctx.pool, budget);
         let paths = Paths {
             pool: &ctx.pool,
@@ -159,14 +162,23 @@ impl Core {
             cache: &self.paths,
             budget,
         };
-        let chain =
-            (signature.signer.as_ref()).map(|signer| chain::build(signer, PURPOSE, time, &paths));
         let sources = Sources {
             paths,
             certs: &self.certs,
         };
         let timestamps =
             timestamp::judge_offline(&evidence.timestamps, &evidence.signature, &sources);
+        // The path is searched at the time the signer will be judged at: the proof of
+        // existence the tokens give so far (their TSAs' revocation is still to be asked; if
+        // that fails, `finish` judges the path at the request's time instead).
+        let not_before = signature.signer.as_deref().map(Cert::not_before);
+        let time = ctx.time_for(timestamp::provisional_proof(
+            &timestamps,
+            not_before,
+            ctx.at.at,
+        ));
+        let chain = (signature.signer.as_ref())
+            .map(|signer| chain::build(signer, PURPOSE, time, &sources.paths));
         Offline {
             time,
             signature,
@@ -179,7 +191,7 @@ impl Core {
     /// Validity, revocation, key usage and identity, and the signer's report.
     pub(super) async fn finish(&self, ctx: &Context, offline: Offline) -> SignerReport {
         let Offline {
-            time,
+            time: searched_at,
             signature: sig,
             chain,
             covers,
@@ -187,8 +199,21 @@ impl Core {
         } = offline;
         let profile = sig.signer.as_deref().map(KeyProfile::of);
         let not_before = sig.signer.as_deref().map(Cert::not_before);
-        let stamped =
-            timestamp::finish(timestamps, &self.revocation, &ctx.crls, ctx.now, not_before).await;
+        let stamped = timestamp::finish(
+            timestamps,
+            &self.revocation,
+            &ctx.revocation_values,
+            ctx.now,
+            not_before,
+            ctx.at.at,
+        )
+        .await;
+        let time = ctx.time_for(stamped.proof_of_existence);
+        if time != searched_at {
+            // A token that passed offline failed on its TSA's revocation: the path found for
+            // its time is judged at the request's time; validity says if it no longer holds.
+            tracing::debug!("proof of existence withdrawn after the path search");
+        }
         let mut checks = vec![ctx.format.clone(), sig.check, stamped.check];
         let mut revocation_source = None;
         match (&sig.signer, chain) {
@@ -197,8 +222,9 @@ impl Core {
                 match &chain.path {
                     Some(path) => {
                         checks.push(validity::check(path, time));
-                        let (check, source) =
-                            self.revocation.check(path, time, &ctx.crls, ctx.now).await;
+                        let (check, source) = (self.revocation)
+                            .check(path, time, &ctx.revocation_values, ctx.now)
+                            .await;
                         checks.push(check);
                         revocation_source = source;
                     }

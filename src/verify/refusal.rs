@@ -43,6 +43,11 @@ pub(super) fn refusal(sub: Option<SubIndication>, detail: String) -> Refusal {
             "сертификаттың кері қайтарылу мәртебесін тексеру мүмкін болмады",
             "the revocation status of the certificate could not be checked",
         ),
+        Some(S::RevocationOutOfBoundsNoPoe) => (
+            "нет сведений о статусе отзыва сертификата на подтверждённое время подписания",
+            "қол қойылғаны дәлелденген уақытқа сертификаттың кері қайтарылу мәртебесі туралы мәлімет жоқ",
+            "no revocation information covers the proven signing time of the certificate",
+        ),
         Some(S::CryptoConstraintsFailure) => (
             "использован недопустимый криптографический алгоритм",
             "рұқсат етілмеген криптографиялық алгоритм қолданылған",

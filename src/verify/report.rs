@@ -37,6 +37,9 @@ pub enum SubIndication {
     NotYetValid,
     Revoked,
     TryLater,
+    /// Validated at a proof of existence in the past, and no revocation information issued
+    /// after it (or current then) covers the certificate (EN 319 102-1 §5.6.2.4).
+    RevocationOutOfBoundsNoPoe,
     SigConstraintsFailure,
 }
 
@@ -54,6 +57,7 @@ impl SubIndication {
             SubIndication::NotYetValid => "NOT_YET_VALID",
             SubIndication::Revoked => "REVOKED",
             SubIndication::TryLater => "TRY_LATER",
+            SubIndication::RevocationOutOfBoundsNoPoe => "REVOCATION_OUT_OF_BOUNDS_NO_POE",
             SubIndication::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
         }
     }

@@ -9,10 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::answer::{Answer, RevocationProblem, RevocationSource};
+use super::evidence::RevocationValues;
 use super::fetch::Fetcher;
 use super::purpose::Purpose;
 use super::report::{Check, Step, SubIndication};
-use super::step::ValidationTime;
+use super::step::{TimeSource, ValidationTime};
 use crate::time::rfc3339;
 use crate::x509::crl::{self, Crl};
 use crate::x509::Cert;
@@ -156,10 +157,14 @@ impl Revocation {
             .filter(|c| in_scope(c) && self.authentic(c, issuer, why_not))
             .collect();
         let serial = cert.parsed.tbs_certificate.serial_number.as_bytes();
+        // A CRL issued after the certificate expired may have dropped it: its silence proves
+        // nothing (unless ExpiredCertsOnCRL says it kept it), though an entry still counts.
+        let silent_after_expiry =
+            |c: &&Arc<Crl>| !c.covers_expiry_of(cert.not_after()) && c.lookup(serial).is_none();
         let fresh: Vec<&Arc<Crl>> = authentic
             .iter()
             .copied()
-            .filter(|c| Self::fresh_for(c, at))
+            .filter(|c| Self::fresh_for(c, at) && !silent_after_expiry(c))
             .collect();
         if let Some(full) = fresh
             .iter()
@@ -197,7 +202,18 @@ impl Revocation {
         }
         // No current CRL. A stale one proves nothing about good standing, but a revocation
         // other than a hold is permanent: if a stale CRL lists it, the certificate is revoked.
-        for stale in authentic.iter().filter(|c| !c.is_delta()) {
+        if let Some(late) = authentic
+            .iter()
+            .find(|c| Self::fresh_for(c, at) && silent_after_expiry(c))
+        {
+            why_not.push(RevocationProblem::AfterExpiry {
+                issuer: issuer.subject(),
+                this_update: late.this_update(),
+                not_after: cert.not_after(),
+            });
+        }
+        // Stale: current neither at `at` nor issued after it (those were judged above).
+        for stale in (authentic.iter()).filter(|c| !c.is_delta() && !Self::fresh_for(c, at)) {
             if let Some(entry) = stale
                 .lookup(serial)
                 .filter(|e| !e.revocation_reason().is_some_and(|r| r.is_hold()))
@@ -240,7 +256,7 @@ impl Revocation {
         cert: &Cert,
         issuer: &Cert,
         at: i64,
-        given: &[Arc<Crl>],
+        given: &RevocationValues,
         now: i64,
     ) -> Result<Answer, Vec<RevocationProblem>> {
         let mut why_not = Vec::new();
@@ -249,9 +265,20 @@ impl Revocation {
                 return Ok(answer);
             }
         }
-        let local: Vec<Arc<Crl>> = given.iter().chain(self.crls.iter()).cloned().collect();
+        let local: Vec<Arc<Crl>> = (given.crls.iter())
+            .chain(self.crls.iter())
+            .cloned()
+            .collect();
         if let Some(answer) = self.status_from_crls(&local, cert, issuer, at, &mut why_not) {
             return Ok(answer);
+        }
+        for carried in &given.ocsp_responses {
+            match super::ocsp::check_carried(carried, cert, issuer, at, now) {
+                Ok(answer) => return Ok(answer),
+                // Responses about other certificates are the common case: not a problem.
+                Err(e) if e.ends_with("about another certificate") => {}
+                Err(e) => why_not.push(RevocationProblem::Ocsp(e)),
+            }
         }
         if self.offline {
             why_not.push(RevocationProblem::Offline);
@@ -299,7 +326,7 @@ impl Revocation {
         &self,
         path: &[Arc<Cert>],
         time: ValidationTime,
-        given: &[Arc<Crl>],
+        given: &RevocationValues,
         now: i64,
     ) -> (Check, Option<String>) {
         let (id, at) = (Step::Revocation, time.at);
@@ -344,9 +371,14 @@ impl Revocation {
                     ..
                 }) => {
                     good.push(format!(
-                        "{}: revoked only later, at {} ({source})",
+                        "{}: revoked only later, at {} ({source}){}",
                         cert.subject(),
-                        rfc3339(revoked_at)
+                        rfc3339(revoked_at),
+                        if time.source == TimeSource::ProofOfExistence {
+                            ", after the proof of existence: the signature was made before"
+                        } else {
+                            ""
+                        }
                     ));
                     leaf_source.get_or_insert(source);
                 }
@@ -355,23 +387,44 @@ impl Revocation {
                     leaf_source.get_or_insert(source);
                 }
                 Err(reasons) => {
-                    return (
+                    let reasons_have_after_expiry = (reasons.iter())
+                        .any(|r| matches!(r, RevocationProblem::AfterExpiry { .. }));
+                    let reasons = (reasons.iter())
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    // At a proof of existence, or for a certificate that has expired since
+                    // (later CRLs may have dropped it), no later fetch can help: out of bounds.
+                    let out_of_bounds = time.source == TimeSource::ProofOfExistence
+                        || reasons_have_after_expiry;
+                    let check = if out_of_bounds {
+                        Check::indeterminate(
+                            id,
+                            SubIndication::RevocationOutOfBoundsNoPoe,
+                            "REVOCATION_OUT_OF_BOUNDS_NO_POE",
+                            format!(
+                                "no revocation information covers {} at {}{}: {reasons}",
+                                cert.subject(),
+                                rfc3339(at),
+                                if time.source == TimeSource::ProofOfExistence {
+                                    " (the proof of existence)"
+                                } else {
+                                    ""
+                                }
+                            ),
+                        )
+                    } else {
                         Check::indeterminate(
                             id,
                             SubIndication::TryLater,
                             "NO_REVOCATION_INFO",
                             format!(
-                                "no usable revocation information for {}: {}",
+                                "no usable revocation information for {}: {reasons}",
                                 cert.subject(),
-                                reasons
-                                    .iter()
-                                    .map(ToString::to_string)
-                                    .collect::<Vec<_>>()
-                                    .join("; ")
                             ),
-                        ),
-                        leaf_source,
-                    );
+                        )
+                    };
+                    return (check, leaf_source);
                 }
             }
         }

@@ -88,6 +88,10 @@ pub enum TimeSource {
     Request,
     /// A time-stamp's genTime: its TSA's certificates are judged at the time they vouched for.
     TimeStamp,
+    /// The signer's proof of existence (the genTime of a valid signature time-stamp) earlier
+    /// than the request's time: past signature validation (EN 319 102-1 §5.6.2.4). Validity and
+    /// revocation are judged at it, with revocation evidence issued after it.
+    ProofOfExistence,
 }
 
 /// The time a signer is judged at: its certificates' validity, revocation status and the path
@@ -106,6 +110,13 @@ impl ValidationTime {
         ValidationTime {
             at,
             source: TimeSource::Request,
+        }
+    }
+
+    pub fn proven(at: i64) -> ValidationTime {
+        ValidationTime {
+            at,
+            source: TimeSource::ProofOfExistence,
         }
     }
 

@@ -3,12 +3,19 @@
 use std::sync::Arc;
 
 use super::report::{Check, Step, SubIndication};
-use super::step::ValidationTime;
+use super::step::{TimeSource, ValidationTime};
 use crate::time::rfc3339;
 use crate::x509::Cert;
 
 pub(super) fn check(path: &[Arc<Cert>], time: ValidationTime) -> Check {
     let at = time.at;
+    // Past signature validation says so: the certificates may have expired since.
+    let when = match time.source {
+        TimeSource::ProofOfExistence => {
+            format!("validated at the proof of existence {}", rfc3339(at))
+        }
+        TimeSource::Request | TimeSource::TimeStamp => format!("validation time {}", rfc3339(at)),
+    };
     for cert in path {
         if at < cert.not_before() {
             return Check::failed(
@@ -16,10 +23,9 @@ pub(super) fn check(path: &[Arc<Cert>], time: ValidationTime) -> Check {
                 SubIndication::NotYetValid,
                 "NOT_YET_VALID",
                 format!(
-                    "{} is valid only from {} (validation time {})",
+                    "{} is valid only from {} ({when})",
                     cert.subject(),
                     rfc3339(cert.not_before()),
-                    rfc3339(at)
                 ),
             );
         }
@@ -29,16 +35,21 @@ pub(super) fn check(path: &[Arc<Cert>], time: ValidationTime) -> Check {
                 SubIndication::Expired,
                 "EXPIRED",
                 format!(
-                    "{} expired at {} (validation time {})",
+                    "{} expired at {} ({when})",
                     cert.subject(),
                     rfc3339(cert.not_after()),
-                    rfc3339(at)
                 ),
             );
         }
     }
-    Check::passed(
-        Step::Validity,
-        format!("every certificate in the path is valid at {}", rfc3339(at)),
-    )
+    let detail = match time.source {
+        TimeSource::ProofOfExistence => format!(
+            "every certificate in the path is valid at {0}: validated at the proof of existence {0}",
+            rfc3339(at)
+        ),
+        TimeSource::Request | TimeSource::TimeStamp => {
+            format!("every certificate in the path is valid at {}", rfc3339(at))
+        }
+    };
+    Check::passed(Step::Validity, detail)
 }

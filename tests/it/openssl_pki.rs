@@ -387,6 +387,12 @@ impl OpensslPki {
         (der, next)
     }
 
+    /// The intermediate's CRL with ExpiredCertsOnCRL (2000-01-01): `pub_dir()/{name}.crl`.
+    pub(crate) fn crl_keeping_expired(&self, name: &str) -> PathBuf {
+        let extra = ["-crlexts".to_owned(), "crl_ext_keeps_expired".to_owned()];
+        self.gencrl("issuing", name, &extra).0
+    }
+
     /// The root's CRL (revocation of the intermediate): `pub_dir()/root.crl`, DER; also
     /// `crl/root.pem`.
     pub(crate) fn root_crl(&self) -> PathBuf {
@@ -715,6 +721,12 @@ givenName = optional
 
 [ crl_ext ]
 authorityKeyIdentifier = keyid:always
+
+# A CRL that says it keeps the entries of certificates expired since 2000 (ExpiredCertsOnCRL,
+# X.509 §9.6.2.9): its silence speaks for them too (`-crlexts crl_ext_keeps_expired`).
+[ crl_ext_keeps_expired ]
+authorityKeyIdentifier = keyid:always
+2.5.29.60 = ASN1:GENERALIZEDTIME:20000101000000Z
 
 [ req ]
 distinguished_name = req_dn

@@ -398,13 +398,23 @@ async fn expired_and_not_yet_valid_leaves_are_refused_now_and_valid_inside_their
         Some("2020-12-31T23:59:59Z")
     );
 
-    // In 2020 it was valid; the CRLs issued now also speak for that earlier time.
-    let report = v
-        .verify(&Request {
-            at: at("2020-06-01T00:00:00Z"),
-            ..request(&expired_sig)
-        })
-        .await;
+    // In 2020 it was valid, but a CRL issued after the leaf expired may have dropped it: its
+    // silence says nothing about 2020 (issue 15) ...
+    let in_2020 = Request {
+        at: at("2020-06-01T00:00:00Z"),
+        ..request(&expired_sig)
+    };
+    let report = v.verify(&in_2020).await;
+    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
+    assert_eq!(
+        report.sub_indication,
+        Some("REVOCATION_OUT_OF_BOUNDS_NO_POE")
+    );
+    // ... unless the CRL says it keeps expired certificates (ExpiredCertsOnCRL, written by
+    // OpenSSL here): then it speaks for that earlier time.
+    let keeping = pki.crl_keeping_expired("keeping");
+    let v = verifier(&pki, &[&keeping, &root_crl]);
+    let report = v.verify(&in_2020).await;
     assert_valid(&report, "expired leaf at 2020-06-01");
     assert_eq!(report.validation_time, "2020-06-01T00:00:00Z");
     assert_eq!(check(&report, "revocation").status, Status::Passed);
@@ -1166,9 +1176,18 @@ fn the_cli_exit_status_follows_the_verdict_over_the_openssl_pki() {
 
     let (code, out, err) = run(&expired_sig, &issuing_crl, &[]);
     assert_eq!(code, 1, "expired now: {out}{err}");
+    // A CRL of today says nothing of 2020 for a certificate expired since (indeterminate, 2);
+    // one that keeps expired certificates does.
     let (code, out, err) = run(
         &expired_sig,
         &issuing_crl,
+        &["--at", "2020-06-01T00:00:00Z"],
+    );
+    assert_eq!(code, 2, "no revocation evidence for 2020: {out}{err}");
+    let keeping = pki.crl_keeping_expired("keeping");
+    let (code, out, err) = run(
+        &expired_sig,
+        &keeping,
         &["--at", "2020-06-01T00:00:00Z"],
     );
     assert_eq!(code, 0, "inside its validity: {out}{err}");

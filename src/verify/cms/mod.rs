@@ -7,15 +7,17 @@ mod attributes;
 mod ess;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use cms::signed_data::SignerInfo;
 use const_oid::db::rfc5911::ID_SIGNED_DATA;
 use der::asn1::{ObjectIdentifier, OctetStringRef};
 use der::{Decode, Header, Reader, SliceReader};
 
-use super::evidence::Parsed;
+use super::evidence::{Parsed, RevocationValues};
 use super::input::{CertCache, MAX_SIGNATURE_BYTES};
 use super::report::{Check, Step, SubIndication};
+use crate::x509::crl::Crl;
 use crate::x509::decode_der;
 
 /// Reads one TLV: its header and value bytes.
@@ -39,6 +41,10 @@ struct Walked<'a> {
     econtent_type: ObjectIdentifier,
     econtent: Option<&'a [u8]>,
     certificates: Vec<&'a [u8]>,
+    /// RevocationInfoChoices (RFC 5652 §10.2.1): each CRL's TLV, and the OCSPResponse of each
+    /// `other` entry in id-ri-ocsp-response form (RFC 5940) — CAdES-LT's revocation values.
+    crls: Vec<&'a [u8]>,
+    ocsp_responses: Vec<&'a [u8]>,
     /// Each SignerInfo's TLV, not yet decoded (how many there are is bounded first).
     signer_infos: Vec<&'a [u8]>,
 }
@@ -95,6 +101,7 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
         Some(OctetStringRef::from_der(value).map_err(e)?.as_bytes())
     };
     let mut certificates = Vec::new();
+    let (mut crls, mut ocsp_responses) = (Vec::new(), Vec::new());
     let mut signer_infos = Vec::new();
     while !sd.is_finished() {
         let (header, value) = tlv(&mut sd).map_err(e)?;
@@ -108,7 +115,25 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
                 }
             }
         } else if context(&header, 1) {
-            // CRLs carried in the CMS are not used: revocation comes from configured sources.
+            let mut choices = SliceReader::new(value).map_err(e)?;
+            while !choices.is_finished() {
+                let raw = whole(&mut choices).map_err(e)?;
+                match raw.first() {
+                    Some(0x30) => crls.push(raw),
+                    // other [1] IMPLICIT OtherRevocationInfoFormat { format OID, info ANY }
+                    Some(0xA1) => {
+                        let mut other = SliceReader::new(raw).map_err(e)?;
+                        let (_, body) = tlv(&mut other).map_err(e)?;
+                        let mut fields = SliceReader::new(body).map_err(e)?;
+                        let format = ObjectIdentifier::decode(&mut fields).map_err(e)?;
+                        if format == ID_RI_OCSP_RESPONSE {
+                            ocsp_responses.push(whole(&mut fields).map_err(e)?);
+                        }
+                    }
+                    // Other forms (SCVP, …) are not read: they answer nothing here.
+                    _ => {}
+                }
+            }
         } else if header.tag == der::Tag::Set {
             let mut set = SliceReader::new(value).map_err(e)?;
             while !set.is_finished() {
@@ -122,6 +147,8 @@ fn walk(der: &[u8]) -> Result<Walked<'_>, String> {
         econtent_type,
         econtent,
         certificates,
+        crls,
+        ocsp_responses,
         signer_infos,
     })
 }
@@ -140,6 +167,11 @@ fn unreadable(detail: impl Into<String>) -> Check {
 pub const MAX_SIGNERS: usize = 64;
 /// Most certificates read from one CMS: NCA's carry the signer's and at most its chain.
 pub const MAX_CERTIFICATES: usize = 128;
+/// Most revocation values (CRLs and OCSP responses) read from one CMS: an LT signature carries
+/// one or two per CA of its signer's and its TSA's paths.
+pub const MAX_REVOCATION_VALUES: usize = 64;
+/// id-ri-ocsp-response (RFC 5940 §4.1): an OCSPResponse as a RevocationInfoChoice.
+const ID_RI_OCSP_RESPONSE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
 
 /// A SignerInfo decoded, with its signed attributes as received, retagged as the SET they are
 /// signed as. Bounded before decoding: the decoder sorts each SET OF quadratically.
@@ -226,6 +258,23 @@ fn read(
             ),
         ));
     }
+    if walked.crls.len() + walked.ocsp_responses.len() > MAX_REVOCATION_VALUES {
+        return Err(too_many(
+            "TOO_MANY_REVOCATION_VALUES",
+            format!(
+                "the SignedData carries {} revocation values; at most {MAX_REVOCATION_VALUES} are read",
+                walked.crls.len() + walked.ocsp_responses.len()
+            ),
+        ));
+    }
+    // A carried CRL that does not parse is only not used, as a supplied one: the revocation
+    // step says what was missing.
+    let revocation = RevocationValues {
+        crls: (walked.crls.iter())
+            .filter_map(|raw| Crl::parse(raw).ok().map(Arc::new))
+            .collect(),
+        ocsp_responses: walked.ocsp_responses.iter().map(|r| r.to_vec()).collect(),
+    };
     let signer_infos = walked
         .signer_infos
         .iter()
@@ -268,6 +317,7 @@ fn read(
         content: shared.content,
         numbers: Default::default(),
         summary,
+        revocation,
     };
     Ok((parsed, shared.econtent_type))
 }

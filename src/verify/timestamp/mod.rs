@@ -15,7 +15,7 @@ use const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE;
 use der::asn1::ObjectIdentifier;
 
 use super::chain::{self, Paths};
-use super::evidence::SignerEvidence;
+use super::evidence::{RevocationValues, SignerEvidence};
 use super::input::CertCache;
 use super::purpose::Purpose;
 use super::report::{Check, Status, Step, SubIndication, TimestampReport};
@@ -24,7 +24,6 @@ use super::step::ValidationTime;
 use super::{signature, validity};
 use crate::crypto::Digest;
 use crate::time::rfc3339;
-use crate::x509::crl::Crl;
 use crate::x509::Cert;
 
 pub use tst_info::{read_time_stamp_token, read_tst_info, TimeStampInfo, ID_CT_TST_INFO};
@@ -268,6 +267,44 @@ fn critical_eku(cert: &Cert) -> bool {
         .any(|e| e.extn_id == ID_CE_EXT_KEY_USAGE && e.critical)
 }
 
+/// Until when a TSA's token can be relied on without a later proof that it existed: the
+/// earliest expiry in its path but the anchor. After it the TSA's key may be retired and
+/// leaked, so a token shown only afterwards could be forged (an archive time-stamp made before
+/// it proves the token older, EN 319 102-1 §5.6.2.4).
+fn horizon(path: &[Arc<Cert>]) -> i64 {
+    let certified = if path.len() > 1 {
+        &path[..path.len() - 1]
+    } else {
+        path
+    };
+    certified
+        .iter()
+        .map(|c| c.not_after())
+        .min()
+        .unwrap_or(i64::MIN)
+}
+
+/// The proof of existence the tokens give before their TSAs' revocation is asked: the
+/// earliest genTime of a token that passed so far, no older than the signer's certificate and
+/// still within its TSA's horizon at `relied_at` (when it is relied on: the validation time).
+pub(super) fn provisional_proof(
+    judged: &[Judged],
+    not_before: Option<i64>,
+    relied_at: i64,
+) -> Option<i64> {
+    judged
+        .iter()
+        .filter_map(|j| match (&j.path, j.gen_time) {
+            (Some(path), Some(gen_time))
+                if not_before.is_none_or(|nb| gen_time >= nb) && relied_at <= horizon(path) =>
+            {
+                Some(gen_time)
+            }
+            _ => None,
+        })
+        .min()
+}
+
 /// The step's outcome for one signer.
 pub(super) struct Outcome {
     pub check: Check,
@@ -279,13 +316,15 @@ pub(super) struct Outcome {
 
 /// Revocation of each TSA whose token passed so far (at its genTime), then the step's check.
 /// `not_before`: the signer certificate's, when found — a time-stamp older than the
-/// certificate proves nothing about a signature made with it.
+/// certificate proves nothing about a signature made with it. `relied_at`: when the tokens
+/// are relied on (the validation time), which must be within each TSA's [`horizon`].
 pub(super) async fn finish(
     judged: Vec<Judged>,
     revocation: &Revocation,
-    crls: &[Arc<Crl>],
+    values: &RevocationValues,
     now: i64,
     not_before: Option<i64>,
+    relied_at: i64,
 ) -> Outcome {
     if judged.is_empty() {
         return Outcome {
@@ -306,8 +345,19 @@ pub(super) async fn finish(
     {
         if let (Some(path), Some(gen_time)) = (path, gen_time) {
             let at = ValidationTime::stamped(gen_time);
-            let (revoked, _) = revocation.check(&path, at, crls, now).await;
-            if revoked.status != Status::Passed {
+            let (revoked, _) = revocation.check(&path, at, values, now).await;
+            if relied_at > horizon(&path) {
+                check = Check::indeterminate(
+                    Step::Timestamp,
+                    SubIndication::RevocationOutOfBoundsNoPoe,
+                    "TIMESTAMP_OUT_OF_BOUNDS_NO_POE",
+                    format!(
+                        "the TSA's certificate expired at {}, and nothing proves the time-stamp existed before (validation time {}): an archive time-stamp would have kept it",
+                        rfc3339(horizon(&path)),
+                        rfc3339(relied_at)
+                    ),
+                );
+            } else if revoked.status != Status::Passed {
                 check = Check {
                     id: Step::Timestamp,
                     detail: format!("the TSA's certificate: {}", revoked.detail),

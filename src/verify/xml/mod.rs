@@ -146,5 +146,6 @@ pub(super) fn parse(input: &[u8], cache: &CertCache, pointers: &Pointers) -> Res
         content: Some(std::sync::Arc::from(input)),
         numbers,
         summary,
+        revocation: Default::default(),
     })
 }

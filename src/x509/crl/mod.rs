@@ -160,6 +160,22 @@ impl Crl {
         self.extensions.delta_base
     }
 
+    /// ExpiredCertsOnCRL: entries of certificates that expired at or after this time are kept.
+    pub fn expired_certs_on_crl(&self) -> Option<i64> {
+        self.extensions.expired_certs_on_crl
+    }
+
+    /// Does this CRL's silence about `cert` prove it was not revoked? Not when the CRL was
+    /// issued after the certificate expired, unless it keeps expired certificates from before
+    /// that expiry (ExpiredCertsOnCRL): a CA may drop the entries of expired certificates
+    /// (RFC 5280 §3.3), so absence from a later CRL says nothing.
+    pub fn covers_expiry_of(&self, not_after: i64) -> bool {
+        self.this_update <= not_after
+            || self
+                .expired_certs_on_crl()
+                .is_some_and(|since| since <= not_after)
+    }
+
     pub fn is_delta(&self) -> bool {
         self.extensions.is_delta
     }

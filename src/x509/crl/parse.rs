@@ -295,7 +295,14 @@ pub(super) struct CrlExtensions {
     pub(super) scope: Option<CrlScope>,
     /// The issuingDistributionPoint extension value as encoded, to compare full and delta.
     pub(super) scope_der: Option<Box<[u8]>>,
+    /// ExpiredCertsOnCRL (X.509 (10/2012) §9.6.2.9; OID 2.5.29.60): the CRL still lists
+    /// certificates that expired at or after this time. Unix seconds.
+    pub(super) expired_certs_on_crl: Option<i64>,
 }
+
+/// id-ce-expiredCertsOnCRL.
+pub(super) const ID_CE_EXPIRED_CERTS_ON_CRL: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.60");
 
 fn uris(name: Option<DistributionPointName>) -> Vec<String> {
     match name {
@@ -369,6 +376,9 @@ impl CrlExtensions {
                 .into_iter()
                 .flat_map(|dp| uris(dp.distribution_point))
                 .collect();
+        } else if oid == ID_CE_EXPIRED_CERTS_ON_CRL.as_bytes() {
+            let since = GeneralizedTime::from_der(ext.value).map_err(bad("ExpiredCertsOnCRL"))?;
+            self.expired_certs_on_crl = Some(crate::time::unix(&since.to_unix_duration()));
         } else if oid == rfc5280::ID_PE_AUTHORITY_INFO_ACCESS.as_bytes() {
             // Recognised: where the issuer's certificate is; the path builder reads it elsewhere.
         } else if ext.critical {
