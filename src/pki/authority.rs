@@ -48,6 +48,10 @@ impl Authority {
         })
     }
 
+    pub fn not_before(&self) -> i64 {
+        certificate::unix(&self.certificate.tbs_certificate.validity.not_before)
+    }
+
     pub fn not_after(&self) -> i64 {
         certificate::unix(&self.certificate.tbs_certificate.validity.not_after)
     }

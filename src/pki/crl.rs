@@ -25,6 +25,10 @@ fn ext_of<T: Encode + const_oid::AssociatedOid>(
     })
 }
 
+/// id-ce-expiredCertsOnCRL (X.509 (10/2012) §9.6.2.9).
+const EXPIRED_CERTS_ON_CRL: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("2.5.29.60");
+
 fn crl_number(n: i64) -> Result<Uint, PkiError> {
     let n = u64::try_from(n).map_err(|_| PkiError::Config("negative CRL number".into()))?;
     Ok(Uint::new(&n.to_be_bytes())?)
@@ -89,6 +93,19 @@ pub(super) fn build(
     }
     if let Some(url) = params.freshest_url {
         extensions.push(ext::freshest_crl(url)?);
+    }
+    if params.delta_base.is_none() {
+        // This CA never drops an entry, even once the certificate has expired: say so
+        // (ExpiredCertsOnCRL, X.509 §9.6.2.9), so a full CRL issued after a certificate
+        // expired still speaks for its status before (past signature validation, issue 15).
+        let since = der::asn1::GeneralizedTime::from_unix_duration(
+            std::time::Duration::from_secs(u64::try_from(issuer.not_before()).unwrap_or(0)),
+        )?;
+        extensions.push(Extension {
+            extn_id: EXPIRED_CERTS_ON_CRL,
+            critical: false,
+            extn_value: OctetString::new(since.to_der()?)?,
+        });
     }
     let algorithm = issuer.key.signature_algorithm().identifier();
     let tbs = TbsCertList {

@@ -395,8 +395,8 @@ impl Revocation {
                         .join("; ");
                     // At a proof of existence, or for a certificate that has expired since
                     // (later CRLs may have dropped it), no later fetch can help: out of bounds.
-                    let out_of_bounds = time.source == TimeSource::ProofOfExistence
-                        || reasons_have_after_expiry;
+                    let out_of_bounds =
+                        time.source == TimeSource::ProofOfExistence || reasons_have_after_expiry;
                     let check = if out_of_bounds {
                         Check::indeterminate(
                             id,

@@ -293,7 +293,9 @@ pub(crate) fn assert_valid_but_for_crl_after_expiry(checks: &[qoltanba::verify::
             assert_eq!(check.status, Status::Indeterminate, "{check:#?}");
             assert_eq!(check.code, "REVOCATION_OUT_OF_BOUNDS_NO_POE", "{check:#?}");
             assert!(
-                check.detail.contains("issued after the certificate expired"),
+                check
+                    .detail
+                    .contains("issued after the certificate expired"),
                 "{check:#?}"
             );
         } else {

@@ -1185,11 +1185,7 @@ fn the_cli_exit_status_follows_the_verdict_over_the_openssl_pki() {
     );
     assert_eq!(code, 2, "no revocation evidence for 2020: {out}{err}");
     let keeping = pki.crl_keeping_expired("keeping");
-    let (code, out, err) = run(
-        &expired_sig,
-        &keeping,
-        &["--at", "2020-06-01T00:00:00Z"],
-    );
+    let (code, out, err) = run(&expired_sig, &keeping, &["--at", "2020-06-01T00:00:00Z"]);
     assert_eq!(code, 0, "inside its validity: {out}{err}");
     assert!(out.contains("2020-06-01T00:00:00Z"), "{out}");
 
