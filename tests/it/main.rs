@@ -42,6 +42,7 @@ mod verify_online;
 mod verify_openssl;
 mod verify_own;
 mod verify_own_xml;
+mod verify_past;
 mod verify_pss;
 mod verify_timestamp;
 mod verify_xml;

@@ -20,7 +20,7 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-fn read(p: &Path) -> Vec<u8> {
+pub(crate) fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
 
@@ -29,7 +29,7 @@ const POLICY: &str = "1.2.398.3.3.2.6.1";
 /// A TSA key and certificate made by OpenSSL: issued by the PKI's intermediate (serial
 /// 7A5A0001) with the extendedKeyUsage `eku`, or self-signed (an untrusted root); with the key
 /// `reuse` (a second certificate for a key that already has one) or a new key.
-fn tsa(
+pub(crate) fn tsa(
     pki: &OpensslPki,
     name: &str,
     eku: &str,
@@ -124,7 +124,7 @@ fn tsa(
 
 /// `openssl ts -query` over `digest` (SHA-256 hex), then `openssl ts -reply -token_out`; the
 /// TSA's certificate in the token when `cert`.
-fn openssl_token(
+pub(crate) fn openssl_token(
     pki: &OpensslPki,
     tsa: &(PathBuf, PathBuf),
     digest: &[u8],
@@ -171,12 +171,12 @@ fn openssl_token(
     read(&token)
 }
 
-fn signed_data(cms_der: &[u8]) -> SignedData {
+pub(crate) fn signed_data(cms_der: &[u8]) -> SignedData {
     let info = ContentInfo::from_der(cms_der).expect("ContentInfo");
     info.content.decode_as().expect("SignedData")
 }
 
-fn signature_value(cms_der: &[u8]) -> Vec<u8> {
+pub(crate) fn signature_value(cms_der: &[u8]) -> Vec<u8> {
     let sd = signed_data(cms_der);
     let si = sd.signer_infos.0.get(0).expect("signer");
     si.signature.as_bytes().to_vec()
@@ -184,7 +184,7 @@ fn signature_value(cms_der: &[u8]) -> Vec<u8> {
 
 /// The CMS with `value` (any DER) as an id-aa-signatureTimeStampToken of its signer. Unsigned
 /// attributes are not signed: the signature stays valid.
-fn with_timestamp(cms_der: &[u8], value: &[u8]) -> Vec<u8> {
+pub(crate) fn with_timestamp(cms_der: &[u8], value: &[u8]) -> Vec<u8> {
     let mut sd = signed_data(cms_der);
     let mut signers = sd.signer_infos.0.into_vec();
     let attr = Attribute {
@@ -208,7 +208,7 @@ fn nca_token() -> Vec<u8> {
     std::fs::read(path).expect("fixture")
 }
 
-fn sha256(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn sha256(bytes: &[u8]) -> Vec<u8> {
     qoltanba::crypto::sha256(bytes).to_vec()
 }
 

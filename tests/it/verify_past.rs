@@ -1,0 +1,197 @@
+//! Past signature validation (ETSI EN 319 102-1 §5.6.2.4, issue 15): a signature whose
+//! time-stamp proves it existed at T is judged at T — its certificate may have expired or been
+//! revoked since — with revocation evidence that speaks for T. The PKI, the TSA and the tokens
+//! are OpenSSL's (an independent peer); the verifier is ours.
+
+use std::path::Path;
+
+use cms::content_info::ContentInfo;
+use cms::revocation::{RevocationInfoChoice, RevocationInfoChoices};
+use der::asn1::SetOfVec;
+use der::{Any, Decode, Encode};
+use qoltanba::verify::{Report, Request, Settings, Status, Verdict, Verifier};
+use x509_cert::crl::CertificateList;
+
+use crate::openssl_pki::{LeafSpec, OpensslPki, SignOpts};
+use crate::verify_openssl::{check, current_crls, json};
+use crate::verify_timestamp::{
+    openssl_token, read, sha256, signature_value, signed_data, tsa, with_timestamp,
+};
+
+fn verifier(pki: &OpensslPki, crls: &[&Path]) -> Verifier {
+    Verifier::new(Settings {
+        anchors: vec![("root.der".into(), read(&pki.root_der()))],
+        intermediates: vec![("issuing.der".into(), read(&pki.issuing_der()))],
+        crls: (crls.iter())
+            .map(|p| (p.display().to_string(), read(p)))
+            .collect(),
+        offline: true,
+        ..Settings::default()
+    })
+    .expect("verifier")
+}
+
+async fn verify(verifier: &Verifier, signature: Vec<u8>, at: i64) -> Report {
+    verifier
+        .verify(&Request {
+            signature,
+            at: Some(at),
+            ..Request::default()
+        })
+        .await
+}
+
+fn generalized(unix: i64) -> String {
+    let t = der::DateTime::from_unix_duration(std::time::Duration::from_secs(unix as u64))
+        .expect("time");
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    )
+}
+
+/// The CMS with these CRLs in SignedData.crls (CAdES-LT revocation values).
+fn with_crls(cms_der: &[u8], crls: &[&Path]) -> Vec<u8> {
+    let mut sd = signed_data(cms_der);
+    let choices: Vec<RevocationInfoChoice> = (crls.iter())
+        .map(|p| {
+            let der = qoltanba::x509::decode_der(&read(p)).expect("CRL DER");
+            RevocationInfoChoice::Crl(CertificateList::from_der(&der).expect("CRL"))
+        })
+        .collect();
+    sd.crls = Some(RevocationInfoChoices(
+        SetOfVec::try_from(choices).expect("set"),
+    ));
+    ContentInfo {
+        content_type: const_oid::db::rfc5911::ID_SIGNED_DATA,
+        content: Any::encode_from(&sd).expect("SignedData"),
+    }
+    .to_der()
+    .expect("ContentInfo")
+}
+
+const DAY: i64 = 86_400;
+
+/// A signer whose certificate expires tomorrow, time-stamped today, verified in three days:
+/// valid at its proof of existence, with the CRLs configured or carried in the signature alone;
+/// EXPIRED when the token stamps other bytes (no proof); EXPIRED again after the TSA's own
+/// certificate has expired (the token is no longer relied on without an archive time-stamp).
+#[tokio::test]
+async fn an_expired_signer_is_valid_at_its_proof_of_existence_and_only_there() {
+    let pki = OpensslPki::new(None, None);
+    let now = qoltanba::time::now();
+    let leaf = pki.leaf(&LeafSpec {
+        end: Some(generalized(now + DAY)),
+        ..LeafSpec::new("short")
+    });
+    let cms = read(&pki.sign(
+        &leaf,
+        &json(&crate::common::valid_iin()),
+        &SignOpts::default(),
+    ));
+    let tsa = tsa(&pki, "tsa", "critical, timeStamping", false, None);
+    let token = openssl_token(&pki, &tsa, &sha256(&signature_value(&cms)), 1, true);
+    let stamped = with_timestamp(&cms, &token);
+    let (issuing_crl, root_crl) = current_crls(&pki);
+    let configured = verifier(&pki, &[&issuing_crl, &root_crl]);
+    let later = now + 3 * DAY;
+
+    // Without the time-stamp: expired.
+    let report = verify(&configured, cms.clone(), later).await;
+    assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
+
+    let report = verify(&configured, stamped.clone(), later).await;
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    let signer = &report.signers[0];
+    let poe = signer
+        .proof_of_existence
+        .clone()
+        .expect("proof of existence");
+    assert!(
+        check(&report, "validity")
+            .detail
+            .contains(&format!("validated at the proof of existence {poe}")),
+        "{report:#?}"
+    );
+    assert_eq!(report.validation_time, qoltanba::time::rfc3339(later));
+
+    // The same from the evidence the signature carries: no CRL configured at all.
+    let bare = verifier(&pki, &[]);
+    // Nothing says the TSA was not revoked: the token proves nothing, the signer expired.
+    let report = verify(&bare, stamped.clone(), later).await;
+    assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
+    assert_eq!(check(&report, "timestamp").code, "NO_REVOCATION_INFO");
+    let carried = with_crls(&stamped, &[&issuing_crl, &root_crl]);
+    let report = verify(&bare, carried, later).await;
+    assert_eq!(report.verdict, Verdict::Valid, "carried CRLs: {report:#?}");
+
+    // A token over other bytes proves nothing: judged at the validation time, expired.
+    let other = openssl_token(&pki, &tsa, &sha256(b"other bytes"), 2, true);
+    let report = verify(&configured, with_timestamp(&cms, &other), later).await;
+    assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
+    assert_eq!(report.signers[0].proof_of_existence, None);
+    assert_eq!(check(&report, "timestamp").code, "IMPRINT_MISMATCH");
+
+    // Past the TSA certificate's 30 days, nothing proves the token existed before then.
+    let report = verify(&configured, stamped, now + 40 * DAY).await;
+    assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
+    assert_eq!(
+        check(&report, "timestamp").code,
+        "TIMESTAMP_OUT_OF_BOUNDS_NO_POE",
+        "{report:#?}"
+    );
+}
+
+/// Revoked after the time-stamp: valid, the revocation reported; revoked before: REVOKED.
+#[tokio::test]
+async fn revocation_counts_only_before_the_proof_of_existence() {
+    let pki = OpensslPki::new(None, None);
+    let content = json(&crate::common::valid_iin());
+    let tsa = tsa(&pki, "tsa", "critical, timeStamping", false, None);
+
+    let after = pki.leaf(&LeafSpec::new("after"));
+    let cms = read(&pki.sign(&after, &content, &SignOpts::default()));
+    let token = openssl_token(&pki, &tsa, &sha256(&signature_value(&cms)), 1, true);
+    let stamped_then_revoked = with_timestamp(&cms, &token);
+    // Revocation times are whole seconds: make sure it is after genTime.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    pki.revoke(&after, "keyCompromise");
+
+    let before = pki.leaf(&LeafSpec::new("before"));
+    pki.revoke(&before, "keyCompromise");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let cms_before = read(&pki.sign(&before, &content, &SignOpts::default()));
+    let token = openssl_token(&pki, &tsa, &sha256(&signature_value(&cms_before)), 2, true);
+    let revoked_then_stamped = with_timestamp(&cms_before, &token);
+
+    let (issuing_crl, root_crl) = current_crls(&pki);
+    let v = verifier(&pki, &[&issuing_crl, &root_crl]);
+    let now = qoltanba::time::now() + 5;
+
+    let report = verify(&v, cms, now).await;
+    assert_eq!(
+        report.sub_indication,
+        Some("REVOKED"),
+        "no time-stamp: {report:#?}"
+    );
+
+    let report = verify(&v, stamped_then_revoked, now).await;
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    let revocation = check(&report, "revocation");
+    assert_eq!(revocation.status, Status::Passed);
+    assert!(
+        revocation.detail.contains("revoked only later")
+            && revocation.detail.contains("after the proof of existence"),
+        "{revocation:?}"
+    );
+
+    let report = verify(&v, revoked_then_stamped, now).await;
+    assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+    assert_eq!(report.sub_indication, Some("REVOKED"));
+    assert!(report.signers[0].proof_of_existence.is_some());
+}
