@@ -212,6 +212,23 @@ async fn extend_takes_a_signature_to_t_lt_and_lta_and_openssl_still_verifies_it(
         let first = AtsHashIndexV3::from_der(&unsigned(&archive[0], ATS_HASH_INDEX)[0]).expect("i");
         cms_archive::check_ats_hash_index_v3(&signed, 0, &first).expect("the first still holds");
 
+        // Our own verifier reads every level (revocation values as `other` included).
+        for (level, cms) in [("T", &tl), ("LT", &lt), ("LTA", &renewed)] {
+            let report = t
+                .verifier()
+                .verify(&qoltanba::verify::Request {
+                    signature: cms.clone(),
+                    content: given.map(<[u8]>::to_vec),
+                    ..Default::default()
+                })
+                .await;
+            assert_eq!(
+                report.verdict,
+                qoltanba::verify::Verdict::Valid,
+                "{name} {level}: {report:?}"
+            );
+        }
+
         // B straight to LTA in one call.
         let direct = t
             .pki
