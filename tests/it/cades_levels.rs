@@ -264,6 +264,8 @@ enum Tamper {
     Imprint,
     /// The token signed by the official, whose certificate has no timeStamping EKU.
     NotATsa,
+    /// The requested policy dropped: the token comes under the TSA's default policy.
+    Policy,
 }
 
 /// A TSA on loopback answering through the PKI's own TSA after `tamper`.
@@ -281,6 +283,7 @@ async fn fake_tsa(t: &TestPki, tamper: Tamper) -> String {
                     request.message_imprint.hashed_message =
                         OctetString::new(vec![7_u8; 32]).expect("o")
                 }
+                Tamper::Policy => request.req_policy = None,
                 Tamper::None | Tamper::NotATsa => {}
             }
             let now = qoltanba::time::now();
@@ -370,6 +373,15 @@ async fn the_tsp_client_takes_a_checked_token_and_refuses_replies_that_do_not_an
         .expect_err("policy")
         .to_string();
     assert!(text.contains("refused"), "{text}");
+    // A token under another policy than the one asked for is not taken.
+    let mut other_policy = client(fake_tsa(&t, Tamper::Policy).await);
+    other_policy.policy = wrong_policy.policy;
+    let text = other_policy
+        .stamp(Digest::Sha256, data)
+        .await
+        .expect_err("policy")
+        .to_string();
+    assert!(text.contains("not the 1.2.3.4 asked for"), "{text}");
     // Nobody listening: an error after the retries, not a hang.
     let mut gone = client("http://127.0.0.1:9/tsp".into());
     gone.retries = 1;
