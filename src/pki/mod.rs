@@ -15,8 +15,10 @@ mod ocsp;
 mod official;
 mod publish;
 mod revocation_source;
+mod stamping;
 mod tsa;
 mod tsp;
+mod tsp_client;
 
 /// Names live below the PKI (verification reads them too); re-exported for callers.
 pub use crate::x509::name;
@@ -25,7 +27,9 @@ pub use authority::Authority;
 pub use declared::{Declarations, Profile};
 pub use error::PkiError;
 pub use issue::{IssueRequest, MAX_DAYS};
+pub use stamping::TimeStamping;
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
+pub use tsp_client::TspClient;
 
 use zeroize::Zeroizing;
 
