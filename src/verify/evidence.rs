@@ -122,6 +122,8 @@ pub(super) struct SignerEvidence {
     /// The signature time-stamp tokens (RFC 3161 ContentInfo, DER as received) over this
     /// signature value: CMS's id-aa-signatureTimeStampToken unsigned attributes.
     pub timestamps: Vec<Vec<u8>>,
+    /// Archive time-stamps (CAdES archive-time-stamp-v3), oldest first as carried.
+    pub archive_timestamps: Vec<ArchiveStamp>,
     /// The hash of the signer's certificate its signed attributes bind (CMS's ESS
     /// signingCertificate or signingCertificateV2); `Err`: the attribute is malformed.
     pub signing_certificate: Result<Option<CertHash>, String>,
@@ -155,6 +157,14 @@ pub(super) struct Parsed {
     pub summary: String,
     /// Revocation values the signature carries (CAdES-LT).
     pub revocation: RevocationValues,
+}
+
+/// An archive time-stamp token and the bytes its imprint must be the hash of (recomputed from
+/// the signature and its ats-hash-index-v3), or why they cannot be had.
+#[derive(Debug, Clone)]
+pub(super) struct ArchiveStamp {
+    pub token: Vec<u8>,
+    pub stamped: Result<Vec<u8>, String>,
 }
 
 /// CRLs and OCSP responses carried with a signature (CMS SignedData.crls, CAdES-LT): evidence

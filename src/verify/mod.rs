@@ -251,7 +251,14 @@ impl Verifier {
         let judged = timestamp::judge_offline(&[token.to_vec()], stamped, &sources);
         let now = crate::time::now();
         let none = evidence::RevocationValues::default();
-        let outcome = timestamp::finish(judged, &self.core.revocation, &none, now, None, now).await;
+        let online = timestamp::Online {
+            revocation: &self.core.revocation,
+            values: &none,
+            now,
+            not_before: None,
+            validation_time: now,
+        };
+        let outcome = timestamp::finish(judged, &online).await;
         let mut reports = outcome.timestamps;
         match reports.len() {
             1 => reports.remove(0),

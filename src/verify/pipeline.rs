@@ -166,8 +166,12 @@ impl Core {
             paths,
             certs: &self.certs,
         };
-        let timestamps =
+        let mut timestamps =
             timestamp::judge_offline(&evidence.timestamps, &evidence.signature, &sources);
+        timestamps.extend(timestamp::judge_archive(
+            &evidence.archive_timestamps,
+            &sources,
+        ));
         // The path is searched at the time the signer will be judged at: the proof of
         // existence the tokens give so far (their TSAs' revocation is still to be asked; if
         // that fails, `finish` judges the path at the request's time instead).
@@ -199,15 +203,14 @@ impl Core {
         } = offline;
         let profile = sig.signer.as_deref().map(KeyProfile::of);
         let not_before = sig.signer.as_deref().map(Cert::not_before);
-        let stamped = timestamp::finish(
-            timestamps,
-            &self.revocation,
-            &ctx.revocation_values,
-            ctx.now,
+        let online = timestamp::Online {
+            revocation: &self.revocation,
+            values: &ctx.revocation_values,
+            now: ctx.now,
             not_before,
-            ctx.at.at,
-        )
-        .await;
+            validation_time: ctx.at.at,
+        };
+        let stamped = timestamp::finish(timestamps, &online).await;
         let time = ctx.time_for(stamped.proof_of_existence);
         if time != searched_at {
             // A token that passed offline failed on its TSA's revocation: the path found for

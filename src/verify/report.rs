@@ -166,7 +166,8 @@ pub struct SignerReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimestampReport {
     /// "signature": a signature time-stamp (id-aa-signatureTimeStampToken) over the signature
-    /// value.
+    /// value; "archive": an archive-time-stamp-v3 over the signature, its evidence and the
+    /// tokens before it (CAdES-B-LTA).
     pub kind: &'static str,
     /// The token's genTime (RFC 3339), when its TSTInfo could be read.
     pub gen_time: Option<String>,

@@ -227,6 +227,23 @@ async fn extend_takes_a_signature_to_t_lt_and_lta_and_openssl_still_verifies_it(
                 qoltanba::verify::Verdict::Valid,
                 "{name} {level}: {report:?}"
             );
+            // Every token verified: the signature time-stamp, and for LTA both archive
+            // time-stamps over their recomputed ats-hash-index-v3 input.
+            let stamps = &report.signers[0].timestamps;
+            let kinds: Vec<&str> = stamps.iter().map(|s| s.kind).collect();
+            let expected = if level == "LTA" {
+                vec!["signature", "archive", "archive"]
+            } else {
+                vec!["signature"]
+            };
+            assert_eq!(kinds, expected, "{name} {level}");
+            for stamp in stamps {
+                assert_eq!(
+                    stamp.status,
+                    qoltanba::verify::Status::Passed,
+                    "{name} {level}: {stamp:?}"
+                );
+            }
         }
 
         // B straight to LTA in one call.

@@ -90,6 +90,8 @@ pub(super) fn evidence(
         signature: si.signature.as_bytes().to_vec(),
         covers: Vec::new(),
         timestamps: time_stamp_tokens(si),
+        // Filled by the adapter, which holds the whole SignedData (archive.rs).
+        archive_timestamps: Vec::new(),
         signing_certificate: super::ess::signing_certificate(si),
     }
 }

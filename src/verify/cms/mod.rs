@@ -3,6 +3,7 @@
 //! Its signed attributes (contentType, messageDigest, signingTime) are checked here, in
 //! `attributes`: they are CMS's own integrity mechanism.
 
+mod archive;
 mod attributes;
 mod ess;
 
@@ -231,13 +232,14 @@ fn read(
     };
     // Streaming producers write BER (indefinite lengths): re-encode as DER and walk again.
     let normalised;
-    let walked = match walk(&der) {
-        Ok(w) => w,
+    let (walked, source): (Walked<'_>, &[u8]) = match walk(&der) {
+        Ok(w) => (w, &der),
         Err(e) => {
             normalised = crate::x509::ber_to_der(&der)
                 .map_err(|_| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?;
-            walk(&normalised)
-                .map_err(|e| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?
+            let walked = walk(&normalised)
+                .map_err(|e| unreadable(format!("not a CMS SignedData (DER or BER): {e}")))?;
+            (walked, &normalised)
         }
     };
     if walked.signer_infos.len() > MAX_SIGNERS {
@@ -307,10 +309,18 @@ fn read(
         certificates.len()
     );
     let mut shared = attributes::Shared::new(walked.econtent_type, content);
-    let signers = signer_infos
+    let archived: Vec<bool> = (signer_infos.iter())
+        .map(|(si, _)| archive::has_archive_stamps(si))
+        .collect();
+    let mut signers: Vec<_> = signer_infos
         .into_iter()
         .map(|(si, raw)| attributes::evidence(&si, raw, &mut shared))
         .collect();
+    for (index, signer) in signers.iter_mut().enumerate() {
+        if archived[index] {
+            signer.archive_timestamps = archive::stamps(source, index, shared.content.as_deref());
+        }
+    }
     let parsed = Parsed {
         signers,
         certificates,

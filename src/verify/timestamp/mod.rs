@@ -7,6 +7,7 @@
 //! A time-stamp that fails only gives no proof of existence (EN 319 102-1): the step is
 //! reported, and the signature judged as one without it ([`Step::decides_verdict`]).
 
+mod settle;
 mod tst_info;
 
 use std::sync::Arc;
@@ -15,17 +16,17 @@ use const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE;
 use der::asn1::ObjectIdentifier;
 
 use super::chain::{self, Paths};
-use super::evidence::{RevocationValues, SignerEvidence};
+use super::evidence::{ArchiveStamp, SignerEvidence};
 use super::input::CertCache;
 use super::purpose::Purpose;
 use super::report::{Check, Status, Step, SubIndication, TimestampReport};
-use super::revocation::Revocation;
 use super::step::ValidationTime;
 use super::{signature, validity};
 use crate::crypto::Digest;
 use crate::time::rfc3339;
 use crate::x509::Cert;
 
+pub(super) use settle::{finish, provisional_proof, Online};
 pub use tst_info::{read_time_stamp_token, read_tst_info, TimeStampInfo, ID_CT_TST_INFO};
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A): the unsigned attribute holding a
@@ -44,6 +45,8 @@ pub(super) struct Judged {
     report: TimestampReport,
     gen_time: Option<i64>,
     path: Option<Vec<Arc<Cert>>>,
+    /// An archive time-stamp (it stamps the signature and every token before it).
+    archive: bool,
 }
 
 /// What the offline part reads: the request's candidate certificates and the verifier's
@@ -82,9 +85,41 @@ pub(super) fn judge_offline(
             check,
             gen_time: None,
             path: None,
+            archive: false,
         });
     }
     judged
+}
+
+/// The offline part of each archive time-stamp, over the bytes its ats-hash-index-v3 and the
+/// signature as it is now give (`verify/cms/archive.rs`).
+pub(super) fn judge_archive(stamps: &[ArchiveStamp], sources: &Sources<'_>) -> Vec<Judged> {
+    stamps
+        .iter()
+        .take(MAX_TIMESTAMPS)
+        .map(|stamp| {
+            let mut judged = match &stamp.stamped {
+                Ok(stamped) => judge_one(&stamp.token, stamped, sources),
+                Err(why) => {
+                    let check = failed(
+                        SubIndication::HashFailure,
+                        "ARCHIVE_TIMESTAMP_UNUSABLE",
+                        why.clone(),
+                    );
+                    Judged {
+                        report: report_of(&check, None, None, None),
+                        check,
+                        gen_time: None,
+                        path: None,
+                        archive: true,
+                    }
+                }
+            };
+            judged.archive = true;
+            judged.report.kind = "archive";
+            judged
+        })
+        .collect()
 }
 
 fn report_of(
@@ -113,6 +148,7 @@ fn judge_one(token: &[u8], signature_value: &[u8], sources: &Sources<'_>) -> Jud
                 check,
                 gen_time: None,
                 path: None,
+                archive: false,
             };
         }
     };
@@ -134,6 +170,7 @@ fn judge_one(token: &[u8], signature_value: &[u8], sources: &Sources<'_>) -> Jud
         check,
         gen_time: Some(info.gen_time),
         path,
+        archive: false,
     }
 }
 
@@ -265,139 +302,4 @@ fn critical_eku(cert: &Cert) -> bool {
         .unwrap_or_default()
         .iter()
         .any(|e| e.extn_id == ID_CE_EXT_KEY_USAGE && e.critical)
-}
-
-/// Until when a TSA's token can be relied on without a later proof that it existed: the
-/// earliest expiry in its path but the anchor. After it the TSA's key may be retired and
-/// leaked, so a token shown only afterwards could be forged (an archive time-stamp made before
-/// it proves the token older, EN 319 102-1 §5.6.2.4).
-fn horizon(path: &[Arc<Cert>]) -> i64 {
-    let certified = if path.len() > 1 {
-        &path[..path.len() - 1]
-    } else {
-        path
-    };
-    certified
-        .iter()
-        .map(|c| c.not_after())
-        .min()
-        .unwrap_or(i64::MIN)
-}
-
-/// The proof of existence the tokens give before their TSAs' revocation is asked: the
-/// earliest genTime of a token that passed so far, no older than the signer's certificate and
-/// still within its TSA's horizon at `relied_at` (when it is relied on: the validation time).
-pub(super) fn provisional_proof(
-    judged: &[Judged],
-    not_before: Option<i64>,
-    relied_at: i64,
-) -> Option<i64> {
-    judged
-        .iter()
-        .filter_map(|j| match (&j.path, j.gen_time) {
-            (Some(path), Some(gen_time))
-                if not_before.is_none_or(|nb| gen_time >= nb) && relied_at <= horizon(path) =>
-            {
-                Some(gen_time)
-            }
-            _ => None,
-        })
-        .min()
-}
-
-/// The step's outcome for one signer.
-pub(super) struct Outcome {
-    pub check: Check,
-    pub timestamps: Vec<TimestampReport>,
-    /// The earliest genTime of a valid time-stamp no earlier than the signer certificate's
-    /// notBefore.
-    pub proof_of_existence: Option<i64>,
-}
-
-/// Revocation of each TSA whose token passed so far (at its genTime), then the step's check.
-/// `not_before`: the signer certificate's, when found — a time-stamp older than the
-/// certificate proves nothing about a signature made with it. `relied_at`: when the tokens
-/// are relied on (the validation time), which must be within each TSA's [`horizon`].
-pub(super) async fn finish(
-    judged: Vec<Judged>,
-    revocation: &Revocation,
-    values: &RevocationValues,
-    now: i64,
-    not_before: Option<i64>,
-    relied_at: i64,
-) -> Outcome {
-    if judged.is_empty() {
-        return Outcome {
-            check: Check::skipped(Step::Timestamp, "no time-stamp"),
-            timestamps: Vec::new(),
-            proof_of_existence: None,
-        };
-    }
-    let mut checks = Vec::with_capacity(judged.len());
-    let mut timestamps = Vec::with_capacity(judged.len());
-    let mut proof: Option<i64> = None;
-    for Judged {
-        mut check,
-        mut report,
-        gen_time,
-        path,
-    } in judged
-    {
-        if let (Some(path), Some(gen_time)) = (path, gen_time) {
-            let at = ValidationTime::stamped(gen_time);
-            let (revoked, _) = revocation.check(&path, at, values, now).await;
-            if relied_at > horizon(&path) {
-                check = Check::indeterminate(
-                    Step::Timestamp,
-                    SubIndication::RevocationOutOfBoundsNoPoe,
-                    "TIMESTAMP_OUT_OF_BOUNDS_NO_POE",
-                    format!(
-                        "the TSA's certificate expired at {}, and nothing proves the time-stamp existed before (validation time {}): an archive time-stamp would have kept it",
-                        rfc3339(horizon(&path)),
-                        rfc3339(relied_at)
-                    ),
-                );
-            } else if revoked.status != Status::Passed {
-                check = Check {
-                    id: Step::Timestamp,
-                    detail: format!("the TSA's certificate: {}", revoked.detail),
-                    ..revoked
-                };
-            } else if not_before.is_some_and(|nb| gen_time < nb) {
-                check.detail = format!(
-                    "{}; older than the signer's certificate: no proof of existence",
-                    check.detail
-                );
-            } else {
-                proof = Some(proof.map_or(gen_time, |p| p.min(gen_time)));
-            }
-            report.status = check.status;
-            report.detail = check.detail.clone();
-        }
-        checks.push(check);
-        timestamps.push(report);
-    }
-    Outcome {
-        check: summary(checks),
-        timestamps,
-        proof_of_existence: proof,
-    }
-}
-
-/// One check for all tokens: the worst one's status and code, every token's detail.
-fn summary(mut checks: Vec<Check>) -> Check {
-    if checks.len() == 1 {
-        return checks.remove(0);
-    }
-    let details: Vec<String> = checks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("time-stamp {}: {}", i + 1, c.detail))
-        .collect();
-    checks.sort_by_key(|c| std::cmp::Reverse(c.status));
-    let worst = checks.remove(0);
-    Check {
-        detail: details.join("; "),
-        ..worst
-    }
 }

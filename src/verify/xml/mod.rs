@@ -129,6 +129,7 @@ pub(super) fn parse(input: &[u8], cache: &CertCache, pointers: &Pointers) -> Res
             claimed_signing_time: None,
             covers,
             timestamps: Vec::new(),
+            archive_timestamps: Vec::new(),
             signing_certificate: Ok(None),
         });
     }
