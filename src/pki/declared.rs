@@ -77,7 +77,7 @@ impl Hierarchy {
             profile: "tsa".into(),
             common_name: "СЕРВИС МЕТКИ ВРЕМЕНИ ҚОЛТАҢБА TEST".into(),
             key: self.issuing.key,
-            validity_days: 1095,
+            validity_days: 2190,
             policy: DEFAULT_TSA_POLICY.into(),
             accuracy_seconds: 1,
         })
