@@ -95,14 +95,35 @@ impl Pki {
             cms = self.add_validation_data(&cms, now).await?;
         }
         if target >= Level::Lta {
-            cms = self.add_archive_time_stamp(&cms, content, now).await?;
+            // Validation data was just added (or was there): stamp without adding it again.
+            cms = self.stamp_archive(&cms, content, now).await?;
         }
         Ok(cms)
     }
 
     /// Adds one more archive-time-stamp-v3 to a CMS signature, whatever it has: evidence
-    /// renewal (its ats-hash-index-v3 covers the earlier archive time-stamps).
+    /// renewal (its ats-hash-index-v3 covers the earlier archive time-stamps). The current
+    /// validation data goes in first (EN 319 122-1 §5.5.3): today's CRLs say the earlier TSAs
+    /// were not revoked before this stamp, and speak for the new TSA at its genTime, when the
+    /// CRLs carried from the signing time have long expired.
     pub async fn add_archive_time_stamp(
+        &self,
+        signed: &[u8],
+        content: Option<&[u8]>,
+        now: i64,
+    ) -> Result<Vec<u8>, PkiError> {
+        let refreshed;
+        let signed = if levels::level_of(signed).map_err(refused)? >= Level::T {
+            refreshed = self.add_validation_data(signed, now).await?;
+            refreshed.as_slice()
+        } else {
+            signed
+        };
+        self.stamp_archive(signed, content, now).await
+    }
+
+    /// The archive-time-stamp-v3 over the signature as it is.
+    async fn stamp_archive(
         &self,
         signed: &[u8],
         content: Option<&[u8]>,
