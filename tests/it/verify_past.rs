@@ -15,7 +15,7 @@ use x509_cert::crl::CertificateList;
 use crate::openssl_pki::{LeafSpec, OpensslPki, SignOpts};
 use crate::verify_openssl::{check, current_crls, json};
 use crate::verify_timestamp::{
-    openssl_token, read, sha256, signature_value, signed_data, tsa, with_timestamp,
+    openssl_token, read, sha256, signature_value, signed_data, tsa, tsa_for_days, with_timestamp,
 };
 
 fn verifier(pki: &OpensslPki, crls: &[&Path]) -> Verifier {
@@ -194,4 +194,73 @@ async fn revocation_counts_only_before_the_proof_of_existence() {
     assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
     assert_eq!(report.sub_indication, Some("REVOKED"));
     assert!(report.signers[0].proof_of_existence.is_some());
+}
+
+/// The signature time-stamp's TSA certificate (30 days) has expired at the validation time
+/// (45 days on); an archive time-stamp by a TSA whose certificate still holds (60 days), made
+/// while the first was valid, proves the first token existed then: the signer (expired after
+/// a day) is valid at its proof of existence. Without the archive time-stamp it is not; with an
+/// element its ats-hash-index-v3 lists removed, the archive time-stamp fails and neither holds.
+#[tokio::test]
+async fn an_archive_time_stamp_keeps_an_expired_tsas_token_relied_on() {
+    use qoltanba::sign::levels;
+    let pki = OpensslPki::new(None, None);
+    let now = qoltanba::time::now();
+    let leaf = pki.leaf(&LeafSpec {
+        end: Some(generalized(now + DAY)),
+        ..LeafSpec::new("short")
+    });
+    let cms = read(&pki.sign(
+        &leaf,
+        &json(&crate::common::valid_iin()),
+        &SignOpts::default(),
+    ));
+    let first = tsa(&pki, "tsa1", "critical, timeStamping", false, None);
+    let token = openssl_token(&pki, &first, &sha256(&signature_value(&cms)), 1, true);
+    let (issuing_crl, root_crl) = current_crls(&pki);
+    // B-LT as a signer would make it: the CRLs carried, then the archive time-stamp.
+    let lt = with_crls(&with_timestamp(&cms, &token), &[&issuing_crl, &root_crl]);
+    let second = tsa_for_days(&pki, "tsa2", "critical, timeStamping", false, None, "60");
+    let digest = qoltanba::crypto::Digest::Sha256;
+    let (data, index) = levels::archive_time_stamp_data(&lt, None, digest).expect("ATS data");
+    let archive = openssl_token(&pki, &second, &sha256(&data), 2, true);
+    let lta = levels::with_archive_time_stamp(&lt, &archive, &index).expect("LTA");
+    let v = verifier(&pki, &[]);
+    let later = now + 45 * DAY;
+
+    let report = verify(&v, lta.clone(), later).await;
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    let kinds: Vec<(&str, Status)> = (report.signers[0].timestamps.iter())
+        .map(|t| (t.kind, t.status))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("signature", Status::Passed), ("archive", Status::Passed)]
+    );
+
+    let report = verify(&v, lt, later).await;
+    assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
+    assert_eq!(
+        check(&report, "timestamp").code,
+        "TIMESTAMP_OUT_OF_BOUNDS_NO_POE"
+    );
+
+    // The carried CRLs are listed in the index: one gone, the archive time-stamp proves
+    // nothing, and the first token is again past its TSA's horizon.
+    let mut sd = signed_data(&lta);
+    sd.crls = None;
+    let stripped = ContentInfo {
+        content_type: const_oid::db::rfc5911::ID_SIGNED_DATA,
+        content: Any::encode_from(&sd).expect("SignedData"),
+    }
+    .to_der()
+    .expect("ContentInfo");
+    let report = verify(&verifier(&pki, &[&issuing_crl, &root_crl]), stripped, later).await;
+    assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
+    let archive = &report.signers[0].timestamps[1];
+    assert_eq!(archive.kind, "archive");
+    assert!(
+        archive.detail.contains("crlsHashIndex"),
+        "the removed CRL is named: {archive:?}"
+    );
 }

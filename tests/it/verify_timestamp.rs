@@ -36,6 +36,22 @@ pub(crate) fn tsa(
     self_signed: bool,
     reuse: Option<&Path>,
 ) -> (PathBuf, PathBuf) {
+    // A twin (same key, serial and name) must still be another certificate: issued in the
+    // same second with the same validity it would be byte-identical (RSA PKCS#1 v1.5 is
+    // deterministic), and the mismatch case then passed by chance.
+    let days = if reuse.is_some() { "31" } else { "30" };
+    tsa_for_days(pki, name, eku, self_signed, reuse, days)
+}
+
+/// [`tsa`] with a certificate valid for `days`.
+pub(crate) fn tsa_for_days(
+    pki: &OpensslPki,
+    name: &str,
+    eku: &str,
+    self_signed: bool,
+    reuse: Option<&Path>,
+    days: &str,
+) -> (PathBuf, PathBuf) {
     let dir = pki.dir.path();
     let key = reuse.map_or_else(|| dir.join(format!("{name}.key.pem")), Path::to_path_buf);
     let cert = dir.join(format!("{name}.pem"));
@@ -104,11 +120,8 @@ pub(crate) fn tsa(
             s(&pki.issuing_key()),
             "-set_serial",
             "0x7A5A0001",
-            // A twin (same key, serial and name) must still be another certificate: issued
-            // in the same second with the same validity it would be byte-identical (RSA
-            // PKCS#1 v1.5 is deterministic), and the mismatch case then passed by chance.
             "-days",
-            if reuse.is_some() { "31" } else { "30" },
+            days,
             "-extfile",
             s(&ext),
             "-extensions",
