@@ -31,3 +31,17 @@ pub fn ocsp_check_response(
     let id = crate::verify::ocsp::cert_id(cert, issuer)?;
     crate::verify::ocsp::check_response(response, &id, nonce_value, issuer, "fuzz", now)
 }
+
+/// A TSA's reply to a fixed request (SHA-256 of "qoltanba", nonce 0x0102…08) through the TSP
+/// client's checks (`pki::tsp_client::read_reply`): status, token, nonce, imprint. `Ok`: the
+/// token the client would go on to verify.
+pub fn tsp_read_reply(reply: &[u8]) -> Result<Vec<u8>, String> {
+    let asked = crate::pki::tsp_client::request_with_nonce(
+        crate::crypto::Digest::Sha256,
+        b"qoltanba",
+        None,
+        [1, 2, 3, 4, 5, 6, 7, 8],
+    )
+    .map_err(|e| e.to_string())?;
+    crate::pki::tsp_client::read_reply(reply, &asked).map_err(|e| e.to_string())
+}

@@ -18,7 +18,7 @@ mod revocation_source;
 mod stamping;
 mod tsa;
 mod tsp;
-mod tsp_client;
+pub(crate) mod tsp_client;
 
 /// Names live below the PKI (verification reads them too); re-exported for callers.
 pub use crate::x509::name;

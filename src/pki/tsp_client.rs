@@ -63,7 +63,7 @@ struct TimeStampResp {
 }
 
 /// What a reply must echo: the request's imprint, nonce and policy.
-pub(super) struct Asked {
+pub(crate) struct Asked {
     pub der: Vec<u8>,
     digest: Digest,
     imprint: Vec<u8>,
@@ -82,11 +82,21 @@ pub(super) fn request(
     data: &[u8],
     policy: Option<ObjectIdentifier>,
 ) -> Result<Asked, PkiError> {
+    let mut nonce = [0_u8; 8];
+    rand_core::OsRng.fill_bytes(&mut nonce);
+    request_with_nonce(digest, data, policy, nonce)
+}
+
+/// [`request`] with a given nonce (the fuzz target's, so a reply can echo it).
+pub(crate) fn request_with_nonce(
+    digest: Digest,
+    data: &[u8],
+    policy: Option<ObjectIdentifier>,
+    mut nonce: [u8; 8],
+) -> Result<Asked, PkiError> {
     let imprint = digest
         .digest(data)
         .ok_or_else(|| failure(format!("{} is not computed here", digest.name())))?;
-    let mut nonce = [0_u8; 8];
-    rand_core::OsRng.fill_bytes(&mut nonce);
     // A positive INTEGER in its minimal form: high bit clear, first octet not zero.
     nonce[0] = (nonce[0] & 0x7f) | 0x01;
     let der = TimeStampReq {
@@ -115,7 +125,7 @@ pub(super) fn request(
 
 /// The token (DER ContentInfo) of a granted reply that answers `asked`; any other reply is an
 /// error saying why.
-pub(super) fn read_reply(reply: &[u8], asked: &Asked) -> Result<Vec<u8>, PkiError> {
+pub(crate) fn read_reply(reply: &[u8], asked: &Asked) -> Result<Vec<u8>, PkiError> {
     let response = TimeStampResp::from_der(reply)
         .map_err(|e| failure(format!("the reply is not a DER TimeStampResp: {e}")))?;
     // granted (0) or grantedWithMods (1), RFC 3161 §2.4.2.
