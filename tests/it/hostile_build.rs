@@ -210,7 +210,9 @@ impl Authority {
         .sign()
     }
 
-    /// A CRL of this CA (valid from now − 1 h to now + 1 day) listing `revoked` serials.
+    /// A CRL of this CA (valid from now − 1 h to now + 1 day) listing `revoked` serials. It
+    /// says it keeps expired certificates (ExpiredCertsOnCRL 2000-01-01), so it speaks for the
+    /// past validation times these tests use.
     pub(crate) fn crl(&self, revoked: &[u32]) -> Vec<u8> {
         let now = crate::openssl_pki::unix_now() as u64;
         let algorithm = self.key.signature_algorithm().identifier();
@@ -230,11 +232,17 @@ impl Authority {
             this_update: time(now - 3600),
             next_update: Some(time(now + 86_400)),
             revoked_certificates: (!entries.is_empty()).then_some(entries),
-            crl_extensions: Some(vec![extension(
-                rfc5280::ID_CE_CRL_NUMBER,
-                false,
-                &crl_number,
-            )]),
+            crl_extensions: Some(vec![
+                extension(rfc5280::ID_CE_CRL_NUMBER, false, &crl_number),
+                extension(
+                    ObjectIdentifier::new_unwrap("2.5.29.60"),
+                    false,
+                    &der::asn1::GeneralizedTime::from_unix_duration(
+                        std::time::Duration::from_secs(946_684_800),
+                    )
+                    .expect("time"),
+                ),
+            ]),
         };
         let signature = self.key.sign(&tbs.to_der().expect("TBS")).expect("sign");
         CertificateList {
