@@ -6,6 +6,7 @@
 mod certificates;
 mod crls;
 mod documents;
+mod evidence;
 mod leader;
 mod migrate;
 mod security;
@@ -19,6 +20,7 @@ pub use certificates::{
 };
 pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub use documents::{number as document_number, DocumentRecord, SignedDocument};
+pub use evidence::{EvidenceLevel, EvidenceRecord, EvidenceStats, NewEvidence};
 pub use leader::Leadership;
 pub use security::{ActAudit, ApiKeyRecord, AuditEvent, AuditQuery};
 
