@@ -9,6 +9,9 @@ pub mod certificate;
 mod crl;
 pub mod declared;
 mod error;
+mod evidence;
+mod evidence_horizon;
+mod extension;
 mod extensions;
 mod issue;
 mod ocsp;
@@ -24,6 +27,8 @@ pub use crate::x509::RevocationReason;
 pub use authority::Authority;
 pub use declared::{Declarations, Profile};
 pub use error::PkiError;
+pub use evidence::{Advanced, CurrentSignature};
+pub use extension::Level;
 pub use issue::{IssueRequest, MAX_DAYS};
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
 
