@@ -125,7 +125,10 @@ impl Pki {
         }
         let current = CurrentSignature::of(document, newest);
         let content = document.detached.then_some(document.canonical.as_slice());
-        let extended = match self.extend_to(&current.signed, content, Level::Lta, now).await {
+        let extended = match self
+            .extend_to(&current.signed, content, Level::Lta, now)
+            .await
+        {
             Ok(cms) => cms,
             Err(e) => {
                 count(Level::Lta.as_str(), "failed");
@@ -135,7 +138,11 @@ impl Pki {
         let stored = self.append(document, newest, &extended, now).await?;
         count(
             Level::Lta.as_str(),
-            if stored.is_some() { "extended" } else { "raced" },
+            if stored.is_some() {
+                "extended"
+            } else {
+                "raced"
+            },
         );
         Ok(stored)
     }

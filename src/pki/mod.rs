@@ -28,7 +28,7 @@ pub use authority::Authority;
 pub use declared::{Declarations, Profile};
 pub use error::PkiError;
 pub use evidence::{Advanced, CurrentSignature};
-pub use extension::Level;
+pub use extension::{signature_level, Level};
 pub use issue::{IssueRequest, MAX_DAYS};
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
 
