@@ -18,6 +18,7 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         Arc::clone(&pki),
         Duration::from_secs(config.operations.crl_refresh_seconds),
         evidence_margin(&config),
+        config.passphrase()?,
     ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -81,7 +82,12 @@ fn evidence_margin(config: &Config) -> i64 {
 /// The periodic work: every `every`, try to be (or stay) the leader; the leader republishes
 /// due CRLs, then advances documents' evidence (to LTA, and renewal `margin` seconds ahead of
 /// its horizon). Another instance takes over within `every` of the leader's death.
-async fn periodic_work(pki: Arc<crate::pki::Pki>, every: Duration, margin: i64) {
+async fn periodic_work(
+    pki: Arc<crate::pki::Pki>,
+    every: Duration,
+    margin: i64,
+    passphrase: zeroize::Zeroizing<String>,
+) {
     let mut leadership = crate::store::Leadership::new(pki.store().clone());
     let mut tick = tokio::time::interval(every);
     let mut was_leader = false;
@@ -108,7 +114,15 @@ async fn periodic_work(pki: Arc<crate::pki::Pki>, every: Duration, margin: i64) 
             Ok(n) => tracing::info!(published = n, "republished due CRLs"),
             Err(e) => tracing::error!(error = %e, "CRL refresh failed"),
         }
-        match pki.advance_evidence(crate::pki::now(), margin).await {
+        let now = crate::pki::now();
+        // Renewal needs a TSA certificate that outlives the margin: re-issue ours first if due.
+        if let Err(e) = pki
+            .renew_tsa_if_due(now, margin, passphrase.as_bytes())
+            .await
+        {
+            tracing::error!(error = %e, "could not re-issue the TSA's certificate");
+        }
+        match pki.advance_evidence(now, margin).await {
             Ok(done) if done == crate::pki::Advanced::default() => {}
             Ok(done) => tracing::info!(
                 extended = done.extended,

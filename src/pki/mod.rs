@@ -19,6 +19,7 @@ mod official;
 mod publish;
 mod revocation_source;
 mod tsa;
+mod tsa_renewal;
 mod tsp;
 
 /// Names live below the PKI (verification reads them too); re-exported for callers.
@@ -105,6 +106,8 @@ pub struct Pki {
     official: crate::sign::SignerIdentity,
     /// The time-stamping authority behind `POST /pki/tsp`.
     tsa: tsa::Tsa,
+    /// Its signer once re-issued in this process (`tsa_renewal.rs`); tokens are signed with it.
+    tsa_renewed: std::sync::RwLock<Option<std::sync::Arc<tsa_renewal::RenewedTsa>>>,
 }
 
 impl std::fmt::Debug for Pki {
@@ -175,6 +178,7 @@ impl Pki {
             responder,
             official,
             tsa,
+            tsa_renewed: Default::default(),
         };
         pki.publish_all_crls(now).await?;
         tracing::info!(root = %pki.root.id, issuing = %pki.issuing.id, "created the test PKI");
@@ -222,6 +226,7 @@ impl Pki {
             responder,
             official,
             tsa,
+            tsa_renewed: Default::default(),
         })
     }
 
@@ -408,7 +413,7 @@ impl Pki {
                  it cannot be revoked while in use"
             )));
         }
-        if self.tsa.serial == serial {
+        if self.tsa.serial == serial || self.renewed_tsa().is_some_and(|r| r.serial == serial) {
             return Err(PkiError::Conflict(format!(
                 "certificate {serial} is this service's time-stamping authority certificate; \
                  it cannot be revoked while in use"
