@@ -25,6 +25,9 @@ pub enum PkiError {
     Store(#[from] StoreError),
     #[error("DER encoding failed: {0}")]
     Encoding(#[from] der::Error),
+    /// No usable time-stamp: the TSA unreachable, refusing, or its reply failing a check.
+    #[error("time-stamping failed: {0}")]
+    TimeStamp(String),
 }
 
 impl PkiError {

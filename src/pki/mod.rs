@@ -18,9 +18,11 @@ mod ocsp;
 mod official;
 mod publish;
 mod revocation_source;
+mod stamping;
 mod tsa;
 mod tsa_renewal;
 mod tsp;
+mod tsp_client;
 
 /// Names live below the PKI (verification reads them too); re-exported for callers.
 pub use crate::x509::name;
@@ -31,7 +33,9 @@ pub use error::PkiError;
 pub use evidence::{Advanced, CurrentSignature};
 pub use extension::{signature_level, Level};
 pub use issue::{IssueRequest, MAX_DAYS};
+pub use stamping::TimeStamping;
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
+pub use tsp_client::TspClient;
 
 use zeroize::Zeroizing;
 

@@ -20,6 +20,9 @@ pub(super) struct Tsa {
     pub(super) accuracy_seconds: u32,
     /// The certificate's serial (upper-case hex), which the PKI refuses to revoke while in use.
     pub(super) serial: String,
+    /// Where `Pki::time_stamp` gets tokens: a remote TSA, or None for this one in process.
+    /// Kept here, beside the TSA it stands in for (`Pki::with_time_stamping`).
+    pub(super) remote: Option<std::sync::Arc<super::TspClient>>,
 }
 
 impl Tsa {
@@ -35,6 +38,7 @@ impl Tsa {
             signer,
             policy,
             accuracy_seconds: accuracy,
+            remote: None,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod document;
 pub mod document_xml;
 pub mod issue;
+pub mod levels;
 pub mod pdf;
 pub mod registry;
 pub mod xml;
@@ -44,6 +45,8 @@ pub enum SignError {
     Xml(#[from] crate::xml::XmlError),
     #[error("the input is not a SOAP message that can be signed with WS-Security: {0}")]
     Soap(String),
+    #[error("the input is not a CMS signature that can be extended: {0}")]
+    Cms(String),
 }
 
 impl From<KeyStoreError> for SignError {

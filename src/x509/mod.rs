@@ -7,6 +7,7 @@
 
 pub mod ber;
 mod cert;
+pub mod cms_archive;
 pub mod crl;
 mod der_limits;
 mod extensions;
