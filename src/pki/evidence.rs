@@ -126,7 +126,7 @@ impl Pki {
         let current = CurrentSignature::of(document, newest);
         let content = document.detached.then_some(document.canonical.as_slice());
         let extended = match self
-            .extend_to(&current.signed, content, Level::Lta, now)
+            .extend(&current.signed, content, Level::Lta, now)
             .await
         {
             Ok(cms) => cms,
