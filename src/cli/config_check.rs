@@ -72,6 +72,21 @@ pub(super) async fn run(command: ConfigCommand, config: Config) -> Result<(), Cl
             config.security.idle_timeout_seconds
         ),
     );
+    let stamping = &config.timestamp;
+    line(
+        "time-stamps from",
+        match &stamping.url {
+            Some(url) => format!(
+                "{url} (policy {}, {} s timeout, {} retries)",
+                stamping
+                    .policy
+                    .map_or_else(|| "any".into(), |p| p.to_string()),
+                stamping.timeout_seconds,
+                stamping.retries
+            ),
+            None => "the service's own TSA".into(),
+        },
+    );
     // The files named: trust anchors, intermediates, CRLs, the imported official key.
     read_labelled(&config.verify.trust, "trust anchor")?;
     read_labelled(&config.verify.intermediates, "intermediate certificate")?;

@@ -162,7 +162,7 @@ where
         let result = match cli.command {
             Command::Serve => serve::run(config).await,
             Command::Pki(command) => pki::run(*command, config, &trail).await,
-            Command::Sign(args) => sign::run(*args),
+            Command::Sign(args) => sign::run(*args, &config).await,
             Command::Documents(command) => documents::run(*command, config, &trail).await,
             Command::Keys(command) => keys::run(*command, config).await,
             Command::Audit(command) => audit::run(*command, config).await,
@@ -242,7 +242,43 @@ async fn open_pki(config: &Config, create: bool) -> Result<(Pki, bool), CliError
             false,
         )
     };
-    Ok(opened)
+    let (pki, created) = opened;
+    let stamping = time_stamping(config, None, Some(&pki))?;
+    Ok((pki.with_time_stamping(stamping), created))
+}
+
+/// Where time-stamps come from: `url` (else `[timestamp] url`) through a TSP client whose
+/// replies must chain to the configured anchors and, with the service's PKI, its own root;
+/// neither: the PKI's own TSA in process.
+fn time_stamping(
+    config: &Config,
+    url: Option<&str>,
+    own: Option<&Pki>,
+) -> Result<crate::pki::TimeStamping, CliError> {
+    let Some(url) = url.or(config.timestamp.url.as_deref()) else {
+        return Ok(crate::pki::TimeStamping::Own);
+    };
+    let mut settings = verifier_settings(config, None)?;
+    if let Some(pki) = own {
+        settings.anchors.push((
+            "the service's own root".into(),
+            pki.root().certificate_der.clone(),
+        ));
+        settings.intermediates.push((
+            "the service's own issuing CA".into(),
+            pki.issuing().certificate_der.clone(),
+        ));
+    }
+    let verifier = crate::verify::Verifier::new(settings).map_err(|e| {
+        CliError::Input(format!(
+            "the time-stamping authority {url} cannot be checked: {e} ([verify] trust names the TSA's root)"
+        ))
+    })?;
+    let mut client = crate::pki::TspClient::new(url, std::sync::Arc::new(verifier));
+    client.policy = config.timestamp.policy;
+    client.timeout = std::time::Duration::from_secs(config.timestamp.timeout_seconds);
+    client.retries = config.timestamp.retries;
+    Ok(crate::pki::TimeStamping::Remote(client))
 }
 
 /// Files named in the configuration, read with their paths as labels.

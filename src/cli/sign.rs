@@ -1,12 +1,17 @@
 //! `qoltanba sign`: sign a file with a PKCS#12 key: CAdES-BES CMS for any file, an enveloped
-//! XMLDSig (as NCA RK's Kalkan makes it) or a WS-Security SOAP envelope for XML.
+//! XMLDSig (as NCA RK's Kalkan makes it) or a WS-Security SOAP envelope for XML. With
+//! `--timestamp`, a CMS gets a signature time-stamp (CAdES-B-T) and, when the signer's
+//! certificate is from the local PKI, its validation data (CAdES-B-LT).
 
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{create_new, emit, read_password, CliError};
-use crate::sign::{self, SignError};
+use super::{create_new, emit, open_pki, read_password, time_stamping, CliError};
+use crate::config::Config;
+use crate::pki::{PkiError, TimeStamping};
+use crate::sign::levels::{self, Level};
+use crate::sign::{self, SignError, SignerIdentity};
 
 /// What `qoltanba sign` makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,6 +46,15 @@ pub(super) struct SignArgs {
     /// Leave the content out of the CMS (the verifier then needs the file itself). CMS only.
     #[arg(long)]
     detached: bool,
+    /// Add a signature time-stamp (CAdES-B-T) and, for a signer of the local PKI, the chain
+    /// and revocation values (CAdES-B-LT). CMS only. The TSA: --tsa, else `[timestamp] url`,
+    /// else the local PKI's own.
+    #[arg(long)]
+    timestamp: bool,
+    /// The RFC 3161 TSA to ask (http:// URL); its token must chain to a trusted root
+    /// (`[verify] trust` or the local PKI's). Implies --timestamp.
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
     /// Where to write the CMS (DER) or the signed XML; must not exist yet.
     #[arg(long)]
     out: PathBuf,
@@ -61,6 +75,11 @@ impl SignArgs {
                 "--wsse signs a SOAP envelope in XML; it cannot be used with --format cms".into(),
             ));
         }
+        if (self.timestamp || self.tsa.is_some()) && format == Format::Xml {
+            return Err(CliError::Input(
+                "--timestamp is for CMS: time-stamped XML (XAdES levels) is not built yet; use --format cms".into(),
+            ));
+        }
         if self.detached && format == Format::Xml {
             return Err(CliError::Input(
                 "--detached is for CMS; an XML signature is enveloped in the document (use --format cms for a detached CMS)".into(),
@@ -70,7 +89,7 @@ impl SignArgs {
     }
 }
 
-pub(super) fn run(args: SignArgs) -> Result<(), CliError> {
+pub(super) async fn run(args: SignArgs, config: &Config) -> Result<(), CliError> {
     let read = |path: &PathBuf, what: &str| {
         std::fs::read(path)
             .map_err(|e| CliError::Input(format!("cannot read {what} {}: {e}", path.display())))
@@ -103,6 +122,13 @@ pub(super) fn run(args: SignArgs) -> Result<(), CliError> {
         }
         other => CliError::Io(other.to_string()),
     });
+    let signed = match signed {
+        Ok(cms) if args.timestamp || args.tsa.is_some() => {
+            let detached = args.detached.then_some(content.as_slice());
+            time_stamped(cms, detached, &identity, &args, config).await
+        }
+        other => other,
+    };
     let written = signed.and_then(|signed| {
         out.write_all(&signed)
             .and_then(|_| out.sync_all())
@@ -119,4 +145,56 @@ pub(super) fn run(args: SignArgs) -> Result<(), CliError> {
         args.input.display(),
         args.out.display()
     ))
+}
+
+/// The CMS taken to B-T by the TSA the options and configuration name, and to B-LT when the
+/// local PKI issued the signer's certificate (it then has its chain and revocation values).
+async fn time_stamped(
+    cms: Vec<u8>,
+    detached: Option<&[u8]>,
+    signer: &SignerIdentity,
+    args: &SignArgs,
+    config: &Config,
+) -> Result<Vec<u8>, CliError> {
+    let url = args.tsa.as_deref().or(config.timestamp.url.as_deref());
+    let now = crate::time::now();
+    let pki = match open_pki(config, false).await {
+        Ok((pki, _)) => Some(pki),
+        // Without a local PKI a remote TSA still gives B-T.
+        Err(e) if url.is_some() => {
+            tracing::info!(error = %e, "no local PKI: the signature gets a time-stamp only");
+            None
+        }
+        Err(e) => {
+            return Err(CliError::Input(format!(
+                "--timestamp without a TSA URL (--tsa or [timestamp] url) uses the local PKI's \
+                 own TSA, which cannot be opened: {e}"
+            )))
+        }
+    };
+    let stamping = time_stamping(config, url, pki.as_ref())?;
+    let failed = |e: PkiError| CliError::Io(format!("time-stamping the signature: {e}"));
+    match pki {
+        Some(pki) => {
+            let ours = signer.certificate.tbs_certificate.issuer
+                == pki.issuing().certificate.tbs_certificate.subject;
+            let target = if ours { Level::Lt } else { Level::T };
+            pki.with_time_stamping(stamping)
+                .extend(&cms, detached, target, now)
+                .await
+                .map_err(failed)
+        }
+        None => {
+            let TimeStamping::Remote(client) = stamping else {
+                return Err(CliError::Input("no TSA to ask".into()));
+            };
+            let data =
+                levels::signature_time_stamp_data(&cms).map_err(|e| CliError::Io(e.to_string()))?;
+            let token = client
+                .stamp(crate::crypto::Digest::Sha256, &data)
+                .await
+                .map_err(failed)?;
+            levels::with_signature_time_stamp(&cms, &token).map_err(|e| CliError::Io(e.to_string()))
+        }
+    }
 }

@@ -3,10 +3,12 @@
 mod operations;
 mod security;
 mod setting;
+mod timestamp;
 mod verify;
 
 pub use operations::OperationsConfig;
 pub use security::SecurityConfig;
+pub use timestamp::TimestampConfig;
 pub use verify::VerifyConfig;
 
 use serde::Deserialize;
@@ -48,6 +50,8 @@ struct FileConfig {
     security: security::SecurityFileConfig,
     #[serde(default)]
     operations: operations::OperationsFileConfig,
+    #[serde(default)]
+    timestamp: timestamp::TimestampFileConfig,
 }
 
 /// `[sign]` in the config file.
@@ -108,6 +112,7 @@ pub struct Config {
     pub sign: SignConfig,
     pub security: SecurityConfig,
     pub operations: OperationsConfig,
+    pub timestamp: TimestampConfig,
 }
 
 impl Config {
@@ -225,7 +230,9 @@ impl Config {
         }
         let security = SecurityConfig::load(from_file.security, var)?;
         let operations = OperationsConfig::load(from_file.operations, var)?;
+        let timestamp = TimestampConfig::load(from_file.timestamp, var)?;
         Ok(Config {
+            timestamp,
             security,
             operations,
             sign,
