@@ -125,10 +125,7 @@ impl Pki {
         }
         let current = CurrentSignature::of(document, newest);
         let content = document.detached.then_some(document.canonical.as_slice());
-        let extended = match self
-            .extend(&current.signed, content, Level::Lta, now)
-            .await
-        {
+        let extended = match self.extend(&current.signed, content, Level::Lta, now).await {
             Ok(cms) => cms,
             Err(e) => {
                 count(Level::Lta.as_str(), "failed");

@@ -4,13 +4,15 @@
 //! produced; anything unexpected is an error, never a guessed horizon.
 
 use cms::cert::CertificateChoices;
-use cms::content_info::ContentInfo;
-use cms::signed_data::{SignedData, SignerIdentifier};
+use cms::signed_data::SignerIdentifier;
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode};
+use der::Encode;
 
 use super::PkiError;
 use crate::verify::{read_time_stamp_token, ID_AA_SIGNATURE_TIME_STAMP_TOKEN};
+// SignedData as the archive code reads it: its revocation values (OCSP responses as
+// id-ri-ocsp-response, LT) kept as they are, which `cms`'s own type does not decode.
+use crate::x509::cms_archive::SignedData;
 
 /// id-aa-ets-archiveTimestampV3 (ETSI EN 319 122-1 §5.5.3).
 pub(super) const ID_AA_ETS_ARCHIVE_TIMESTAMP_V3: ObjectIdentifier =
@@ -32,8 +34,7 @@ fn malformed(what: impl std::fmt::Display) -> PkiError {
 }
 
 fn signed_data(der: &[u8]) -> Result<SignedData, PkiError> {
-    let info = ContentInfo::from_der(der).map_err(malformed)?;
-    info.content.decode_as::<SignedData>().map_err(malformed)
+    SignedData::from_content_info(der).map_err(malformed)
 }
 
 /// notAfter of the certificate a token's SignerInfo names, among those it carries.

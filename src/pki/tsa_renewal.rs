@@ -50,7 +50,8 @@ impl Pki {
         passphrase: &[u8],
     ) -> Result<bool, PkiError> {
         let needed = now.saturating_add(margin_seconds);
-        if self.tsa_not_after() > needed {
+        // A remote TSA's certificate is its operator's to renew; ours only signs when in use.
+        if self.tsa.remote.is_some() || self.tsa_not_after() > needed {
             return Ok(false);
         }
         let decl = self.declarations.hierarchy.tsa();
