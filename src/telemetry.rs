@@ -26,7 +26,8 @@ pub const DOCUMENTS_SIGNED: &str = "qoltanba_documents_signed_total";
 pub const TIME_STAMPS: &str = "qoltanba_time_stamps_total";
 /// Evidence work on registered documents, by level reached (`LTA`) and status: `extended`
 /// (brought to LTA), `renewed` (one more archive time-stamp), `raced` (another instance did it
-/// first; nothing stored), `failed` (left for the next run).
+/// first; nothing stored), `failed` (left for the next run), `deferred` (issuance under load
+/// left it to the job).
 pub const EVIDENCE_EXTENSIONS: &str = "qoltanba_evidence_extensions_total";
 /// Registered documents by the level of their current signature (B, T, LT, LTA).
 pub const DOCUMENTS_BY_LEVEL: &str = "qoltanba_documents";

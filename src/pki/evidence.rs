@@ -20,6 +20,21 @@ const BATCH: i64 = 100;
 /// further document would only wait out its timeout again. The next run retries.
 const MAX_FAILURES_IN_A_ROW: usize = 3;
 
+/// How long issuance waits for the built-in TSA (in process: only the database can be slow).
+const OWN_TSA_BOUND: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long issuance waits for its turn to extend before leaving it to the job.
+const PERMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Extensions done inline with issuance at once, process-wide: one per core.
+fn inline_extensions() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.max(2))
+    })
+}
+
 /// What one run of the evidence job did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Advanced {
@@ -98,7 +113,8 @@ impl Pki {
         Ok(CurrentSignature::of(document, newest.as_ref()))
     }
 
-    /// Extends a registered CMS document to LTA and appends the result. Ok(None): nothing
+    /// Extends a registered CMS document to LTA and appends the result, waiting at most one
+    /// TSA request's timeout (issuance calls this with its caller waiting). Ok(None): nothing
     /// stored — an XML document (its XAdES levels do not exist yet: it stays at B), one already
     /// at LTA, or one another instance extended meanwhile. Err: stamping failed (the TSA is
     /// down); the document stays where it was, for the job to retry.
@@ -110,8 +126,35 @@ impl Pki {
         if document.format != "cms" {
             return Ok(None);
         }
+        // Extension costs several signatures and transactions (two time-stamps, an OCSP
+        // answer) per document: under a burst of issuances, doing them all inline would push
+        // every answer past the request timeout. A few at a time; whoever waits longer than
+        // PERMIT_WAIT is answered at B and extended by the job.
+        let permit = tokio::time::timeout(PERMIT_WAIT, inline_extensions().acquire()).await;
+        let Ok(Ok(_permit)) = permit else {
+            count(Level::Lta.as_str(), "deferred");
+            return Err(PkiError::TimeStamp(
+                "busy: left for the evidence job".into(),
+            ));
+        };
         let newest = self.store().newest_evidence(&document.id).await?;
-        self.extend_from(document, newest.as_ref(), now).await
+        // The caller is waiting for its answer: one attempt's timeout at most, not the client's
+        // retries too. The job retries later at its own pace.
+        let bound = self
+            .tsa
+            .remote
+            .as_ref()
+            .map_or(OWN_TSA_BOUND, |c| c.timeout);
+        match tokio::time::timeout(bound, self.extend_from(document, newest.as_ref(), now)).await {
+            Ok(extended) => extended,
+            Err(_) => {
+                count(Level::Lta.as_str(), "failed");
+                Err(PkiError::TimeStamp(format!(
+                    "no time-stamp within {} s; left for the evidence job",
+                    bound.as_secs()
+                )))
+            }
+        }
     }
 
     async fn extend_from(
