@@ -158,7 +158,15 @@ async fn time_stamped(
 ) -> Result<Vec<u8>, CliError> {
     let url = args.tsa.as_deref().or(config.timestamp.url.as_deref());
     let now = crate::time::now();
-    let pki = match open_pki(config, false).await {
+    let opened = if local_database_exists(config) {
+        open_pki(config, false).await
+    } else {
+        Err(CliError::NotFound(format!(
+            "no database at {}",
+            config.database_url
+        )))
+    };
+    let pki = match opened {
         Ok((pki, _)) => Some(pki),
         // Without a local PKI a remote TSA still gives B-T.
         Err(e) if url.is_some() => {
@@ -197,4 +205,16 @@ async fn time_stamped(
             levels::with_signature_time_stamp(&cms, &token).map_err(|e| CliError::Io(e.to_string()))
         }
     }
+}
+
+/// Whether the configured database may hold a PKI: opening a SQLite URL that names no file
+/// would create an empty database, which signing must not leave behind.
+fn local_database_exists(config: &Config) -> bool {
+    if !config.uses_sqlite() {
+        return true;
+    }
+    let path = config.database_url.trim_start_matches("sqlite:");
+    let path = path.strip_prefix("//").unwrap_or(path);
+    let path = path.split('?').next().unwrap_or_default();
+    std::path::Path::new(path).exists()
 }

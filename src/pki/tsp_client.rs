@@ -188,7 +188,7 @@ impl TspClient {
         }
         Err(match last {
             PkiError::TimeStamp(why) => failure(format!(
-                "{}: {why} (after {} attempts)",
+                "{why} (asked {}, {} attempts)",
                 self.url,
                 self.retries + 1
             )),

@@ -283,3 +283,31 @@ pub fn with_archive_time_stamp(
     )?;
     Ok(signed.to_content_info()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_ordered_and_named_as_en_319_122_1_names_them() {
+        let all = [Level::B, Level::T, Level::Lt, Level::Lta];
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+        let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["B", "T", "LT", "LTA"]);
+        for level in all {
+            assert_eq!(level.as_str().parse::<Level>(), Ok(level));
+        }
+        assert!("LTV".parse::<Level>().is_err());
+    }
+
+    #[test]
+    fn what_is_not_a_cms_signature_is_refused_not_guessed() {
+        for input in [&b""[..], b"<a/>", &[0x30, 0x03, 0x02, 0x01, 0x01]] {
+            assert!(
+                matches!(level_of(input), Err(SignError::Cms(_))),
+                "{input:?}"
+            );
+            assert!(signature_time_stamp_data(input).is_err());
+        }
+    }
+}

@@ -183,10 +183,11 @@ fn unsigned_attribute_octets(signer: &SignerInfo) -> Result<Vec<Vec<u8>>, Archiv
     Ok(octets)
 }
 
+/// DER elements, one per member of a SET OF.
+type Elements = Vec<Vec<u8>>;
+
 /// Each CertificateChoices' and each RevocationInfoChoice's full DER, in their SETs' order.
-fn certificate_and_crl_octets(
-    signed: &SignedData,
-) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), ArchiveError> {
+fn certificate_and_crl_octets(signed: &SignedData) -> Result<(Elements, Elements), ArchiveError> {
     let certificates = signed
         .certificates
         .iter()

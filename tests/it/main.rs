@@ -7,6 +7,7 @@ mod common;
 mod audit_caps;
 mod audit_crash;
 mod auditor;
+mod cades_levels;
 mod cli;
 mod connections;
 mod documents;
