@@ -273,18 +273,23 @@ async fn renewal_ahead_of_the_horizon(backend: Backend) {
     let ats_v3 = [0x06, 0x06, 0x04, 0x00, 0x8d, 0x45, 0x02, 0x04]; // OID 0.4.0.1733.2.4
     let archive = cms.windows(ats_v3.len()).filter(|w| *w == ats_v3).count();
     assert_eq!(archive, 2, "two archive-time-stamp-v3 attributes");
-    let report = t
-        .verifier()
-        .verify_owned(qoltanba::verify::Request {
-            signature: cms,
-            at: Some(later + 60 * DAY),
+    // How it is judged years ahead is the verifier's (past signature validation): before and
+    // after the first TSA certificate's end. This only shows it.
+    for (label, at) in [("before", first - DAY), ("after", later + 60 * DAY)] {
+        let request = qoltanba::verify::Request {
+            signature: cms.clone(),
+            at: Some(at),
             ..Default::default()
-        })
-        .await;
-    eprintln!(
-        "{backend:?}: renewed evidence verified at the test clock + 60 days: {:?}",
-        report.verdict
-    );
+        };
+        let report = t.verifier().verify_owned(request).await;
+        eprintln!(
+            "{backend:?}: renewed evidence verified {label} the first TSA certificate's end: \
+             {:?} {:?} {:?}",
+            report.verdict,
+            report.sub_indication,
+            report.refusal.as_ref().map(|r| &r.en)
+        );
+    }
 }
 on_both_backends!(renewal_ahead_of_the_horizon);
 
