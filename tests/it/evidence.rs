@@ -358,3 +358,52 @@ async fn readiness_and_metrics_follow_the_horizon(backend: Backend) {
     pool.close().await;
 }
 on_both_backends!(readiness_and_metrics_follow_the_horizon);
+
+/// `qoltanba documents issue` extends too, writes the current signature, and says its level;
+/// with the TSA unreachable it still issues, at B.
+#[tokio::test]
+async fn the_cli_issues_at_lta_or_at_b_without_a_tsa() {
+    let t = TestPki::new(Backend::Sqlite).await.expect("sqlite");
+    let payload = t.path("payload.json");
+    std::fs::write(&payload, license_payload().to_string()).expect("write");
+    let run = |out: &std::path::Path, tsa: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qoltanba"));
+        command
+            .args(["documents", "issue", "--kind", "license", "--payload"])
+            .arg(&payload)
+            .arg("--out")
+            .arg(out)
+            .env("QOLTANBA_DATABASE_URL", &t.url)
+            .env(
+                "QOLTANBA_CA_PASSPHRASE",
+                std::str::from_utf8(PASSPHRASE).expect("utf-8"),
+            )
+            .env("QOLTANBA_DATA_DIR", t.path("data"))
+            .env("QOLTANBA_TIMESTAMP_TIMEOUT_SECONDS", "2")
+            .env("QOLTANBA_TIMESTAMP_RETRIES", "0")
+            .env_remove("QOLTANBA_CONFIG")
+            .env_remove("QOLTANBA_SIGN_KEY_STORE");
+        match tsa {
+            Some(url) => command.env("QOLTANBA_TIMESTAMP_URL", url),
+            None => command.env_remove("QOLTANBA_TIMESTAMP_URL"),
+        };
+        let output = command.output().expect("run");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let written = std::fs::read(out).expect("written");
+        (
+            stdout,
+            qoltanba::sign::levels::level_of(&written).expect("CMS"),
+        )
+    };
+    let (stdout, level) = run(&t.path("lta.p7s"), None);
+    assert!(stdout.contains("level   LTA"), "{stdout}");
+    assert_eq!(level, Level::Lta);
+    let (stdout, level) = run(&t.path("b.p7s"), Some(&closed_url()));
+    assert!(stdout.contains("level   B"), "{stdout}");
+    assert_eq!(level, Level::B);
+}
