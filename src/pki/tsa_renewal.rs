@@ -80,7 +80,28 @@ impl Pki {
         let record = tsa.record(ROLE_TSA, passphrase, now)?;
         let entry = Pki::certificate_entry(&tsa, &self.issuing.id, &decl.profile, now)?;
         let serial = entry.serial.clone();
-        if !self.store.insert_authorities(&[record], &entry).await? {
+        // Recorded like any issuance: in the audit trail, in the same transaction. No person
+        // acts: the leader's periodic work does.
+        let audit = crate::store::AuditEvent {
+            seq: 0,
+            at: now,
+            request_id: format!("evidence-{now}"),
+            actor: "service".into(),
+            action: "periodic tsa renewal".into(),
+            target: format!("tsa {}", self.issuing.id),
+            outcome: "ok".into(),
+            status: 0,
+            detail: format!(
+                "issued serial {serial} profile {} not_after {}",
+                decl.profile,
+                crate::time::rfc3339(not_after)
+            ),
+        };
+        let stored = self
+            .store
+            .insert_authorities_audited(&[record], &entry, Some(&audit))
+            .await?;
+        if !stored {
             // Another instance re-issued it in the same second: sign with this one until the
             // next start loads the newest.
             tracing::warn!("another instance re-issued the TSA's certificate at the same time");

@@ -133,6 +133,18 @@ impl Store {
         authorities: &[AuthorityRecord],
         responder_certificate: &NewCertificate,
     ) -> Result<bool, StoreError> {
+        self.insert_authorities_audited(authorities, responder_certificate, None)
+            .await
+    }
+
+    /// [`Store::insert_authorities`] with the act's entry in the audit trail, written in the
+    /// same transaction (a key re-issued by the service itself, not at creation).
+    pub async fn insert_authorities_audited(
+        &self,
+        authorities: &[AuthorityRecord],
+        responder_certificate: &NewCertificate,
+        audit: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         for rec in authorities {
             let result = sqlx::query(
@@ -152,6 +164,9 @@ impl Store {
             }
         }
         certificates::insert(&mut *tx, responder_certificate).await?;
+        if let Some(event) = audit {
+            security::append(&mut *tx, event).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

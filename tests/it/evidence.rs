@@ -255,6 +255,15 @@ async fn renewal_ahead_of_the_horizon(backend: Backend) {
         .renew_tsa_if_due(later, MARGIN, PASSPHRASE)
         .await
         .expect("TSA"));
+    let trail = t.trail().await;
+    let recorded = trail
+        .iter()
+        .filter(|e| e.action == "periodic tsa renewal" && e.detail.starts_with("issued serial"));
+    assert_eq!(
+        recorded.count(),
+        1,
+        "the re-issue is in the audit trail once"
+    );
     let done = t.pki.advance_evidence(later, MARGIN).await.expect("job");
     assert_eq!((done.renewed, done.failed), (2, 0), "{done:?}");
     let again = t.pki.advance_evidence(later, MARGIN).await.expect("job");
