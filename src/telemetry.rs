@@ -24,6 +24,16 @@ pub const DOCUMENTS_SIGNED: &str = "qoltanba_documents_signed_total";
 /// Time-stamp requests the TSA answered (`POST /pki/tsp`), by status: `granted`, `rejection`
 /// (an unusable request), `failure` (the TSA could not issue).
 pub const TIME_STAMPS: &str = "qoltanba_time_stamps_total";
+/// Evidence work on registered documents, by level reached (`LTA`) and status: `extended`
+/// (brought to LTA), `renewed` (one more archive time-stamp), `raced` (another instance did it
+/// first; nothing stored), `failed` (left for the next run), `deferred` (issuance under load
+/// left it to the job).
+pub const EVIDENCE_EXTENSIONS: &str = "qoltanba_evidence_extensions_total";
+/// Registered documents by the level of their current signature (B, T, LT, LTA).
+pub const DOCUMENTS_BY_LEVEL: &str = "qoltanba_documents";
+/// The oldest evidence horizon among registered documents (unix seconds): renewal must run
+/// before it.
+pub const EVIDENCE_HORIZON: &str = "qoltanba_evidence_horizon_seconds";
 /// Certificates issued, by profile.
 pub const CERTIFICATES_ISSUED: &str = "qoltanba_certificates_issued_total";
 /// Certificates revoked or held, by reason.

@@ -75,15 +75,8 @@ pub(super) async fn run(
         detached,
         supersedes: None,
     };
-    let record = match issue(
-        pki.store(),
-        signer,
-        &order,
-        crate::time::now(),
-        trail.act().as_ref(),
-    )
-    .await
-    {
+    let now = crate::time::now();
+    let record = match issue(pki.store(), signer, &order, now, trail.act().as_ref()).await {
         Ok(r) => {
             trail.acted();
             r
@@ -100,16 +93,23 @@ pub(super) async fn run(
             });
         }
     };
+    // Registered at level B; now extended to LTA if the TSA answers, else by the service's
+    // evidence job later. The file written is the current signature either way.
+    if let Err(e) = pki.extend_document(&record, now).await {
+        tracing::warn!(error = %e, "document issued at level B; the evidence job will extend it");
+    }
+    let level = (pki.current_signature(&record).await).map_err(|e| CliError::Io(e.to_string()))?;
     if let (Some(f), Some(path)) = (file.as_mut(), &out) {
-        f.write_all(&record.signed)
+        f.write_all(&level.signed)
             .and_then(|_| f.sync_all())
             .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
     }
     emit(&format!(
-        "number  {}\nid      {}\nsha256  {}\nverify  {}\n",
+        "number  {}\nid      {}\nsha256  {}\nlevel   {}\nverify  {}\n",
         record.number,
         record.id,
         record.sha256,
+        level.level,
         pki.urls().document_verification(&record.number)
     ))
 }

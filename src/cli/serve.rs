@@ -17,6 +17,8 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
     let refresher = tokio::spawn(periodic_work(
         Arc::clone(&pki),
         Duration::from_secs(config.operations.crl_refresh_seconds),
+        evidence_margin(&config),
+        config.passphrase()?,
     ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -70,9 +72,22 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `[operations] evidence_renewal_margin_days` in seconds.
+fn evidence_margin(config: &Config) -> i64 {
+    i64::try_from(config.operations.evidence_renewal_margin_days)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(86_400)
+}
+
 /// The periodic work: every `every`, try to be (or stay) the leader; the leader republishes
-/// due CRLs. Another instance takes over within `every` of the leader's death.
-async fn periodic_work(pki: Arc<crate::pki::Pki>, every: Duration) {
+/// due CRLs, then advances documents' evidence (to LTA, and renewal `margin` seconds ahead of
+/// its horizon). Another instance takes over within `every` of the leader's death.
+async fn periodic_work(
+    pki: Arc<crate::pki::Pki>,
+    every: Duration,
+    margin: i64,
+    passphrase: zeroize::Zeroizing<String>,
+) {
     let mut leadership = crate::store::Leadership::new(pki.store().clone());
     let mut tick = tokio::time::interval(every);
     let mut was_leader = false;
@@ -98,6 +113,25 @@ async fn periodic_work(pki: Arc<crate::pki::Pki>, every: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(published = n, "republished due CRLs"),
             Err(e) => tracing::error!(error = %e, "CRL refresh failed"),
+        }
+        let now = crate::pki::now();
+        // Renewal needs a TSA certificate that outlives the margin: re-issue ours first if due.
+        if let Err(e) = pki
+            .renew_tsa_if_due(now, margin, passphrase.as_bytes())
+            .await
+        {
+            tracing::error!(error = %e, "could not re-issue the TSA's certificate");
+        }
+        match pki.advance_evidence(now, margin).await {
+            Ok(done) if done == crate::pki::Advanced::default() => {}
+            Ok(done) => tracing::info!(
+                extended = done.extended,
+                renewed = done.renewed,
+                raced = done.raced,
+                failed = done.failed,
+                "advanced documents' evidence"
+            ),
+            Err(e) => tracing::error!(error = %e, "evidence job failed"),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::ConfigError;
 pub(super) struct OperationsFileConfig {
     crl_refresh_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
+    evidence_renewal_margin_days: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -18,6 +19,9 @@ pub struct OperationsConfig {
     pub crl_refresh_seconds: u64,
     /// After SIGTERM/SIGINT: how long in-flight requests may take before they are abandoned.
     pub shutdown_grace_seconds: u64,
+    /// The evidence job adds an archive time-stamp to a document whose evidence holds for
+    /// less than this many days more (its newest TSA certificate expires within them).
+    pub evidence_renewal_margin_days: u64,
 }
 
 impl Default for OperationsConfig {
@@ -25,6 +29,7 @@ impl Default for OperationsConfig {
         OperationsConfig {
             crl_refresh_seconds: 60,
             shutdown_grace_seconds: 20,
+            evidence_renewal_margin_days: 90,
         }
     }
 }
@@ -47,6 +52,12 @@ impl OperationsConfig {
                 "QOLTANBA_SHUTDOWN_GRACE_SECONDS",
                 file.shutdown_grace_seconds,
                 defaults.shutdown_grace_seconds,
+            )?,
+            evidence_renewal_margin_days: positive(
+                &var,
+                "QOLTANBA_EVIDENCE_RENEWAL_MARGIN_DAYS",
+                file.evidence_renewal_margin_days,
+                defaults.evidence_renewal_margin_days,
             )?,
         })
     }

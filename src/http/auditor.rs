@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use serde::Deserialize;
 
-use super::documents::{audit_signature, verify_record, Audit};
+use super::document_checks::{audit_signature, verify_record, Audit};
 use super::extract::{refuse_oversized, ApiMultipart, ApiQuery};
 use super::{ApiError, AppState};
+use crate::pki::signature_level;
 use crate::store::DocumentRecord;
-use crate::verify::{Report, Verdict};
+use crate::verify::{Report, Status, Verdict};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -41,7 +42,63 @@ fn forms() -> &'static str {
      <input type=\"file\" name=\"content\"></label><br><button type=\"submit\" id=\"check-file\">Проверить / Тексеру</button></form>"
 }
 
-fn result(report: &Report, record: Option<&DocumentRecord>, sha256: Option<&str>) -> String {
+/// A signature level (ETSI EN 319 122-1) explained in Russian / Kazakh / English.
+fn level_label(level: &str) -> String {
+    let (ru, kk, en) = match level {
+        "B" => (
+            "базовая подпись без метки времени",
+            "уақыт белгісіз базалық қолтаңба",
+            "basic signature, no time-stamp",
+        ),
+        "T" => (
+            "с меткой времени подписи",
+            "қолтаңбаның уақыт белгісімен",
+            "with a signature time-stamp",
+        ),
+        "LT" => (
+            "с меткой времени и данными для долгосрочной проверки",
+            "уақыт белгісімен және ұзақ мерзімді тексеру деректерімен",
+            "with a time-stamp and long-term validation data",
+        ),
+        "LTA" => (
+            "с архивной меткой времени (долгосрочное хранение)",
+            "мұрағаттық уақыт белгісімен (ұзақ мерзімді сақтау)",
+            "with an archive time-stamp (long-term archival)",
+        ),
+        _ => ("", "", ""),
+    };
+    format!("{level} — {ru} / {kk} / {en}")
+}
+
+/// A time-stamp's kind and status in Russian / Kazakh / English.
+fn time_stamp_label(kind: &str, status: Status) -> String {
+    let kind = match kind {
+        "signature" => "метка времени подписи / қолтаңбаның уақыт белгісі / signature time-stamp",
+        "archive" => "архивная метка времени / мұрағаттық уақыт белгісі / archive time-stamp",
+        other => other,
+    };
+    let status = match status {
+        Status::Passed => "действительна / жарамды / valid",
+        Status::Failed => "недействительна / жарамсыз / not valid",
+        Status::Indeterminate => "не подтверждена / расталмады / indeterminate",
+        Status::Skipped => "не проверена / тексерілмеді / not checked",
+    };
+    format!("{kind}: {status}")
+}
+
+/// What the page shows of the evidence: the signature's level and, for a registered
+/// document, until when its evidence holds.
+struct Evidence {
+    level: &'static str,
+    horizon: Option<i64>,
+}
+
+fn result(
+    report: &Report,
+    record: Option<&DocumentRecord>,
+    sha256: Option<&str>,
+    evidence: &Evidence,
+) -> String {
     let (class, ru, kk, en) = match report.verdict {
         Verdict::Valid => (
             "valid",
@@ -95,6 +152,39 @@ fn result(report: &Report, record: Option<&DocumentRecord>, sha256: Option<&str>
             &mut html,
             "Алгоритм подписи / Қолтаңба алгоритмі",
             signer.algorithm.as_deref().unwrap_or("—"),
+        );
+        // The time the signature is proven to have existed at: the verdict is judged then.
+        row(
+            &mut html,
+            "Доказательство существования / Болу дәлелі / Proof of existence",
+            signer.proof_of_existence.as_deref().unwrap_or("—"),
+        );
+        for stamp in &signer.timestamps {
+            let mut text = format!(
+                "{} — {}",
+                stamp.gen_time.as_deref().unwrap_or("—"),
+                time_stamp_label(stamp.kind, stamp.status)
+            );
+            if let Some(tsa) = &stamp.tsa {
+                text.push_str(&format!(" — {tsa}"));
+            }
+            row(
+                &mut html,
+                "Метка времени / Уақыт белгісі / Time-stamp",
+                &text,
+            );
+        }
+    }
+    row(
+        &mut html,
+        "Уровень подписи / Қолтаңба деңгейі / Signature level",
+        &level_label(evidence.level),
+    );
+    if let Some(horizon) = evidence.horizon {
+        row(
+            &mut html,
+            "Доказательства действуют до / Дәлелдер жарамды / Evidence holds until",
+            &crate::time::rfc3339(horizon),
         );
     }
     if let Some(hash) = sha256 {
@@ -172,10 +262,16 @@ pub(super) async fn by_number(
         return (StatusCode::OK, page(""));
     };
     match state.pki.store().document_by_number(&number).await {
-        Ok(Some(record)) => {
-            let report = verify_record(&state, &record).await;
-            (StatusCode::OK, page(&result(&report, Some(&record), Some(&record.sha256))))
-        }
+        Ok(Some(record)) => match verify_record(&state, &record).await {
+            Ok((report, current)) => {
+                let evidence = Evidence { level: current.level, horizon: current.horizon };
+                (StatusCode::OK, page(&result(&report, Some(&record), Some(&record.sha256), &evidence)))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "registry lookup failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, page("<h2>Ошибка сервиса / Қызмет қатесі</h2>"))
+            }
+        },
         Ok(None) => (
             StatusCode::NOT_FOUND,
             page(&format!("<h2 id=\"verdict\" class=\"invalid\">Документ № {0} не найден / № {0} құжат табылмады</h2>", escape(&number))),
@@ -249,6 +345,10 @@ pub(super) async fn upload(
     let Some(signature) = signature else {
         return Ok(bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз"));
     };
+    let evidence = Evidence {
+        level: signature_level(&signature).as_str(),
+        horizon: None,
+    };
     let Audit { report, registry } = audit_signature(&state, signature, content).await;
     Ok((
         StatusCode::OK,
@@ -256,6 +356,7 @@ pub(super) async fn upload(
             &report,
             registry.record.as_ref(),
             registry.sha256.as_deref(),
+            &evidence,
         )),
     ))
 }

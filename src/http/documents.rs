@@ -8,16 +8,14 @@ use axum::Json;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::body::{base64_field, JsonBody};
+use super::body::JsonBody;
 use super::extract::ApiPath;
 use super::{ApiError, AppState};
-use crate::identity::Bin;
-use crate::pki::Urls;
+use crate::pki::{CurrentSignature, Urls};
 use crate::sign::document::{Format, Kind, Payload};
 use crate::sign::issue::{issue as issue_document, IssueError, Order};
 use crate::sign::registry;
 use crate::store::DocumentRecord;
-use crate::verify::{Report, Request};
 
 /// A document to sign and register.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -77,7 +75,16 @@ pub(super) struct DocumentView {
     /// The signed document as JSON (for `xml`, the JSON its XML form was written from).
     #[schema(value_type = Object)]
     document: serde_json::Value,
-    /// The CMS SignedData, base64 of DER (`cms` only).
+    /// The level of the current signature (ETSI EN 319 122-1): `B` as signed, `T` with a
+    /// signature time-stamp, `LT` with the certificates and revocation values too, `LTA` with an
+    /// archive time-stamp. XML documents stay at `B`.
+    #[schema(value_type = String, example = "LTA")]
+    level: &'static str,
+    /// Until when the evidence holds (RFC 3339): the expiry of its newest time-stamp's TSA
+    /// certificate, before which the service adds a new archive time-stamp. Null at level `B`.
+    evidence_horizon: Option<String>,
+    /// The CMS SignedData of the current signature, base64 of DER (`cms` only): the newest
+    /// evidence version, or the signature as signed while it is at level `B`.
     #[serde(skip_serializing_if = "Option::is_none")]
     cms_base64: Option<String>,
     /// The XML document with its signature inside (`xml` only).
@@ -88,7 +95,7 @@ pub(super) struct DocumentView {
 }
 
 impl DocumentView {
-    fn of(record: &DocumentRecord, urls: &Urls) -> Self {
+    fn of(record: &DocumentRecord, current: &CurrentSignature, urls: &Urls) -> Self {
         let xml = is_xml(record);
         DocumentView {
             id: record.id.clone(),
@@ -104,8 +111,10 @@ impl DocumentView {
                 tracing::error!(id = %record.id, error = %e, "a registered document does not read back");
                 serde_json::Value::Null
             }),
+            level: current.level,
+            evidence_horizon: current.horizon.map(crate::time::rfc3339),
             cms_base64: (!xml)
-                .then(|| base64::engine::general_purpose::STANDARD.encode(&record.signed)),
+                .then(|| base64::engine::general_purpose::STANDARD.encode(&current.signed)),
             signed_xml_url: xml.then(|| urls.document_signed_xml(&record.id)),
             verification_url: urls.document_verification(&record.number),
             pdf_url: urls.document_pdf(&record.id),
@@ -113,7 +122,7 @@ impl DocumentView {
     }
 }
 
-fn is_xml(record: &DocumentRecord) -> bool {
+pub(super) fn is_xml(record: &DocumentRecord) -> bool {
     record.format == Format::Xml.name()
 }
 
@@ -175,22 +184,42 @@ pub(super) async fn issue(
         detached: body.detached,
         supersedes: body.supersedes.as_deref(),
     };
+    let now = crate::time::now();
     let record = issue_document(
         state.pki.store(),
         state.signer(),
         &order,
-        crate::time::now(),
+        now,
         Some(&acting.entry(StatusCode::CREATED)),
     )
     .await
     .map_err(issue_error)?;
-    let view = DocumentView::of(&record, state.pki.urls());
+    // Committed at level B: from here nothing can lose the document. Extending it to LTA now
+    // is a bonus bounded by the TSA client's timeout; if it fails the evidence job does it.
+    let newest = match state.pki.extend_document(&record, now).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::warn!(id = %record.id, error = %e,
+                "document issued at level B; the evidence job will extend it");
+            None
+        }
+    };
+    let view = DocumentView::of(
+        &record,
+        &CurrentSignature::of(&record, newest.as_ref()),
+        state.pki.urls(),
+    );
     Ok(super::access::audited(
         (StatusCode::CREATED, Json(view)).into_response(),
     ))
 }
 
-async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {
+async fn view(state: &AppState, record: &DocumentRecord) -> Result<DocumentView, ApiError> {
+    let current = state.pki.current_signature(record).await?;
+    Ok(DocumentView::of(record, &current, state.pki.urls()))
+}
+
+pub(super) async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {
     state
         .pki
         .store()
@@ -229,7 +258,7 @@ pub(super) async fn show(
         return Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response());
     }
     let record = find(&state, &file).await?;
-    Ok(Json(DocumentView::of(&record, state.pki.urls())).into_response())
+    Ok(Json(view(&state, &record).await?).into_response())
 }
 
 #[utoipa::path(
@@ -254,7 +283,7 @@ pub(super) async fn by_number(
         .document_by_number(&number)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no document registered under {number:?}")))?;
-    Ok(Json(DocumentView::of(&record, state.pki.urls())))
+    Ok(Json(view(&state, &record).await?))
 }
 
 #[utoipa::path(
@@ -263,6 +292,8 @@ pub(super) async fn by_number(
     operation_id = "getDocumentSignature",
     tag = "documents",
     summary = "A document's CMS signature",
+    description = "The current signature: the newest evidence version (level T, LT or LTA, see \
+        the document's `level`), or the signature as signed while it is at level B.",
     params(("id" = String, Path, description = "The document id.")),
     responses(
         (status = 200, description = "The CMS SignedData, DER.", content_type = "application/pkcs7-signature"),
@@ -280,9 +311,10 @@ pub(super) async fn signature(
              /v1/documents/{id}/signed.xml"
         )));
     }
+    let current = state.pki.current_signature(&record).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/pkcs7-signature")],
-        record.signed,
+        current.signed,
     )
         .into_response())
 }
@@ -313,152 +345,4 @@ pub(super) async fn signed_xml(
         )));
     }
     Ok(([(header::CONTENT_TYPE, "application/xml")], record.signed).into_response())
-}
-
-/// Verifies a registered document now, through the full pipeline.
-#[utoipa::path(
-    get,
-    path = "/v1/documents/{id}/verification",
-    operation_id = "verifyRegisteredDocument",
-    tag = "verification",
-    summary = "Verify a registered document now",
-    description = "Runs the full verification pipeline (chain, validity, revocation, key usage) on \
-        the document's signature as of now.",
-    params(("id" = String, Path, description = "The document id.")),
-    responses(
-        (status = 200, description = "The report, whatever the verdict.", body = super::openapi::Report),
-        (status = 404, description = "`not_found`.", body = super::openapi::ErrorBody),
-    ),
-)]
-pub(super) async fn verification(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Report>, ApiError> {
-    let record = find(&state, &id).await?;
-    Ok(Json(verify_record(&state, &record).await))
-}
-
-pub(super) async fn verify_record(state: &AppState, record: &DocumentRecord) -> Report {
-    let request = Request {
-        signature: record.signed.clone(),
-        content: record.detached.then(|| record.canonical.clone()),
-        bin: expected_bin(record),
-        ..Request::default()
-    };
-    state.verifier.verify_owned(request).await
-}
-
-/// Who must have signed a registered XML document: its authority, by BIN. The verifier would
-/// otherwise take the first `<iin>` in the document as the signer's, and in a document issued to
-/// a person that is the recipient's (see `sign::document_xml`). The official's certificate
-/// carries the authority's BIN, so this is the identity процесс 11 asks for. CMS documents are
-/// left as they were: their JSON names no `applicant`, so the verifier compares nothing.
-fn expected_bin(record: &DocumentRecord) -> Option<Bin> {
-    is_xml(record)
-        .then(|| Bin::parse(&record.authority_bin).ok())
-        .flatten()
-}
-
-/// A signature to check against the registry.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct AuditBody {
-    /// CMS SignedData, base64 (of DER; PEM text is accepted too); or an XML document with its
-    /// XMLDSig signature inside, base64.
-    signature: String,
-    /// Detached content, base64.
-    #[serde(default)]
-    content: Option<String>,
-}
-
-/// The report, and the registry entry the signed bytes belong to.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct AuditView {
-    #[schema(value_type = super::openapi::Report)]
-    report: Report,
-    /// The registry entry whose signed bytes these are, if any.
-    registered: Option<Registered>,
-}
-
-/// A registry entry.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct Registered {
-    id: String,
-    number: String,
-    kind: String,
-    /// `cms` or `xml`.
-    format: String,
-}
-
-/// An uploaded signature checked: the report, and the registry entry whose signed bytes it
-/// carries (or was given with), if any.
-pub(super) struct Audit {
-    pub report: Report,
-    pub registry: registry::Match,
-}
-
-pub(super) async fn audit_signature(
-    state: &AppState,
-    signature: Vec<u8>,
-    content: Option<Vec<u8>>,
-) -> Audit {
-    let registry = registry::find(state.pki.store(), &signature, content.as_deref()).await;
-    // Only for the XML form itself: a CMS someone made over a registered document's unsigned
-    // XML is theirs, and says who they are.
-    let bin = registry
-        .record
-        .as_ref()
-        .filter(|_| crate::sign::xml::looks_like_xml(&signature))
-        .and_then(expected_bin);
-    let report = state
-        .verifier
-        .verify_owned(Request {
-            signature,
-            content,
-            bin,
-            ..Request::default()
-        })
-        .await;
-    Audit { report, registry }
-}
-
-/// `POST /v1/documents/verify`: an auditor's CMS (and content, if detached) → the report and
-/// whether, and under which number, the document is registered here.
-#[utoipa::path(
-    post,
-    path = "/v1/documents/verify",
-    operation_id = "checkSignatureAgainstRegistry",
-    tag = "verification",
-    summary = "Check a signature against the registry",
-    description = "An auditor's CMS (and the content, if detached) or signed XML document: the \
-        verification report, and whether, and under which number, the signed document is \
-        registered here. An XML document is found by its content, whatever a tool did to its \
-        serialisation, so one changed character of content is not found.",
-    request_body(content = AuditBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The report and the registry entry, if any.", body = AuditView),
-        (status = 400, description = "`bad_request`: a field is not base64, or not JSON of this shape.", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large` (16 MiB).", body = super::openapi::ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
-    ),
-)]
-pub(super) async fn audit(
-    State(state): State<AppState>,
-    JsonBody(body): JsonBody<AuditBody>,
-) -> Result<Json<AuditView>, ApiError> {
-    let decode = |field: &str, text: &str| base64_field(field, text).map_err(ApiError::bad_request);
-    let signature = decode("signature", &body.signature)?;
-    let content = body
-        .content
-        .as_deref()
-        .map(|c| decode("content", c))
-        .transpose()?;
-    let Audit { report, registry } = audit_signature(&state, signature, content).await;
-    let registered = registry.record.map(|r| Registered {
-        id: r.id,
-        number: r.number,
-        kind: r.kind,
-        format: r.format,
-    });
-    Ok(Json(AuditView { report, registered }))
 }

@@ -7,6 +7,7 @@ mod audit;
 mod auditor;
 mod body;
 mod certificates;
+mod document_checks;
 mod document_pdf;
 mod documents;
 mod error;

@@ -31,9 +31,10 @@ pub(super) async fn healthz() -> &'static str {
     path = "/readyz",
     operation_id = "readyz",
     tag = "operations",
-    summary = "Readiness: database, CA keys, CRL freshness",
-    description = "Ready when the database answers, the CA keys are unlocked and sign, and every \
-        CA's newest full CRL is still current; 503 with the failing checks otherwise.",
+    summary = "Readiness: database, CA keys, CRL freshness, evidence horizon",
+    description = "Ready when the database answers, the CA keys are unlocked and sign, every \
+        CA's newest full CRL is still current, and no registered document's evidence is past its \
+        horizon; 503 with the failing checks otherwise.",
     responses(
         (status = 200, description = "Ready.", body = super::openapi::Readiness),
         (status = 503, description = "Not ready: the failing checks say why.", body = super::openapi::Readiness),
@@ -88,6 +89,23 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
         };
         check(&format!("crl:{}", authority.id), fresh);
     }
+    // Evidence past its horizon no longer proves when a document was signed: renewal (the
+    // evidence job) has not run in time, and someone must look.
+    let evidence = match store.evidence_stats().await {
+        Ok(stats) => match stats.oldest_horizon {
+            Some(h) if h <= now => Err(format!(
+                "a document's evidence lapsed at {}: the evidence job did not renew it",
+                crate::time::rfc3339(h)
+            )),
+            Some(h) => Ok(format!(
+                "every document's evidence holds until at least {}",
+                crate::time::rfc3339(h)
+            )),
+            None => Ok("no document carries time-stamped evidence yet".to_owned()),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    check("evidence", evidence);
     let status = if ready {
         StatusCode::OK
     } else {
@@ -105,7 +123,8 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     tag = "operations",
     summary = "Prometheus metrics",
     description = "Requests by route and status with latency histograms, verdicts by \
-        sub-indication, documents signed, certificates issued and revoked, CRL age, pool usage.",
+        sub-indication, documents signed and by evidence level, the oldest evidence horizon, evidence \
+        extensions, certificates issued and revoked, CRL age, pool usage.",
     responses(
         (status = 200, description = "Prometheus text exposition format.", content_type = "text/plain; version=0.0.4; charset=utf-8", body = String),
         (status = 503, description = "Another metrics recorder is installed in this process (plain text).", content_type = "text/plain; charset=utf-8", body = String),
@@ -132,6 +151,20 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
                 metrics::gauge!(telemetry::CRL_REMAINING, &labels)
                     .set((crl.next_update - now) as f64);
             }
+        }
+    }
+    if let Ok(stats) = store.evidence_stats().await {
+        // Every level is set, so a level whose documents all moved on reads 0, not its last count.
+        for level in ["B", "T", "LT", "LTA"] {
+            let n = stats
+                .by_level
+                .iter()
+                .find(|(l, _)| l == level)
+                .map_or(0, |(_, n)| *n);
+            metrics::gauge!(telemetry::DOCUMENTS_BY_LEVEL, "level" => level).set(n as f64);
+        }
+        if let Some(h) = stats.oldest_horizon {
+            metrics::gauge!(telemetry::EVIDENCE_HORIZON).set(h as f64);
         }
     }
     let (size, idle) = store.pool_usage();

@@ -16,7 +16,10 @@ use utoipa::openapi::{RefOr, Schema};
 
 use super::access::Cost;
 use super::access::Rule::{self, Open, Publication, Scopes, Verification};
-use super::{audit, auditor, certificates, documents, openapi, operations, publication, verify};
+use super::{
+    audit, auditor, certificates, document_checks, documents, openapi, operations, publication,
+    verify,
+};
 use super::{AppState, JSON_BODY_LIMIT, OCSP_BODY_LIMIT, VERIFY_BODY_LIMIT};
 use crate::security::Scope;
 
@@ -120,8 +123,8 @@ fn declare() -> Vec<Route> {
         route!(documents::by_number, __path_by_number, Verification, CHEAP, JSON),
         route!(documents::signature, __path_signature, Verification, CHEAP, JSON),
         route!(documents::signed_xml, __path_signed_xml, Verification, CHEAP, JSON),
-        route!(documents::verification, __path_verification, Verification, VERIFYING, JSON),
-        route!(documents::audit, __path_audit, Verification, VERIFYING, SIGNED),
+        route!(document_checks::verification, __path_verification, Verification, VERIFYING, JSON),
+        route!(document_checks::audit, __path_audit, Verification, VERIFYING, SIGNED),
         route!(verify::verify, __path_verify, Verification, VERIFYING, SIGNED),
         route!(auditor::by_number, __path_by_number, Verification, VERIFYING, SIGNED),
         route!(auditor::upload, __path_upload, Verification, VERIFYING, SIGNED),

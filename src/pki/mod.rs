@@ -9,6 +9,9 @@ pub mod certificate;
 mod crl;
 pub mod declared;
 mod error;
+mod evidence;
+mod evidence_horizon;
+mod extension;
 mod extensions;
 mod issue;
 mod ocsp;
@@ -17,6 +20,7 @@ mod publish;
 mod revocation_source;
 mod stamping;
 mod tsa;
+mod tsa_renewal;
 mod tsp;
 pub(crate) mod tsp_client;
 
@@ -26,6 +30,8 @@ pub use crate::x509::RevocationReason;
 pub use authority::Authority;
 pub use declared::{Declarations, Profile};
 pub use error::PkiError;
+pub use evidence::{Advanced, CurrentSignature};
+pub use extension::{signature_level, Level};
 pub use issue::{IssueRequest, MAX_DAYS};
 pub use stamping::TimeStamping;
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
@@ -104,6 +110,8 @@ pub struct Pki {
     official: crate::sign::SignerIdentity,
     /// The time-stamping authority behind `POST /pki/tsp`.
     tsa: tsa::Tsa,
+    /// Its signer once re-issued in this process (`tsa_renewal.rs`); tokens are signed with it.
+    tsa_renewed: std::sync::RwLock<Option<std::sync::Arc<tsa_renewal::RenewedTsa>>>,
 }
 
 impl std::fmt::Debug for Pki {
@@ -174,6 +182,7 @@ impl Pki {
             responder,
             official,
             tsa,
+            tsa_renewed: Default::default(),
         };
         pki.publish_all_crls(now).await?;
         tracing::info!(root = %pki.root.id, issuing = %pki.issuing.id, "created the test PKI");
@@ -221,6 +230,7 @@ impl Pki {
             responder,
             official,
             tsa,
+            tsa_renewed: Default::default(),
         })
     }
 
@@ -407,7 +417,7 @@ impl Pki {
                  it cannot be revoked while in use"
             )));
         }
-        if self.tsa.serial == serial {
+        if self.tsa.serial == serial || self.renewed_tsa().is_some_and(|r| r.serial == serial) {
             return Err(PkiError::Conflict(format!(
                 "certificate {serial} is this service's time-stamping authority certificate; \
                  it cannot be revoked while in use"

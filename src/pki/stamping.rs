@@ -164,9 +164,22 @@ impl Pki {
                 }
             }
         }
+        // This PKI's CRLs, for the chains that pass through its CAs (a foreign signer's
+        // revocation is its own CA's business; a remote TSA's too).
+        let issued_by = |ca: &super::Authority| {
+            let subject = &ca.certificate.tbs_certificate.subject;
+            signer
+                .iter()
+                .chain(tsa_certificate.iter())
+                .flat_map(|start| chain(start, &pool))
+                .any(|c| c.tbs_certificate.issuer == *subject)
+        };
         let mut crls = Vec::new();
-        for ca in [&self.issuing.id, &self.root.id] {
-            match self.crl(ca, false).await {
+        for ca in [&self.issuing, &self.root]
+            .into_iter()
+            .filter(|ca| issued_by(ca))
+        {
+            match self.crl(&ca.id, false).await {
                 Ok(der) => crls.push(der),
                 Err(PkiError::NotFound(why)) => tracing::warn!(%why, "no CRL for validation data"),
                 Err(e) => return Err(e),

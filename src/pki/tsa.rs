@@ -58,8 +58,10 @@ impl Pki {
         let policy = ObjectIdentifier::new(&decl.policy)
             .map_err(|e| PkiError::Config(format!("[tsa] policy {:?}: {e}", decl.policy)))?;
         let accuracy = decl.accuracy_seconds;
-        let find =
-            |records: &[AuthorityRecord]| records.iter().find(|r| r.role == ROLE_TSA).cloned();
+        // The newest: a TSA whose certificate was re-issued (tsa_renewal.rs) has several.
+        let find = |records: &[AuthorityRecord]| {
+            records.iter().rev().find(|r| r.role == ROLE_TSA).cloned()
+        };
         if let Some(record) = find(&store.authorities().await?) {
             return Tsa::new(&Authority::unlock(&record, passphrase)?, policy, accuracy);
         }

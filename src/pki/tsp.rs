@@ -274,7 +274,8 @@ impl Pki {
     /// The granted TimeStampResp with its token (DER).
     fn token(&self, checked: &Checked, serial: i64, now: i64) -> Result<Vec<u8>, PkiError> {
         let request = &checked.request;
-        let signer = &self.tsa.signer;
+        let renewed = self.renewed_tsa();
+        let signer = renewed.as_ref().map_or(&self.tsa.signer, |r| &r.signer);
         let seconds = u64::try_from(now).map_err(|_| PkiError::invalid("clock before 1970"))?;
         let info = TstInfo {
             version: TspVersion::V1,

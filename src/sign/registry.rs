@@ -72,8 +72,9 @@ async fn xml_form(signature: &[u8]) -> Option<Vec<u8>> {
 /// The content a CMS SignedData carries (attached); None for anything else.
 fn attached_content(cms: &[u8]) -> Option<Vec<u8>> {
     let der = crate::x509::decode_der(cms)?;
-    let info = cms::content_info::ContentInfo::from_der(&der).ok()?;
-    let sd: cms::signed_data::SignedData = info.content.decode_as().ok()?;
+    // The archive code's SignedData: an LT/LTA signature's OCSP responses (id-ri-ocsp-response
+    // in `crls`) are kept as they are, which `cms`'s own type refuses to decode.
+    let sd = crate::x509::cms_archive::SignedData::from_content_info(&der).ok()?;
     let any = sd.encap_content_info.econtent?;
     der::asn1::OctetString::from_der(&any.to_der().ok()?)
         .ok()

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0004_document_format.sql"),
     ),
     (5, "tsa", include_str!("migrations/0005_tsa.sql")),
+    (6, "evidence", include_str!("migrations/0006_evidence.sql")),
 ];
 
 /// Statements one engine needs in its own dialect, run after the shared SQL of a migration
@@ -42,6 +43,18 @@ fn engine_statements(version: i64, backend: Backend) -> &'static [&'static str] 
              $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
             "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log \
              FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+        ],
+        (6, Backend::Sqlite) => &[
+            "CREATE TRIGGER document_evidence_no_update BEFORE UPDATE ON document_evidence \
+             BEGIN SELECT RAISE(ABORT, 'document_evidence is append-only'); END",
+            "CREATE TRIGGER document_evidence_no_delete BEFORE DELETE ON document_evidence \
+             BEGIN SELECT RAISE(ABORT, 'document_evidence is append-only'); END",
+        ],
+        (6, Backend::Postgres) => &[
+            "CREATE FUNCTION document_evidence_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'document_evidence is append-only'; END $$",
+            "CREATE TRIGGER document_evidence_append_only BEFORE UPDATE OR DELETE OR TRUNCATE \
+             ON document_evidence FOR EACH STATEMENT EXECUTE FUNCTION document_evidence_append_only()",
         ],
         _ => &[],
     }

@@ -6,6 +6,7 @@
 mod certificates;
 mod crls;
 mod documents;
+mod evidence;
 mod leader;
 mod migrate;
 mod security;
@@ -19,6 +20,7 @@ pub use certificates::{
 };
 pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub use documents::{number as document_number, DocumentRecord, SignedDocument};
+pub use evidence::{EvidenceLevel, EvidenceRecord, EvidenceStats, NewEvidence};
 pub use leader::Leadership;
 pub use security::{ActAudit, ApiKeyRecord, AuditEvent, AuditQuery};
 
@@ -131,6 +133,18 @@ impl Store {
         authorities: &[AuthorityRecord],
         responder_certificate: &NewCertificate,
     ) -> Result<bool, StoreError> {
+        self.insert_authorities_audited(authorities, responder_certificate, None)
+            .await
+    }
+
+    /// [`Store::insert_authorities`] with the act's entry in the audit trail, written in the
+    /// same transaction (a key re-issued by the service itself, not at creation).
+    pub async fn insert_authorities_audited(
+        &self,
+        authorities: &[AuthorityRecord],
+        responder_certificate: &NewCertificate,
+        audit: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         for rec in authorities {
             let result = sqlx::query(
@@ -150,6 +164,9 @@ impl Store {
             }
         }
         certificates::insert(&mut *tx, responder_certificate).await?;
+        if let Some(event) = audit {
+            security::append(&mut *tx, event).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

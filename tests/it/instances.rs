@@ -18,7 +18,7 @@ use crate::common::*;
 use crate::documents::license_payload;
 use crate::documents_concurrency::http_as;
 
-const PASSPHRASE: &str = "instances test passphrase";
+pub(crate) const PASSPHRASE: &str = "instances test passphrase";
 
 /// A `qoltanba serve` process on 127.0.0.1, without a rate limit; SIGKILLed when dropped.
 pub(crate) struct Instance {

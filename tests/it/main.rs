@@ -13,6 +13,8 @@ mod connections;
 mod documents;
 mod documents_concurrency;
 mod documents_xml;
+mod evidence;
+mod evidence_crash;
 mod gost;
 mod gost2004_engine;
 mod gost2004_pki;
