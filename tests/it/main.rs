@@ -15,6 +15,7 @@ mod documents_concurrency;
 mod documents_xml;
 mod evidence;
 mod evidence_crash;
+mod evidence_headline;
 mod gost;
 mod gost2004_engine;
 mod gost2004_pki;
