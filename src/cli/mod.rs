@@ -260,14 +260,7 @@ fn time_stamping(
     };
     let mut settings = verifier_settings(config, None)?;
     if let Some(pki) = own {
-        settings.anchors.push((
-            "the service's own root".into(),
-            pki.root().certificate_der.clone(),
-        ));
-        settings.intermediates.push((
-            "the service's own issuing CA".into(),
-            pki.issuing().certificate_der.clone(),
-        ));
+        trust_own(&mut settings, pki);
     }
     let verifier = crate::verify::Verifier::new(settings).map_err(|e| {
         CliError::Input(format!(
@@ -321,14 +314,7 @@ fn verifier_settings(
         settings.pointers.bin_elements = config.verify.bin_elements.clone();
     }
     if let Some(pki) = own {
-        settings.anchors.push((
-            "the service's own root".into(),
-            pki.root().certificate_der.clone(),
-        ));
-        settings.intermediates.push((
-            "the service's own issuing CA".into(),
-            pki.issuing().certificate_der.clone(),
-        ));
+        trust_own(&mut settings, &pki);
         settings.sources.push(pki);
     }
     Ok(settings)
@@ -390,4 +376,16 @@ fn imported_official(config: &Config) -> Result<Option<crate::sign::SignerIdenti
     crate::sign::identity_from_pkcs12(&pfx, &password, crate::time::now())
         .map(Some)
         .map_err(|e| CliError::Input(format!("signing key store {}: {e}", store.display())))
+}
+
+/// The service's own root as an anchor and its issuing CA as an intermediate.
+fn trust_own(settings: &mut crate::verify::Settings, pki: &Pki) {
+    settings.anchors.push((
+        "the service's own root".into(),
+        pki.root().certificate_der.clone(),
+    ));
+    settings.intermediates.push((
+        "the service's own issuing CA".into(),
+        pki.issuing().certificate_der.clone(),
+    ));
 }

@@ -67,9 +67,13 @@ fn with_crls(cms_der: &[u8], crls: &[&Path]) -> Vec<u8> {
     sd.crls = Some(RevocationInfoChoices(
         SetOfVec::try_from(choices).expect("set"),
     ));
+    content_info(&sd)
+}
+
+fn content_info(sd: &cms::signed_data::SignedData) -> Vec<u8> {
     ContentInfo {
         content_type: const_oid::db::rfc5911::ID_SIGNED_DATA,
-        content: Any::encode_from(&sd).expect("SignedData"),
+        content: Any::encode_from(sd).expect("SignedData"),
     }
     .to_der()
     .expect("ContentInfo")
@@ -77,23 +81,26 @@ fn with_crls(cms_der: &[u8], crls: &[&Path]) -> Vec<u8> {
 
 const DAY: i64 = 86_400;
 
-/// A signer whose certificate expires tomorrow, time-stamped today, verified in three days:
-/// valid at its proof of existence, with the CRLs configured or carried in the signature alone;
-/// EXPIRED when the token stamps other bytes (no proof); EXPIRED again after the TSA's own
-/// certificate has expired (the token is no longer relied on without an archive time-stamp).
-#[tokio::test]
-async fn an_expired_signer_is_valid_at_its_proof_of_existence_and_only_there() {
+/// An OpenSSL PKI, the time, and a CMS by a leaf of it that expires a day from now.
+fn signed_by_a_leaf_expiring_tomorrow() -> (OpensslPki, i64, Vec<u8>) {
     let pki = OpensslPki::new(None, None);
     let now = qoltanba::time::now();
     let leaf = pki.leaf(&LeafSpec {
         end: Some(generalized(now + DAY)),
         ..LeafSpec::new("short")
     });
-    let cms = read(&pki.sign(
-        &leaf,
-        &json(&crate::common::valid_iin()),
-        &SignOpts::default(),
-    ));
+    let content = json(&crate::common::valid_iin());
+    let cms = read(&pki.sign(&leaf, &content, &SignOpts::default()));
+    (pki, now, cms)
+}
+
+/// A signer whose certificate expires tomorrow, time-stamped today, verified in three days:
+/// valid at its proof of existence, with the CRLs configured or carried in the signature alone;
+/// EXPIRED when the token stamps other bytes (no proof); EXPIRED again after the TSA's own
+/// certificate has expired (the token is no longer relied on without an archive time-stamp).
+#[tokio::test]
+async fn an_expired_signer_is_valid_at_its_proof_of_existence_and_only_there() {
+    let (pki, now, cms) = signed_by_a_leaf_expiring_tomorrow();
     let tsa = tsa(&pki, "tsa", "critical, timeStamping", false, None);
     let token = openssl_token(&pki, &tsa, &sha256(&signature_value(&cms)), 1, true);
     let stamped = with_timestamp(&cms, &token);
@@ -204,17 +211,7 @@ async fn revocation_counts_only_before_the_proof_of_existence() {
 #[tokio::test]
 async fn an_archive_time_stamp_keeps_an_expired_tsas_token_relied_on() {
     use qoltanba::sign::levels;
-    let pki = OpensslPki::new(None, None);
-    let now = qoltanba::time::now();
-    let leaf = pki.leaf(&LeafSpec {
-        end: Some(generalized(now + DAY)),
-        ..LeafSpec::new("short")
-    });
-    let cms = read(&pki.sign(
-        &leaf,
-        &json(&crate::common::valid_iin()),
-        &SignOpts::default(),
-    ));
+    let (pki, now, cms) = signed_by_a_leaf_expiring_tomorrow();
     let first = tsa(&pki, "tsa1", "critical, timeStamping", false, None);
     let token = openssl_token(&pki, &first, &sha256(&signature_value(&cms)), 1, true);
     let (issuing_crl, root_crl) = current_crls(&pki);
@@ -249,12 +246,7 @@ async fn an_archive_time_stamp_keeps_an_expired_tsas_token_relied_on() {
     // nothing, and the first token is again past its TSA's horizon.
     let mut sd = signed_data(&lta);
     sd.crls = None;
-    let stripped = ContentInfo {
-        content_type: const_oid::db::rfc5911::ID_SIGNED_DATA,
-        content: Any::encode_from(&sd).expect("SignedData"),
-    }
-    .to_der()
-    .expect("ContentInfo");
+    let stripped = content_info(&sd);
     let report = verify(&verifier(&pki, &[&issuing_crl, &root_crl]), stripped, later).await;
     assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
     let archive = &report.signers[0].timestamps[1];
