@@ -272,33 +272,48 @@ async fn renewal_ahead_of_the_horizon(backend: Backend) {
     assert_eq!(evidence_rows(&t.url, &format!("{rows}{first}")).await, 2);
     // Each renewed signature carries two archive time-stamps and still verifies, years on.
     let pool = sqlx::AnyPool::connect(&t.url).await.expect("pool");
-    let cms: Vec<u8> = sqlx::query("SELECT cms FROM document_evidence WHERE generation = 2")
-        .fetch_one(&pool)
-        .await
-        .expect("row")
-        .try_get(0)
-        .expect("cms");
+    let version = |generation: i64| {
+        let pool = pool.clone();
+        async move {
+            let row = sqlx::query("SELECT cms FROM document_evidence WHERE generation = $1")
+                .bind(generation)
+                .fetch_one(&pool)
+                .await
+                .expect("row");
+            row.try_get::<Vec<u8>, _>(0).expect("cms")
+        }
+    };
+    let (cms, unrenewed) = (version(2).await, version(1).await);
     pool.close().await;
     let ats_v3 = [0x06, 0x06, 0x04, 0x00, 0x8d, 0x45, 0x02, 0x04]; // OID 0.4.0.1733.2.4
     let archive = cms.windows(ats_v3.len()).filter(|w| *w == ats_v3).count();
     assert_eq!(archive, 2, "two archive-time-stamp-v3 attributes");
-    // How it is judged years ahead is the verifier's (past signature validation): before and
-    // after the first TSA certificate's end. This only shows it.
+    // Years ahead, before and after the first TSA certificate's end, the renewed evidence is
+    // valid at the signature's proof of existence (the official's certificate expired long
+    // before); the version before renewal is not once that TSA certificate has ended: nothing
+    // then proves its time-stamps older than the TSA's key.
+    let verify = |signature: Vec<u8>, at: i64| {
+        let verifier = t.verifier();
+        async move {
+            let request = qoltanba::verify::Request {
+                signature,
+                at: Some(at),
+                ..Default::default()
+            };
+            verifier.verify_owned(request).await
+        }
+    };
     for (label, at) in [("before", first - DAY), ("after", later + 60 * DAY)] {
-        let request = qoltanba::verify::Request {
-            signature: cms.clone(),
-            at: Some(at),
-            ..Default::default()
-        };
-        let report = t.verifier().verify_owned(request).await;
-        eprintln!(
-            "{backend:?}: renewed evidence verified {label} the first TSA certificate's end: \
-             {:?} {:?} {:?}",
+        let report = verify(cms.clone(), at).await;
+        assert_eq!(
             report.verdict,
-            report.sub_indication,
-            report.refusal.as_ref().map(|r| &r.en)
+            qoltanba::verify::Verdict::Valid,
+            "{backend:?} {label} the first TSA certificate's end: {report:#?}"
         );
+        assert!(report.signers[0].proof_of_existence.is_some());
     }
+    let report = verify(unrenewed, later + 60 * DAY).await;
+    assert_eq!(report.sub_indication, Some("EXPIRED"), "{report:#?}");
 }
 on_both_backends!(renewal_ahead_of_the_horizon);
 
