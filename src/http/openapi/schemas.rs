@@ -182,10 +182,13 @@ pub struct SignerReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub covers: Vec<String>,
     pub revocation_source: Option<String>,
-    /// The signature time-stamps (RFC 3161) the signer carries, each verified on its own.
+    /// The signature and archive time-stamps (RFC 3161) the signer carries, each verified on
+    /// its own.
     pub timestamps: Vec<TimestampReport>,
-    /// RFC 3339: the earliest genTime of a valid signature time-stamp (the time the signature
-    /// is proven to have existed at); null without one.
+    /// RFC 3339: the earliest genTime of a time-stamp relied on (the time the signature is
+    /// proven to have existed at); null without one. When earlier than the validation time,
+    /// the signer's chain, validity and revocation are judged at it (past signature
+    /// validation: "validated at the proof of existence …").
     pub proof_of_existence: Option<String>,
     pub verdict: Verdict,
     pub checks: Vec<Check>,
@@ -195,7 +198,9 @@ pub struct SignerReport {
 #[derive(Serialize, ToSchema)]
 pub struct TimestampReport {
     /// "signature": a signature time-stamp (id-aa-signatureTimeStampToken) over the signature
-    /// value.
+    /// value; "archive": an archive-time-stamp-v3 (CAdES-B-LTA) over the signature, its
+    /// evidence and the time-stamps before it.
+    #[schema(example = "signature")]
     pub kind: String,
     /// The token's genTime (RFC 3339), when its TSTInfo could be read.
     pub gen_time: Option<String>,
