@@ -22,7 +22,7 @@ use crate::documents::license_payload;
 const DAY: i64 = 86_400;
 const MARGIN: i64 = 90 * DAY;
 
-async fn call(
+pub(crate) async fn call(
     state: &AppState,
     token: &str,
     method: &str,
@@ -46,7 +46,7 @@ async fn call(
     (status, bytes.to_bytes().to_vec())
 }
 
-fn json_of(bytes: &[u8]) -> Value {
+pub(crate) fn json_of(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }

@@ -6,49 +6,15 @@
 
 use std::path::Path;
 
-use axum::body::Body;
-use axum::http::Request as HttpRequest;
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::common::{write, Backend, TestPki};
 use crate::documents::license_payload;
+use crate::evidence::{call, json_of};
 use crate::verify_cli::verify;
 
 const YEAR: i64 = 365 * 86_400;
-
-async fn call(
-    state: &qoltanba::http::AppState,
-    token: &str,
-    uri: &str,
-    body: Option<Value>,
-) -> Vec<u8> {
-    let mut request = HttpRequest::builder()
-        .method(if body.is_some() { "POST" } else { "GET" })
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"));
-    if body.is_some() {
-        request = request.header("content-type", "application/json");
-    }
-    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    let response = qoltanba::http::router(state.clone())
-        .oneshot(request.body(body).expect("request"))
-        .await
-        .expect("response");
-    assert!(
-        response.status().is_success(),
-        "{uri}: {}",
-        response.status()
-    );
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec()
-}
 
 fn pem(der: &[u8]) -> String {
     use base64::Engine;
@@ -89,18 +55,14 @@ async fn a_license_issued_now_is_valid_five_years_ahead_from_its_own_evidence() 
     let state = t.state();
     let token = &t.admin_token;
     let body = json!({"kind": "license", "payload": license_payload(), "format": "cms"});
-    let record: Value =
-        serde_json::from_slice(&call(&state, token, "/v1/documents", Some(body)).await)
-            .expect("json");
+    let (status, created) = call(&state, token, "POST", "/v1/documents", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let record = json_of(&created);
     assert_eq!(record["level"], "LTA", "{record}");
     let id = record["id"].as_str().expect("id");
-    let p7s = call(
-        &state,
-        token,
-        &format!("/v1/documents/{id}/signature.p7s"),
-        None,
-    )
-    .await;
+    let uri = format!("/v1/documents/{id}/signature.p7s");
+    let (status, p7s) = call(&state, token, "GET", &uri, None).await;
+    assert_eq!(status, StatusCode::OK);
     let dir = tempfile::tempdir().expect("tempdir");
     let signature = write(&dir.path().join("license.p7s"), &p7s);
     let root = write(
