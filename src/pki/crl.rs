@@ -25,10 +25,6 @@ fn ext_of<T: Encode + const_oid::AssociatedOid>(
     })
 }
 
-/// id-ce-expiredCertsOnCRL (X.509 (10/2012) §9.6.2.9).
-const EXPIRED_CERTS_ON_CRL: const_oid::ObjectIdentifier =
-    const_oid::ObjectIdentifier::new_unwrap("2.5.29.60");
-
 fn crl_number(n: i64) -> Result<Uint, PkiError> {
     let n = u64::try_from(n).map_err(|_| PkiError::Config("negative CRL number".into()))?;
     Ok(Uint::new(&n.to_be_bytes())?)
@@ -102,7 +98,7 @@ pub(super) fn build(
             std::time::Duration::from_secs(u64::try_from(issuer.not_before()).unwrap_or(0)),
         )?;
         extensions.push(Extension {
-            extn_id: EXPIRED_CERTS_ON_CRL,
+            extn_id: crate::x509::crl::ID_CE_EXPIRED_CERTS_ON_CRL,
             critical: false,
             extn_value: OctetString::new(since.to_der()?)?,
         });

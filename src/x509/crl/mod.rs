@@ -117,6 +117,11 @@ impl fmt::Debug for Crl {
     }
 }
 
+/// id-ce-expiredCertsOnCRL (X.509 (10/2012) §9.6.2.9): the CRL keeps the entries of
+/// certificates that expired at or after the time it names.
+pub const ID_CE_EXPIRED_CERTS_ON_CRL: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("2.5.29.60");
+
 impl Crl {
     /// Parses DER, or PEM labelled "X509 CRL", and indexes the revoked serials. Refuses input
     /// over [`MAX_CRL_BYTES`] with [`CrlError::TooLarge`]. Does NOT verify the signature.

@@ -300,9 +300,6 @@ pub(super) struct CrlExtensions {
     pub(super) expired_certs_on_crl: Option<i64>,
 }
 
-/// id-ce-expiredCertsOnCRL.
-pub(super) const ID_CE_EXPIRED_CERTS_ON_CRL: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.60");
 
 fn uris(name: Option<DistributionPointName>) -> Vec<String> {
     match name {
@@ -376,7 +373,7 @@ impl CrlExtensions {
                 .into_iter()
                 .flat_map(|dp| uris(dp.distribution_point))
                 .collect();
-        } else if oid == ID_CE_EXPIRED_CERTS_ON_CRL.as_bytes() {
+        } else if oid == super::ID_CE_EXPIRED_CERTS_ON_CRL.as_bytes() {
             let since = GeneralizedTime::from_der(ext.value).map_err(bad("ExpiredCertsOnCRL"))?;
             self.expired_certs_on_crl = Some(crate::time::unix(&since.to_unix_duration()));
         } else if oid == rfc5280::ID_PE_AUTHORITY_INFO_ACCESS.as_bytes() {
