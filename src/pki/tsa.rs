@@ -43,6 +43,34 @@ impl Tsa {
     }
 }
 
+/// Until when a TSA certificate issued at `now` runs: its declared validity, never beyond the
+/// issuing CA's.
+pub(super) fn tsa_not_after(
+    decl: &super::declared::TsaDeclaration,
+    issuing: &Authority,
+    now: i64,
+) -> i64 {
+    (now + i64::from(decl.validity_days) * 86_400).min(issuing.not_after())
+}
+
+/// A new TSA key and its certificate (the `[tsa]` name and profile) issued by `issuing`: at the
+/// PKI's creation, and again when the evidence job re-issues it (`tsa_renewal.rs`).
+pub(super) fn issue_tsa(
+    declarations: &super::Declarations,
+    issuing: &Authority,
+    urls: &Urls,
+    now: i64,
+    not_after: i64,
+    id: String,
+) -> Result<Authority, PkiError> {
+    let decl = declarations.hierarchy.tsa();
+    let profile = declarations.profile(&decl.profile)?;
+    let key = SigningKey::generate(decl.key)?;
+    let subject = name::build(&[("CN", decl.common_name.as_str()), ("C", "KZ")])?;
+    let der = issue::sign_with_profile(profile, subject, &key, issuing, urls, now, not_after)?;
+    Authority::from_parts(id, der, key)
+}
+
 impl Pki {
     /// Loads the TSA from the database, creating it (with the PKI's passphrase) if this PKI has
     /// none yet. Safe when several instances start together: one creates, the others use it.
@@ -65,12 +93,9 @@ impl Pki {
         if let Some(record) = find(&store.authorities().await?) {
             return Tsa::new(&Authority::unlock(&record, passphrase)?, policy, accuracy);
         }
-        let profile = declarations.profile(&decl.profile)?;
-        let key = SigningKey::generate(decl.key)?;
-        let subject = name::build(&[("CN", decl.common_name.as_str()), ("C", "KZ")])?;
-        let not_after = (now + i64::from(decl.validity_days) * 86_400).min(issuing.not_after());
-        let der = issue::sign_with_profile(profile, subject, &key, issuing, urls, now, not_after)?;
-        let tsa = Authority::from_parts(format!("{}-tsa", issuing.id), der, key)?;
+        let not_after = tsa_not_after(&decl, issuing, now);
+        let id = format!("{}-tsa", issuing.id);
+        let tsa = issue_tsa(declarations, issuing, urls, now, not_after, id)?;
         let record = tsa.record(ROLE_TSA, passphrase, now)?;
         let entry = Pki::certificate_entry(&tsa, &issuing.id, &decl.profile, now)?;
         if !store.insert_authorities(&[record], &entry).await? {

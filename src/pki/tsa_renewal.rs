@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use super::official::identity;
 use super::tsa::ROLE_TSA;
-use super::{certificate, issue, name, Authority, Pki, PkiError};
-use crate::crypto::SigningKey;
+use super::{certificate, Pki, PkiError};
 use crate::sign::SignerIdentity;
 
 /// The TSA's signer once re-issued in this process.
@@ -55,9 +54,7 @@ impl Pki {
             return Ok(false);
         }
         let decl = self.declarations.hierarchy.tsa();
-        let profile = self.declarations.profile(&decl.profile)?;
-        let not_after =
-            (now + i64::from(decl.validity_days) * 86_400).min(self.issuing.not_after());
+        let not_after = super::tsa::tsa_not_after(&decl, &self.issuing, now);
         if not_after <= needed {
             return Err(PkiError::Config(format!(
                 "the TSA's certificate expires within the evidence renewal margin and a new one \
@@ -65,18 +62,15 @@ impl Pki {
                 crate::time::rfc3339(not_after)
             )));
         }
-        let key = SigningKey::generate(decl.key)?;
-        let subject = name::build(&[("CN", decl.common_name.as_str()), ("C", "KZ")])?;
-        let der = issue::sign_with_profile(
-            profile,
-            subject,
-            &key,
+        let id = format!("{}-tsa-{now}", self.issuing.id);
+        let tsa = super::tsa::issue_tsa(
+            &self.declarations,
             &self.issuing,
             &self.urls,
             now,
             not_after,
+            id,
         )?;
-        let tsa = Authority::from_parts(format!("{}-tsa-{now}", self.issuing.id), der, key)?;
         let record = tsa.record(ROLE_TSA, passphrase, now)?;
         let entry = Pki::certificate_entry(&tsa, &self.issuing.id, &decl.profile, now)?;
         let serial = entry.serial.clone();

@@ -300,7 +300,6 @@ pub(super) struct CrlExtensions {
     pub(super) expired_certs_on_crl: Option<i64>,
 }
 
-
 fn uris(name: Option<DistributionPointName>) -> Vec<String> {
     match name {
         Some(DistributionPointName::FullName(names)) => names
