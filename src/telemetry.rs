@@ -34,6 +34,13 @@ pub const DOCUMENTS_BY_LEVEL: &str = "qoltanba_documents";
 /// The oldest evidence horizon among registered documents (unix seconds): renewal must run
 /// before it.
 pub const EVIDENCE_HORIZON: &str = "qoltanba_evidence_horizon_seconds";
+/// Status lookups of our own certificates (verification, OCSP) by how they were answered:
+/// `hit` (from memory), `miss` (from the database, then kept), `bypass` (from the database
+/// because the cache could not prove it was current).
+pub const STATUS_LOOKUPS: &str = "qoltanba_status_lookups_total";
+/// 1 while the status cache can prove it is current (its watcher confirmed within the bound),
+/// else 0.
+pub const STATUS_CACHE_CURRENT: &str = "qoltanba_status_cache_current";
 /// Certificates issued, by profile.
 pub const CERTIFICATES_ISSUED: &str = "qoltanba_certificates_issued_total";
 /// Certificates revoked or held, by reason.

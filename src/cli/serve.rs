@@ -14,6 +14,8 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         tracing::info!("test PKI created on first start");
     }
     crate::telemetry::handle();
+    // Our certificates' statuses from memory, kept current within MAX_STALENESS (store room).
+    let status_watch = pki.store().watch_statuses();
     let refresher = tokio::spawn(periodic_work(
         Arc::clone(&pki),
         Duration::from_secs(config.operations.crl_refresh_seconds),
@@ -62,6 +64,7 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         () = bounded => tracing::warn!(grace_seconds = grace.as_secs(),
             "requests still in flight after the grace period; abandoning them"),
     }
+    drop(status_watch);
     refresher.abort();
     // Waits for the leader's lock connection to be released with the task.
     let _ = refresher.await;

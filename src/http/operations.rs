@@ -171,6 +171,8 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!(telemetry::DB_POOL, "state" => "idle").set(idle as f64);
     metrics::gauge!(telemetry::DB_POOL, "state" => "in_use")
         .set((size as usize).saturating_sub(idle) as f64);
+    metrics::gauge!(telemetry::STATUS_CACHE_CURRENT)
+        .set(f64::from(u8::from(store.status_cache_current())));
     (
         [(
             header::CONTENT_TYPE,

@@ -137,7 +137,7 @@ impl Pki {
         } else {
             match self
                 .store
-                .certificate(&serial_hex(&id.serial_number))
+                .certificate_status(&serial_hex(&id.serial_number))
                 .await?
             {
                 Some(rec) if rec.issuer_id == issuer.id => match rec.status {

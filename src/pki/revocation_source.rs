@@ -21,7 +21,7 @@ impl RevocationSource for Pki {
                 return None;
             }
             let serial = certificate::serial_hex(&cert.parsed.tbs_certificate.serial_number);
-            let record = match self.store.certificate(&serial).await {
+            let record = match self.store.certificate_status(&serial).await {
                 Ok(Some(r)) if r.certificate == cert.der => r,
                 // Issued by our CA but not (or not so) in our records: not ours to vouch for.
                 Ok(_) => return None,

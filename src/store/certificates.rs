@@ -3,8 +3,15 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use std::sync::Arc;
+
 use super::security::{self, AuditEvent};
-use super::{Store, StoreError};
+use super::{Backend, Lookup, Store, StoreError};
+
+/// Counts a status lookup by how it was answered.
+fn counted(lookup: Lookup) {
+    metrics::counter!(crate::telemetry::STATUS_LOOKUPS, "result" => lookup.as_str()).increment(1);
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -161,6 +168,35 @@ impl Store {
         row.as_ref().map(record).transpose()
     }
 
+    /// A certificate's record for a status decision (verification of our own certificates,
+    /// OCSP): from memory when the status cache can prove it is current
+    /// ([`super::MAX_STALENESS`]), else from the database.
+    pub async fn certificate_status(
+        &self,
+        serial: &str,
+    ) -> Result<Option<Arc<CertificateRecord>>, StoreError> {
+        let ticket = match self.status.get(serial) {
+            Ok(record) => {
+                counted(Lookup::Hit);
+                return Ok(Some(record));
+            }
+            Err(ticket) => ticket,
+        };
+        counted(if ticket.is_some() {
+            Lookup::Miss
+        } else {
+            Lookup::Bypass
+        });
+        let Some(record) = self.certificate(serial).await?.map(Arc::new) else {
+            // Not kept: a certificate issued a moment later must be found at once.
+            return Ok(None);
+        };
+        if let Some(ticket) = ticket {
+            self.status.keep(ticket, Arc::clone(&record));
+        }
+        Ok(Some(record))
+    }
+
     /// Newest first.
     pub async fn list_certificates(
         &self,
@@ -240,7 +276,18 @@ impl Store {
         if let (true, Some(event)) = (changed, audit) {
             security::append(&mut *tx, event).await?;
         }
+        if changed && self.backend() == Backend::Postgres {
+            // Heard by every instance's status watch when (and only if) this commits.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::status_watch::CHANNEL)
+                .bind(serial)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
+        if changed {
+            self.status.invalidate(serial);
+        }
         Ok(Some((before, changed)))
     }
 }

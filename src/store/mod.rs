@@ -10,6 +10,8 @@ mod evidence;
 mod leader;
 mod migrate;
 mod security;
+mod status_cache;
+mod status_watch;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
@@ -23,6 +25,8 @@ pub use documents::{number as document_number, DocumentRecord, SignedDocument};
 pub use evidence::{EvidenceLevel, EvidenceRecord, EvidenceStats, NewEvidence};
 pub use leader::Leadership;
 pub use security::{ActAudit, ApiKeyRecord, AuditEvent, AuditQuery};
+pub use status_cache::{Lookup, MAX_STALENESS};
+pub use status_watch::{StatusWatch, BEAT as STATUS_BEAT, LISTENER_NAME as STATUS_LISTENER_NAME};
 
 /// Errors of the storage room.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,10 @@ pub struct AuthorityRecord {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Our certificates' statuses, shared by the clones of this store.
+    status: std::sync::Arc<status_cache::StatusCache>,
+    /// PostgreSQL: where the status watcher listens.
+    listen: Option<status_watch::ListenTarget>,
 }
 
 impl Store {
@@ -97,7 +105,19 @@ impl Store {
             })
             .connect(url)
             .await?;
-        let store = Store { pool, backend };
+        let listen = match backend {
+            Backend::Postgres => url
+                .parse::<sqlx::postgres::PgConnectOptions>()
+                .ok()
+                .map(status_watch::ListenTarget),
+            Backend::Sqlite => None,
+        };
+        let store = Store {
+            pool,
+            backend,
+            status: std::sync::Arc::default(),
+            listen,
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -113,6 +133,12 @@ impl Store {
     /// (connections open, of which idle) in the pool.
     pub fn pool_usage(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Whether our certificates' statuses are answered from memory now (the status watch has
+    /// confirmed the cache within [`MAX_STALENESS`]).
+    pub fn status_cache_current(&self) -> bool {
+        self.status.is_current()
     }
 
     /// Checks the database answers.

@@ -38,6 +38,7 @@ mod pki_openssl;
 mod pki_rules;
 mod sign;
 mod signing;
+mod status_watch;
 mod storage;
 mod tsa;
 mod verify_cli;
