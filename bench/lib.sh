@@ -193,3 +193,38 @@ document_body() {
 {"kind":"license","payload":{"authority":{"name":"ЛИЦЕНЗИАР (ҚОЛТАҢБА ТЕСТ)","bin":"950341000052"},"recipient":{"name":"ТОО \"Әлем Фарм\"","bin":"940140000385"},"activity":"Фармацевтическая деятельность","issued_on":"2026-11-23","request_id":"REQ-1"}}
 JSON
 }
+
+external_pki() {
+    # A PKI this server did not make, for the "external" verification scenario: a second
+    # qoltanba PKI in its own SQLite file, with its own CA names (an edited copy of pki/), an
+    # RSA-2048 individual-sign certificate, a request signed with it, the CA chain and both
+    # CAs' CRLs. The server under test is then given the chain as trust and the CRLs as files,
+    # as a portal that trusts NCA's CAs would be: its own database plays no part.
+    local dir=$1 ext=$1/external
+    mkdir -p "$ext/data"
+    cp -r "$REPO/pki" "$ext/pki"
+    sed -i -e 's/qoltanba_root_rsa_test/external_root_rsa_test/' \
+        -e 's/"qoltanba_rsa_test"/"external_rsa_test"/' \
+        -e 's/ҚОЛТАҢБА ТҮБІР (RSA) TEST/EXTERNAL ROOT (RSA) TEST/' \
+        -e 's/ҰКО ҚОЛТАҢБА (RSA) TEST/EXTERNAL CA (RSA) TEST/' "$ext/pki/hierarchy.toml"
+    local env=(-u QOLTANBA_CONFIG QOLTANBA_DATA_DIR="$ext/data" QOLTANBA_PKI_DIR="$ext/pki"
+        QOLTANBA_DATABASE_URL="sqlite://$ext/external.db?mode=rwc"
+        QOLTANBA_CA_PASSPHRASE=external-bench-passphrase QOLTANBA_LOG=warn)
+    printf 'bench\n' >"$dir/p12-password"
+    printf '%s' '{"applicant":{"iin":"900517312343"}}' >"$dir/request.json"
+    env "${env[@]}" "$BIN" pki init >/dev/null
+    env "${env[@]}" "$BIN" pki issue --profile individual-sign --iin 900517312343 \
+        --surname ТЕСТОВ --given-name ТЕСТ --patronymic ТЕСТОВИЧ --key rsa2048 \
+        --out "$ext/leaf.p12" --password-file "$dir/p12-password" >/dev/null
+    env "${env[@]}" "$BIN" pki ca --out "$ext/chain.pem"
+    env "${env[@]}" "$BIN" pki crl --out "$ext/issuing.crl"
+    env "${env[@]}" "$BIN" pki crl --ca external_root_rsa_test --out "$ext/root.crl"
+    env "${env[@]}" "$BIN" sign --input "$dir/request.json" --key "$ext/leaf.p12" \
+        --password-file "$dir/p12-password" --out "$ext/request.p7s" >/dev/null
+    jq -nc --rawfile sig <(base64 -w0 "$ext/request.p7s") '{signature: $sig}' \
+        >"$dir/verify-external.json"
+    EXTERNAL_ENV=(QOLTANBA_VERIFY_TRUST="$ext/chain.pem"
+        QOLTANBA_VERIFY_CRLS="$ext/issuing.crl:$ext/root.crl")
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
