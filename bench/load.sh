@@ -312,10 +312,10 @@ run_backend() {
             "$dir/verify-$key.json" "$rate")
         GOAL_LINES+=("$name verify-$key: max $max 2xx req/s = $(ratio "$max" "$healthz") x healthz $healthz (goal >= $GOAL_VS_HEALTHZ: $(judge_ratio "$max" "$healthz" "$GOAL_VS_HEALTHZ")); p99 $p99 ms at $rate req/s = ${RATE_PERCENT}% of max (goal < $GOAL_P99_MS ms: $(awk -v p="$p99" -v g="$GOAL_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}'))")
     done
-    local key
-    for key in rsa2048 p256; do
-        GOAL_LINES+=("$name own-PKI verify-$key / external verify-rsa2048: ${max_rps[$key]} / ${max_rps[external]} = $(ratio "${max_rps[$key]}" "${max_rps[external]}") (goal >= $GOAL_OWN_VS_EXTERNAL: $(judge_ratio "${max_rps[$key]}" "${max_rps[external]}" "$GOAL_OWN_VS_EXTERNAL"))")
-    done
+    # Like for like: both RSA-2048, both CMS by `qoltanba sign`; only where the status comes
+    # from differs. (P-256 is another algorithm: its ratio is printed, not judged.)
+    GOAL_LINES+=("$name own-PKI verify-rsa2048 / external verify-rsa2048: ${max_rps[rsa2048]} / ${max_rps[external]} = $(ratio "${max_rps[rsa2048]}" "${max_rps[external]}") (goal >= $GOAL_OWN_VS_EXTERNAL: $(judge_ratio "${max_rps[rsa2048]}" "${max_rps[external]}" "$GOAL_OWN_VS_EXTERNAL"))")
+    GOAL_LINES+=("$name own-PKI verify-p256 / external verify-rsa2048: ${max_rps[p256]} / ${max_rps[external]} = $(ratio "${max_rps[p256]}" "${max_rps[external]}") (another algorithm; no goal)")
 
     # Memory under a long verification run at the fixed rate: RSS after a warm-up against the
     # end (the status cache, the path cache and the allocator must reach a plateau).
