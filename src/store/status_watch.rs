@@ -69,8 +69,10 @@ impl Store {
         let cache = Arc::clone(&self.status);
         let tasks = match (self.backend, &self.listen) {
             (Backend::Postgres, Some(target)) => {
+                // Unique to this watcher: another process's beats carry another clock.
                 let beat_channel = format!(
-                    "qoltanba_beat_{}",
+                    "qoltanba_beat_{}_{}",
+                    std::process::id(),
                     hex::encode(crate::crypto::random_bytes::<8>().unwrap_or_default())
                 );
                 let base = Instant::now();
