@@ -12,6 +12,10 @@
 //! 34.11-94 hash of the same 1 KiB alone, and ratios: against GOST-2015 through the same
 //! `verify_signature` path (the GOST-512 line above calls the curve directly), and against ring.
 //! The earlier lines keep their wording; other tools read them.
+//!
+//! Last, GOST-512 over a 64-byte digest (no Streebog), as OpenSSL's GOST engine peer
+//! (`shared/bench/openssl_gost_speed.c`) measures it: the two lines `bench/gost.sh` sets beside
+//! the engine's to give the ratios of issue #16. `GOST_BENCH_DIGEST_ONLY=1` runs only those.
 
 mod support;
 use support::{iterations, rate};
@@ -21,6 +25,10 @@ use qoltanba::crypto::{gost, verify_signature, KeyAlgorithm, SigningKey};
 fn main() {
     let message = vec![0x5au8; 1024];
     let n = iterations(2_000);
+    if std::env::var("GOST_BENCH_DIGEST_ONLY").is_ok_and(|v| v == "1") {
+        digest_only(n);
+        return;
+    }
 
     let gost_key = SigningKey::generate(KeyAlgorithm::Gost2015).expect("GOST key");
     let gost_public: [u8; 128] =
@@ -68,6 +76,36 @@ fn main() {
         100.0 * gost_verify / streebog
     );
     gost_2004(&message, n, &gost_key, ring_verify, ring_sign, gost_sign);
+    println!();
+    digest_only(n);
+}
+
+/// GOST-512 sign and verify of a 64-byte digest: the work OpenSSL's engine peer measures.
+fn digest_only(n: usize) {
+    let key = gost::PrivateKey::generate(gost::Curve::tc26_512_a()).expect("GOST key");
+    let public: [u8; 128] = key.public_key_xy_le().try_into().expect("128 bytes");
+    let digest: [u8; 64] = std::array::from_fn(|i| (i * 7 + 1) as u8);
+    let signature: [u8; 128] = key
+        .sign_digest(&digest)
+        .expect("sign")
+        .try_into()
+        .expect("128 bytes");
+    assert!(gost::verify_digest_512(&public, &digest, &signature));
+    let verify = rate(
+        "GOST-512 verify of a 64-byte digest (no Streebog)",
+        n,
+        || {
+            assert!(gost::verify_digest_512(&public, &digest, &signature));
+        },
+    );
+    let sign = rate(
+        "GOST-512 sign of a 64-byte digest (constant-time, no Streebog)",
+        n,
+        || {
+            key.sign_digest(&digest).expect("sign");
+        },
+    );
+    println!("GOST-512 digest-only: verify {verify:.0}/s, sign {sign:.0}/s");
 }
 
 /// GOST 34.310-2004 beside GOST-2015 and ring P-256, all through `verify_signature`.

@@ -17,11 +17,14 @@
 //! with secrets; [`field`] the field arithmetic both run on (a fast path for NCA's
 //! p = 2^512 − 569); [`private_key`] signing; [`suite`] the two rows.
 
+mod complete;
 mod constant_time;
 mod curve;
 mod field;
+mod fixed_base;
 mod point;
 mod private_key;
+mod pseudo_mersenne;
 mod suite;
 
 pub use crypto_bigint::U512;
@@ -119,3 +122,7 @@ pub fn spki_bits(public_key_xy_le: &[u8]) -> Result<Vec<u8>, der::Error> {
 mod tests;
 #[cfg(test)]
 mod tests_2004;
+#[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
+mod tests_timing;

@@ -1,0 +1,130 @@
+//! Precomputed multiples of the base point G of NCA's two curves (both a = −3), computed once per
+//! process, and the constant-time k·G that signing and key generation use.
+//!
+//! Signing (`k` secret) uses a fixed-window table with signed digits: for every 4-bit position
+//! j of the scalar, the affine points i·16^j·G for i = 1…8. The scalar is recoded into digits in
+//! [−8, 8) (one extra position takes the last carry), so k·G is one table addition per position
+//! and no doubling at all: 129 complete mixed additions for the 512-bit curve. Each position's
+//! entry is read by a constant-time select over all eight, negated by a select, and a zero digit
+//! discards the sum by a select — the same instructions and memory accesses for every k.
+//!
+//! Verification (public data) uses the odd multiples 1·G, 3·G, …, 127·G for a width-8 NAF of
+//! u1, against width 5 for the public key, whose table is built per signature.
+//!
+//! Tables are affine (Z = 1), made from variable-time Jacobian arithmetic on G (public) and one
+//! batched inversion. 129 × 8 + 64 points of 128 bytes: about 140 KiB for the 512-bit curve.
+
+use std::any::Any;
+use std::sync::OnceLock;
+
+use crypto_bigint::subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use crypto_bigint::U512;
+
+use super::complete::{add_affine_minus3, Affine, Projective};
+use super::curve::Curve;
+use super::field::{Field, FieldElement, Fp256, Fp512, FP256, FP512};
+use super::point::{self, CoefficientA, Jacobian};
+
+/// Signed digits of 4 bits: multiples 1…8 of each position's power of 16.
+const ENTRIES: usize = 8;
+/// Width of the NAF of u1 in verification: odd multiples up to 2^7 − 1.
+pub(super) const G_NAF_WIDTH: u32 = 8;
+
+pub(super) struct BaseTables<E> {
+    /// The curve's b (the complete a = −3 formulas need it).
+    b: E,
+    /// comb[ENTRIES·j + i] = (i + 1)·16^j·G.
+    comb: Vec<Affine<E>>,
+    /// odd[i] = (2i + 1)·G.
+    pub(super) odd: Vec<Affine<E>>,
+}
+
+/// The tables of `curve`'s G on the field element type `E`, if `curve` is one of NCA's two curves
+/// (built on first use); None for any other curve or field, which take the generic paths.
+pub(super) fn base_tables<E: FieldElement>(curve: &Curve) -> Option<&'static BaseTables<E>> {
+    let tables: &'static dyn Any = if same_curve(curve, Curve::tc26_512_a()) {
+        static TABLES: OnceLock<BaseTables<Fp512>> = OnceLock::new();
+        TABLES.get_or_init(|| BaseTables::new(&FP512, Curve::tc26_512_a()))
+    } else if same_curve(curve, Curve::cryptopro_a()) {
+        static TABLES: OnceLock<BaseTables<Fp256>> = OnceLock::new();
+        TABLES.get_or_init(|| BaseTables::new(&FP256, Curve::cryptopro_a()))
+    } else {
+        return None;
+    };
+    tables.downcast_ref::<BaseTables<E>>()
+}
+
+fn same_curve(a: &Curve, b: &Curve) -> bool {
+    (a.p, a.a, a.b, a.q, a.gx, a.gy, a.size) == (b.p, b.a, b.b, b.q, b.gx, b.gy, b.size)
+}
+
+impl<E: FieldElement> BaseTables<E> {
+    fn new<F: Field<Element = E>>(f: &F, curve: &Curve) -> Self {
+        let a = CoefficientA::MinusThree;
+        let positions = 2 * curve.size + 1;
+        let mut points = Vec::with_capacity(positions * ENTRIES + 64);
+        let mut base = Jacobian::affine(f, &curve.gx, &curve.gy);
+        for _ in 0..positions {
+            let mut multiple = base;
+            for _ in 0..ENTRIES {
+                points.push(multiple);
+                multiple = multiple.add(&base, &a);
+            }
+            // 16·base = 2·(8·base), and `multiple` is 9·base now: double the 8th.
+            base = points[points.len() - 1].double(&a);
+        }
+        let g = Jacobian::affine(f, &curve.gx, &curve.gy);
+        let twice = g.double(&a);
+        let mut odd = g;
+        for _ in 0..(1 << (G_NAF_WIDTH - 2)) {
+            points.push(odd);
+            odd = odd.add(&twice, &a);
+        }
+        let mut comb = point::to_affine_batch(f, &points);
+        let odd = comb.split_off(positions * ENTRIES);
+        BaseTables {
+            b: f.element(&curve.b),
+            comb,
+            odd,
+        }
+    }
+
+    /// k·G in constant time with respect to k (k < 2^(8·size)); the point at infinity for
+    /// k ≡ 0 (mod q).
+    pub(super) fn mul<F: Field<Element = E>>(&self, f: &F, k: &U512) -> Projective<E> {
+        let words = k.as_words();
+        let nibbles = (self.comb.len() / ENTRIES - 1) as u64;
+        let mut acc = Projective {
+            x: f.zero(),
+            y: f.one(),
+            z: f.zero(),
+        };
+        let mut carry = 0u64;
+        for (j, row) in self.comb.chunks_exact(ENTRIES).enumerate() {
+            // The position j is public; the nibble is not. The last position holds the carry.
+            let nibble = if (j as u64) < nibbles {
+                (words[j / 16] >> ((j % 16) * 4)) & 0xF
+            } else {
+                0
+            };
+            // v in [0, 16]; v ≥ 8 becomes v − 16 with a carry into the next position.
+            let v = nibble + carry;
+            carry = (v + 8) >> 4;
+            let digit = v.wrapping_sub(carry << 4); // two's complement in [−8, 8)
+            let negative = digit >> 63;
+            let magnitude = (digit ^ 0u64.wrapping_sub(negative)).wrapping_add(negative);
+            let mut entry = row[0];
+            for (i, candidate) in row.iter().enumerate().skip(1) {
+                entry.conditional_assign(candidate, (i as u64 + 1).ct_eq(&magnitude));
+            }
+            let negated = f.zero().sub(&entry.y);
+            entry
+                .y
+                .conditional_assign(&negated, Choice::from(negative as u8));
+            let sum = add_affine_minus3(&self.b, &acc, &entry);
+            // A zero digit adds nothing: keep acc (the sum was computed all the same).
+            acc = Projective::conditional_select(&sum, &acc, magnitude.ct_eq(&0));
+        }
+        acc
+    }
+}
