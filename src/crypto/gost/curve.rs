@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::U512;
+use crypto_bigint::{Limb, U512};
 
 use super::field::{Field, FieldElement, Montgomery, FP256, FP512, P256_CRYPTOPRO, P512};
 use super::point::{self, CoefficientA, Jacobian};
@@ -186,11 +186,11 @@ impl Curve {
             return false;
         };
         let e = digest_scalar(h, qp);
-        // q is prime: the inverse exists for e ≠ 0.
-        let (v, invertible) = e.invert();
-        if !bool::from(invertible) {
+        // q is prime: the inverse exists for e ≠ 0 (which digest_scalar guarantees).
+        let Some(v) = invert_vartime(&e.retrieve(), q) else {
             return false;
-        }
+        };
+        let v = Scalar::new(&v, qp);
         let z1 = Scalar::new(s, qp).mul(&v).retrieve();
         let z2 = Scalar::new(r, qp).mul(&v).neg().retrieve();
         // C = z1·G + z2·Q; valid if x_C mod q = r.
@@ -287,6 +287,53 @@ impl Curve {
             _ => false,
         }
     }
+}
+
+/// a⁻¹ mod m for an odd m and 0 < a < m, by the binary extended Euclidean algorithm: variable
+/// time, for public values only (verification's e), about twice as fast as the constant-time
+/// inversion. None if a is 0 or shares a factor with m.
+pub(super) fn invert_vartime(a: &U512, m: &U512) -> Option<U512> {
+    if a == &U512::ZERO || !m.bit_vartime(0) {
+        return None;
+    }
+    // Invariants: x1·a ≡ u and x2·a ≡ v (mod m).
+    let (mut u, mut v) = (*a, *m);
+    let (mut x1, mut x2) = (U512::ONE, U512::ZERO);
+    // x/2 mod m: add m first when x is odd (m is odd), keeping the carry out of bit 511.
+    let half = |x: U512| {
+        if x.bit_vartime(0) {
+            let (sum, carry) = x.adc(m, Limb::ZERO);
+            let halved = sum.shr_vartime(1);
+            if carry.0 != 0 {
+                halved.bitor(&U512::ONE.shl_vartime(511))
+            } else {
+                halved
+            }
+        } else {
+            x.shr_vartime(1)
+        }
+    };
+    while u != U512::ONE && v != U512::ONE {
+        if u == U512::ZERO || v == U512::ZERO {
+            return None; // gcd(a, m) > 1
+        }
+        while !u.bit_vartime(0) {
+            u = u.shr_vartime(1);
+            x1 = half(x1);
+        }
+        while !v.bit_vartime(0) {
+            v = v.shr_vartime(1);
+            x2 = half(x2);
+        }
+        if u >= v {
+            u = u.wrapping_sub(&v);
+            x1 = x1.sub_mod(&x2, m);
+        } else {
+            v = v.wrapping_sub(&u);
+            x2 = x2.sub_mod(&x1, m);
+        }
+    }
+    Some(if u == U512::ONE { x1 } else { x2 })
 }
 
 /// e = h mod q, or 1 if that is 0 (GOST R 34.10-2012 §6.1 step 2 and §6.2 step 3).

@@ -29,6 +29,18 @@ pub(super) trait FieldElement: Copy + ConditionallySelectable + 'static {
     fn double(&self) -> Self {
         self.add(self)
     }
+    /// k·self for a small constant k ≥ 1 (the point formulas' 3, 4 and 8).
+    fn times(&self, k: u64) -> Self {
+        // Double-and-add over k's bits, from the top.
+        let mut r = *self;
+        for bit in (0..63 - k.leading_zeros()).rev() {
+            r = r.double();
+            if (k >> bit) & 1 == 1 {
+                r = r.add(self);
+            }
+        }
+        r
+    }
     /// Variable-time: only for public values, or a final answer.
     fn is_zero(&self) -> bool;
     /// The inverse, in constant time; None for zero.
@@ -149,8 +161,12 @@ impl<const LIMBS: usize, const C: u64> FieldElement for Fp<LIMBS, C> {
     fn square(&self) -> Self {
         Fp(pm::square::<LIMBS, C>(&self.0))
     }
+    #[inline]
+    fn times(&self, k: u64) -> Self {
+        Fp(pm::scale::<LIMBS, C>(&self.0, k))
+    }
     fn is_zero(&self) -> bool {
-        pm::canonical::<LIMBS, C>(&self.0) == [0; LIMBS]
+        pm::is_zero::<LIMBS, C>(&self.0)
     }
     fn invert(&self) -> Option<Self> {
         // The exponentiation is constant-time; only whether the input was zero is told.

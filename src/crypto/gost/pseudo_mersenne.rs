@@ -19,13 +19,6 @@ fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
     (t as u64, (t >> 64) as u64)
 }
 
-/// a − b − borrow → (difference, borrow out as 0 or 1).
-#[inline(always)]
-fn sbb(a: u64, b: u64, borrow: u64) -> (u64, u64) {
-    let t = (a as u128).wrapping_sub(b as u128 + borrow as u128);
-    (t as u64, ((t >> 64) as u64) & 1)
-}
-
 /// acc + a·b + carry → (low word, high word); never overflows 128 bits.
 #[inline(always)]
 fn mac(acc: u64, a: u64, b: u64, carry: u64) -> (u64, u64) {
@@ -59,35 +52,76 @@ fn reduce_wide<const N: usize, const C: u64>(wide: &[u64; 16]) -> [u64; N] {
     r
 }
 
+#[inline(always)]
 pub(super) fn add<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
+    let mut r = [0u64; N];
+    let mut carry = false;
+    for i in 0..N {
+        let (sum, c1) = a[i].overflowing_add(b[i]);
+        let (sum, c2) = sum.overflowing_add(carry as u64);
+        r[i] = sum;
+        carry = c1 | c2;
+    }
+    // 2^(64N) ≡ C; a second wrap leaves r < C, so the last C cannot carry.
+    let mut fold = carry as u64 * C;
+    for limb in r.iter_mut() {
+        let (sum, c) = limb.overflowing_add(fold);
+        *limb = sum;
+        fold = c as u64;
+    }
+    r[0] = r[0].wrapping_add(fold * C);
+    r
+}
+
+#[inline(always)]
+pub(super) fn sub<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
+    let mut r = [0u64; N];
+    let mut borrow = false;
+    for i in 0..N {
+        let (diff, b1) = a[i].overflowing_sub(b[i]);
+        let (diff, b2) = diff.overflowing_sub(borrow as u64);
+        r[i] = diff;
+        borrow = b1 | b2;
+    }
+    // A borrow added 2^(64N) ≡ C too many: take C off. If that borrows again, r is now just
+    // below 2^(64N) (its low limb at least 2^64 − C), so the second C comes off limb 0 alone.
+    let mut fold = borrow as u64 * C;
+    for limb in r.iter_mut() {
+        let (diff, b) = limb.overflowing_sub(fold);
+        *limb = diff;
+        fold = b as u64;
+    }
+    r[0] = r[0].wrapping_sub(fold * C);
+    r
+}
+
+/// k·a for a small k (k < 2^16): one pass of multiplications by k, then the fold.
+#[inline(always)]
+pub(super) fn scale<const N: usize, const C: u64>(a: &[u64; N], k: u64) -> [u64; N] {
     let mut r = [0u64; N];
     let mut carry = 0;
     for i in 0..N {
-        (r[i], carry) = adc(a[i], b[i], carry);
+        (r[i], carry) = mac(0, a[i], k, carry);
     }
-    // 2^(64N) ≡ C; a second wrap leaves r < C, so the last C cannot carry.
+    // carry < k: fold it, then a possible last wrap as in `add`.
     let top = add_small::<N, C>(&mut r, carry);
     r[0] = r[0].wrapping_add(top * C);
     r
 }
 
-pub(super) fn sub<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
-    let mut r = [0u64; N];
-    let mut borrow = 0;
-    for i in 0..N {
-        (r[i], borrow) = sbb(a[i], b[i], borrow);
+/// Is a ≡ 0, i.e. a = 0 or a = p (the only multiples of p below 2^(64N))?
+#[inline(always)]
+pub(super) fn is_zero<const N: usize, const C: u64>(a: &[u64; N]) -> bool {
+    let mut zero = a[0];
+    let mut p = a[0] ^ 0u64.wrapping_sub(C);
+    for limb in &a[1..] {
+        zero |= limb;
+        p |= !limb;
     }
-    // A borrow added 2^(64N) ≡ C too many: take C off. If that borrows again, r is now just
-    // below 2^(64N) (its low limb at least 2^64 − C), so the second C comes off limb 0 alone.
-    let (low, mut again) = sbb(r[0], borrow * C, 0);
-    r[0] = low;
-    for limb in r.iter_mut().skip(1) {
-        (*limb, again) = sbb(*limb, 0, again);
-    }
-    r[0] = r[0].wrapping_sub(again * C);
-    r
+    (zero == 0) | (p == 0)
 }
 
+#[inline]
 pub(super) fn mul<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
     let mut wide = [0u64; 16];
     for i in 0..N {
@@ -100,6 +134,7 @@ pub(super) fn mul<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [
     reduce_wide::<N, C>(&wide)
 }
 
+#[inline]
 pub(super) fn square<const N: usize, const C: u64>(a: &[u64; N]) -> [u64; N] {
     let mut wide = [0u64; 16];
     // The cross products a[i]·a[j], i < j, once…
@@ -139,24 +174,40 @@ pub(super) fn canonical<const N: usize, const C: u64>(a: &[u64; N]) -> [u64; N] 
     r
 }
 
-/// a^(p−2) = a⁻¹ (zero for zero), by fixed 4-bit windows over the public exponent: the same
-/// squarings and multiplications for every a.
+/// a^(p−2) = a⁻¹ (zero for zero), in constant time: the exponent is public and fixed, so the
+/// same squarings and multiplications run for every a. p − 2 = 2^(64N) − C − 2 is a long run of
+/// ones above a few low bits: a^(2^run − 1) by an addition chain on the run's length (about
+/// 2·log₂(run) multiplications), then the low bits one by one.
 pub(super) fn invert<const N: usize, const C: u64>(a: &[u64; N]) -> [u64; N] {
-    let mut exponent = [u64::MAX; N];
-    exponent[0] = 0u64.wrapping_sub(C + 2);
-    let mut powers = [[0u64; N]; 16];
-    powers[0][0] = 1;
-    powers[1] = *a;
-    for i in 2..16 {
-        powers[i] = mul::<N, C>(&powers[i - 1], a);
-    }
-    let mut r = powers[0];
-    for nibble in (0..N * 16).rev() {
-        for _ in 0..4 {
-            r = square::<N, C>(&r);
+    let low = 0u64.wrapping_sub(C + 2); // limb 0 of p − 2; the limbs above are all ones
+    let highest_zero = 63 - (!low).leading_zeros();
+    let run = 64 * N as u32 - 1 - highest_zero;
+    let mut r = ones::<N, C>(a, run);
+    for bit in (0..=highest_zero).rev() {
+        r = square::<N, C>(&r);
+        if (low >> bit) & 1 == 1 {
+            r = mul::<N, C>(&r, a);
         }
-        let digit = (exponent[nibble / 16] >> ((nibble % 16) * 4)) & 0xF;
-        r = mul::<N, C>(&r, &powers[digit as usize]);
+    }
+    r
+}
+
+/// a^(2^k − 1) for k ≥ 1: from a^(2^len − 1), squaring len times and multiplying doubles len;
+/// one more squaring and a multiplication by a adds one.
+fn ones<const N: usize, const C: u64>(a: &[u64; N], k: u32) -> [u64; N] {
+    let mut r = *a;
+    let mut len = 1;
+    for bit in (0..31 - k.leading_zeros()).rev() {
+        let mut t = r;
+        for _ in 0..len {
+            t = square::<N, C>(&t);
+        }
+        r = mul::<N, C>(&t, &r);
+        len *= 2;
+        if (k >> bit) & 1 == 1 {
+            r = mul::<N, C>(&square::<N, C>(&r), a);
+            len += 1;
+        }
     }
     r
 }

@@ -1,12 +1,12 @@
 //! The fast paths of NCA's two curves agree with the generic ones: the fixed-base table walk of
 //! signing with the windowed complete-formula multiplication, and verification's precomputed
-//! width-8 table with plain double-and-add sums — at the scalars where the signed-digit recoding
+//! width-10 table with plain double-and-add sums — at the scalars where the signed-digit recoding
 //! carries (nibbles of 8 and 15, the top carry) and at random ones.
 
 use crypto_bigint::U512;
 
 use super::constant_time;
-use super::curve::{Curve, Scalar};
+use super::curve::{invert_vartime, Curve, Scalar};
 
 /// Scalars below q that exercise the recoding: 0, 1, small, all-8 and all-F nibbles, q − 1…
 fn edge_scalars(curve: &Curve) -> Vec<U512> {
@@ -88,4 +88,19 @@ fn gost_2015_verification_table_agrees() {
 #[test]
 fn gost_2004_verification_table_agrees() {
     verification_table_agrees(Curve::cryptopro_a());
+}
+
+/// Verification's variable-time inverse modulo q agrees with the constant-time one.
+#[test]
+fn vartime_inverse_mod_q_agrees() {
+    for curve in [Curve::tc26_512_a(), Curve::cryptopro_a()] {
+        let qp = curve.q_params.unwrap();
+        for a in edge_scalars(curve).into_iter().filter(|a| a != &U512::ZERO) {
+            let expected = Scalar::new(&a, qp).invert().0.retrieve();
+            assert_eq!(invert_vartime(&a, &curve.q), Some(expected), "{a}");
+        }
+        assert_eq!(invert_vartime(&U512::ZERO, &curve.q), None);
+    }
+    // A common factor has no inverse.
+    assert_eq!(invert_vartime(&U512::from_u8(6), &U512::from_u8(9)), None);
 }
