@@ -160,7 +160,8 @@ impl<E: FieldElement> Jacobian<E> {
     }
 
     /// Is the affine x coordinate, reduced modulo q, equal to r (with 0 < r < q)? Compares
-    /// X with x·Z² for the candidates x = r and x = r + q (when below p): no inversion.
+    /// X with x·Z² for every candidate x = r, r + q, r + 2q, … below p (two at most on NCA's
+    /// curves, where p < 2q; four on a curve with cofactor 4): no inversion.
     pub(super) fn x_mod_q_is<F: Field<Element = E>>(
         &self,
         f: &F,
@@ -172,9 +173,18 @@ impl<E: FieldElement> Jacobian<E> {
             return false;
         }
         let zz = self.z.square();
-        let is = |x: &U512| x < p && self.x.sub(&f.element(x).mul(&zz)).is_zero();
-        let (r_plus_q, carry) = r.adc(q, crypto_bigint::Limb::ZERO);
-        is(r) || (carry.0 == 0 && is(&r_plus_q))
+        let mut x = *r;
+        while &x < p {
+            if self.x.sub(&f.element(&x).mul(&zz)).is_zero() {
+                return true;
+            }
+            let (next, carry) = x.adc(q, crypto_bigint::Limb::ZERO);
+            if carry.0 != 0 {
+                return false;
+            }
+            x = next;
+        }
+        false
     }
 
     /// The affine x coordinate; None at infinity.

@@ -104,3 +104,26 @@ fn vartime_inverse_mod_q_agrees() {
     // A common factor has no inverse.
     assert_eq!(invert_vartime(&U512::from_u8(6), &U512::from_u8(9)), None);
 }
+
+/// Verification compares x_C mod q with r without an inversion, so it must try every x below p
+/// congruent to r: on the 256-bit set A (cofactor 4, q ≈ p/4) x_C is usually r + q, r + 2q or
+/// r + 3q. A signature whose x_C is at least 2q verifies (and a wrong r still fails).
+#[test]
+fn verification_finds_x_above_q() {
+    let curve = Curve::tc26_256_a();
+    let key = super::PrivateKey::from_le_bytes(curve, &[0x11; 32]).unwrap();
+    let digest = [0x42u8; 32];
+    let k = (1u8..)
+        .map(U512::from_u8)
+        .find(|k| {
+            constant_time::mul(curve, k, &curve.gx, &curve.gy)
+                .unwrap()
+                .0
+                >= curve.q
+        })
+        .unwrap();
+    let mut signature = key.sign_digest_with_k(&digest, &k).unwrap();
+    assert!(curve.verify_le(key.public_key_xy_le(), &digest, &signature));
+    signature[0] ^= 1;
+    assert!(!curve.verify_le(key.public_key_xy_le(), &digest, &signature));
+}
