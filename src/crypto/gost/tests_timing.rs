@@ -84,8 +84,8 @@ fn max_t(times: &[Vec<f64>; 2]) -> f64 {
 }
 
 /// Times `op(class, i)` for randomly interleaved classes 0 and 1 until `samples` calls or `budget`
-/// (whichever first, after a short warm-up), and returns the largest |t|.
-fn leakage(samples: usize, budget: Duration, mut op: impl FnMut(usize, usize)) -> f64 {
+/// (whichever first, after a short warm-up); returns the largest |t| and the samples taken.
+fn leakage(samples: usize, budget: Duration, mut op: impl FnMut(usize, usize)) -> (f64, usize) {
     let mut rng = Rng::new();
     for i in 0..4 {
         op(i % 2, i);
@@ -101,20 +101,24 @@ fn leakage(samples: usize, budget: Duration, mut op: impl FnMut(usize, usize)) -
             break;
         }
     }
-    max_t(&times)
+    (max_t(&times), times[0].len() + times[1].len())
 }
 
-/// Whether every one of three rounds shows |t| > THRESHOLD, and the t of each round run.
-fn leaks(samples: usize, budget: Duration, mut op: impl FnMut(usize, usize)) -> (bool, Vec<f64>) {
-    let mut ts = Vec::new();
+/// Whether every one of three rounds shows |t| > THRESHOLD, and (|t|, samples) of each round run.
+fn leaks(
+    samples: usize,
+    budget: Duration,
+    mut op: impl FnMut(usize, usize),
+) -> (bool, Vec<(f64, usize)>) {
+    let mut rounds = Vec::new();
     for _ in 0..3 {
-        let t = leakage(samples, budget, &mut op);
-        ts.push(t);
+        let (t, taken) = leakage(samples, budget, &mut op);
+        rounds.push(((t * 10.0).round() / 10.0, taken));
         if t <= THRESHOLD {
-            return (false, ts);
+            return (false, rounds);
         }
     }
-    (true, ts)
+    (true, rounds)
 }
 
 /// Samples and time per round: many in a release build; in a debug build (where one 512-bit
@@ -156,9 +160,14 @@ fn signing_time_does_not_depend_on_key_or_nonce(curve: &'static Curve) {
         };
         std::hint::black_box(signature);
     });
+    // Shown with --nocapture: how far from the threshold a run was.
+    eprintln!(
+        "signing, {} bits: (|t|, samples) per round {ts:?}",
+        8 * curve.size
+    );
     assert!(
         !leaky,
-        "signing time depends on the key/nonce: |t| = {ts:?}"
+        "signing time depends on the key/nonce: (|t|, samples) = {ts:?}"
     );
 }
 
@@ -199,8 +208,9 @@ fn the_timing_check_flags_a_variable_time_multiplication() {
         };
         std::hint::black_box(naive(k));
     });
+    eprintln!("naive double-and-add: (|t|, samples) per round {ts:?}");
     assert!(
         leaky,
-        "a variable-time multiplication went unnoticed: |t| = {ts:?}"
+        "a variable-time multiplication went unnoticed: (|t|, samples) = {ts:?}"
     );
 }
