@@ -9,6 +9,26 @@ use crypto_bigint::U512;
 use super::complete::Affine;
 use super::field::{Field, FieldElement};
 
+/// A point with its Z² and Z³, which an addition of it would compute (Chudnovsky
+/// coordinates): the public key's table saves a multiplication and a squaring per addition.
+#[derive(Clone, Copy)]
+struct Cached<E> {
+    point: Jacobian<E>,
+    zz: E,
+    zzz: E,
+}
+
+impl<E: FieldElement> Cached<E> {
+    fn new(point: &Jacobian<E>) -> Self {
+        let zz = point.z.square();
+        Cached {
+            point: *point,
+            zz,
+            zzz: zz.mul(&point.z),
+        }
+    }
+}
+
 /// (X : Y : Z) with x = X/Z², y = Y/Z³; Z = 0 is the point at infinity.
 #[derive(Clone, Copy)]
 pub(super) struct Jacobian<E> {
@@ -91,6 +111,12 @@ impl<E: FieldElement> Jacobian<E> {
     }
 
     pub(super) fn add(&self, other: &Self, a: &CoefficientA<E>) -> Self {
+        self.add_cached(&Cached::new(other), a)
+    }
+
+    /// P + Q with Q's Z² and Z³ already known (a table entry used many times).
+    fn add_cached(&self, cached: &Cached<E>, a: &CoefficientA<E>) -> Self {
+        let other = &cached.point;
         if self.z.is_zero() {
             return *other;
         }
@@ -98,10 +124,9 @@ impl<E: FieldElement> Jacobian<E> {
             return *self;
         }
         let z1z1 = self.z.square();
-        let z2z2 = other.z.square();
-        let u1 = self.x.mul(&z2z2);
+        let u1 = self.x.mul(&cached.zz);
         let u2 = other.x.mul(&z1z1);
-        let s1 = self.y.mul(&other.z.mul(&z2z2));
+        let s1 = self.y.mul(&cached.zzz);
         let s2 = other.y.mul(&self.z.mul(&z1z1));
         let h = u2.sub(&u1);
         let r = s2.sub(&s1);
@@ -290,7 +315,7 @@ pub(super) fn linear_combination<F: Field>(
         Some(_) => [*p1; 8],
         None => odd_multiples(p1, a),
     };
-    let table2 = odd_multiples(p2, a);
+    let table2 = odd_multiples(p2, a).map(|p| Cached::new(&p));
     let mut acc = Jacobian::infinity(f);
     for i in (0..naf1.len().max(naf2.len())).rev() {
         acc = acc.double(a);
@@ -313,7 +338,18 @@ pub(super) fn linear_combination<F: Field>(
         }
         match naf2.get(i).copied().unwrap_or(0) {
             0 => {}
-            d => acc = acc.add(&signed(&table2, d, f), a),
+            d => {
+                let entry = &table2[(d.unsigned_abs() / 2) as usize];
+                if d > 0 {
+                    acc = acc.add_cached(entry, a);
+                } else {
+                    let negated = Cached {
+                        point: entry.point.negate(f),
+                        ..*entry
+                    };
+                    acc = acc.add_cached(&negated, a);
+                }
+            }
         }
     }
     acc
