@@ -37,9 +37,9 @@ pub(super) const G_NAF_WIDTH: u32 = 10;
 pub(super) struct BaseTables<E> {
     /// The curve's b (the complete a = −3 formulas need it).
     b: E,
-    /// comb[ENTRIES·j + i] = (i + 1)·2^(WINDOW·j)·G.
+    /// `comb[ENTRIES·j + i]` = (i + 1)·2^(WINDOW·j)·G.
     comb: Vec<Affine<E>>,
-    /// odd[i] = (2i + 1)·G.
+    /// `odd[i]` = (2i + 1)·G.
     pub(super) odd: Vec<Affine<E>>,
 }
 

@@ -121,7 +121,7 @@ pub(super) fn is_zero<const N: usize, const C: u64>(a: &[u64; N]) -> bool {
     (zero == 0) | (p == 0)
 }
 
-/// wide[i..=i + N] += a[i]·b, the schoolbook product's row i (nothing when i ≥ N).
+/// `wide[i..=i + N] += a[i]·b`, the schoolbook product's row i (nothing when i ≥ N).
 #[inline(always)]
 fn mul_row<const N: usize>(wide: &mut [u64; 16], i: usize, a: &[u64; N], b: &[u64; N]) {
     if i < N {
@@ -133,7 +133,7 @@ fn mul_row<const N: usize>(wide: &mut [u64; 16], i: usize, a: &[u64; N], b: &[u6
     }
 }
 
-/// The cross products a[i]·a[j] for j > i (row i of a square's upper triangle).
+/// The cross products `a[i]·a[j]` for j > i (row i of a square's upper triangle).
 #[inline(always)]
 fn square_row<const N: usize>(wide: &mut [u64; 16], i: usize, a: &[u64; N]) {
     if i < N {
