@@ -13,16 +13,33 @@
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::subtle::{Choice, ConditionallySelectable};
-use crypto_bigint::{Limb, Uint, Word, U256, U512};
+use crypto_bigint::{Word, U256, U512};
+
+use super::pseudo_mersenne as pm;
+
+// The limb code works on 64-bit words, as `crypto-bigint` does on 64-bit targets.
+const _: () = assert!(Word::BITS == 64);
 
 /// What the point formulas need from a field element.
-pub(super) trait FieldElement: Copy + ConditionallySelectable {
+pub(super) trait FieldElement: Copy + ConditionallySelectable + 'static {
     fn add(&self, other: &Self) -> Self;
     fn sub(&self, other: &Self) -> Self;
     fn mul(&self, other: &Self) -> Self;
     fn square(&self) -> Self;
     fn double(&self) -> Self {
         self.add(self)
+    }
+    /// k·self for a small constant k ≥ 1 (the point formulas' 3, 4 and 8).
+    fn times(&self, k: u64) -> Self {
+        // Double-and-add over k's bits, from the top.
+        let mut r = *self;
+        for bit in (0..63 - k.leading_zeros()).rev() {
+            r = r.double();
+            if (k >> bit) & 1 == 1 {
+                r = r.add(self);
+            }
+        }
+        r
     }
     /// Variable-time: only for public values, or a final answer.
     fn is_zero(&self) -> bool;
@@ -81,71 +98,86 @@ impl FieldElement for DynResidue<{ U512::LIMBS }> {
     }
 }
 
-/// A pseudo-Mersenne prime field p = 2^(64·LIMBS) − C, elements canonical in [0, p): NCA's
-/// 512-bit curve (p = 2^512 − 569) and CryptoPro-A (p = 2^256 − 617, GOST 34.310-2004). Elements
-/// are `LIMBS` wide, so the 256-bit curve does a quarter of the 512-bit one's work per product.
+/// A pseudo-Mersenne prime field p = 2^(64·LIMBS) − C: NCA's 512-bit curve (p = 2^512 − 569)
+/// and CryptoPro-A (p = 2^256 − 617, GOST 34.310-2004), on [`super::pseudo_mersenne`]'s limb
+/// arithmetic. Elements are `LIMBS` wide, so the 256-bit curve does a quarter of the 512-bit
+/// one's work per product.
 pub(super) struct PseudoMersenne<const LIMBS: usize, const C: u64>;
 
+/// A weakly reduced element (see [`super::pseudo_mersenne`]): compare only through
+/// [`FieldElement::is_zero`] or [`FieldElement::retrieve`].
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Fp<const LIMBS: usize, const C: u64>(Uint<LIMBS>);
+pub(super) struct Fp<const LIMBS: usize, const C: u64>(pub(super) [u64; LIMBS]);
 
 /// NCA's 512-bit field and its prime.
 pub(super) type Fp512Field = PseudoMersenne<{ U512::LIMBS }, 569>;
+pub(super) type Fp512 = Fp<{ U512::LIMBS }, 569>;
 pub(super) const P512: U512 = U512::ZERO.wrapping_sub(&U512::from_u64(569));
 pub(super) const FP512: Fp512Field = PseudoMersenne;
 /// CryptoPro-A's field and its prime.
 pub(super) type Fp256Field = PseudoMersenne<{ U256::LIMBS }, 617>;
+pub(super) type Fp256 = Fp<{ U256::LIMBS }, 617>;
 pub(super) const P256_CRYPTOPRO: U512 = U512::ONE
     .shl_vartime(256)
     .wrapping_sub(&U512::from_u64(617));
 pub(super) const FP256: Fp256Field = PseudoMersenne;
 
-impl<const LIMBS: usize, const C: u64> PseudoMersenne<LIMBS, C> {
-    /// p itself, `LIMBS` wide.
-    fn modulus() -> Uint<LIMBS> {
-        Uint::<LIMBS>::ZERO.wrapping_sub(&Uint::from_u64(C))
-    }
-}
-
 impl<const LIMBS: usize, const C: u64> Field for PseudoMersenne<LIMBS, C> {
     type Element = Fp<LIMBS, C>;
     /// `v` must be below p (so its limbs above `LIMBS` are zero).
     fn element(&self, v: &U512) -> Fp<LIMBS, C> {
-        let mut words = [0 as Word; LIMBS];
-        words.copy_from_slice(&v.as_words()[..LIMBS]);
-        Fp(Uint::from_words(words))
+        let mut words = [0u64; LIMBS];
+        for (word, limb) in words.iter_mut().zip(v.as_words()) {
+            *word = *limb;
+        }
+        Fp(words)
     }
 }
 
 impl<const LIMBS: usize, const C: u64> ConditionallySelectable for Fp<LIMBS, C> {
     fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
-        Fp(Uint::conditional_select(&a.0, &b.0, choice))
+        let mut out = a.0;
+        for (o, w) in out.iter_mut().zip(b.0.iter()) {
+            o.conditional_assign(w, choice);
+        }
+        Fp(out)
     }
 }
 
 impl<const LIMBS: usize, const C: u64> FieldElement for Fp<LIMBS, C> {
+    #[inline]
     fn add(&self, other: &Self) -> Self {
-        Fp(self.0.add_mod_special(&other.0, Limb::from_u64(C)))
+        Fp(pm::add::<LIMBS, C>(&self.0, &other.0))
     }
+    #[inline]
     fn sub(&self, other: &Self) -> Self {
-        Fp(self.0.sub_mod_special(&other.0, Limb::from_u64(C)))
+        Fp(pm::sub::<LIMBS, C>(&self.0, &other.0))
     }
+    #[inline]
     fn mul(&self, other: &Self) -> Self {
-        Fp(self.0.mul_mod_special(&other.0, Limb::from_u64(C)))
+        Fp(pm::mul::<LIMBS, C>(&self.0, &other.0))
     }
+    #[inline]
     fn square(&self) -> Self {
-        self.mul(self)
+        Fp(pm::square::<LIMBS, C>(&self.0))
+    }
+    #[inline]
+    fn times(&self, k: u64) -> Self {
+        Fp(pm::scale::<LIMBS, C>(&self.0, k))
     }
     fn is_zero(&self) -> bool {
-        self.0 == Uint::ZERO
+        pm::is_zero::<LIMBS, C>(&self.0)
     }
     fn invert(&self) -> Option<Self> {
-        let (inverse, exists) = self.0.inv_odd_mod(&PseudoMersenne::<LIMBS, C>::modulus());
-        bool::from(Choice::from(exists)).then_some(Fp(inverse))
+        // The exponentiation is constant-time; only whether the input was zero is told.
+        let inverse = Fp(pm::invert::<LIMBS, C>(&self.0));
+        (!self.is_zero()).then_some(inverse)
     }
     fn retrieve(&self) -> U512 {
         let mut words = [0 as Word; 8];
-        words[..LIMBS].copy_from_slice(self.0.as_words());
+        for (word, limb) in words.iter_mut().zip(pm::canonical::<LIMBS, C>(&self.0)) {
+            *word = limb;
+        }
         U512::from_words(words)
     }
 }

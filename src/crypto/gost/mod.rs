@@ -14,14 +14,19 @@
 //!
 //! Rooms: [`curve`] has the curves and verification; [`point`] the variable-time point
 //! arithmetic verification uses (no secrets); [`constant_time`] the scalar multiplication used
-//! with secrets; [`field`] the field arithmetic both run on (a fast path for NCA's
-//! p = 2^512 − 569); [`private_key`] signing; [`suite`] the two rows.
+//! with secrets, on [`complete`]'s complete addition formulas; [`fixed_base`] the tables of G
+//! of NCA's two curves (signing's constant-time walk, verification's wide window); [`field`] the
+//! field arithmetic all of it runs on, with [`pseudo_mersenne`]'s limb code for NCA's
+//! p = 2^512 − 569 and 2^256 − 617; [`private_key`] signing; [`suite`] the two rows.
 
+mod complete;
 mod constant_time;
 mod curve;
 mod field;
+mod fixed_base;
 mod point;
 mod private_key;
+mod pseudo_mersenne;
 mod suite;
 
 pub use crypto_bigint::U512;
@@ -119,3 +124,7 @@ pub fn spki_bits(public_key_xy_le: &[u8]) -> Result<Vec<u8>, der::Error> {
 mod tests;
 #[cfg(test)]
 mod tests_2004;
+#[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
+mod tests_timing;

@@ -1,10 +1,33 @@
 //! Variable-time point arithmetic for verification (no secret is involved): Jacobian
-//! coordinates, and k1·P1 + k2·P2 by interleaved width-5 NAF (about 170 additions for two
-//! 512-bit scalars instead of about 380 with plain double-and-add).
+//! coordinates, and k1·G + k2·P by interleaved NAF — width 10 for G from a precomputed affine
+//! table where [`super::fixed_base`] has one (about 47 mixed additions for 512 bits), width 5
+//! for P (about 85 additions), sharing one chain of doublings. The result is compared with r
+//! without an inversion.
 
 use crypto_bigint::U512;
 
+use super::complete::Affine;
 use super::field::{Field, FieldElement};
+
+/// A point with its Z² and Z³, which an addition of it would compute (Chudnovsky
+/// coordinates): the public key's table saves a multiplication and a squaring per addition.
+#[derive(Clone, Copy)]
+struct Cached<E> {
+    point: Jacobian<E>,
+    zz: E,
+    zzz: E,
+}
+
+impl<E: FieldElement> Cached<E> {
+    fn new(point: &Jacobian<E>) -> Self {
+        let zz = point.z.square();
+        Cached {
+            point: *point,
+            zz,
+            zzz: zz.mul(&point.z),
+        }
+    }
+}
 
 /// (X : Y : Z) with x = X/Z², y = Y/Z³; Z = 0 is the point at infinity.
 #[derive(Clone, Copy)]
@@ -57,8 +80,17 @@ impl<E: FieldElement> Jacobian<E> {
         let zz = self.z.square();
         let m = match a {
             CoefficientA::MinusThree => {
-                let t = self.x.sub(&zz).mul(&self.x.add(&zz));
-                t.double().add(&t)
+                // 3M + 5S in all (dbl-2001-b): Z3 below from (Y + Z)², not from Y·Z.
+                let m = self.x.sub(&zz).mul(&self.x.add(&zz)).times(3);
+                let s = self.x.mul(&yy).times(4);
+                let x3 = m.square().sub(&s.double());
+                let y3 = m.mul(&s.sub(&x3)).sub(&yy.square().times(8));
+                let z3 = self.y.add(&self.z).square().sub(&yy).sub(&zz);
+                return Jacobian {
+                    x: x3,
+                    y: y3,
+                    z: z3,
+                };
             }
             CoefficientA::Other(a) => {
                 let xx = self.x.square();
@@ -79,6 +111,12 @@ impl<E: FieldElement> Jacobian<E> {
     }
 
     pub(super) fn add(&self, other: &Self, a: &CoefficientA<E>) -> Self {
+        self.add_cached(&Cached::new(other), a)
+    }
+
+    /// P + Q with Q's Z² and Z³ already known (a table entry used many times).
+    fn add_cached(&self, cached: &Cached<E>, a: &CoefficientA<E>) -> Self {
+        let other = &cached.point;
         if self.z.is_zero() {
             return *other;
         }
@@ -86,10 +124,9 @@ impl<E: FieldElement> Jacobian<E> {
             return *self;
         }
         let z1z1 = self.z.square();
-        let z2z2 = other.z.square();
-        let u1 = self.x.mul(&z2z2);
+        let u1 = self.x.mul(&cached.zz);
         let u2 = other.x.mul(&z1z1);
-        let s1 = self.y.mul(&other.z.mul(&z2z2));
+        let s1 = self.y.mul(&cached.zzz);
         let s2 = other.y.mul(&self.z.mul(&z1z1));
         let h = u2.sub(&u1);
         let r = s2.sub(&s1);
@@ -112,29 +149,129 @@ impl<E: FieldElement> Jacobian<E> {
         }
     }
 
+    /// P + Q for an affine Q (madd-2007-bl, 7M + 4S).
+    fn add_affine<F: Field<Element = E>>(&self, f: &F, q: &Affine<E>, a: &CoefficientA<E>) -> Self {
+        if self.z.is_zero() {
+            return Jacobian {
+                x: q.x,
+                y: q.y,
+                z: f.one(),
+            };
+        }
+        let z1z1 = self.z.square();
+        let u2 = q.x.mul(&z1z1);
+        let s2 = q.y.mul(&self.z).mul(&z1z1);
+        let h = u2.sub(&self.x);
+        let r = s2.sub(&self.y).double();
+        if h.is_zero() {
+            return if r.is_zero() {
+                self.double(a)
+            } else {
+                Jacobian { z: h, ..*self }
+            };
+        }
+        let hh = h.square();
+        let i = hh.double().double();
+        let j = h.mul(&i);
+        let v = self.x.mul(&i);
+        let x3 = r.square().sub(&j).sub(&v.double());
+        let y3 = r.mul(&v.sub(&x3)).sub(&self.y.mul(&j).double());
+        let z3 = self.z.add(&h).square().sub(&z1z1).sub(&hh);
+        Jacobian {
+            x: x3,
+            y: y3,
+            z: z3,
+        }
+    }
+
+    /// Is the affine x coordinate, reduced modulo q, equal to r (with 0 < r < q)? Compares
+    /// X with x·Z² for every candidate x = r, r + q, r + 2q, … below p (two at most on NCA's
+    /// curves, where p < 2q; four on a curve with cofactor 4): no inversion.
+    pub(super) fn x_mod_q_is<F: Field<Element = E>>(
+        &self,
+        f: &F,
+        r: &U512,
+        q: &U512,
+        p: &U512,
+    ) -> bool {
+        if self.z.is_zero() {
+            return false;
+        }
+        let zz = self.z.square();
+        let mut x = *r;
+        while &x < p {
+            if self.x.sub(&f.element(&x).mul(&zz)).is_zero() {
+                return true;
+            }
+            let (next, carry) = x.adc(q, crypto_bigint::Limb::ZERO);
+            if carry.0 != 0 {
+                return false;
+            }
+            x = next;
+        }
+        false
+    }
+
     /// The affine x coordinate; None at infinity.
+    #[cfg(test)]
     pub(super) fn x_affine(&self) -> Option<U512> {
         let inverse = self.z.square().invert()?;
         Some(self.x.mul(&inverse).retrieve())
     }
 }
 
-/// Width-5 NAF digits of `k`, least significant first: each digit is 0 or odd in [−15, 15],
-/// and any two non-zero digits are at least 5 positions apart.
-fn wnaf(k: &U512) -> Vec<i8> {
+/// The affine forms of points none of which is at infinity (a table's), with one inversion:
+/// Montgomery's trick, 3 multiplications a point. Variable time: for public points only.
+pub(super) fn to_affine_batch<F: Field>(
+    f: &F,
+    points: &[Jacobian<F::Element>],
+) -> Vec<Affine<F::Element>> {
+    // prefix[i] = Z0·Z1·…·Z(i−1)
+    let mut prefix = Vec::with_capacity(points.len());
+    let mut product = f.one();
+    for point in points {
+        prefix.push(product);
+        product = product.mul(&point.z);
+    }
+    let mut inverse = product.invert().unwrap_or_else(|| f.zero());
+    let mut out = vec![
+        Affine {
+            x: f.zero(),
+            y: f.zero()
+        };
+        points.len()
+    ];
+    for (i, point) in points.iter().enumerate().rev() {
+        // inverse = 1/(Z0·…·Zi) here.
+        let z_inv = inverse.mul(&prefix[i]);
+        inverse = inverse.mul(&point.z);
+        let zz_inv = z_inv.square();
+        out[i] = Affine {
+            x: point.x.mul(&zz_inv),
+            y: point.y.mul(&zz_inv.mul(&z_inv)),
+        };
+    }
+    out
+}
+
+/// Width-`w` NAF digits of `k` (w ≤ 14), least significant first: each digit is 0 or odd in
+/// (−2^(w−1), 2^(w−1)), and any two non-zero digits are at least w positions apart.
+fn wnaf(k: &U512, w: u32) -> Vec<i16> {
+    let window = 1i16 << w;
     let mut digits = Vec::with_capacity(514);
     let mut k = *k;
     let mut extra = false; // a carry out of bit 511 (k + 16 may exceed 2^512)
     while k != U512::ZERO || extra {
-        let low = (k.as_words()[0] & 0x1f) as i8;
+        let low = (k.as_words()[0] as i16) & (window - 1);
         if k.bit_vartime(0) {
-            let digit = if low >= 16 { low - 32 } else { low };
+            let digit = if low >= window / 2 { low - window } else { low };
             digits.push(digit);
             // k −= digit: for a negative digit that is an addition, which may carry out.
             if digit > 0 {
-                k = k.wrapping_sub(&U512::from_u8(digit as u8));
+                k = k.wrapping_sub(&U512::from_u16(digit as u16));
             } else {
-                let (sum, carry) = k.adc(&U512::from_u8((-digit) as u8), crypto_bigint::Limb::ZERO);
+                let (sum, carry) =
+                    k.adc(&U512::from_u16((-digit) as u16), crypto_bigint::Limb::ZERO);
                 k = sum;
                 extra |= carry.0 != 0;
             }
@@ -160,27 +297,70 @@ fn odd_multiples<E: FieldElement>(p: &Jacobian<E>, a: &CoefficientA<E>) -> [Jaco
     table
 }
 
-/// k1·P1 + k2·P2 as an affine x coordinate; None at infinity.
-pub(super) fn linear_combination_x<F: Field>(
+/// k1·P1 + k2·P2. `p1_odd`, if given, holds the affine odd multiples 1·P1, 3·P1, …,
+/// (2^(w−1) − 1)·P1 for a width-`w` NAF of k1 (`w` = `p1_width`).
+pub(super) fn linear_combination<F: Field>(
     f: &F,
     a: &CoefficientA<F::Element>,
     k1: &U512,
     p1: &Jacobian<F::Element>,
+    p1_odd: Option<(&[Affine<F::Element>], u32)>,
     k2: &U512,
     p2: &Jacobian<F::Element>,
-) -> Option<U512> {
-    let (naf1, naf2) = (wnaf(k1), wnaf(k2));
-    let (table1, table2) = (odd_multiples(p1, a), odd_multiples(p2, a));
+) -> Jacobian<F::Element> {
+    let naf1 = wnaf(k1, p1_odd.map_or(5, |(_, w)| w));
+    let naf2 = wnaf(k2, 5);
+    // With a precomputed table the Jacobian one for P1 is never read: skip its 8 operations.
+    let table1 = match p1_odd {
+        Some(_) => [*p1; 8],
+        None => odd_multiples(p1, a),
+    };
+    let table2 = odd_multiples(p2, a).map(|p| Cached::new(&p));
     let mut acc = Jacobian::infinity(f);
     for i in (0..naf1.len().max(naf2.len())).rev() {
         acc = acc.double(a);
-        for (naf, table) in [(&naf1, &table1), (&naf2, &table2)] {
-            match naf.get(i).copied().unwrap_or(0) {
-                0 => {}
-                d if d > 0 => acc = acc.add(&table[(d / 2) as usize], a),
-                d => acc = acc.add(&table[(-d / 2) as usize].negate(f), a),
+        let d1 = naf1.get(i).copied().unwrap_or(0);
+        match (d1, p1_odd) {
+            (0, _) => {}
+            (d, Some((odd, _))) => {
+                let entry = odd[(d.unsigned_abs() / 2) as usize];
+                let entry = if d > 0 {
+                    entry
+                } else {
+                    Affine {
+                        y: f.zero().sub(&entry.y),
+                        ..entry
+                    }
+                };
+                acc = acc.add_affine(f, &entry, a);
+            }
+            (d, None) => acc = acc.add(&signed(&table1, d, f), a),
+        }
+        match naf2.get(i).copied().unwrap_or(0) {
+            0 => {}
+            d => {
+                let entry = &table2[(d.unsigned_abs() / 2) as usize];
+                if d > 0 {
+                    acc = acc.add_cached(entry, a);
+                } else {
+                    let negated = Cached {
+                        point: entry.point.negate(f),
+                        ..*entry
+                    };
+                    acc = acc.add_cached(&negated, a);
+                }
             }
         }
     }
-    acc.x_affine()
+    acc
+}
+
+/// d·P from the odd multiples of P, for an odd NAF digit d.
+fn signed<F: Field>(table: &[Jacobian<F::Element>; 8], d: i16, f: &F) -> Jacobian<F::Element> {
+    let entry = table[(d.unsigned_abs() / 2) as usize];
+    if d > 0 {
+        entry
+    } else {
+        entry.negate(f)
+    }
 }

@@ -119,7 +119,7 @@ impl PrivateKey {
 
     /// §6.1 steps 4–6 for one nonce k: C = k·G, r = x_C mod q, s = (r·d + k·e) mod q.
     /// None if r or s is zero (the caller takes the next k).
-    fn sign_with_nonce(&self, d: &U512, e: &Scalar, k: &U512) -> Option<Vec<u8>> {
+    pub(super) fn sign_with_nonce(&self, d: &U512, e: &Scalar, k: &U512) -> Option<Vec<u8>> {
         let curve = self.curve;
         let qp = curve.q_params?;
         let (x, _) = constant_time::mul(curve, k, &curve.gx, &curve.gy)?;
