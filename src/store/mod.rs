@@ -5,6 +5,7 @@
 
 mod certificates;
 mod crls;
+mod document_writer;
 mod documents;
 mod evidence;
 mod leader;
@@ -37,6 +38,13 @@ pub enum StoreError {
     NotFound(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The batch a document was part of was not stored (the database's error is logged once
+    /// for the batch); nothing of it was registered.
+    #[error("the batch of documents was not stored: {0}")]
+    Batch(String),
+    /// Too many documents are already waiting for a number; nothing was registered.
+    #[error("too many documents are waiting to be registered")]
+    Overloaded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +68,8 @@ pub struct AuthorityRecord {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The queue of documents waiting for a number (group commit, `document_writer.rs`).
+    writer: std::sync::Arc<document_writer::DocumentWriter>,
 }
 
 impl Store {
@@ -97,7 +107,11 @@ impl Store {
             })
             .connect(url)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            writer: Default::default(),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
