@@ -118,7 +118,10 @@ pub(super) async fn insert_documents(
                 format!("({})", params.join(", "))
             })
             .collect();
-        let sql = format!("INSERT INTO documents ({COLUMNS}) VALUES {}", rows.join(", "));
+        let sql = format!(
+            "INSERT INTO documents ({COLUMNS}) VALUES {}",
+            rows.join(", ")
+        );
         let mut query = sqlx::query(&sql);
         for d in chunk {
             query = query

@@ -42,7 +42,12 @@ async fn issue(app: axum::Router, token: &str, request_id: String) -> (StatusCod
         .expect("request");
     let response = app.oneshot(request).await.expect("response");
     let status = response.status();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (
         status,
         serde_json::from_slice(&body).unwrap_or_else(|_| json!(null)),
