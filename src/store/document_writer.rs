@@ -167,9 +167,9 @@ async fn write_batch(pool: &AnyPool, mut members: Vec<Member>) {
     );
     match result {
         Ok(records) => {
-            for (member, record) in members.iter().filter(|m| !m.out).zip(records) {
+            for (i, record) in records {
                 // A caller that went away after signing is not told; its document is stored.
-                let _ = member.pending.inbox.send(ToWaiter::Done(Ok(record)));
+                let _ = members[i].pending.inbox.send(ToWaiter::Done(Ok(record)));
             }
         }
         Err(e) => {
@@ -193,11 +193,11 @@ struct Counter {
     members: Vec<usize>,
 }
 
-/// The batch's transaction. Returns the records of the members not `out`, in their order.
+/// The batch's transaction. Returns each stored member (its index) with its record.
 async fn numbered_and_stored(
     pool: &AnyPool,
     members: &mut [Member],
-) -> Result<Vec<DocumentRecord>, StoreError> {
+) -> Result<Vec<(usize, DocumentRecord)>, StoreError> {
     let mut tx = pool.begin().await?;
     let mut counters: Vec<Counter> = Vec::new();
     let mut index: HashMap<(&str, i64), usize> = HashMap::new();
@@ -282,15 +282,19 @@ async fn numbered_and_stored(
         }
     }
     tracing::trace!(elapsed_us = signing.elapsed().as_micros(), "batch signed");
+    // Every member not out is accepted by now; who is stored is decided here, once.
+    let mut stored = Vec::new();
+    let mut documents = Vec::new();
+    for (i, m) in members.iter_mut().enumerate() {
+        if let Some((sequence, signed)) = m.accepted.take() {
+            stored.push(i);
+            documents.push((&m.pending, sequence, signed));
+        }
+    }
     let records = insert_documents(
         &mut tx,
-        members
-            .iter_mut()
-            .filter(|m| !m.out)
-            .filter_map(|m| {
-                let (sequence, signed) = m.accepted.take()?;
-                Some((&m.pending, sequence, signed))
-            })
+        documents
+            .into_iter()
             .map(|(p, sequence, signed)| {
                 (
                     super::documents::NewDocument {
@@ -328,5 +332,5 @@ async fn numbered_and_stored(
         elapsed_us = committing.elapsed().as_micros(),
         "batch committed"
     );
-    Ok(records)
+    Ok(stored.into_iter().zip(records).collect())
 }
