@@ -36,7 +36,7 @@ enum ToWaiter {
         reply: oneshot::Sender<Option<SignedDocument>>,
     },
     /// The batch is over: the document as committed, or why nothing was.
-    Done(Result<DocumentRecord, StoreError>),
+    Done(Box<Result<DocumentRecord, StoreError>>),
 }
 
 /// A document waiting for its number.
@@ -121,7 +121,7 @@ impl Store {
                         return Ok(Err(e));
                     }
                 },
-                ToWaiter::Done(result) => return result.map(Ok),
+                ToWaiter::Done(result) => return (*result).map(Ok),
             }
         }
         Err(StoreError::Batch(
@@ -169,17 +169,23 @@ async fn write_batch(pool: &AnyPool, mut members: Vec<Member>) {
         Ok(records) => {
             for (i, record) in records {
                 // A caller that went away after signing is not told; its document is stored.
-                let _ = members[i].pending.inbox.send(ToWaiter::Done(Ok(record)));
+                let _ = members[i]
+                    .pending
+                    .inbox
+                    .send(ToWaiter::Done(Box::new(Ok(record))));
             }
         }
         Err(e) => {
             tracing::error!(error = %e, documents = members.len(),
                 "a batch of documents could not be stored; none of them was registered");
             for member in members.iter().filter(|m| !m.out) {
-                let _ = member
-                    .pending
-                    .inbox
-                    .send(ToWaiter::Done(Err(StoreError::Batch(e.to_string()))));
+                let _ =
+                    member
+                        .pending
+                        .inbox
+                        .send(ToWaiter::Done(Box::new(Err(StoreError::Batch(
+                            e.to_string(),
+                        )))));
             }
         }
     }

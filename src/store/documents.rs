@@ -142,7 +142,7 @@ pub(super) async fn insert_documents(
         }
         query.execute(&mut **tx).await?;
     }
-    security::append_all(&mut **tx, &audit).await?;
+    security::append_all(tx, &audit).await?;
     Ok(records)
 }
 
