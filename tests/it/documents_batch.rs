@@ -236,3 +236,23 @@ async fn failures_in_the_middle_of_batches_leave_no_gap(backend: Backend) {
     }
 }
 on_both_backends!(failures_in_the_middle_of_batches_leave_no_gap);
+
+#[test]
+fn inline_evidence_is_on_by_default_and_the_environment_turns_it_off() {
+    use qoltanba::config::Config;
+    let load = |value: Option<&'static str>| {
+        Config::load_from(None, move |name| {
+            (name == "QOLTANBA_INLINE_EVIDENCE")
+                .then_some(value)
+                .flatten()
+                .map(str::to_owned)
+        })
+    };
+    assert!(load(None).expect("defaults").operations.inline_evidence);
+    assert!(!load(Some("false")).expect("off").operations.inline_evidence);
+    let refused = load(Some("maybe")).expect_err("not a yes/no");
+    assert!(
+        refused.to_string().contains("QOLTANBA_INLINE_EVIDENCE"),
+        "{refused}"
+    );
+}
