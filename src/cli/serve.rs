@@ -46,6 +46,7 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         verifier,
         official,
         access: Arc::clone(&access),
+        inline_evidence: config.operations.inline_evidence,
     });
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = crate::http::serve(listener, app, &config.security, async move {

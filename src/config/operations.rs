@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::setting::positive;
+use super::setting::{flag, positive, setting};
 use super::ConfigError;
 
 #[derive(Debug, Default, Deserialize)]
@@ -11,6 +11,7 @@ pub(super) struct OperationsFileConfig {
     crl_refresh_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
     evidence_renewal_margin_days: Option<u64>,
+    inline_evidence: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,11 @@ pub struct OperationsConfig {
     /// The evidence job adds an archive time-stamp to a document whose evidence holds for
     /// less than this many days more (its newest TSA certificate expires within them).
     pub evidence_renewal_margin_days: u64,
+    /// `POST /v1/documents` extends each document to LTA before answering (bounded; what it
+    /// cannot do the evidence job does). Off: documents are answered at level B, as signed,
+    /// and the evidence job brings them to LTA on its next run (the load benchmark measures
+    /// issuance so).
+    pub inline_evidence: bool,
 }
 
 impl Default for OperationsConfig {
@@ -30,6 +36,7 @@ impl Default for OperationsConfig {
             crl_refresh_seconds: 60,
             shutdown_grace_seconds: 20,
             evidence_renewal_margin_days: 90,
+            inline_evidence: true,
         }
     }
 }
@@ -58,6 +65,13 @@ impl OperationsConfig {
                 "QOLTANBA_EVIDENCE_RENEWAL_MARGIN_DAYS",
                 file.evidence_renewal_margin_days,
                 defaults.evidence_renewal_margin_days,
+            )?,
+            inline_evidence: setting(
+                &var,
+                "QOLTANBA_INLINE_EVIDENCE",
+                file.inline_evidence,
+                defaults.inline_evidence,
+                flag,
             )?,
         })
     }

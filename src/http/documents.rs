@@ -15,7 +15,7 @@ use crate::pki::{CurrentSignature, Urls};
 use crate::sign::document::{Format, Kind, Payload};
 use crate::sign::issue::{issue as issue_document, IssueError, Order};
 use crate::sign::registry;
-use crate::store::DocumentRecord;
+use crate::store::{DocumentRecord, StoreError};
 
 /// A document to sign and register.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -133,6 +133,12 @@ fn issue_error(e: IssueError) -> ApiError {
             "invalid_document",
             problems.join("; "),
         ),
+        // The writer's queue is full: refuse now rather than queue without bound.
+        IssueError::Store(StoreError::Overloaded) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many documents are waiting to be registered; nothing was registered, retry later",
+        ),
         other => {
             tracing::error!(error = %other, "document issuance failed");
             ApiError::new(
@@ -162,6 +168,7 @@ fn issue_error(e: IssueError) -> ApiError {
         (status = 413, description = "`payload_too_large`.", body = super::openapi::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `application/json`.", body = super::openapi::ErrorBody),
         (status = 500, description = "`internal`.", body = super::openapi::ErrorBody),
+        (status = 503, description = "`overloaded`: too many documents are waiting for a number; nothing was registered.", body = super::openapi::ErrorBody),
     ),
 )]
 pub(super) async fn issue(
@@ -195,13 +202,18 @@ pub(super) async fn issue(
     .await
     .map_err(issue_error)?;
     // Committed at level B: from here nothing can lose the document. Extending it to LTA now
-    // is a bonus bounded by the TSA client's timeout; if it fails the evidence job does it.
-    let newest = match state.pki.extend_document(&record, now).await {
-        Ok(stored) => stored,
-        Err(e) => {
-            tracing::warn!(id = %record.id, error = %e,
-                "document issued at level B; the evidence job will extend it");
-            None
+    // is a bonus bounded by the TSA client's timeout; if it fails, or inline evidence is off,
+    // the evidence job does it.
+    let newest = if !state.inline_evidence {
+        None
+    } else {
+        match state.pki.extend_document(&record, now).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(id = %record.id, error = %e,
+                    "document issued at level B; the evidence job will extend it");
+                None
+            }
         }
     };
     let view = DocumentView::of(

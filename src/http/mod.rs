@@ -44,6 +44,8 @@ pub struct AppState {
     pub official: Option<Arc<crate::sign::SignerIdentity>>,
     /// API keys, scopes, limits and the audit trail (see [`access`]).
     pub access: Arc<access::Access>,
+    /// `[operations] inline_evidence`: extend each issued document to LTA before answering.
+    pub inline_evidence: bool,
 }
 
 impl AppState {

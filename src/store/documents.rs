@@ -68,93 +68,85 @@ pub fn number(authority_bin: &str, year: i64, sequence: i64) -> String {
     format!("{authority_bin}-{year}-{sequence:06}")
 }
 
-impl Store {
-    /// Reserves the next number of (authority, year), lets `sign` make the document for it, and
-    /// stores the result and its audit entry — all in one transaction. If `sign` fails, nothing
-    /// is stored and the number is not used up. Returns the stored record; only then may the
-    /// caller acknowledge.
-    pub async fn register_document<F, E>(
-        &self,
-        authority_bin: &str,
-        year: i64,
-        kind: &str,
-        supersedes: Option<&str>,
-        now: i64,
-        sign: F,
-    ) -> Result<Result<DocumentRecord, E>, StoreError>
-    where
-        F: FnOnce(&str) -> Result<SignedDocument, E>,
-    {
-        let mut tx = self.pool().begin().await?;
-        // A write first, so SQLite takes its write lock before any read.
-        sqlx::query(
-            "INSERT INTO document_counters (authority_bin, year, value) VALUES ($1, $2, 0) \
-             ON CONFLICT (authority_bin, year) DO NOTHING",
-        )
-        .bind(authority_bin)
-        .bind(year)
-        .execute(&mut *tx)
-        .await?;
-        let sequence: i64 = sqlx::query(
-            "UPDATE document_counters SET value = value + 1 WHERE authority_bin = $1 AND year = $2 RETURNING value",
-        )
-        .bind(authority_bin)
-        .bind(year)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("value")?;
-        let number = number(authority_bin, year, sequence);
-        let signed = match sign(&number) {
-            Ok(s) => s,
-            Err(e) => {
-                tx.rollback().await?;
-                return Ok(Err(e));
-            }
-        };
+/// Where a document goes in the registry, besides what signing produced.
+pub(super) struct NewDocument {
+    pub authority_bin: String,
+    pub year: i64,
+    pub sequence: i64,
+    pub kind: String,
+    pub supersedes: Option<String>,
+    pub created_at: i64,
+}
+
+/// Rows per INSERT: 14 parameters each, well under SQLite's and PostgreSQL's limits.
+const ROWS_PER_INSERT: usize = 32;
+
+/// Inserts the documents of a batch and their audit entries, in order, in `tx` (one statement
+/// per [`ROWS_PER_INSERT`] rows: on PostgreSQL every statement is a round trip).
+pub(super) async fn insert_documents(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    documents: Vec<(NewDocument, SignedDocument)>,
+) -> Result<Vec<DocumentRecord>, StoreError> {
+    let mut records = Vec::with_capacity(documents.len());
+    let mut audit = Vec::new();
+    for (new, signed) in documents {
         let id = hex::encode(
             crate::crypto::random_bytes::<16>().map_err(|e| StoreError::Corrupt(e.to_string()))?,
         );
-        sqlx::query(&format!(
-            "INSERT INTO documents ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        ))
-        .bind(&id)
-        .bind(&number)
-        .bind(authority_bin)
-        .bind(year)
-        .bind(sequence)
-        .bind(kind)
-        .bind(&signed.canonical)
-        .bind(&signed.signed)
-        .bind(i64::from(signed.detached))
-        .bind(&signed.sha256)
-        .bind(&signed.signer_serial)
-        .bind(supersedes)
-        .bind(now)
-        .bind(signed.format)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(event) = &signed.audit {
-            security::append(&mut *tx, event).await?;
-        }
-        tx.commit().await?;
-        Ok(Ok(DocumentRecord {
+        audit.extend(signed.audit);
+        records.push(DocumentRecord {
             id,
-            number,
-            authority_bin: authority_bin.to_owned(),
-            year,
-            sequence,
-            kind: kind.to_owned(),
+            number: number(&new.authority_bin, new.year, new.sequence),
+            authority_bin: new.authority_bin,
+            year: new.year,
+            sequence: new.sequence,
+            kind: new.kind,
             canonical: signed.canonical,
             signed: signed.signed,
             format: signed.format.to_owned(),
             detached: signed.detached,
             sha256: signed.sha256,
             signer_serial: signed.signer_serial,
-            supersedes: supersedes.map(str::to_owned),
-            created_at: now,
-        }))
+            supersedes: new.supersedes,
+            created_at: new.created_at,
+        });
     }
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let params: Vec<String> = (1..=14).map(|c| format!("${}", r * 14 + c)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO documents ({COLUMNS}) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for d in chunk {
+            query = query
+                .bind(&d.id)
+                .bind(&d.number)
+                .bind(&d.authority_bin)
+                .bind(d.year)
+                .bind(d.sequence)
+                .bind(&d.kind)
+                .bind(&d.canonical)
+                .bind(&d.signed)
+                .bind(i64::from(d.detached))
+                .bind(&d.sha256)
+                .bind(&d.signer_serial)
+                .bind(&d.supersedes)
+                .bind(d.created_at)
+                .bind(&d.format);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    security::append_all(tx, &audit).await?;
+    Ok(records)
+}
 
+impl Store {
     async fn document_where(
         &self,
         column: &str,

@@ -5,6 +5,7 @@
 
 mod certificates;
 mod crls;
+mod document_writer;
 mod documents;
 mod evidence;
 mod leader;
@@ -41,6 +42,13 @@ pub enum StoreError {
     NotFound(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The batch a document was part of was not stored (the database's error is logged once
+    /// for the batch); nothing of it was registered.
+    #[error("the batch of documents was not stored: {0}")]
+    Batch(String),
+    /// Too many documents are already waiting for a number; nothing was registered.
+    #[error("too many documents are waiting to be registered")]
+    Overloaded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +76,8 @@ pub struct Store {
     status: std::sync::Arc<status_cache::StatusCache>,
     /// PostgreSQL: where the status watcher listens.
     listen: Option<status_watch::ListenTarget>,
+    /// The queue of documents waiting for a number (group commit, `document_writer.rs`).
+    writer: std::sync::Arc<document_writer::DocumentWriter>,
 }
 
 impl Store {
@@ -117,6 +127,7 @@ impl Store {
             backend,
             status: std::sync::Arc::default(),
             listen,
+            writer: Default::default(),
         };
         migrate::run(&store).await?;
         Ok(store)

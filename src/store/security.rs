@@ -88,6 +88,42 @@ where
     Ok(())
 }
 
+/// Appends `events` in order, in few statements (a batch of issued documents: on PostgreSQL
+/// every statement is a round trip).
+pub(super) async fn append_all(
+    conn: &mut sqlx::AnyConnection,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    // 8 parameters a row.
+    for chunk in events.chunks(64) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let params: Vec<String> = (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (at, request_id, actor, action, target, outcome, status, \
+             detail) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for event in chunk {
+            query = query
+                .bind(event.at)
+                .bind(&event.request_id)
+                .bind(&event.actor)
+                .bind(&event.action)
+                .bind(&event.target)
+                .bind(&event.outcome)
+                .bind(event.status)
+                .bind(&event.detail);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Which events to read, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {

@@ -165,6 +165,7 @@ impl TestPki {
                 self.pki.store().clone(),
                 security,
             )),
+            inline_evidence: true,
         }
     }
 

@@ -11,6 +11,7 @@ mod cades_levels;
 mod cli;
 mod connections;
 mod documents;
+mod documents_batch;
 mod documents_concurrency;
 mod documents_xml;
 mod evidence;
