@@ -2,8 +2,9 @@
 //!
 //! Verifies one attached RSA-2048 CMS (signed by OpenSSL) against our issuing CA with a
 //! 100,000-entry CRL, many times, and prints the rate beside raw ring RSA-2048 verifications of
-//! the same signature measured in the same run. Goal: ratio >= 0.6 — chain and CRL work cached,
-//! one public-key operation per request. Then the same signer's ~5 KB XML request in Kalkan's
+//! the same signature measured in the same run, in alternating rounds (the machine is shared: a
+//! busy moment then weighs on both). Goal: ratio >= 0.8 — chain and CRL work cached, one
+//! public-key operation plus a few microseconds per request (issue 16). Then the same signer's ~5 KB XML request in Kalkan's
 //! enveloped shape, beside the CMS rate (goal: XML >= 0.5 of CMS), and the XML room's parse and
 //! C14N throughput in MB/s.
 
@@ -149,18 +150,20 @@ fn main() {
         ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key);
 
     let iterations = support::iterations(3000);
-    let raw = rate("ring RSA-2048 PKCS#1 verify (baseline)", iterations, || {
-        ring_key.verify(&message, &sig).expect("verifies");
-    });
-    let ours = rate(
-        "qoltanba verify (CMS, chain, 100k CRL, identity)",
+    let (raw, ours) = interleaved(
+        ("ring RSA-2048 PKCS#1 verify (baseline)", &mut || {
+            ring_key.verify(&message, &sig).expect("verifies");
+        }),
+        (
+            "qoltanba verify (CMS, chain, 100k CRL, identity)",
+            &mut || {
+                let report = runtime.block_on(verifier.verify(&request));
+                assert_eq!(report.verdict, Verdict::Valid);
+            },
+        ),
         iterations,
-        || {
-            let report = runtime.block_on(verifier.verify(&request));
-            assert_eq!(report.verdict, Verdict::Valid);
-        },
     );
-    println!("ratio {:.2} (goal >= 0.6)", ours / raw);
+    println!("ratio {:.2} (goal >= 0.8)", ours / raw);
     // Where the rest goes (diagnostics).
     rate(
         "  of which: CMS ContentInfo + SignedData decode",
@@ -199,6 +202,40 @@ fn main() {
     );
     println!("XML / CMS {:.2} (goal >= 0.5)", xml_rate / ours);
     xml_throughput();
+}
+
+/// The rates of two operations measured in 20 alternating rounds of `iterations` in all (after a
+/// tenth as many of each to warm up), printed as `rate` prints them: a ratio of rates measured
+/// one after the other moves with whatever else the machine does meanwhile.
+fn interleaved(
+    (first_label, first): (&str, &mut dyn FnMut()),
+    (second_label, second): (&str, &mut dyn FnMut()),
+    iterations: usize,
+) -> (f64, f64) {
+    const ROUNDS: usize = 20;
+    let per_round = iterations.div_ceil(ROUNDS).max(1);
+    for _ in 0..iterations / 10 {
+        first();
+        second();
+    }
+    let (mut first_time, mut second_time) = (0.0, 0.0);
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for _ in 0..per_round {
+            first();
+        }
+        first_time += start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        for _ in 0..per_round {
+            second();
+        }
+        second_time += start.elapsed().as_secs_f64();
+    }
+    let total = (ROUNDS * per_round) as f64;
+    let (first_rate, second_rate) = (total / first_time, total / second_time);
+    println!("{first_label:<52} {first_rate:>10.0} /s");
+    println!("{second_label:<52} {second_rate:>10.0} /s");
+    (first_rate, second_rate)
 }
 
 /// A licence request as the portal's form makes it, about 5 KB: applicant, address, contacts

@@ -2,11 +2,51 @@
 
 /// `2026-11-23T05:26:00Z`; times outside X.509's range print as the raw number.
 pub fn rfc3339(unix: i64) -> String {
-    u64::try_from(unix)
-        .ok()
-        .and_then(|s| der::DateTime::from_unix_duration(std::time::Duration::from_secs(s)).ok())
-        .map(|t| t.to_string())
-        .unwrap_or_else(|| unix.to_string())
+    // Written digit by digit: a verification report prints half a dozen times, and going
+    // through der's `DateTime` and `fmt` cost a microsecond each (issue 16).
+    if !(0..=LAST_X509_SECOND).contains(&unix) {
+        return unix.to_string();
+    }
+    let (year, month, day) = civil_from_days(unix.div_euclid(86_400));
+    let second_of_day = unix.rem_euclid(86_400);
+    let mut out = String::with_capacity(20);
+    let mut push = |n: i64, digits: u32, then: Option<char>| {
+        for place in (0..digits).rev() {
+            let digit = n / 10_i64.pow(place) % 10;
+            out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+        }
+        out.extend(then);
+    };
+    push(year, 4, Some('-'));
+    push(month, 2, Some('-'));
+    push(day, 2, Some('T'));
+    push(second_of_day / 3600, 2, Some(':'));
+    push(second_of_day / 60 % 60, 2, Some(':'));
+    push(second_of_day % 60, 2, Some('Z'));
+    out
+}
+
+/// 9999-12-31T23:59:59Z, the last second X.509 (and der's `DateTime`) can write.
+const LAST_X509_SECOND: i64 = 253_402_300_799;
+
+/// Year, month, day of a count of days since 1970-01-01 (proleptic Gregorian; H. Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Seconds since the epoch as i64 (saturating).
@@ -79,6 +119,38 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same text der's `DateTime` writes, across its whole range and at its edges.
+    #[test]
+    fn rfc3339_prints_what_der_prints() {
+        let der = |unix: i64| {
+            u64::try_from(unix)
+                .ok()
+                .and_then(|s| {
+                    der::DateTime::from_unix_duration(std::time::Duration::from_secs(s)).ok()
+                })
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| unix.to_string())
+        };
+        let edges = [
+            i64::MIN,
+            -86_400,
+            -1,
+            0,
+            59,
+            86_399,
+            951_782_400,   // 2000-02-29
+            4_107_542_400, // 2100-03-01
+            LAST_X509_SECOND,
+            LAST_X509_SECOND + 1,
+            i64::MAX,
+        ];
+        let spread = (0..=LAST_X509_SECOND).step_by(7_777_777);
+        for unix in edges.into_iter().chain(spread) {
+            assert_eq!(rfc3339(unix), der(unix), "{unix}");
+        }
+        assert_eq!(rfc3339(1_622_505_600), "2021-06-01T00:00:00Z");
+    }
 
     #[test]
     fn rfc3339_times_and_dates_parse_and_print_back() {

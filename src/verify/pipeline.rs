@@ -202,6 +202,10 @@ impl Core {
             timestamps,
         } = offline;
         let profile = sig.signer.as_deref().map(KeyProfile::of);
+        // Read once: the identity check compares it, the signer's report shows it.
+        let subject = (sig.signer.as_deref())
+            .map(identity::subject)
+            .unwrap_or_default();
         let not_before = sig.signer.as_deref().map(Cert::not_before);
         let online = timestamp::Online {
             revocation: &self.revocation,
@@ -243,7 +247,7 @@ impl Core {
                     let role = self.required_role.as_deref();
                     checks.push(key_usage::check(signer, profile, PURPOSE, role));
                 }
-                checks.push(identity::check(signer, &ctx.expected));
+                checks.push(identity::check(&subject, &ctx.expected));
             }
             _ => {
                 for step in Step::Timestamp.after() {
@@ -254,7 +258,7 @@ impl Core {
         let (verdict, _) = report::verdict_of(&checks);
         let signer = sig.signer.as_deref();
         SignerReport {
-            subject: signer.map(identity::subject).unwrap_or_default(),
+            subject,
             key_kind: profile
                 .as_ref()
                 .map_or("unknown", |p| p.kind.name())

@@ -263,14 +263,15 @@ pub fn assemble(
             if *id == Step::Format && (format.status != Status::Passed || signers.is_empty()) {
                 return format.clone();
             }
-            // The worst outcome of this step across signers.
-            let mut of_step: Vec<&Check> = signers
-                .iter()
+            // The worst outcome of this step across signers (the first of the worst).
+            let worst = (signers.iter())
                 .flat_map(|s| s.checks.iter())
                 .filter(|c| c.id == *id)
-                .collect();
-            of_step.sort_by_key(|c| std::cmp::Reverse(c.status));
-            match of_step.first() {
+                .fold(None::<&Check>, |worst, c| match worst {
+                    Some(w) if w.status >= c.status => Some(w),
+                    _ => Some(c),
+                });
+            match worst {
                 None => Check::skipped(*id, "not reached"),
                 Some(worst) if signers.len() > 1 => {
                     let details: Vec<String> = signers
@@ -285,10 +286,10 @@ pub fn assemble(
                         .collect();
                     Check {
                         detail: details.join("; "),
-                        ..(*worst).clone()
+                        ..worst.clone()
                     }
                 }
-                Some(worst) => (*worst).clone(),
+                Some(worst) => worst.clone(),
             }
         })
         .collect();

@@ -118,7 +118,7 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
                 Step::Signature,
                 format!(
                     "{} signature by {} verifies",
-                    algorithm.name(),
+                    name.as_deref().unwrap_or_default(),
                     signer.subject()
                 ),
             ),

@@ -66,33 +66,37 @@ impl Shared {
 
 /// The describing of one SignerInfo. `raw_attrs`: its signed attributes as received, retagged
 /// as the SET they are signed as; `shared`: what the SignedData carries.
+/// Takes the SignerInfo: its identifier, algorithm and signature move into the evidence
+/// rather than being copied (a Name is a dozen allocations).
 pub(super) fn evidence(
-    si: &SignerInfo,
+    si: SignerInfo,
     raw_attrs: Option<Vec<u8>>,
     shared: &mut Shared,
 ) -> SignerEvidence {
-    let id = match &si.sid {
+    let signed = signed_bytes(&si, raw_attrs, shared);
+    let timestamps = time_stamp_tokens(&si);
+    let signing_certificate = super::ess::signing_certificate(&si);
+    let id = match si.sid {
         SignerIdentifier::IssuerAndSerialNumber(ias) => SignerId::IssuerAndSerial {
-            issuer: ias.issuer.clone(),
-            serial: ias.serial_number.clone(),
+            issuer: ias.issuer,
+            serial: ias.serial_number,
         },
-        SignerIdentifier::SubjectKeyIdentifier(ski) => SignerId::KeyId(ski.0.as_bytes().to_vec()),
+        SignerIdentifier::SubjectKeyIdentifier(ski) => SignerId::KeyId(ski.0.into_bytes()),
     };
-    let signed = signed_bytes(si, raw_attrs, shared);
     SignerEvidence {
         id,
         algorithm: AlgorithmClaim::Identifiers {
             digest: si.digest_alg.oid,
-            signature: si.signature_algorithm.clone(),
+            signature: si.signature_algorithm,
         },
         claimed_signing_time: signed.as_ref().ok().and_then(|(_, time)| *time),
         signed: signed.map(|(bytes, _)| bytes),
-        signature: si.signature.as_bytes().to_vec(),
+        signature: si.signature.into_bytes(),
         covers: Vec::new(),
-        timestamps: time_stamp_tokens(si),
+        timestamps,
         // Filled by the adapter, which holds the whole SignedData (archive.rs).
         archive_timestamps: Vec::new(),
-        signing_certificate: super::ess::signing_certificate(si),
+        signing_certificate,
     }
 }
 

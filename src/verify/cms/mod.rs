@@ -314,7 +314,7 @@ fn read(
         .collect();
     let mut signers: Vec<_> = signer_infos
         .into_iter()
-        .map(|(si, raw)| attributes::evidence(&si, raw, &mut shared))
+        .map(|(si, raw)| attributes::evidence(si, raw, &mut shared))
         .collect();
     for (index, signer) in signers.iter_mut().enumerate() {
         if archived[index] {
