@@ -319,6 +319,12 @@ run_backend() {
             "$dir/verify-$key.json" "$rate")
         GOAL_LINES+=("$name verify-$key: max $max 2xx req/s = $(ratio "$max" "$healthz") x healthz $healthz (goal >= $GOAL_VS_HEALTHZ: $(judge_ratio "$max" "$healthz" "$GOAL_VS_HEALTHZ")); p99 $p99 ms at $rate req/s = ${RATE_PERCENT}% of max (goal < $GOAL_P99_MS ms: $(awk -v p="$p99" -v g="$GOAL_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}'))")
     done
+    # How our own certificates' statuses were answered (hit: from memory; bypass: the status
+    # cache could not prove it was current, so the database).
+    local lookups
+    lookups=$(curl -s "$base/metrics" | awk -F'[{}" ]+' '/^qoltanba_status_lookups_total/ {printf "%s %s ", $3, $4}')
+    log "$name: status lookups: ${lookups:-none}"
+    GOAL_LINES+=("$name status lookups of own certificates during the run: ${lookups:-none}")
     # Like for like: both RSA-2048, both CMS by `qoltanba sign`; only where the status comes
     # from differs. (P-256 is another algorithm: its ratio is printed, not judged.)
     GOAL_LINES+=("$name own-PKI verify-rsa2048 / external verify-rsa2048: ${max_rps[rsa2048]} / ${max_rps[external]} = $(ratio "${max_rps[rsa2048]}" "${max_rps[external]}") (goal >= $GOAL_OWN_VS_EXTERNAL: $(judge_ratio "${max_rps[rsa2048]}" "${max_rps[external]}" "$GOAL_OWN_VS_EXTERNAL"))")
