@@ -77,3 +77,14 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         })
         .as_ref()
 }
+
+/// Keeps the recorder's memory bounded: histogram samples pile up in the recorder until they are
+/// folded into their buckets, which happens at a scrape or here. Without it a server nobody
+/// scrapes grows by a few bytes per request, forever (measured: ~20 bytes per verification).
+pub async fn upkeep(handle: &'static PrometheusHandle) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        ticks.tick().await;
+        handle.run_upkeep();
+    }
+}

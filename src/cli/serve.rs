@@ -13,7 +13,7 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
     if created {
         tracing::info!("test PKI created on first start");
     }
-    crate::telemetry::handle();
+    let upkeep = crate::telemetry::handle().map(|h| tokio::spawn(crate::telemetry::upkeep(h)));
     // Our certificates' statuses from memory, kept current within MAX_STALENESS (store room).
     let status_watch = pki.store().watch_statuses();
     let refresher = tokio::spawn(periodic_work(
@@ -66,6 +66,9 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
             "requests still in flight after the grace period; abandoning them"),
     }
     drop(status_watch);
+    if let Some(task) = upkeep {
+        task.abort();
+    }
     refresher.abort();
     // Waits for the leader's lock connection to be released with the task.
     let _ = refresher.await;

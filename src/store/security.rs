@@ -71,21 +71,32 @@ pub(super) async fn append<'c, E>(executor: E, event: &AuditEvent) -> Result<(),
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(
-        "INSERT INTO audit_log (at, request_id, actor, action, target, outcome, status, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    bind_event(
+        sqlx::query(
+            "INSERT INTO audit_log (at, request_id, actor, action, target, outcome, status, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        ),
+        event,
     )
-    .bind(event.at)
-    .bind(&event.request_id)
-    .bind(&event.actor)
-    .bind(&event.action)
-    .bind(&event.target)
-    .bind(&event.outcome)
-    .bind(event.status)
-    .bind(&event.detail)
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Binds an entry's 8 columns, in the order the INSERTs name them.
+fn bind_event<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    event: &'q AuditEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(event.at)
+        .bind(&event.request_id)
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(&event.target)
+        .bind(&event.outcome)
+        .bind(event.status)
+        .bind(&event.detail)
 }
 
 /// Appends `events` in order, in few statements (a batch of issued documents: on PostgreSQL
@@ -109,15 +120,7 @@ pub(super) async fn append_all(
         );
         let mut query = sqlx::query(&sql);
         for event in chunk {
-            query = query
-                .bind(event.at)
-                .bind(&event.request_id)
-                .bind(&event.actor)
-                .bind(&event.action)
-                .bind(&event.target)
-                .bind(&event.outcome)
-                .bind(event.status)
-                .bind(&event.detail);
+            query = bind_event(query, event);
         }
         query.execute(&mut *conn).await?;
     }

@@ -129,13 +129,31 @@ pub(crate) async fn two_instances(
     let b = Instance::start(&url, dir, "b");
     a.ready().await;
     b.ready().await;
-    let store = qoltanba::store::Store::connect(&url).await.expect("store");
+    let token = admin_token(&url).await;
+    Some((a, b, url, token))
+}
+
+/// A `/v1/verify` body: `{}` signed (CMS, attached) with the key store of a certificate issued
+/// over HTTP (its `pkcs12_base64`, password [`P12_PASSWORD`]).
+pub(crate) fn verify_body_signed_by(issued: &Value) -> Value {
+    let p12 = base64::engine::general_purpose::STANDARD
+        .decode(issued["pkcs12_base64"].as_str().expect("pkcs12"))
+        .expect("base64");
+    let now = qoltanba::time::now();
+    let identity = qoltanba::sign::identity_from_pkcs12(&p12, P12_PASSWORD, now).expect("identity");
+    let cms = qoltanba::sign::cades::sign(b"{}", &identity, false, now).expect("sign");
+    json!({"signature": base64::engine::general_purpose::STANDARD.encode(&cms)})
+}
+
+/// An API key with the admin scope in the database at `url`: its token.
+pub(crate) async fn admin_token(url: &str) -> String {
+    let store = qoltanba::store::Store::connect(url).await.expect("store");
     let (token, _) = qoltanba::security::ApiKeys::new(store.clone())
         .create("operator", &[qoltanba::security::Scope::Admin], 0)
         .await
         .expect("key");
     store.close().await;
-    Some((a, b, url, token.reveal().to_string()))
+    token.reveal().to_string()
 }
 
 fn serial_of(issued: &Value) -> String {
@@ -240,13 +258,7 @@ async fn two_instances_issue_and_revoke_in_parallel_and_see_each_others_revocati
     // status cache's bound (status_watch.rs tests the bound itself).
     let victim = &issued[23];
     let serial = serial_of(victim);
-    let p12 = base64::engine::general_purpose::STANDARD
-        .decode(victim["pkcs12_base64"].as_str().expect("pkcs12"))
-        .expect("base64");
-    let now = qoltanba::time::now();
-    let identity = qoltanba::sign::identity_from_pkcs12(&p12, P12_PASSWORD, now).expect("identity");
-    let cms = qoltanba::sign::cades::sign(b"{}", &identity, false, now).expect("sign");
-    let verify_body = json!({"signature": base64::engine::general_purpose::STANDARD.encode(&cms)});
+    let verify_body = verify_body_signed_by(victim);
     let (status, report) = b
         .call("POST", "/v1/verify", Some(verify_body.clone()), &token)
         .await;

@@ -8,11 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::instances::{two_instances, Instance, PASSPHRASE};
+use crate::instances::{admin_token, two_instances, verify_body_signed_by, Instance, PASSPHRASE};
 
 /// What the tests hold the service to: the issue's bound (the service's own is 0.5 s).
 const BOUND: Duration = Duration::from_secs(1);
@@ -47,15 +46,9 @@ async fn issue(on: &Instance, token: &str) -> Subject {
         .or_else(|| issued["certificate"]["certificate_pem"].as_str())
         .expect("pem")
         .to_owned();
-    let p12 = base64::engine::general_purpose::STANDARD
-        .decode(issued["pkcs12_base64"].as_str().expect("pkcs12"))
-        .expect("base64");
-    let now = qoltanba::time::now();
-    let identity = qoltanba::sign::identity_from_pkcs12(&p12, P12_PASSWORD, now).expect("identity");
-    let cms = qoltanba::sign::cades::sign(b"{}", &identity, false, now).expect("sign");
     Subject {
         serial,
-        verify_body: json!({"signature": base64::engine::general_purpose::STANDARD.encode(&cms)}),
+        verify_body: verify_body_signed_by(&issued),
         leaf_pem,
     }
 }
@@ -273,13 +266,7 @@ async fn sqlite_revocations_through_the_service_or_the_cli_are_honoured() {
     let url = database(Backend::Sqlite, dir.path()).await.expect("sqlite");
     let server = Instance::start(&url, dir.path(), "server");
     server.ready().await;
-    let store = qoltanba::store::Store::connect(&url).await.expect("store");
-    let (token, _) = qoltanba::security::ApiKeys::new(store.clone())
-        .create("operator", &[qoltanba::security::Scope::Admin], 0)
-        .await
-        .expect("key");
-    store.close().await;
-    let token = token.reveal().to_string();
+    let token = admin_token(&url).await;
     let issuer = issuer_pem(&url).await;
 
     // Through the service: the next answer is already "revoked" (bound zero in one process).
