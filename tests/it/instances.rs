@@ -102,6 +102,29 @@ impl Instance {
         )
     }
 
+    /// This instance's OCSP answer for a certificate (PEM, written as `{name}.pem` in `dir`)
+    /// of the issuer `issuer_pem`, as the OpenSSL CLI prints it.
+    pub(crate) fn ocsp(
+        &self,
+        dir: &std::path::Path,
+        name: &str,
+        leaf_pem: &str,
+        issuer_pem: &str,
+    ) -> String {
+        let leaf = write(&dir.join(format!("{name}.pem")), leaf_pem);
+        let issuer = write(&dir.join("issuer.pem"), issuer_pem);
+        openssl_ok(&[
+            "ocsp",
+            "-issuer",
+            &issuer,
+            "-cert",
+            &leaf,
+            "-url",
+            &format!("http://{}/pki/ocsp", self.addr),
+            "-noverify",
+        ])
+    }
+
     /// The value of an unlabelled metric, if present.
     pub(crate) async fn metric(&self, name: &str) -> Option<f64> {
         let (_, bytes) = http_as(&self.addr, "GET", "/metrics", None, None)
@@ -287,18 +310,7 @@ async fn two_instances_issue_and_revoke_in_parallel_and_see_each_others_revocati
         .or_else(|| victim["certificate"]["certificate_pem"].as_str())
         .expect("pem");
     let issuer_pem = qoltanba::pki::certificate::pem(&issuing.certificate).expect("pem");
-    let leaf = write(&dir.path().join("leaf.pem"), leaf_pem);
-    let issuer = write(&dir.path().join("issuer.pem"), issuer_pem);
-    let ocsp = openssl_ok(&[
-        "ocsp",
-        "-issuer",
-        &issuer,
-        "-cert",
-        &leaf,
-        "-url",
-        &format!("http://{}/pki/ocsp", b.addr),
-        "-noverify",
-    ]);
+    let ocsp = b.ocsp(dir.path(), "leaf", leaf_pem, &issuer_pem);
     assert!(ocsp.contains(": revoked"), "B's OCSP: {ocsp}");
     store.close().await;
 }

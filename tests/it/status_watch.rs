@@ -81,21 +81,7 @@ fn ocsp_says_revoked(
     issuer_pem: &str,
     dir: &std::path::Path,
 ) -> bool {
-    let leaf = write(
-        &dir.join(format!("{}.pem", subject.serial)),
-        &subject.leaf_pem,
-    );
-    let issuer = write(&dir.join("issuer.pem"), issuer_pem);
-    let out = openssl_ok(&[
-        "ocsp",
-        "-issuer",
-        &issuer,
-        "-cert",
-        &leaf,
-        "-url",
-        &format!("http://{}/pki/ocsp", on.addr),
-        "-noverify",
-    ]);
+    let out = on.ocsp(dir, &subject.serial, &subject.leaf_pem, issuer_pem);
     if out.contains(": revoked") {
         true
     } else if out.contains(": good") {
