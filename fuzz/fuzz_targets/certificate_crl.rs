@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use qoltanba::x509::crl::{self, Crl};
 use qoltanba::verify::read_certificate;
+use qoltanba::x509::crl::{self, Crl};
 use qoltanba::x509::{Cert, KeyProfile};
 
 const RSA_CA: &[u8] = include_bytes!("../../fixtures/nca/rsa/nca_rsa_test.crt");

@@ -12,7 +12,9 @@ fn exercise_key(pkcs8: &[u8]) {
         return;
     };
     let _ = format!("{key:?}");
-    let spki = key.public_key_info().expect("a loaded key has a public key");
+    let spki = key
+        .public_key_info()
+        .expect("a loaded key has a public key");
     let signature = key.sign(b"fuzz").expect("a loaded key signs");
     let id = key.signature_algorithm().identifier();
     assert!(verify_signature(&id, &spki, b"fuzz", &signature).is_ok());

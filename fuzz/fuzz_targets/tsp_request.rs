@@ -22,7 +22,8 @@ fn tsa() -> &'static Tsa {
             .enable_all()
             .build()
             .expect("runtime");
-        let path = std::env::temp_dir().join(format!("qoltanba-fuzz-tsp-{}.db", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("qoltanba-fuzz-tsp-{}.db", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let pki = runtime.block_on(async {
