@@ -8,6 +8,7 @@ mod algorithm;
 mod cms_algorithms;
 pub mod gost;
 mod gost_pkcs8;
+mod rsa_keygen;
 mod signing_key;
 mod verify;
 mod xml_algorithms;

@@ -49,8 +49,7 @@ impl SigningKey {
         let pkcs8 = match algorithm.rsa_bits() {
             Some(bits) => {
                 use rsa::pkcs8::EncodePrivateKey;
-                let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
-                    .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
+                let key = super::rsa_keygen::generate(bits)?;
                 let doc = key
                     .to_pkcs8_der()
                     .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
