@@ -42,6 +42,8 @@
 #   BENCH_PORT                first port to listen on (PostgreSQL run uses +1)     [18480]
 #   BENCH_MEMORY_DURATION     length of the RSS run at the fixed rate; 0 skips it  [10m]
 #   BENCH_SKIP_BUILD=1        use the existing target/release/qoltanba
+#   BENCH_ONLY                all: every scenario; documents: the /healthz baseline and the
+#                             /v1/documents run only (no external PKI, verify or RSS run)  [all]
 #   CARGO_TARGET_DIR          honoured, as cargo does
 #
 # Needs: cargo, curl, jq, base64, wrk, oha (and psql for PostgreSQL). Run as root, it installs
@@ -64,6 +66,8 @@ VERIFY_CONNECTIONS=${BENCH_VERIFY_CONNECTIONS:-32}
 DOC_CONNECTIONS=${BENCH_DOC_CONNECTIONS:-8}
 RATE_PERCENT=${BENCH_RATE_PERCENT:-70}
 BASE_PORT=${BENCH_PORT:-18480}
+ONLY=${BENCH_ONLY:-all}
+[[ $ONLY == all || $ONLY == documents ]] || die "BENCH_ONLY is all or documents, not '$ONLY'"
 
 # The goals (issue #16): own-PKI verification >= 0.95 x external-PKI verification; both
 # >= 0.30 x the /healthz rate of the same run; p99 < 5 ms at 70 % of saturation; RSS within
@@ -248,9 +252,12 @@ run_backend() {
     local base=http://127.0.0.1:$port
 
     # The external PKI's request, chain and CRLs: made before the server starts, which is
-    # configured to trust them (files, as NCA's would be).
-    external_pki "$dir"
-    log "$name: external PKI made (chain, CRLs, signed request)"
+    # configured to trust them (files, as NCA's would be). Not needed for documents only.
+    EXTERNAL_ENV=()
+    if [[ $ONLY == all ]]; then
+        external_pki "$dir"
+        log "$name: external PKI made (chain, CRLs, signed request)"
+    fi
     # Documents are measured at level B: no inline extension to LTA (issue #16).
     server_env "$dir" "$db_url" "$port" "bench-ca-passphrase-$name" "${EXTERNAL_ENV[@]}" \
         QOLTANBA_INLINE_EVIDENCE=false
@@ -266,23 +273,25 @@ run_backend() {
     token=$(qcli keys create --name bench --scope sign --scope pki:issue 2>/dev/null)
     [[ $token == qlt_* ]] || die "$name: keys create printed no token"
 
-    # A signed request per key type: issue a certificate, sign the applicant's JSON with it
-    # (CAdES-BES, content attached), wrap the CMS as the /v1/verify body, check it once.
-    local key
-    for key in p256 rsa2048; do
-        signed_request "$dir" "$base" "$token" "$key"
-        log "$name: $key signed request: verdict valid ($(stat -c %s "$dir/verify-$key.json") bytes)"
-        wrk_lua "$dir/verify-$key.lua" "$dir/verify-$key.json"
-    done
-
-    # The external PKI's request (external_pki): its chain and CRLs are files the server was
-    # given; our database plays no part in it.
     local verdict
-    verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
-        --data-binary @"$dir/verify-external.json" | jq -r .verdict)
-    [[ $verdict == valid ]] || die "$name: the external PKI's request verifies as '$verdict'"
-    log "$name: external rsa2048 signed request: verdict valid"
-    wrk_lua "$dir/verify-external.lua" "$dir/verify-external.json"
+    if [[ $ONLY == all ]]; then
+        # A signed request per key type: issue a certificate, sign the applicant's JSON with it
+        # (CAdES-BES, content attached), wrap the CMS as the /v1/verify body, check it once.
+        local key
+        for key in p256 rsa2048; do
+            signed_request "$dir" "$base" "$token" "$key"
+            log "$name: $key signed request: verdict valid ($(stat -c %s "$dir/verify-$key.json") bytes)"
+            wrk_lua "$dir/verify-$key.lua" "$dir/verify-$key.json"
+        done
+
+        # The external PKI's request (external_pki): its chain and CRLs are files the server was
+        # given; our database plays no part in it.
+        verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
+            --data-binary @"$dir/verify-external.json" | jq -r .verdict)
+        [[ $verdict == valid ]] || die "$name: the external PKI's request verifies as '$verdict'"
+        log "$name: external rsa2048 signed request: verdict valid"
+        wrk_lua "$dir/verify-external.lua" "$dir/verify-external.json"
+    fi
 
     document_body "$dir/document.json"
     local status
@@ -300,49 +309,51 @@ run_backend() {
     healthz=$(run_wrk "$name" "healthz max (baseline)" "$base/healthz" "$dir/healthz.lua" \
         "$VERIFY_CONNECTIONS")
 
-    # /v1/verify: saturation (wrk), then fixed rate at RATE_PERCENT % of it (oha). `external`
-    # is the external PKI's RSA-2048 request; p256 and rsa2048 are certificates of this
-    # service's own PKI, whose status comes from its database (through the status cache).
-    local -A max_rps
-    for key in external rsa2048 p256; do
-        local max rate p99
-        max=$(run_wrk "$name" "verify-$key max" "$base/v1/verify" "$dir/verify-$key.lua" \
-            "$VERIFY_CONNECTIONS")
-        max_rps[$key]=$max
-        rate=$((max * RATE_PERCENT / 100))
-        if ((rate < 1)); then
-            log "$name verify-$key: no successful responses at saturation; no fixed-rate run"
-            GOAL_LINES+=("$name verify-$key: max 0 2xx req/s: goal NOT met")
-            continue
+    if [[ $ONLY == all ]]; then
+        # /v1/verify: saturation (wrk), then fixed rate at RATE_PERCENT % of it (oha). `external`
+        # is the external PKI's RSA-2048 request; p256 and rsa2048 are certificates of this
+        # service's own PKI, whose status comes from its database (through the status cache).
+        local -A max_rps
+        for key in external rsa2048 p256; do
+            local max rate p99
+            max=$(run_wrk "$name" "verify-$key max" "$base/v1/verify" "$dir/verify-$key.lua" \
+                "$VERIFY_CONNECTIONS")
+            max_rps[$key]=$max
+            rate=$((max * RATE_PERCENT / 100))
+            if ((rate < 1)); then
+                log "$name verify-$key: no successful responses at saturation; no fixed-rate run"
+                GOAL_LINES+=("$name verify-$key: max 0 2xx req/s: goal NOT met")
+                continue
+            fi
+            p99=$(run_oha "$name" "verify-$key @${RATE_PERCENT}%" "$base/v1/verify" \
+                "$dir/verify-$key.json" "$rate")
+            GOAL_LINES+=("$name verify-$key: max $max 2xx req/s = $(ratio "$max" "$healthz") x healthz $healthz (goal >= $GOAL_VS_HEALTHZ: $(judge_ratio "$max" "$healthz" "$GOAL_VS_HEALTHZ")); p99 $p99 ms at $rate req/s = ${RATE_PERCENT}% of max (goal < $GOAL_P99_MS ms: $(awk -v p="$p99" -v g="$GOAL_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}'))")
+        done
+        # How our own certificates' statuses were answered (hit: from memory; bypass: the status
+        # cache could not prove it was current, so the database).
+        local lookups
+        lookups=$(curl -s "$base/metrics" | awk -F'[{}" ]+' '/^qoltanba_status_lookups_total/ {printf "%s %s ", $3, $4}')
+        log "$name: status lookups: ${lookups:-none}"
+        GOAL_LINES+=("$name status lookups of own certificates during the run: ${lookups:-none}")
+        # Like for like: both RSA-2048, both CMS by `qoltanba sign`; only where the status comes
+        # from differs. (P-256 is another algorithm: its ratio is printed, not judged.)
+        GOAL_LINES+=("$name own-PKI verify-rsa2048 / external verify-rsa2048: ${max_rps[rsa2048]} / ${max_rps[external]} = $(ratio "${max_rps[rsa2048]}" "${max_rps[external]}") (goal >= $GOAL_OWN_VS_EXTERNAL: $(judge_ratio "${max_rps[rsa2048]}" "${max_rps[external]}" "$GOAL_OWN_VS_EXTERNAL"))")
+        GOAL_LINES+=("$name own-PKI verify-p256 / external verify-rsa2048: ${max_rps[p256]} / ${max_rps[external]} = $(ratio "${max_rps[p256]}" "${max_rps[external]}") (another algorithm; no goal)")
+
+        # Memory under a long verification run at the fixed rate: RSS after a warm-up against the
+        # end (the status cache, the path cache and the allocator must reach a plateau).
+        if [[ $MEMORY_DURATION != 0 ]]; then
+            memory_run "$name" "$base" "$dir" "$pid" "$((max_rps[rsa2048] * RATE_PERCENT / 100))"
         fi
-        p99=$(run_oha "$name" "verify-$key @${RATE_PERCENT}%" "$base/v1/verify" \
-            "$dir/verify-$key.json" "$rate")
-        GOAL_LINES+=("$name verify-$key: max $max 2xx req/s = $(ratio "$max" "$healthz") x healthz $healthz (goal >= $GOAL_VS_HEALTHZ: $(judge_ratio "$max" "$healthz" "$GOAL_VS_HEALTHZ")); p99 $p99 ms at $rate req/s = ${RATE_PERCENT}% of max (goal < $GOAL_P99_MS ms: $(awk -v p="$p99" -v g="$GOAL_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}'))")
-    done
-    # How our own certificates' statuses were answered (hit: from memory; bypass: the status
-    # cache could not prove it was current, so the database).
-    local lookups
-    lookups=$(curl -s "$base/metrics" | awk -F'[{}" ]+' '/^qoltanba_status_lookups_total/ {printf "%s %s ", $3, $4}')
-    log "$name: status lookups: ${lookups:-none}"
-    GOAL_LINES+=("$name status lookups of own certificates during the run: ${lookups:-none}")
-    # Like for like: both RSA-2048, both CMS by `qoltanba sign`; only where the status comes
-    # from differs. (P-256 is another algorithm: its ratio is printed, not judged.)
-    GOAL_LINES+=("$name own-PKI verify-rsa2048 / external verify-rsa2048: ${max_rps[rsa2048]} / ${max_rps[external]} = $(ratio "${max_rps[rsa2048]}" "${max_rps[external]}") (goal >= $GOAL_OWN_VS_EXTERNAL: $(judge_ratio "${max_rps[rsa2048]}" "${max_rps[external]}" "$GOAL_OWN_VS_EXTERNAL"))")
-    GOAL_LINES+=("$name own-PKI verify-p256 / external verify-rsa2048: ${max_rps[p256]} / ${max_rps[external]} = $(ratio "${max_rps[p256]}" "${max_rps[external]}") (another algorithm; no goal)")
 
-    # Memory under a long verification run at the fixed rate: RSS after a warm-up against the
-    # end (the status cache, the path cache and the allocator must reach a plateau).
-    if [[ $MEMORY_DURATION != 0 ]]; then
-        memory_run "$name" "$base" "$dir" "$pid" "$((max_rps[rsa2048] * RATE_PERCENT / 100))"
+        # The same requests must still verify as valid after the load (nothing revoked, no cache
+        # gone bad); a 200 with another verdict would otherwise count as throughput.
+        for key in p256 rsa2048 external; do
+            verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
+                --data-binary @"$dir/verify-$key.json" | jq -r .verdict)
+            [[ $verdict == valid ]] || die "$name: after the load the $key request verifies as '$verdict'"
+        done
     fi
-
-    # The same requests must still verify as valid after the load (nothing revoked, no cache
-    # gone bad); a 200 with another verdict would otherwise count as throughput.
-    for key in p256 rsa2048 external; do
-        verdict=$(curl -s -X POST "$base/v1/verify" -H 'content-type: application/json' \
-            --data-binary @"$dir/verify-$key.json" | jq -r .verdict)
-        [[ $verdict == valid ]] || die "$name: after the load the $key request verifies as '$verdict'"
-    done
 
     # /v1/documents: saturation at level B with DOC_CONNECTIONS (each one writes to the
     # database; the service commits the documents waiting at once in one transaction).

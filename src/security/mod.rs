@@ -6,10 +6,12 @@
 //! [`audit`], [`refusals`] (refusals in the trail, bounded under a flood).
 
 pub mod audit;
+mod key_cache;
 mod rate_limit;
 pub mod refusals;
 mod token;
 
+pub use key_cache::MAX_STALENESS as KEY_MAX_STALENESS;
 pub use rate_limit::RateLimiter;
 pub use token::Token;
 
@@ -109,15 +111,20 @@ pub enum Rejected {
     Revoked,
 }
 
-/// API keys over the store.
+/// API keys over the store, each believed for at most [`KEY_MAX_STALENESS`] after it was
+/// read (clones share what they read).
 #[derive(Clone, Debug)]
 pub struct ApiKeys {
     store: Store,
+    cache: std::sync::Arc<key_cache::KeyCache>,
 }
 
 impl ApiKeys {
     pub fn new(store: Store) -> Self {
-        ApiKeys { store }
+        ApiKeys {
+            store,
+            cache: Default::default(),
+        }
     }
 
     /// Creates a key; the returned token is the only time its secret exists outside the caller.
@@ -163,16 +170,25 @@ impl ApiKeys {
         Ok((token, record))
     }
 
-    /// The caller a bearer token belongs to.
+    /// The caller a bearer token belongs to. The key's row is read from the database at
+    /// most every [`KEY_MAX_STALENESS`]: a key revoked elsewhere is refused within that time.
     pub async fn authenticate(&self, presented: &str) -> Result<Caller, Rejected> {
         let token = Token::parse(presented).ok_or(Rejected::Malformed)?;
-        let record = self
-            .store
-            .api_key(token.id())
-            .await
-            .ok()
-            .flatten()
-            .ok_or(Rejected::Unknown)?;
+        let record = match self.cache.get(token.id()) {
+            Some(record) => record,
+            None => {
+                let read = std::time::Instant::now();
+                let record = self
+                    .store
+                    .api_key(token.id())
+                    .await
+                    .ok()
+                    .flatten()
+                    .ok_or(Rejected::Unknown)?;
+                self.cache.put(record.clone(), read);
+                record
+            }
+        };
         if !token.matches_hash(&record.secret_hash) {
             return Err(Rejected::Unknown);
         }
@@ -194,8 +210,14 @@ impl ApiKeys {
         Ok(self.store.api_keys().await?)
     }
 
+    /// Revokes a key: this process refuses it from now on (but for a lookup that read the row
+    /// just before the revocation, at most [`KEY_MAX_STALENESS`]); other processes refuse it
+    /// within [`KEY_MAX_STALENESS`].
     pub async fn revoke(&self, name: &str, now: i64) -> Result<(), SecurityError> {
-        if self.store.revoke_api_key(name, now).await? {
+        let revoked = self.store.revoke_api_key(name, now).await?;
+        // After the write: a read racing with it may have kept the old row, not past this.
+        self.cache.clear();
+        if revoked {
             Ok(())
         } else {
             Err(SecurityError::NotFound(name.to_owned()))

@@ -13,6 +13,14 @@
 //! number: the ones after it in its (authority, year) move up one and sign again with their
 //! new number (the number is inside the signed content), so the numbers stay gap-free and in
 //! arrival order. That is the rare path; the common one signs each document once.
+//!
+//! **Overlap.** While one batch commits (the commit is its own task; the disk's flush takes
+//! milliseconds), the writer takes the next batch and already asks its waiters to sign under
+//! the numbers they will get if that commit succeeds: the counters as the committing batch
+//! left them. Those numbers are only a guess, never used unchecked: the next transaction reads
+//! the counters again, and a document signed under another number than the one it gets there
+//! (the commit failed, another instance took numbers in between, a document before it failed)
+//! is signed again under its own, as above. So signing no longer waits for the flush.
 
 use std::collections::HashMap;
 
@@ -55,9 +63,29 @@ struct Pending {
 #[derive(Debug, Default)]
 pub(super) struct DocumentWriter {
     sender: std::sync::Mutex<Option<mpsc::Sender<Pending>>>,
+    /// Documents waiting at most, when set ([`Store::limit_document_queue`]); else [`QUEUE`].
+    capacity: std::sync::atomic::AtomicUsize,
 }
 
 impl Store {
+    /// Lets at most `capacity` (at least 1) documents wait for the writer; one more is refused
+    /// with [`StoreError::Overloaded`] (HTTP 503 `overloaded`). The default is 256. It applies
+    /// to a writer started after the call: call it before the first document.
+    pub fn limit_document_queue(&self, capacity: usize) {
+        self.writer
+            .capacity
+            .store(capacity.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many documents are waiting for the writer (not yet taken into a batch).
+    pub fn documents_waiting(&self) -> usize {
+        let sender = self.writer.sender.lock();
+        match sender.as_deref() {
+            Ok(Some(queue)) if !queue.is_closed() => queue.max_capacity() - queue.capacity(),
+            _ => 0,
+        }
+    }
+
     fn enqueue(&self, pending: Pending) -> Result<(), StoreError> {
         let mut sender = self
             .writer
@@ -73,7 +101,15 @@ impl Store {
             },
             None => pending,
         };
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let capacity = match self
+            .writer
+            .capacity
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => QUEUE,
+            set => set,
+        };
+        let (tx, rx) = mpsc::channel(capacity);
         // The task gets the pool, not the store: a store would hold the sender, and the task
         // would never see its queue close.
         tokio::spawn(run(self.pool().clone(), rx));
@@ -86,7 +122,8 @@ impl Store {
 
     /// Registers one document through the writer: reserves the next number of (authority,
     /// year), lets `sign` make the document for it (again with another number if one before it
-    /// in the batch failed), and returns the record once it is committed with its audit entry.
+    /// in the batch failed, or if it was signed ahead under a number it did not get), and
+    /// returns the record once it is committed with its audit entry.
     /// If `sign` fails, nothing is stored and the number is not used up.
     pub async fn register_document<F, E>(
         &self,
@@ -130,11 +167,50 @@ impl Store {
     }
 }
 
+/// Counter values as the last batch handed to its commit left them: the numbers the next
+/// batch signs ahead under. A guess, checked in the next transaction.
+type Predicted = HashMap<(String, i64), i64>;
+
+/// More (authority, year) pairs than this and the guesses are forgotten: memory stays bounded
+/// whatever the authorities (one in practice: the official's).
+const MAX_PREDICTED: usize = 1024;
+
 async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut predicted = Predicted::new();
+    let mut committing: Option<tokio::task::JoinHandle<bool>> = None;
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let members: Vec<Member> = batch.drain(..).map(Member::new).collect();
-        write_batch(&pool, members).await;
+        let mut members: Vec<Member> = batch.drain(..).map(Member::new).collect();
+        // Sign ahead while the previous batch commits; then wait for its commit, since this
+        // batch's transaction would wait for its locks anyway.
+        ask_ahead(&mut members, &predicted);
+        if let Some(previous) = committing.take() {
+            if !previous.await.unwrap_or(false) {
+                predicted.clear();
+            }
+        }
+        committing = write_batch(&pool, members, &mut predicted).await;
+    }
+    if let Some(previous) = committing {
+        let _ = previous.await;
+    }
+}
+
+/// Asks each member whose counter has a guess to sign under the number it would get.
+fn ask_ahead(members: &mut [Member], predicted: &Predicted) {
+    if predicted.is_empty() {
+        return;
+    }
+    // Each counter's last number given so far in this batch.
+    let mut next = predicted.clone();
+    for m in members.iter_mut() {
+        let key = (m.pending.authority_bin.clone(), m.pending.year);
+        let Some(sequence) = next.get_mut(&key) else {
+            continue;
+        };
+        *sequence += 1;
+        let sequence = *sequence;
+        m.ask(sequence);
     }
 }
 
@@ -142,8 +218,10 @@ struct Member {
     pending: Pending,
     /// Gone: its signing failed or its caller went away. It has no number.
     out: bool,
-    /// Its sequence and signed document once accepted.
-    accepted: Option<(i64, SignedDocument)>,
+    /// The sequence it was last asked to sign under, and its answer to come.
+    asked: Option<(i64, oneshot::Receiver<Option<SignedDocument>>)>,
+    /// The sequence it is signed under, and its signed document.
+    signed: Option<(i64, SignedDocument)>,
 }
 
 impl Member {
@@ -151,43 +229,92 @@ impl Member {
         Member {
             pending,
             out: false,
-            accepted: None,
+            asked: None,
+            signed: None,
+        }
+    }
+
+    /// Asks the waiter to sign under `sequence` (a signature under another one is dropped).
+    fn ask(&mut self, sequence: i64) {
+        let number =
+            super::documents::number(&self.pending.authority_bin, self.pending.year, sequence);
+        let (reply, answer) = oneshot::channel();
+        // A waiter gone already counts as a failure: its answer channel is closed.
+        let _ = self.pending.inbox.send(ToWaiter::Sign { number, reply });
+        self.asked = Some((sequence, answer));
+        self.signed = None;
+    }
+
+    /// Signed, or being signed, under `sequence`.
+    fn holds(&self, sequence: i64) -> bool {
+        self.signed.as_ref().map(|s| s.0) == Some(sequence)
+            || self.asked.as_ref().map(|a| a.0) == Some(sequence)
+    }
+
+    fn tell(&self, result: Result<DocumentRecord, StoreError>) {
+        // A caller that went away is not told; its document is stored if it was signed.
+        let _ = self.pending.inbox.send(ToWaiter::Done(Box::new(result)));
+    }
+}
+
+/// Numbers and stores a batch; its commit runs as its own task (returned), which answers the
+/// waiters once it is over and says whether it committed.
+async fn write_batch(
+    pool: &AnyPool,
+    mut members: Vec<Member>,
+    predicted: &mut Predicted,
+) -> Option<tokio::task::JoinHandle<bool>> {
+    let started = std::time::Instant::now();
+    match numbered_and_stored(pool, &mut members).await {
+        Ok((tx, records, counters)) => {
+            if predicted.len() + counters.len() > MAX_PREDICTED {
+                predicted.clear();
+            }
+            predicted.extend(counters);
+            Some(tokio::spawn(commit(tx, members, records, started)))
+        }
+        Err(e) => {
+            predicted.clear();
+            fail(&members, &e);
+            None
         }
     }
 }
 
-async fn write_batch(pool: &AnyPool, mut members: Vec<Member>) {
-    let started = std::time::Instant::now();
-    let result = numbered_and_stored(pool, &mut members).await;
+async fn commit(
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    members: Vec<Member>,
+    records: Vec<(usize, DocumentRecord)>,
+    started: std::time::Instant,
+) -> bool {
+    let committing = std::time::Instant::now();
+    let result = tx.commit().await;
     tracing::debug!(
         documents = members.len(),
-        stored = members.iter().filter(|m| !m.out).count(),
+        stored = records.len(),
         elapsed_us = started.elapsed().as_micros(),
+        commit_us = committing.elapsed().as_micros(),
         "batch of documents"
     );
     match result {
-        Ok(records) => {
+        Ok(()) => {
             for (i, record) in records {
-                // A caller that went away after signing is not told; its document is stored.
-                let _ = members[i]
-                    .pending
-                    .inbox
-                    .send(ToWaiter::Done(Box::new(Ok(record))));
+                members[i].tell(Ok(record));
             }
+            true
         }
         Err(e) => {
-            tracing::error!(error = %e, documents = members.len(),
-                "a batch of documents could not be stored; none of them was registered");
-            for member in members.iter().filter(|m| !m.out) {
-                let _ =
-                    member
-                        .pending
-                        .inbox
-                        .send(ToWaiter::Done(Box::new(Err(StoreError::Batch(
-                            e.to_string(),
-                        )))));
-            }
+            fail(&members, &StoreError::Database(e));
+            false
         }
+    }
+}
+
+fn fail(members: &[Member], e: &StoreError) {
+    tracing::error!(error = %e, documents = members.len(),
+        "a batch of documents could not be stored; none of them was registered");
+    for member in members.iter().filter(|m| !m.out) {
+        member.tell(Err(StoreError::Batch(e.to_string())));
     }
 }
 
@@ -199,11 +326,16 @@ struct Counter {
     members: Vec<usize>,
 }
 
-/// The batch's transaction. Returns each stored member (its index) with its record.
-async fn numbered_and_stored(
-    pool: &AnyPool,
-    members: &mut [Member],
-) -> Result<Vec<(usize, DocumentRecord)>, StoreError> {
+/// What a batch's transaction leaves to its commit: the transaction, each stored member (its
+/// index) with its record, and the counters' values after it.
+type Stored = (
+    sqlx::Transaction<'static, sqlx::Any>,
+    Vec<(usize, DocumentRecord)>,
+    Vec<((String, i64), i64)>,
+);
+
+/// The batch's transaction, up to its commit.
+async fn numbered_and_stored(pool: &AnyPool, members: &mut [Member]) -> Result<Stored, StoreError> {
     let mut tx = pool.begin().await?;
     let mut counters: Vec<Counter> = Vec::new();
     let mut index: HashMap<(&str, i64), usize> = HashMap::new();
@@ -239,86 +371,69 @@ async fn numbered_and_stored(
         .try_get("value")?;
         counter.before = after - claimed;
     }
-    // Rounds: every member still to sign gets the next free number of its counter; a failure
-    // drops that member and sends every later one of its counter round again, renumbered.
+    // Rounds: every member still in must be signed under the next free number of its counter.
+    // One signed (or being signed) ahead under that very number is kept; any other is asked
+    // (again). A member that fails drops out, and the next round moves every later one of its
+    // counter up by one.
     let signing = std::time::Instant::now();
-    let mut to_sign: Vec<Vec<usize>> = counters.iter().map(|c| c.members.clone()).collect();
-    while to_sign.iter().any(|t| !t.is_empty()) {
-        let mut asked = Vec::new();
-        for (c, waiting) in counters.iter().zip(&to_sign) {
-            let taken = c
-                .members
-                .iter()
-                .filter(|&&i| members[i].accepted.is_some())
-                .count();
-            let mut sequence = c.before + i64::try_from(taken).unwrap_or(i64::MAX);
-            for &i in waiting {
+    loop {
+        for c in &counters {
+            let mut sequence = c.before;
+            for &i in &c.members {
+                if members[i].out {
+                    continue;
+                }
                 sequence += 1;
-                let number = super::documents::number(&c.authority_bin, c.year, sequence);
-                let (reply, answer) = oneshot::channel();
-                // A waiter gone already counts as a failure: its answer channel is closed.
-                let _ = members[i]
-                    .pending
-                    .inbox
-                    .send(ToWaiter::Sign { number, reply });
-                asked.push((i, sequence, answer));
-            }
-        }
-        let mut answers = HashMap::new();
-        for (i, sequence, answer) in asked {
-            answers.insert(i, (sequence, answer.await.ok().flatten()));
-        }
-        for waiting in &mut to_sign {
-            let mut again = Vec::new();
-            let mut failed = false;
-            for &i in waiting.iter() {
-                match answers.remove(&i) {
-                    Some((sequence, Some(signed))) if !failed => {
-                        members[i].accepted = Some((sequence, signed));
-                    }
-                    // Signed under a number a failure before it has taken back.
-                    Some((_, Some(_))) => again.push(i),
-                    _ => {
-                        members[i].out = true;
-                        failed = true;
-                    }
+                if !members[i].holds(sequence) {
+                    members[i].ask(sequence);
                 }
             }
-            *waiting = again;
+        }
+        let mut dropped = false;
+        for m in members.iter_mut().filter(|m| !m.out) {
+            let Some((sequence, answer)) = m.asked.take() else {
+                continue;
+            };
+            match answer.await.ok().flatten() {
+                Some(signed) => m.signed = Some((sequence, signed)),
+                None => {
+                    m.out = true;
+                    m.signed = None;
+                    dropped = true;
+                }
+            }
+        }
+        if !dropped {
+            break;
         }
     }
     tracing::trace!(elapsed_us = signing.elapsed().as_micros(), "batch signed");
-    // Every member not out is accepted by now; who is stored is decided here, once.
+    // Every member not out is signed under its number by now; who is stored is decided here.
     let mut stored = Vec::new();
     let mut documents = Vec::new();
     for (i, m) in members.iter_mut().enumerate() {
-        if let Some((sequence, signed)) = m.accepted.take() {
+        if let Some((sequence, signed)) = m.signed.take().filter(|_| !m.out) {
             stored.push(i);
-            documents.push((&m.pending, sequence, signed));
+            let p = &m.pending;
+            documents.push((
+                super::documents::NewDocument {
+                    authority_bin: p.authority_bin.clone(),
+                    year: p.year,
+                    sequence,
+                    kind: p.kind.clone(),
+                    supersedes: p.supersedes.clone(),
+                    created_at: p.now,
+                },
+                signed,
+            ));
         }
     }
-    let records = insert_documents(
-        &mut tx,
-        documents
-            .into_iter()
-            .map(|(p, sequence, signed)| {
-                (
-                    super::documents::NewDocument {
-                        authority_bin: p.authority_bin.clone(),
-                        year: p.year,
-                        sequence,
-                        kind: p.kind.clone(),
-                        supersedes: p.supersedes.clone(),
-                        created_at: p.now,
-                    },
-                    signed,
-                )
-            })
-            .collect(),
-    )
-    .await?;
+    let records = insert_documents(&mut tx, documents).await?;
+    let mut after = Vec::with_capacity(counters.len());
     for counter in &counters {
         let taken = counter.members.iter().filter(|&&i| !members[i].out).count();
+        let value = counter.before + i64::try_from(taken).unwrap_or(i64::MAX);
+        after.push(((counter.authority_bin.clone(), counter.year), value));
         if taken == counter.members.len() {
             continue;
         }
@@ -328,15 +443,9 @@ async fn numbered_and_stored(
         )
         .bind(&counter.authority_bin)
         .bind(counter.year)
-        .bind(counter.before + i64::try_from(taken).unwrap_or(i64::MAX))
+        .bind(value)
         .execute(&mut *tx)
         .await?;
     }
-    let committing = std::time::Instant::now();
-    tx.commit().await?;
-    tracing::trace!(
-        elapsed_us = committing.elapsed().as_micros(),
-        "batch committed"
-    );
-    Ok(stored.into_iter().zip(records).collect())
+    Ok((tx, stored.into_iter().zip(records).collect(), after))
 }

@@ -256,3 +256,93 @@ fn inline_evidence_is_on_by_default_and_the_environment_turns_it_off() {
         "{refused}"
     );
 }
+
+/// The year `issue` numbers a document issued now under.
+fn this_year() -> i64 {
+    qoltanba::time::rfc3339(qoltanba::time::now())[..4]
+        .parse()
+        .expect("year")
+}
+
+/// Past a full queue (issue 16) the caller is told at once, with a 503 `overloaded` that says
+/// nothing was registered; the documents queued before it keep their numbers, and the next one
+/// takes the number after them: none is lost or given twice.
+async fn past_a_full_queue_the_caller_gets_503_overloaded_and_no_number_is_lost(backend: Backend) {
+    let Some(t) = TestPki::new(backend).await else {
+        return;
+    };
+    let store: Store = t.pki.store().clone();
+    store.limit_document_queue(1);
+    let app = qoltanba::http::router(qoltanba::http::AppState {
+        inline_evidence: false,
+        ..t.state()
+    });
+    let year = this_year();
+    // A document whose signing waits for the test holds the writer inside its batch.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let held = std::sync::Mutex::new(held);
+    let (signing, started) = tokio::sync::oneshot::channel::<()>();
+    let signing = std::sync::Mutex::new(Some(signing));
+    let holder = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .register_document(AUTHORITY, year, "license", None, 1, |n| {
+                    if let Some(signing) = signing.lock().expect("lock").take() {
+                        let _ = signing.send(());
+                    }
+                    let _ = held
+                        .lock()
+                        .expect("lock")
+                        .recv_timeout(Duration::from_secs(30));
+                    Ok::<_, String>(made(n))
+                })
+                .await
+        }
+    });
+    started.await.expect("the holder signs");
+    // One request fills the queue (it waits behind the holder) ...
+    let queued = tokio::spawn({
+        let (app, token) = (app.clone(), t.admin_token.clone());
+        async move { issue(app, &token, "REQ-queued".into()).await }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while store.documents_waiting() < 1 {
+        assert!(std::time::Instant::now() < deadline, "never queued");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // ... and the next is refused at once.
+    let (status, body) = issue(app.clone(), &t.admin_token, "REQ-refused".into()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "overloaded", "{body}");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(message.contains("nothing was registered"), "{message}");
+
+    release.send(()).expect("release");
+    let held = holder.await.expect("task").expect("store").expect("signed");
+    let (status, body) = queued.await.expect("task");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, next) = issue(app, &t.admin_token, "REQ-next".into()).await;
+    assert_eq!(status, StatusCode::CREATED, "{next}");
+    let numbers = [
+        held.number.clone(),
+        body["number"].as_str().expect("number").to_owned(),
+        next["number"].as_str().expect("number").to_owned(),
+    ];
+    let sequences: Vec<i64> = numbers.iter().map(|n| sequence_of(n)).collect();
+    assert_eq!(sequences, [1, 2, 3], "{numbers:?}");
+    // Nothing of the refused request is in the registry or the trail of signed documents.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT number FROM documents ORDER BY sequence")
+        .fetch_all(&sqlx::AnyPool::connect(&t.url).await.expect("pool"))
+        .await
+        .expect("documents");
+    assert_eq!(stored, numbers);
+    let signed = t
+        .trail()
+        .await
+        .into_iter()
+        .filter(|e| e.detail.starts_with("signed document ") || e.action == "test issue")
+        .count();
+    assert_eq!(signed, 3);
+}
+on_both_backends!(past_a_full_queue_the_caller_gets_503_overloaded_and_no_number_is_lost);

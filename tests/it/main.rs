@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod api_key_staleness;
 mod audit_caps;
 mod audit_crash;
 mod auditor;
