@@ -62,13 +62,6 @@ impl<E: FieldElement> Jacobian<E> {
         }
     }
 
-    fn negate<F: Field<Element = E>>(&self, f: &F) -> Self {
-        Jacobian {
-            y: f.zero().sub(&self.y),
-            ..*self
-        }
-    }
-
     pub(super) fn double(&self, a: &CoefficientA<E>) -> Self {
         if self.z.is_zero() {
             return *self;
