@@ -9,12 +9,14 @@
 //!   (and carrying no parameters). This is the path every NCA signature takes.
 //!
 //! Both are constant-time in their values (what the signing code needs): all of it is
-//! `crypto-bigint`'s branch-free arithmetic, inversion included.
+//! branch-free arithmetic, inversion included — except [`FieldElement::invert_vartime`]
+//! ([`super::modinv`]'s safegcd), which verification uses on public points only.
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::subtle::{Choice, ConditionallySelectable};
 use crypto_bigint::{Word, U256, U512};
 
+use super::modinv;
 use super::pseudo_mersenne as pm;
 
 // The limb code works on 64-bit words, as `crypto-bigint` does on 64-bit targets.
@@ -45,6 +47,9 @@ pub(super) trait FieldElement: Copy + ConditionallySelectable + 'static {
     fn is_zero(&self) -> bool;
     /// The inverse, in constant time; None for zero.
     fn invert(&self) -> Option<Self>;
+    /// The inverse in variable time (public values only: verification's tables); None for
+    /// zero.
+    fn invert_vartime(&self) -> Option<Self>;
     /// The canonical integer in [0, p).
     fn retrieve(&self) -> U512;
 }
@@ -92,6 +97,11 @@ impl FieldElement for DynResidue<{ U512::LIMBS }> {
     fn invert(&self) -> Option<Self> {
         let (inverse, exists) = DynResidue::invert(self);
         bool::from(exists).then_some(inverse)
+    }
+    fn invert_vartime(&self) -> Option<Self> {
+        let params = *self.params();
+        let inverse = modinv::invert(&self.retrieve(), params.modulus())?;
+        Some(DynResidue::new(&inverse, params))
     }
     fn retrieve(&self) -> U512 {
         DynResidue::retrieve(self)
@@ -173,6 +183,13 @@ impl<const LIMBS: usize, const C: u64> FieldElement for Fp<LIMBS, C> {
         let inverse = Fp(pm::invert::<LIMBS, C>(&self.0));
         (!self.is_zero()).then_some(inverse)
     }
+    fn invert_vartime(&self) -> Option<Self> {
+        let p = U512::ONE
+            .shl_vartime(64 * LIMBS)
+            .wrapping_sub(&U512::from_u64(C));
+        let inverse = modinv::invert(&self.retrieve(), &p)?;
+        Some(PseudoMersenne::<LIMBS, C>.element(&inverse))
+    }
     fn retrieve(&self) -> U512 {
         let mut words = [0 as Word; 8];
         for (word, limb) in words.iter_mut().zip(pm::canonical::<LIMBS, C>(&self.0)) {
@@ -243,8 +260,15 @@ mod tests {
             if *a != U512::ZERO {
                 let inverse = fa.invert().expect("invertible");
                 assert_eq!(inverse.mul(&fa).retrieve(), U512::ONE);
+                // The variable-time inverses (safegcd) of both fields agree with it.
+                let vartime = fa.invert_vartime().expect("invertible");
+                assert_eq!(vartime.retrieve(), inverse.retrieve());
+                let general = ga.invert_vartime().expect("invertible");
+                assert_eq!(general.retrieve(), inverse.retrieve());
             }
         }
         assert!(fast.zero().invert().is_none());
+        assert!(fast.zero().invert_vartime().is_none());
+        assert!(general.zero().invert_vartime().is_none());
     }
 }

@@ -17,13 +17,15 @@
 //! with secrets, on [`complete`]'s complete addition formulas; [`fixed_base`] the tables of G
 //! of NCA's two curves (signing's constant-time walk, verification's wide window); [`field`] the
 //! field arithmetic all of it runs on, with [`pseudo_mersenne`]'s limb code for NCA's
-//! p = 2^512 − 569 and 2^256 − 617; [`private_key`] signing; [`suite`] the two rows.
+//! p = 2^512 − 569 and 2^256 − 617, and [`modinv`]'s variable-time inversion for public values;
+//! [`private_key`] signing; [`suite`] the two rows.
 
 mod complete;
 mod constant_time;
 mod curve;
 mod field;
 mod fixed_base;
+mod modinv;
 mod point;
 mod private_key;
 mod pseudo_mersenne;

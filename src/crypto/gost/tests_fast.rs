@@ -1,6 +1,6 @@
 //! The fast paths of NCA's two curves agree with the generic ones: the fixed-base table walk of
 //! signing with the windowed complete-formula multiplication, and verification's precomputed
-//! width-10 table with plain double-and-add sums — at the scalars where the signed-digit recoding
+//! width-12 table with plain double-and-add sums — at the scalars where the signed-digit recoding
 //! carries (nibbles of 8 and 15, the top carry) and at random ones.
 
 use crypto_bigint::U512;
