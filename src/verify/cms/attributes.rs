@@ -1,7 +1,6 @@
 //! A SignerInfo read into a [`SignerEvidence`]: its identifier and algorithms, and the bytes its
 //! signature covers once the signed attributes prove the content (RFC 5652 §5.3–5.4, §11).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNING_TIME};
@@ -63,7 +62,8 @@ fn format_failure(code: &'static str, detail: impl Into<String>) -> IntegrityFai
 pub(super) struct Shared {
     pub econtent_type: ObjectIdentifier,
     pub content: Option<Arc<[u8]>>,
-    digests: HashMap<ObjectIdentifier, Option<Vec<u8>>>,
+    /// By algorithm: a SignedData's signers use one or two (a short list, searched in order).
+    digests: Vec<(ObjectIdentifier, Option<Vec<u8>>)>,
 }
 
 impl Shared {
@@ -71,16 +71,21 @@ impl Shared {
         Shared {
             econtent_type,
             content: content.map(Arc::from),
-            digests: HashMap::new(),
+            digests: Vec::new(),
         }
     }
 
     /// The content's digest under `algorithm`, or None if the table cannot compute it.
     fn digest(&mut self, algorithm: ObjectIdentifier, content: &[u8]) -> Option<&[u8]> {
-        self.digests
-            .entry(algorithm)
-            .or_insert_with(|| Digest::from_oid(&algorithm).and_then(|d| d.digest(content)))
-            .as_deref()
+        let index = match self.digests.iter().position(|(a, _)| *a == algorithm) {
+            Some(index) => index,
+            None => {
+                let digest = Digest::from_oid(&algorithm).and_then(|d| d.digest(content));
+                self.digests.push((algorithm, digest));
+                self.digests.len() - 1
+            }
+        };
+        self.digests[index].1.as_deref()
     }
 }
 

@@ -175,7 +175,7 @@ pub const MAX_REVOCATION_VALUES: usize = 64;
 /// id-ri-ocsp-response (RFC 5940 §4.1): an OCSPResponse as a RevocationInfoChoice.
 const ID_RI_OCSP_RESPONSE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
 
-fn too_many(code: &str, detail: String) -> Check {
+fn too_many(code: &'static str, detail: String) -> Check {
     Check::failed(Step::Format, SubIndication::FormatFailure, code, detail)
 }
 
