@@ -29,9 +29,11 @@ pub(super) const MAX_DEPTH: usize = 8;
 pub(super) const MAX_CANDIDATES: usize = 64;
 const CACHE_LIMIT: usize = 10_000;
 
-/// A path found before, with the interval in which all its certificates are valid.
+/// A path found before, with the interval in which all its certificates are valid, and the
+/// chain step's description of it.
 struct CachedPath {
     path: Vec<Arc<Cert>>,
+    description: String,
     valid_from: i64,
     valid_until: i64,
 }
@@ -45,19 +47,21 @@ pub(super) struct PathCache {
 }
 
 impl PathCache {
-    fn get(&self, leaf: &Cert, purpose: Purpose, at: i64) -> Option<Vec<Arc<Cert>>> {
+    fn get(&self, leaf: &Cert, purpose: Purpose, at: i64) -> Option<(Vec<Arc<Cert>>, String)> {
         let paths = self.paths.lock().ok()?;
         let hit = paths.get(&(leaf.fingerprint, purpose))?;
-        (hit.valid_from <= at && at <= hit.valid_until).then(|| hit.path.clone())
+        (hit.valid_from <= at && at <= hit.valid_until)
+            .then(|| (hit.path.clone(), hit.description.clone()))
     }
 
-    fn put(&self, leaf: &Cert, purpose: Purpose, path: &[Arc<Cert>]) {
+    fn put(&self, leaf: &Cert, purpose: Purpose, path: &[Arc<Cert>], description: &str) {
         if let Ok(mut paths) = self.paths.lock() {
             if paths.len() >= CACHE_LIMIT {
                 paths.clear();
             }
             let cached = CachedPath {
                 path: path.to_vec(),
+                description: description.to_owned(),
                 valid_from: path
                     .iter()
                     .map(|c| c.not_before())
@@ -323,15 +327,15 @@ pub(super) fn build(
     paths: &Paths<'_>,
 ) -> Outcome {
     let describe = |path: &[Arc<Cert>]| {
-        let names: Vec<String> = path.iter().map(|c| c.subject()).collect();
+        let names: Vec<&str> = path.iter().map(|c| c.subject_text()).collect();
         format!("path to a trust anchor: {}", names.join(" → "))
     };
-    let found = |path: Vec<Arc<Cert>>| Outcome {
-        check: Check::passed(Step::Chain, describe(&path)),
+    let found = |path: Vec<Arc<Cert>>, description: String| Outcome {
+        check: Check::passed(Step::Chain, description),
         path: Some(path),
     };
-    if let Some(path) = paths.cache.get(end, purpose, time.at) {
-        return found(path);
+    if let Some((path, description)) = paths.cache.get(end, purpose, time.at) {
+        return found(path, description);
     }
     let unknown = end.unknown_critical_extensions();
     if !unknown.is_empty() {
@@ -358,12 +362,14 @@ pub(super) fn build(
     };
     let mut path = vec![Arc::clone(end)];
     if search.extend(&mut path) {
-        paths.cache.put(end, purpose, &path);
-        return found(path);
+        let description = describe(&path);
+        paths.cache.put(end, purpose, &path, &description);
+        return found(path, description);
     }
     if let Some(path) = search.first_complete {
         // No path is valid at the validation time; the validity step says why this one is not.
-        return found(path);
+        let description = describe(&path);
+        return found(path, description);
     }
     let mut problems = search.problems;
     problems.extend(search.stopped);

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use der::asn1::ObjectIdentifier;
 use spki::AlgorithmIdentifierOwned;
-use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
 use super::report::{Check, Step, SubIndication};
@@ -15,8 +14,10 @@ use crate::x509::Cert;
 /// How a signature names the certificate of its signer.
 #[derive(Debug, Clone)]
 pub(super) enum SignerId {
+    /// The issuer's Name as DER (as a certificate's `issuer_der` is: each SET in DER order),
+    /// and the serial number.
     IssuerAndSerial {
-        issuer: Name,
+        issuer: Vec<u8>,
         serial: SerialNumber,
     },
     /// A subjectKeyIdentifier (or, for certificates without one, the key's SHA-1 identifier).
@@ -36,8 +37,7 @@ impl SignerId {
     pub(super) fn matches(&self, cert: &Cert) -> bool {
         match self {
             SignerId::IssuerAndSerial { issuer, serial } => {
-                cert.parsed.tbs_certificate.issuer == *issuer
-                    && cert.parsed.tbs_certificate.serial_number == *serial
+                cert.issuer_der == *issuer && cert.parsed.tbs_certificate.serial_number == *serial
             }
             SignerId::KeyId(id) => {
                 let key = &cert.parsed.tbs_certificate.subject_public_key_info;

@@ -34,8 +34,9 @@ pub(super) fn parse(
     Ok(parsed)
 }
 
-/// The format check once parsing succeeded: at least one signer, content available.
-pub(super) fn check(parsed: &Parsed) -> Check {
+/// The format check once parsing succeeded: at least one signer, content available. (Its
+/// passing detail is the summary, taken from `parsed`.)
+pub(super) fn check(parsed: &mut Parsed) -> Check {
     if parsed.signers.is_empty() {
         return Check::failed(
             Step::Format,
@@ -52,5 +53,5 @@ pub(super) fn check(parsed: &Parsed) -> Check {
             "detached signature: supply the signed content",
         );
     }
-    Check::passed(Step::Format, parsed.summary.clone())
+    Check::passed(Step::Format, std::mem::take(&mut parsed.summary))
 }

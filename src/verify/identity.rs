@@ -4,8 +4,7 @@
 use super::evidence::SignedNumbers;
 use super::report::{Check, ExpectedIdentity, Step, SubIndication, SubjectReport};
 use crate::identity::{Bin, Iin};
-use crate::x509::name;
-use crate::x509::{Cert, SubjectNumbers};
+use crate::x509::{Cert, SubjectNumbers, SubjectSummary};
 use crate::xml::{Document, Limits, NodeId};
 
 /// Where the applicant's numbers are in signed content: RFC 6901 pointers into JSON, and
@@ -146,28 +145,30 @@ pub(super) fn expected(
 }
 
 pub(super) fn subject(cert: &Cert) -> SubjectReport {
-    let subject = &cert.parsed.tbs_certificate.subject;
-    let SubjectNumbers { iin, bin } = cert.subject_numbers();
     // Cut like the certificate's rendered names: one report may name a signer 64 times.
-    let attribute = |short: &str| {
-        name::attribute(subject, short).map(|v| name::truncate(&v, crate::x509::MAX_NAME_CHARS))
-    };
+    let SubjectSummary {
+        cn,
+        surname,
+        given_name,
+        organisation,
+        numbers: SubjectNumbers { iin, bin },
+    } = cert.subject_summary();
     SubjectReport {
-        cn: attribute("CN"),
-        surname: attribute("SURNAME"),
-        given_name: attribute("GIVENNAME"),
+        cn: cn.clone(),
+        surname: surname.clone(),
+        given_name: given_name.clone(),
         iin_check_digit_valid: iin.as_ref().map(Iin::check_digit_valid),
-        iin: iin.map(|i| i.to_string()),
+        iin: iin.as_ref().map(|i| i.to_string()),
         bin_check_digit_valid: bin.as_ref().map(Bin::check_digit_valid),
-        bin: bin.map(|b| b.to_string()),
-        organisation: attribute("O"),
+        bin: bin.as_ref().map(|b| b.to_string()),
+        organisation: organisation.clone(),
     }
 }
 
 /// `found`: the signer certificate's [`subject`], which the signer's report also shows.
 pub(super) fn check(found: &SubjectReport, expected: &Expected) -> Check {
     let id = Step::Identity;
-    let fail = |code: &str, detail: String| {
+    let fail = |code: &'static str, detail: String| {
         Check::failed(id, SubIndication::SigConstraintsFailure, code, detail)
     };
     if !expected.problems.is_empty() {
@@ -180,10 +181,14 @@ pub(super) fn check(found: &SubjectReport, expected: &Expected) -> Check {
             "no IIN/BIN given by the caller or found in the signed content",
         );
     }
-    let mut compared = Vec::new();
+    // "IIN … and BIN … match the certificate (…)", written in one string.
+    let mut detail = String::with_capacity(128);
     if let Some(want) = &e.iin {
         match &found.iin {
-            Some(have) if have == want => compared.push(format!("IIN {want}")),
+            Some(have) if have == want => {
+                detail.push_str("IIN ");
+                detail.push_str(want);
+            }
             Some(have) => {
                 return fail(
                     "IIN_MISMATCH",
@@ -206,7 +211,13 @@ pub(super) fn check(found: &SubjectReport, expected: &Expected) -> Check {
     }
     if let Some(want) = &e.bin {
         match &found.bin {
-            Some(have) if have == want => compared.push(format!("BIN {want}")),
+            Some(have) if have == want => {
+                if !detail.is_empty() {
+                    detail.push_str(" and ");
+                }
+                detail.push_str("BIN ");
+                detail.push_str(want);
+            }
             Some(have) => {
                 return fail(
                     "BIN_MISMATCH",
@@ -227,30 +238,21 @@ pub(super) fn check(found: &SubjectReport, expected: &Expected) -> Check {
             }
         }
     }
-    let flagged: Vec<&str> = [
-        (e.iin_check_digit_valid, "IIN"),
-        (e.bin_check_digit_valid, "BIN"),
-    ]
-    .iter()
-    .filter(|(v, _)| *v == Some(false))
-    .map(|(_, n)| *n)
-    .collect();
-    let note = if flagged.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " (note: the {} check digit is wrong, compared as given)",
-            flagged.join("/")
-        )
+    detail.push_str(" match the certificate (expected values from the ");
+    detail.push_str(&e.source);
+    detail.push(')');
+    let flagged = match (e.iin_check_digit_valid, e.bin_check_digit_valid) {
+        (Some(false), Some(false)) => Some("IIN/BIN"),
+        (Some(false), _) => Some("IIN"),
+        (_, Some(false)) => Some("BIN"),
+        _ => None,
     };
-    Check::passed(
-        id,
-        format!(
-            "{} match the certificate (expected values from the {}){note}",
-            compared.join(" and "),
-            e.source
-        ),
-    )
+    if let Some(flagged) = flagged {
+        detail.push_str(" (note: the ");
+        detail.push_str(flagged);
+        detail.push_str(" check digit is wrong, compared as given)");
+    }
+    Check::passed(id, detail)
 }
 
 #[cfg(test)]

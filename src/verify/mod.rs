@@ -330,11 +330,12 @@ impl Verifier {
             };
             signers.push(self.core.finish(&work.ctx, offline).await);
         }
-        report::assemble(
-            work.ctx.format.clone(),
-            signers,
-            work.ctx.expected.report.clone(),
-            crate::time::rfc3339(at.at),
-        )
+        // The lane's units are done with the request: its format check and expected identity
+        // move into the report rather than being copied.
+        let (format, expected) = match Arc::try_unwrap(work) {
+            Ok(work) => (work.ctx.format, work.ctx.expected.report),
+            Err(work) => (work.ctx.format.clone(), work.ctx.expected.report.clone()),
+        };
+        report::assemble(format, signers, expected, crate::time::rfc3339(at.at))
     }
 }

@@ -19,7 +19,7 @@ use super::step::ValidationTime;
 use super::timestamp::{self, Sources};
 use super::{format, key_usage, validity, Core, Request};
 use crate::x509::crl::Crl;
-use crate::x509::{Cert, KeyProfile};
+use crate::x509::Cert;
 
 /// What every signer of one request is judged with.
 pub(super) struct Context {
@@ -92,7 +92,7 @@ impl Core {
         let expected = |numbers: Option<&SignedNumbers>| {
             identity::expected(request.iin.as_ref(), request.bin.as_ref(), numbers)
         };
-        let parsed = match format::parse(
+        let mut parsed = match format::parse(
             &request.signature,
             request.content.as_deref(),
             &self.certs,
@@ -109,7 +109,7 @@ impl Core {
                 )));
             }
         };
-        let format_check = format::check(&parsed);
+        let format_check = format::check(&mut parsed);
         let expected = expected(Some(&parsed.numbers));
         if format_check.status != Status::Passed {
             return Err(Box::new(report::assemble(
@@ -201,7 +201,7 @@ impl Core {
             covers,
             timestamps,
         } = offline;
-        let profile = sig.signer.as_deref().map(KeyProfile::of);
+        let profile = sig.signer.as_deref().map(Cert::key_profile);
         // Read once: the identity check compares it, the signer's report shows it.
         let subject = (sig.signer.as_deref())
             .map(identity::subject)
@@ -221,7 +221,8 @@ impl Core {
             // its time is judged at the request's time; validity says if it no longer holds.
             tracing::debug!("proof of existence withdrawn after the path search");
         }
-        let mut checks = vec![ctx.format.clone(), sig.check, stamped.check];
+        let mut checks = Vec::with_capacity(Step::ALL.len());
+        checks.extend([ctx.format.clone(), sig.check, stamped.check]);
         let mut revocation_source = None;
         match (&sig.signer, chain) {
             (Some(signer), Some(chain)) => {
@@ -243,7 +244,7 @@ impl Core {
                         ));
                     }
                 }
-                if let Some(profile) = &profile {
+                if let Some(profile) = profile {
                     let role = self.required_role.as_deref();
                     checks.push(key_usage::check(signer, profile, PURPOSE, role));
                 }
@@ -259,11 +260,8 @@ impl Core {
         let signer = sig.signer.as_deref();
         SignerReport {
             subject,
-            key_kind: profile
-                .as_ref()
-                .map_or("unknown", |p| p.kind.name())
-                .to_owned(),
-            roles: profile.map(|p| p.roles).unwrap_or_default(),
+            key_kind: profile.map_or("unknown", |p| p.kind.name()).to_owned(),
+            roles: profile.map(|p| p.roles.clone()).unwrap_or_default(),
             serial: signer.map(Cert::serial_hex),
             issuer: signer.map(Cert::issuer),
             not_before: signer.map(|s| crate::time::rfc3339(s.not_before())),

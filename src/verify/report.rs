@@ -63,13 +63,78 @@ impl SubIndication {
     }
 }
 
+/// A check's code: "OK", "SKIPPED", a sub-indication or a finer code (e.g. IIN_MISMATCH). One
+/// of a fixed set, so a report holds it without allocating; it reads, compares, prints and
+/// serialises as the string it is.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Code(&'static str);
+
+impl Code {
+    pub const fn new(code: &'static str) -> Code {
+        Code(code)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Code {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl From<&'static str> for Code {
+    fn from(code: &'static str) -> Code {
+        Code(code)
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<Code> for &str {
+    fn eq(&self, other: &Code) -> bool {
+        *self == other.0
+    }
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
 /// One step's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub id: Step,
     pub status: Status,
     /// "OK", the sub-indication, or a finer code (e.g. IIN_MISMATCH).
-    pub code: String,
+    pub code: Code,
     pub detail: String,
     #[serde(skip)]
     pub sub_indication: Option<SubIndication>,
@@ -80,7 +145,7 @@ impl Check {
         Check {
             id,
             status: Status::Passed,
-            code: "OK".into(),
+            code: Code("OK"),
             detail: detail.into(),
             sub_indication: None,
         }
@@ -89,16 +154,21 @@ impl Check {
         Check {
             id,
             status: Status::Skipped,
-            code: "SKIPPED".into(),
+            code: Code("SKIPPED"),
             detail: detail.into(),
             sub_indication: None,
         }
     }
-    pub fn failed(id: Step, sub: SubIndication, code: &str, detail: impl Into<String>) -> Check {
+    pub fn failed(
+        id: Step,
+        sub: SubIndication,
+        code: &'static str,
+        detail: impl Into<String>,
+    ) -> Check {
         Check {
             id,
             status: Status::Failed,
-            code: code.into(),
+            code: Code(code),
             detail: detail.into(),
             sub_indication: Some(sub),
         }
@@ -106,13 +176,13 @@ impl Check {
     pub fn indeterminate(
         id: Step,
         sub: SubIndication,
-        code: &str,
+        code: &'static str,
         detail: impl Into<String>,
     ) -> Check {
         Check {
             id,
             status: Status::Indeterminate,
-            code: code.into(),
+            code: Code(code),
             detail: detail.into(),
             sub_indication: Some(sub),
         }

@@ -130,9 +130,10 @@ impl Revocation {
         crl.next_update().is_none_or(|next| at < next) || crl.this_update() >= at
     }
 
+    /// `crls`: the lists to consult, in order (the request's, then the configured ones).
     fn status_from_crls(
         &self,
-        crls: &[Arc<Crl>],
+        crls: &[&[Arc<Crl>]],
         cert: &Cert,
         issuer: &Cert,
         at: i64,
@@ -152,8 +153,7 @@ impl Revocation {
             }
             None => true,
         };
-        let authentic: Vec<&Arc<Crl>> = crls
-            .iter()
+        let authentic: Vec<&Arc<Crl>> = (crls.iter().flat_map(|list| list.iter()))
             .filter(|c| in_scope(c) && self.authentic(c, issuer, why_not))
             .collect();
         let serial = cert.parsed.tbs_certificate.serial_number.as_bytes();
@@ -161,18 +161,13 @@ impl Revocation {
         // nothing (unless ExpiredCertsOnCRL says it kept it), though an entry still counts.
         let silent_after_expiry =
             |c: &&Arc<Crl>| !c.covers_expiry_of(cert.not_after()) && c.lookup(serial).is_none();
-        let fresh: Vec<&Arc<Crl>> = authentic
-            .iter()
-            .copied()
-            .filter(|c| Self::fresh_for(c, at) && !silent_after_expiry(c))
-            .collect();
-        if let Some(full) = fresh
-            .iter()
+        let fresh =
+            || (authentic.iter()).filter(|c| Self::fresh_for(c, at) && !silent_after_expiry(c));
+        if let Some(full) = fresh()
             .filter(|c| !c.is_delta())
             .max_by_key(|c| c.number().unwrap_or(0))
         {
-            let delta = fresh
-                .iter()
+            let delta = fresh()
                 // Applicable (base no newer than the full CRL) and not older than it (§5.2.4).
                 .filter(|c| {
                     c.is_delta() && c.delta_base() <= full.number() && c.number() >= full.number()
@@ -265,10 +260,7 @@ impl Revocation {
                 return Ok(answer);
             }
         }
-        let local: Vec<Arc<Crl>> = (given.crls.iter())
-            .chain(self.crls.iter())
-            .cloned()
-            .collect();
+        let local = [given.crls.as_slice(), self.crls.as_slice()];
         if let Some(answer) = self.status_from_crls(&local, cert, issuer, at, &mut why_not) {
             return Ok(answer);
         }
@@ -309,7 +301,7 @@ impl Revocation {
                 Err(e) => why_not.push(RevocationProblem::Crl(e)),
             }
         }
-        if let Some(answer) = self.status_from_crls(&fetched, cert, issuer, at, &mut why_not) {
+        if let Some(answer) = self.status_from_crls(&[&fetched], cert, issuer, at, &mut why_not) {
             return Ok(answer);
         }
         if why_not.is_empty() {
@@ -331,13 +323,20 @@ impl Revocation {
     ) -> (Check, Option<String>) {
         let (id, at) = (Step::Revocation, time.at);
         let mut leaf_source = None;
-        let mut good = Vec::new();
+        // The passing detail, its parts joined by "; ".
+        let mut good = String::new();
+        let mut note = |part: std::fmt::Arguments<'_>| {
+            if !good.is_empty() {
+                good.push_str("; ");
+            }
+            let _ = std::fmt::Write::write_fmt(&mut good, part);
+        };
         let checked = match self.scope {
             RevocationScope::Chain => path.len().saturating_sub(1),
             RevocationScope::Leaf => path.len().min(2).saturating_sub(1),
         };
         if checked + 1 < path.len() {
-            good.push(format!(
+            note(format_args!(
                 "{} CA certificate(s) not checked (revocation scope: leaf)",
                 path.len() - 1 - checked
             ));
@@ -357,7 +356,7 @@ impl Revocation {
                             "REVOKED",
                             format!(
                                 "{} was revoked at {} ({}) according to {source}",
-                                cert.subject(),
+                                cert.subject_text(),
                                 rfc3339(revoked_at),
                                 reason.map_or("unspecified", |r| r.name())
                             ),
@@ -370,9 +369,9 @@ impl Revocation {
                     source,
                     ..
                 }) => {
-                    good.push(format!(
+                    note(format_args!(
                         "{}: revoked only later, at {} ({source}){}",
-                        cert.subject(),
+                        cert.subject_text(),
                         rfc3339(revoked_at),
                         if time.source == TimeSource::ProofOfExistence {
                             ", after the proof of existence: the signature was made before"
@@ -383,7 +382,10 @@ impl Revocation {
                     leaf_source.get_or_insert(source);
                 }
                 Ok(Answer::Good { source }) => {
-                    good.push(format!("{}: not revoked ({source})", cert.subject()));
+                    note(format_args!(
+                        "{}: not revoked ({source})",
+                        cert.subject_text()
+                    ));
                     leaf_source.get_or_insert(source);
                 }
                 Err(reasons) => {
@@ -404,7 +406,7 @@ impl Revocation {
                             "REVOCATION_OUT_OF_BOUNDS_NO_POE",
                             format!(
                                 "no revocation information covers {} at {}{}: {reasons}",
-                                cert.subject(),
+                                cert.subject_text(),
                                 rfc3339(at),
                                 if time.source == TimeSource::ProofOfExistence {
                                     " (the proof of existence)"
@@ -420,7 +422,7 @@ impl Revocation {
                             "NO_REVOCATION_INFO",
                             format!(
                                 "no usable revocation information for {}: {reasons}",
-                                cert.subject(),
+                                cert.subject_text(),
                             ),
                         )
                     };
@@ -428,6 +430,6 @@ impl Revocation {
                 }
             }
         }
-        (Check::passed(id, good.join("; ")), leaf_source)
+        (Check::passed(id, good), leaf_source)
     }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use super::budget::Budget;
 use super::evidence::SignerEvidence;
 use super::report::{Check, Step, SubIndication};
-use crate::crypto::rsa_modulus_bits;
 use crate::x509::Cert;
 
 /// Smallest RSA modulus accepted for a signature.
@@ -82,7 +81,7 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
         signing_time,
         algorithm: name.clone(),
     };
-    let policy = |code: &str, detail: String| {
+    let policy = |code: &'static str, detail: String| {
         let check = Check::failed(
             Step::Signature,
             SubIndication::CryptoConstraintsFailure,
@@ -101,7 +100,7 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
             format!("{} is not allowed for signatures", digest.name()),
         );
     }
-    if let Some(bits) = rsa_modulus_bits(key).filter(|b| *b < MIN_RSA_BITS) {
+    if let Some(bits) = signer.rsa_modulus_bits().filter(|b| *b < MIN_RSA_BITS) {
         return policy(
             "WEAK_KEY",
             format!("RSA-{bits} is below the {MIN_RSA_BITS}-bit minimum"),
@@ -119,7 +118,7 @@ fn check_with(evidence: &SignerEvidence, signer: &Arc<Cert>) -> Outcome {
                 format!(
                     "{} signature by {} verifies",
                     name.as_deref().unwrap_or_default(),
-                    signer.subject()
+                    signer.subject_text()
                 ),
             ),
             signing_time,

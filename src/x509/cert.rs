@@ -1,12 +1,15 @@
 //! A certificate as every room handles it: parsed once, with its DER, fingerprint, names and
 //! the extensions qoltanba acts on.
 
+use std::sync::OnceLock;
+
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 use x509_cert::Certificate;
 
 use super::extensions::Extensions;
+use super::key_profile::KeyProfile;
 use super::name;
 use crate::identity::{Bin, Iin};
 
@@ -25,6 +28,22 @@ pub struct Cert {
     subject_text: String,
     issuer_text: String,
     extensions: Extensions,
+    /// What reports show of the subject and of the key, worked out the first time a report
+    /// needs them: a cached certificate signs many requests.
+    subject_summary: OnceLock<SubjectSummary>,
+    key_profile: OnceLock<KeyProfile>,
+    rsa_modulus_bits: OnceLock<Option<usize>>,
+}
+
+/// The subject attributes a signer's report shows, each cut at [`MAX_NAME_CHARS`] like the
+/// rendered names, and the IIN and BIN it carries.
+#[derive(Debug, Clone, Default)]
+pub struct SubjectSummary {
+    pub cn: Option<String>,
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    pub organisation: Option<String>,
+    pub numbers: SubjectNumbers,
 }
 
 /// Longest readable name kept (characters; a cut one ends in "…").
@@ -74,6 +93,9 @@ impl Cert {
             subject_text: name::truncate(&name::display(&tbs.subject), MAX_NAME_CHARS),
             issuer_text: name::truncate(&name::display(&tbs.issuer), MAX_NAME_CHARS),
             extensions: Extensions::read(tbs.extensions.as_deref())?,
+            subject_summary: OnceLock::new(),
+            key_profile: OnceLock::new(),
+            rsa_modulus_bits: OnceLock::new(),
             der,
             parsed,
         })
@@ -94,6 +116,35 @@ impl Cert {
         }
     }
 
+    /// [`Cert::subject_numbers`] and the attributes reports show, read once.
+    pub fn subject_summary(&self) -> &SubjectSummary {
+        self.subject_summary.get_or_init(|| {
+            let subject = &self.parsed.tbs_certificate.subject;
+            let attribute = |short: &str| {
+                name::attribute(subject, short).map(|v| name::truncate(&v, MAX_NAME_CHARS))
+            };
+            SubjectSummary {
+                cn: attribute("CN"),
+                surname: attribute("SURNAME"),
+                given_name: attribute("GIVENNAME"),
+                organisation: attribute("O"),
+                numbers: self.subject_numbers(),
+            }
+        })
+    }
+
+    /// [`KeyProfile::of`] this certificate, worked out once.
+    pub fn key_profile(&self) -> &KeyProfile {
+        self.key_profile.get_or_init(|| KeyProfile::of(self))
+    }
+
+    /// The size of the subject's RSA key (`crypto::rsa_modulus_bits`), read once.
+    pub fn rsa_modulus_bits(&self) -> Option<usize> {
+        *self.rsa_modulus_bits.get_or_init(|| {
+            crate::crypto::rsa_modulus_bits(&self.parsed.tbs_certificate.subject_public_key_info)
+        })
+    }
+
     pub fn serial_hex(&self) -> String {
         hex::encode_upper(self.parsed.tbs_certificate.serial_number.as_bytes())
     }
@@ -104,6 +155,11 @@ impl Cert {
 
     pub fn issuer(&self) -> String {
         self.issuer_text.clone()
+    }
+
+    /// [`Cert::subject`] without a copy, for messages.
+    pub fn subject_text(&self) -> &str {
+        &self.subject_text
     }
 
     pub fn not_before(&self) -> i64 {

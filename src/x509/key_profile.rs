@@ -29,6 +29,7 @@ impl KeyKind {
 }
 
 /// What the signer's certificate says about its key, worked out once per signer.
+#[derive(Debug, Clone)]
 pub struct KeyProfile {
     pub kind: KeyKind,
     /// Role names, and dotted OIDs for roles under Kazakhstan's arc without a name.

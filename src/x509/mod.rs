@@ -17,7 +17,7 @@ pub mod oid;
 pub mod pem;
 pub mod reason;
 
-pub use cert::{Cert, CertError, SubjectNumbers, MAX_NAME_CHARS};
+pub use cert::{Cert, CertError, SubjectNumbers, SubjectSummary, MAX_NAME_CHARS};
 pub use der_limits::{check_set_sizes, widest_set, MAX_SET_ELEMENTS};
 pub use extensions::Extensions;
 pub use key_profile::{KeyKind, KeyProfile};

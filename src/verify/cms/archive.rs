@@ -14,11 +14,9 @@ use crate::x509::cms_archive::{
     ID_AA_ATS_HASH_INDEX_V3, ID_AA_ETS_ARCHIVE_TIMESTAMP_V3,
 };
 
-/// Does this SignerInfo carry archive time-stamps?
-pub(super) fn has_archive_stamps(si: &cms::signed_data::SignerInfo) -> bool {
-    (si.unsigned_attrs.iter())
-        .flat_map(|a| a.iter())
-        .any(|a| a.oid == ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+/// Does a SignerInfo with these unsigned attributes carry archive time-stamps?
+pub(super) fn has_archive_stamps(unsigned_attrs: &super::attributes::Attributes<'_>) -> bool {
+    (unsigned_attrs.iter()).any(|a| a.oid == ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
 }
 
 /// The archive time-stamps of signer `index` of the SignedData in `der`, each with the bytes

@@ -6,11 +6,11 @@
 mod archive;
 mod attributes;
 mod ess;
+mod signer_info;
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use cms::signed_data::SignerInfo;
 use const_oid::db::rfc5911::ID_SIGNED_DATA;
 use der::asn1::{ObjectIdentifier, OctetStringRef};
 use der::{Decode, Header, Reader, SliceReader};
@@ -50,7 +50,8 @@ struct Walked<'a> {
     signer_infos: Vec<&'a [u8]>,
 }
 
-/// The `[0] IMPLICIT` signed attributes of a SignerInfo, retagged as a universal SET.
+/// The `[0] IMPLICIT` signed attributes of a SignerInfo as received, retagged as a universal
+/// SET.
 fn raw_signed_attrs(signer_info: &[u8]) -> der::Result<Option<Vec<u8>>> {
     let mut outer = SliceReader::new(signer_info)?;
     let (_, body) = tlv(&mut outer)?;
@@ -174,22 +175,7 @@ pub const MAX_REVOCATION_VALUES: usize = 64;
 /// id-ri-ocsp-response (RFC 5940 §4.1): an OCSPResponse as a RevocationInfoChoice.
 const ID_RI_OCSP_RESPONSE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
 
-/// A SignerInfo decoded, with its signed attributes as received, retagged as the SET they are
-/// signed as. Bounded before decoding: the decoder sorts each SET OF quadratically.
-fn decode_signer_info(raw: &[u8]) -> Result<(SignerInfo, Option<Vec<u8>>), String> {
-    let widest = crate::x509::widest_set(raw).map_err(|e| e.to_string())?;
-    if widest > crate::x509::MAX_SET_ELEMENTS {
-        return Err(format!(
-            "malformed SignerInfo: a SET of {widest} elements (at most {} are read)",
-            crate::x509::MAX_SET_ELEMENTS
-        ));
-    }
-    let si = SignerInfo::from_der(raw).map_err(|x| format!("malformed SignerInfo: {x}"))?;
-    let attrs = raw_signed_attrs(raw).map_err(|e| e.to_string())?;
-    Ok((si, attrs))
-}
-
-fn too_many(code: &str, detail: String) -> Check {
+fn too_many(code: &'static str, detail: String) -> Check {
     Check::failed(Step::Format, SubIndication::FormatFailure, code, detail)
 }
 
@@ -277,10 +263,8 @@ fn read(
             .collect(),
         ocsp_responses: walked.ocsp_responses.iter().map(|r| r.to_vec()).collect(),
     };
-    let signer_infos = walked
-        .signer_infos
-        .iter()
-        .map(|raw| decode_signer_info(raw))
+    let signer_infos = (walked.signer_infos.iter())
+        .map(|raw| signer_info::decode(raw))
         .collect::<Result<Vec<_>, _>>()
         .map_err(unreadable)?;
     let certificates = walked
@@ -309,17 +293,21 @@ fn read(
         certificates.len()
     );
     let mut shared = attributes::Shared::new(walked.econtent_type, content);
-    let archived: Vec<bool> = (signer_infos.iter())
-        .map(|(si, _)| archive::has_archive_stamps(si))
-        .collect();
-    let mut signers: Vec<_> = signer_infos
-        .into_iter()
-        .map(|(si, raw)| attributes::evidence(si, raw, &mut shared))
-        .collect();
-    for (index, signer) in signers.iter_mut().enumerate() {
-        if archived[index] {
+    let mut signers = Vec::with_capacity(signer_infos.len());
+    for (index, decoded) in signer_infos.into_iter().enumerate() {
+        let (mut signer, archived) = match decoded {
+            signer_info::Decoded::Received(si) => attributes::evidence(si, None, &mut shared),
+            signer_info::Decoded::Canonical { der, received } => {
+                let reread = signer_info::SignerInfoRef::from_der(&der).map_err(|e| e.to_string());
+                let received = raw_signed_attrs(received).map_err(|e| e.to_string());
+                reread.and_then(|si| attributes::evidence(si, received?, &mut shared))
+            }
+        }
+        .map_err(|e| unreadable(format!("malformed SignerInfo: {e}")))?;
+        if archived {
             signer.archive_timestamps = archive::stamps(source, index, shared.content.as_deref());
         }
+        signers.push(signer);
     }
     let parsed = Parsed {
         signers,

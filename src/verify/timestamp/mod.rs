@@ -56,7 +56,7 @@ pub(super) struct Sources<'a> {
     pub certs: &'a CertCache,
 }
 
-fn failed(sub: SubIndication, code: &str, detail: impl Into<String>) -> Check {
+fn failed(sub: SubIndication, code: &'static str, detail: impl Into<String>) -> Check {
     Check::failed(Step::Timestamp, sub, code, detail)
 }
 

@@ -27,7 +27,7 @@ pub(super) const MAX_XML_BYTES: usize = 16 * 1024 * 1024;
 /// 16 MiB document would be 16 GB of work without this bound.
 const CANONICAL_ALLOWANCE: usize = 64 * 1024 * 1024;
 
-fn failed(code: &str, detail: impl Into<String>) -> Check {
+fn failed(code: &'static str, detail: impl Into<String>) -> Check {
     Check::failed(Step::Format, SubIndication::FormatFailure, code, detail)
 }
 
