@@ -68,6 +68,19 @@ RATE_PERCENT=${BENCH_RATE_PERCENT:-70}
 BASE_PORT=${BENCH_PORT:-18480}
 ONLY=${BENCH_ONLY:-all}
 [[ $ONLY == all || $ONLY == documents ]] || die "BENCH_ONLY is all or documents, not '$ONLY'"
+# The declared hierarchy the server creates its test PKI from (QOLTANBA_PKI_DIR): empty means the
+# built-in one, whose official signs with RSA-2048; pki/gost makes every key GOST 34.10-2015
+# (512), as NCA RK's current hierarchy. Relative paths are taken from the repository.
+PKI_DIR=${BENCH_PKI_DIR:-}
+if [[ -n $PKI_DIR && $PKI_DIR != /* ]]; then PKI_DIR=$REPO/$PKI_DIR; fi
+if [[ -n $PKI_DIR && ! -f $PKI_DIR/hierarchy.toml ]]; then
+    die "BENCH_PKI_DIR: no hierarchy.toml in $PKI_DIR"
+fi
+PKI_ENV=()
+if [[ -n $PKI_DIR ]]; then PKI_ENV=(QOLTANBA_PKI_DIR="$PKI_DIR"); fi
+OFFICIAL_KEY=$(awk '/^\[official\]/ {in_official = 1; next} /^\[/ {in_official = 0}
+    in_official && $1 == "key" {gsub(/"/, "", $3); print $3; exit}' \
+    "${PKI_DIR:-$REPO/pki}/hierarchy.toml")
 
 # The goals (issue #16): own-PKI verification >= 0.95 x external-PKI verification; both
 # >= 0.30 x the /healthz rate of the same run; p99 < 5 ms at 70 % of saturation; RSS within
@@ -260,7 +273,7 @@ run_backend() {
     fi
     # Documents are measured at level B: no inline extension to LTA (issue #16).
     server_env "$dir" "$db_url" "$port" "bench-ca-passphrase-$name" "${EXTERNAL_ENV[@]}" \
-        QOLTANBA_INLINE_EVIDENCE=false
+        "${PKI_ENV[@]}" QOLTANBA_INLINE_EVIDENCE=false
 
     # 2. Start the server.
     log "$name: starting qoltanba serve on 127.0.0.1:$port"
@@ -363,7 +376,7 @@ run_backend() {
     doc_p99=$(tail -1 "$SUMMARY" | cut -f6)
     doc_thr=$( ((doc_rps >= GOAL_DOC_RPS)) && echo met || echo "NOT met")
     doc_lat=$(awk -v p="$doc_p99" -v g="$GOAL_DOC_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}')
-    GOAL_LINES+=("$name documents: $doc_rps/s (goal >= $GOAL_DOC_RPS/s: $doc_thr), p99 $doc_p99 ms (goal < $GOAL_DOC_P99_MS ms: $doc_lat), $DOC_CONNECTIONS connections, level B")
+    GOAL_LINES+=("$name documents: $doc_rps/s (goal >= $GOAL_DOC_RPS/s: $doc_thr), p99 $doc_p99 ms (goal < $GOAL_DOC_P99_MS ms: $doc_lat), $DOC_CONNECTIONS connections, level B, official's key ${OFFICIAL_KEY:-unknown}")
 
     # 5. Stop this server (SIGTERM, wait) before the next backend starts.
     log "$name: stopping the server"
