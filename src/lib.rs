@@ -5,7 +5,8 @@
 //! ARCHITECTURE.md describes each room's door):
 //!
 //! `cli`, `fuzzing` → `http` → `config` → `pki` → `sign`, `security`, `verify` (peers: none uses
-//! another) → `store` → `keystore` → `x509` → `crypto` → `identity`, `telemetry`, `time`, `xml`.
+//! another) → `store` → `keystore` → `x509`, `tlog` (peers) → `crypto` → `identity`,
+//! `telemetry`, `time`, `xml`.
 
 pub mod cli;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod sign;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod tlog;
 pub mod verify;
 pub mod x509;
 pub mod xml;

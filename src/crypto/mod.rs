@@ -16,7 +16,7 @@ mod xml_algorithms;
 pub use algorithm::{KeyAlgorithm, SignatureAlgorithm};
 pub use cms_algorithms::{rsa_modulus_bits, CmsSignature, Digest};
 pub use signing_key::SigningKey;
-pub use verify::verify_signature;
+pub use verify::{verify_raw, verify_signature};
 pub use xml_algorithms::{xml_digest, xml_digest_uri, XmlFamily, XmlSignatureMethod};
 
 /// Everything that can go wrong in this room.

@@ -40,6 +40,18 @@ pub fn verify_signature(
             algorithm.oid, key_oid
         )));
     }
+    verify_raw(alg, key_bytes, message, signature)
+}
+
+/// Checks `signature` over `message` with a public key given as the raw bytes that would sit in
+/// SubjectPublicKeyInfo's BIT STRING, for formats that carry keys without a certificate (the
+/// log's signed notes).
+pub fn verify_raw(
+    alg: SignatureAlgorithm,
+    key_bytes: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
     if let Some(suite) = alg.gost_suite() {
         return verify_gost(suite, key_bytes, message, signature);
     }

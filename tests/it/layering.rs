@@ -13,7 +13,7 @@ const ROOMS: &[&[&str]] = &[
     &["sign", "security", "verify"],
     &["store"],
     &["keystore"],
-    &["x509"],
+    &["x509", "tlog"],
     &["crypto"],
     &["identity", "telemetry", "time", "xml"],
 ];
