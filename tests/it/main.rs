@@ -42,6 +42,7 @@ mod sign;
 mod signing;
 mod status_watch;
 mod storage;
+mod tlog_peer;
 mod tsa;
 mod verify_cli;
 mod verify_nca;
