@@ -141,6 +141,15 @@ where
     Ok(())
 }
 
+/// The transparency log's leaf of an issued certificate.
+pub(super) fn log_entry(cert: &NewCertificate) -> crate::tlog::Entry {
+    crate::tlog::Entry::Certificate {
+        serial: cert.serial.clone(),
+        sha256: hex::encode(crate::crypto::sha256(&cert.certificate)),
+        time: cert.created_at,
+    }
+}
+
 impl Store {
     /// Records an issued certificate, and its entry in the audit trail in the same transaction.
     /// The caller acknowledges issuance only after this returns.
@@ -151,6 +160,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         insert(&mut *tx, cert).await?;
+        super::log::append(&mut tx, &[log_entry(cert)], cert.created_at).await?;
         if let Some(event) = audit {
             security::append(&mut *tx, event).await?;
         }
@@ -273,6 +283,22 @@ impl Store {
             }
         };
         let changed = result.rows_affected() == 1;
+        if changed {
+            let (status, reason, time) = match change {
+                StatusChange::Revoke { reason, at } if reason == "certificateHold" => {
+                    ("hold", Some(reason.clone()), *at)
+                }
+                StatusChange::Revoke { reason, at } => ("revoked", Some(reason.clone()), *at),
+                StatusChange::Release => ("good", None, crate::time::now()),
+            };
+            let entry = crate::tlog::Entry::Status {
+                serial: serial.to_owned(),
+                status: status.to_owned(),
+                reason,
+                time,
+            };
+            super::log::append(&mut tx, &[entry], crate::time::now()).await?;
+        }
         if let (true, Some(event)) = (changed, audit) {
             security::append(&mut *tx, event).await?;
         }

@@ -142,6 +142,18 @@ pub(super) async fn insert_documents(
         }
         query.execute(&mut **tx).await?;
     }
+    let entries: Vec<crate::tlog::Entry> = records
+        .iter()
+        .map(|d| crate::tlog::Entry::Document {
+            number: d.number.clone(),
+            id: d.id.clone(),
+            sha256: d.sha256.clone(),
+            signed_sha256: hex::encode(crate::crypto::sha256(&d.signed)),
+            time: d.created_at,
+        })
+        .collect();
+    let now = records.first().map_or(0, |d| d.created_at);
+    super::log::append(tx, &entries, now).await?;
     security::append_all(tx, &audit).await?;
     Ok(records)
 }

@@ -26,6 +26,35 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (5, "tsa", include_str!("migrations/0005_tsa.sql")),
     (6, "evidence", include_str!("migrations/0006_evidence.sql")),
+    (7, "log", include_str!("migrations/0007_log.sql")),
+];
+
+/// Migration 7's SQLite triggers: the log's tables are append-only, like the audit trail.
+const LOG_SQLITE: [&str; 6] = [
+    "CREATE TRIGGER log_entries_no_update BEFORE UPDATE ON log_entries \
+     BEGIN SELECT RAISE(ABORT, 'log_entries is append-only'); END",
+    "CREATE TRIGGER log_entries_no_delete BEFORE DELETE ON log_entries \
+     BEGIN SELECT RAISE(ABORT, 'log_entries is append-only'); END",
+    "CREATE TRIGGER log_hashes_no_update BEFORE UPDATE ON log_hashes \
+     BEGIN SELECT RAISE(ABORT, 'log_hashes is append-only'); END",
+    "CREATE TRIGGER log_hashes_no_delete BEFORE DELETE ON log_hashes \
+     BEGIN SELECT RAISE(ABORT, 'log_hashes is append-only'); END",
+    "CREATE TRIGGER log_checkpoints_no_update BEFORE UPDATE ON log_checkpoints \
+     BEGIN SELECT RAISE(ABORT, 'log_checkpoints is append-only'); END",
+    "CREATE TRIGGER log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints \
+     BEGIN SELECT RAISE(ABORT, 'log_checkpoints is append-only'); END",
+];
+
+/// The same on PostgreSQL, TRUNCATE included.
+const LOG_POSTGRES: [&str; 4] = [
+    "CREATE FUNCTION log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+     $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+    "CREATE TRIGGER log_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON log_entries \
+     FOR EACH STATEMENT EXECUTE FUNCTION log_append_only()",
+    "CREATE TRIGGER log_hashes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON log_hashes \
+     FOR EACH STATEMENT EXECUTE FUNCTION log_append_only()",
+    "CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE \
+     ON log_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION log_append_only()",
 ];
 
 /// Statements one engine needs in its own dialect, run after the shared SQL of a migration
@@ -56,6 +85,8 @@ fn engine_statements(version: i64, backend: Backend) -> &'static [&'static str] 
             "CREATE TRIGGER document_evidence_append_only BEFORE UPDATE OR DELETE OR TRUNCATE \
              ON document_evidence FOR EACH STATEMENT EXECUTE FUNCTION document_evidence_append_only()",
         ],
+        (7, Backend::Sqlite) => &LOG_SQLITE,
+        (7, Backend::Postgres) => &LOG_POSTGRES,
         _ => &[],
     }
 }

@@ -9,6 +9,7 @@ mod document_writer;
 mod documents;
 mod evidence;
 mod leader;
+mod log;
 mod migrate;
 mod security;
 mod status_cache;
@@ -25,6 +26,7 @@ pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub use documents::{number as document_number, DocumentRecord, SignedDocument};
 pub use evidence::{EvidenceLevel, EvidenceRecord, EvidenceStats, NewEvidence};
 pub use leader::Leadership;
+pub use log::StoredCheckpoint;
 pub use security::{ActAudit, ApiKeyRecord, AuditEvent, AuditQuery};
 pub use status_cache::{Lookup, MAX_STALENESS};
 pub use status_watch::{StatusWatch, BEAT as STATUS_BEAT, LISTENER_NAME as STATUS_LISTENER_NAME};
@@ -201,6 +203,12 @@ impl Store {
             }
         }
         certificates::insert(&mut *tx, responder_certificate).await?;
+        log::append(
+            &mut tx,
+            &[certificates::log_entry(responder_certificate)],
+            responder_certificate.created_at,
+        )
+        .await?;
         if let Some(event) = audit {
             security::append(&mut *tx, event).await?;
         }

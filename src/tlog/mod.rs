@@ -6,11 +6,13 @@
 //! This room is the arithmetic and the formats only; where the hashes live is the store's.
 
 mod checkpoint;
+mod entry;
 mod note;
 mod tile;
 mod tree;
 
 pub use checkpoint::Checkpoint;
+pub use entry::Entry;
 pub use note::{open as open_note, sign as sign_note, NoteKey};
 pub use tile::{bundle, tiles_at, unbundle, Tile, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH};
 pub use tree::{

@@ -1,0 +1,162 @@
+//! What one leaf of the log says. Text lines, so that an auditor reads an entry bundle with any
+//! tool; one spelling per entry (fixed field order, lower-case hex, RFC 3339 UTC seconds), so
+//! that the leaf hash of a record can be recomputed from the record alone.
+//!
+//! ```text
+//! qoltanba-log-entry/1
+//! document KZ-123456789012-2026-000001
+//! id 5f1c…
+//! sha256 <of the signed content (the canonical JSON), hex>
+//! signed-sha256 <of the signature file as issued (CMS or XML), hex>
+//! time 2026-11-30T12:00:00Z
+//! ```
+
+use super::TlogError;
+
+const VERSION: &str = "qoltanba-log-entry/1";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A document the service signed (процесс 11), under its registration number.
+    Document {
+        number: String,
+        id: String,
+        sha256: String,
+        signed_sha256: String,
+        time: i64,
+    },
+    /// A certificate the test PKI issued: its serial (hex) and the SHA-256 of its DER.
+    Certificate {
+        serial: String,
+        sha256: String,
+        time: i64,
+    },
+    /// A certificate's status changed: `revoked` or `hold` (with the CRL reason), or `good`
+    /// again (a hold released).
+    Status {
+        serial: String,
+        status: String,
+        reason: Option<String>,
+        time: i64,
+    },
+}
+
+impl Entry {
+    /// The entry's bytes: what the leaf hash covers.
+    pub fn encode(&self) -> Vec<u8> {
+        let time = |t: i64| crate::time::rfc3339(t);
+        let text = match self {
+            Entry::Document {
+                number,
+                id,
+                sha256,
+                signed_sha256,
+                time: t,
+            } => format!(
+                "{VERSION}\ndocument {number}\nid {id}\nsha256 {sha256}\nsigned-sha256 \
+                 {signed_sha256}\ntime {}\n",
+                time(*t)
+            ),
+            Entry::Certificate {
+                serial,
+                sha256,
+                time: t,
+            } => format!(
+                "{VERSION}\ncertificate {serial}\nsha256 {sha256}\ntime {}\n",
+                time(*t)
+            ),
+            Entry::Status {
+                serial,
+                status,
+                reason,
+                time: t,
+            } => {
+                let reason = reason
+                    .as_deref()
+                    .map(|r| format!("reason {r}\n"))
+                    .unwrap_or_default();
+                format!(
+                    "{VERSION}\nstatus {serial}\nis {status}\n{reason}time {}\n",
+                    time(*t)
+                )
+            }
+        };
+        text.into_bytes()
+    }
+
+    /// The kind, as the first word of the entry's second line.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Document { .. } => "document",
+            Entry::Certificate { .. } => "certificate",
+            Entry::Status { .. } => "status",
+        }
+    }
+
+    /// What the entry is about: a document's number or a certificate's serial.
+    pub fn reference(&self) -> &str {
+        match self {
+            Entry::Document { number, .. } => number,
+            Entry::Certificate { serial, .. } | Entry::Status { serial, .. } => serial,
+        }
+    }
+
+    /// Reads an entry written by [`Entry::encode`], and only such: it must encode back to the
+    /// same bytes.
+    pub fn parse(bytes: &[u8]) -> Result<Entry, TlogError> {
+        let bad = |why: &str| TlogError::BadEntry(why.to_string());
+        let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+        let mut lines = text
+            .strip_suffix('\n')
+            .ok_or_else(|| bad("no final newline"))?
+            .split('\n');
+        if lines.next() != Some(VERSION) {
+            return Err(bad("not a qoltanba log entry (version 1)"));
+        }
+        let (kind, reference) = lines
+            .next()
+            .and_then(|l| l.split_once(' '))
+            .ok_or_else(|| bad("no kind line"))?;
+        let mut fields = std::collections::HashMap::new();
+        for line in lines {
+            let (name, value) = line
+                .split_once(' ')
+                .ok_or_else(|| bad("a line without a value"))?;
+            if fields.insert(name, value).is_some() {
+                return Err(bad(&format!("{name} twice")));
+            }
+        }
+        let field = |name: &str| {
+            fields
+                .get(name)
+                .map(|v| v.to_string())
+                .ok_or_else(|| bad(&format!("no {name}")))
+        };
+        let time = crate::time::parse_rfc3339(&field("time")?).map_err(|e| bad(&e))?;
+        let entry = match kind {
+            "document" => Entry::Document {
+                number: reference.to_string(),
+                id: field("id")?,
+                sha256: field("sha256")?,
+                signed_sha256: field("signed-sha256")?,
+                time,
+            },
+            "certificate" => Entry::Certificate {
+                serial: reference.to_string(),
+                sha256: field("sha256")?,
+                time,
+            },
+            "status" => Entry::Status {
+                serial: reference.to_string(),
+                status: field("is")?,
+                reason: fields.get("reason").map(|r| r.to_string()),
+                time,
+            },
+            other => return Err(bad(&format!("unknown kind {other:?}"))),
+        };
+        if entry.encode() != bytes {
+            return Err(bad("not in the one spelling this version writes"));
+        }
+        Ok(entry)
+    }
+}
