@@ -13,7 +13,13 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
     if created {
         tracing::info!("test PKI created on first start");
     }
+    // The transparency log must still be what it signed: a changed or removed row of it is a
+    // tampered registry, and the service does not serve one (issue 17).
+    pki.check_log(true)
+        .await
+        .map_err(|e| CliError::Input(format!("refusing to start: {e}")))?;
     let upkeep = crate::telemetry::handle().map(|h| tokio::spawn(crate::telemetry::upkeep(h)));
+    let checkpoints = tokio::spawn(sign_checkpoints(Arc::clone(&pki)));
     // Our certificates' statuses from memory, kept current within MAX_STALENESS (store room).
     let status_watch = pki.store().watch_statuses();
     let refresher = tokio::spawn(periodic_work(
@@ -70,6 +76,7 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
         task.abort();
     }
     refresher.abort();
+    checkpoints.abort();
     // Waits for the leader's lock connection to be released with the task.
     let _ = refresher.await;
     // Refusals counted in the last minute are written before the store closes.
@@ -139,6 +146,35 @@ async fn periodic_work(
                 "advanced documents' evidence"
             ),
             Err(e) => tracing::error!(error = %e, "evidence job failed"),
+        }
+    }
+}
+
+/// How often the log's growth is committed to by a signed checkpoint, at most.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// How often the whole stored log is rebuilt from its entries and compared (`/readyz` fails
+/// from the first mismatch on).
+const LOG_AUDIT_EVERY: u32 = 600;
+
+/// Signs a checkpoint whenever the log has grown, at most every [`CHECKPOINT_EVERY`]; every
+/// [`LOG_AUDIT_EVERY`] ticks, checks the whole stored log first. Every instance does; two
+/// signing one size store one row (the same note: Ed25519 is deterministic).
+async fn sign_checkpoints(pki: Arc<crate::pki::Pki>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u32 = 0;
+    loop {
+        tick.tick().await;
+        ticks = ticks.wrapping_add(1);
+        if ticks % LOG_AUDIT_EVERY == 0 {
+            if let Err(e) = pki.check_log(true).await {
+                tracing::error!(error = %e, "the stored transparency log was tampered with");
+                continue;
+            }
+        }
+        if let Err(e) = pki.sign_log_checkpoint(crate::time::now()).await {
+            tracing::error!(error = %e, "could not sign a checkpoint of the transparency log");
         }
     }
 }

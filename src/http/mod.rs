@@ -12,6 +12,7 @@ mod document_pdf;
 mod documents;
 mod error;
 mod extract;
+mod log;
 pub mod openapi;
 mod operations;
 mod publication;

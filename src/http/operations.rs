@@ -106,6 +106,16 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
         Err(e) => Err(e.to_string()),
     };
     check("evidence", evidence);
+    // The stored tree must still have the root its newest checkpoint signed (issue 17).
+    check(
+        "log",
+        state
+            .pki
+            .check_log(false)
+            .await
+            .map(|()| "the stored log matches its newest checkpoint".to_owned())
+            .map_err(|e| e.to_string()),
+    );
     let status = if ready {
         StatusCode::OK
     } else {

@@ -17,8 +17,8 @@ use utoipa::openapi::{RefOr, Schema};
 use super::access::Cost;
 use super::access::Rule::{self, Open, Publication, Scopes, Verification};
 use super::{
-    audit, auditor, certificates, document_checks, documents, openapi, operations, publication,
-    verify,
+    audit, auditor, certificates, document_checks, documents, log, openapi, operations,
+    publication, verify,
 };
 use super::{AppState, JSON_BODY_LIMIT, OCSP_BODY_LIMIT, VERIFY_BODY_LIMIT};
 use crate::security::Scope;
@@ -138,6 +138,12 @@ fn declare() -> Vec<Route> {
         route!(publication::ocsp_post, __path_ocsp_post, Publication, CHEAP, OCSP),
         route!(publication::ocsp_get, __path_ocsp_get, Publication, CHEAP, OCSP),
         route!(publication::tsp, __path_tsp, Publication, CHEAP, OCSP),
+        route!(log::checkpoint, __path_checkpoint, Publication, CHEAP, NO_BODY),
+        route!(log::key, __path_key, Publication, CHEAP, NO_BODY),
+        route!(log::tile, __path_tile, Publication, CHEAP, NO_BODY),
+        route!(log::entry, __path_entry, Publication, CHEAP, NO_BODY),
+        route!(log::inclusion, __path_inclusion, Publication, CHEAP, NO_BODY),
+        route!(log::consistency, __path_consistency, Publication, CHEAP, NO_BODY),
     ]
 }
 

@@ -28,6 +28,10 @@ pub enum PkiError {
     /// No usable time-stamp: the TSA unreachable, refusing, or its reply failing a check.
     #[error("time-stamping failed: {0}")]
     TimeStamp(String),
+    /// The transparency log: a proof that cannot be made, or a stored log that no longer
+    /// matches what it signed.
+    #[error("transparency log: {0}")]
+    Log(String),
 }
 
 impl PkiError {

@@ -14,6 +14,7 @@ mod evidence_horizon;
 mod extension;
 mod extensions;
 mod issue;
+mod log;
 mod ocsp;
 mod official;
 mod publish;
@@ -23,6 +24,7 @@ mod tsa;
 mod tsa_renewal;
 mod tsp;
 pub(crate) mod tsp_client;
+mod urls;
 
 /// Names live below the PKI (verification reads them too); re-exported for callers.
 pub use crate::x509::name;
@@ -33,9 +35,11 @@ pub use error::PkiError;
 pub use evidence::{Advanced, CurrentSignature};
 pub use extension::{signature_level, Level};
 pub use issue::{IssueRequest, MAX_DAYS};
+pub use log::{LogProof, LogSigner};
 pub use stamping::TimeStamping;
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
 pub use tsp_client::TspClient;
+pub use urls::Urls;
 
 use zeroize::Zeroizing;
 
@@ -43,54 +47,6 @@ use crate::keystore;
 use crate::store::{
     ActAudit, AuditEvent, AuthorityRecord, CertificateRecord, NewCertificate, StatusChange, Store,
 };
-
-/// Every public URL of this service: what certificates point at, and where a document's
-/// verification page and PDF are. Built from the public base URL.
-#[derive(Debug, Clone)]
-pub struct Urls {
-    base: String,
-    cps_path: String,
-}
-
-impl Urls {
-    pub fn new(public_url: &str, cps_path: &str) -> Urls {
-        Urls {
-            base: public_url.trim_end_matches('/').to_owned(),
-            cps_path: cps_path.to_owned(),
-        }
-    }
-    pub fn ca_certificate(&self, ca: &str) -> String {
-        format!("{}/pki/{ca}.cer", self.base)
-    }
-    pub fn crl(&self, ca: &str) -> String {
-        format!("{}/pki/crl/{ca}.crl", self.base)
-    }
-    pub fn delta_crl(&self, ca: &str) -> String {
-        format!("{}/pki/crl/{ca}-delta.crl", self.base)
-    }
-    pub fn ocsp(&self) -> String {
-        format!("{}/pki/ocsp", self.base)
-    }
-    /// The public base URL, without a trailing slash.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-    pub fn cps(&self) -> String {
-        format!("{}{}", self.base, self.cps_path)
-    }
-    /// The auditor page for a registration number: what the QR code on a document's PDF opens.
-    pub fn document_verification(&self, number: &str) -> String {
-        format!("{}/verify?number={number}", self.base)
-    }
-    /// A registered document's printable PDF.
-    pub fn document_pdf(&self, id: &str) -> String {
-        format!("{}/v1/documents/{id}.pdf", self.base)
-    }
-    /// A document signed as XML, with its signature inside.
-    pub fn document_signed_xml(&self, id: &str) -> String {
-        format!("{}/v1/documents/{id}/signed.xml", self.base)
-    }
-}
 
 /// A certificate issued just now: the only moment its private key exists outside the holder.
 pub struct Issued {
@@ -112,6 +68,8 @@ pub struct Pki {
     tsa: tsa::Tsa,
     /// Its signer once re-issued in this process (`tsa_renewal.rs`); tokens are signed with it.
     tsa_renewed: std::sync::RwLock<Option<std::sync::Arc<tsa_renewal::RenewedTsa>>>,
+    /// The transparency log's signer (`log.rs`).
+    log: log::LogSigner,
 }
 
 impl std::fmt::Debug for Pki {
@@ -173,6 +131,7 @@ impl Pki {
         .await?;
         let tsa = Pki::load_or_create_tsa(&store, &declarations, &issuing, &urls, passphrase, now)
             .await?;
+        let log = log::LogSigner::load_or_create(&store, public_url, passphrase, now).await?;
         let pki = Pki {
             store,
             declarations,
@@ -183,6 +142,7 @@ impl Pki {
             official,
             tsa,
             tsa_renewed: Default::default(),
+            log,
         };
         pki.publish_all_crls(now).await?;
         tracing::info!(root = %pki.root.id, issuing = %pki.issuing.id, "created the test PKI");
@@ -221,6 +181,8 @@ impl Pki {
         let tsa =
             Pki::load_or_create_tsa(&store, &declarations, &issuing, &urls, passphrase, now())
                 .await?;
+        // A database from before the log gets its key at its first start too.
+        let log = log::LogSigner::load_or_create(&store, public_url, passphrase, now()).await?;
         Ok(Pki {
             store,
             declarations,
@@ -231,6 +193,7 @@ impl Pki {
             official,
             tsa,
             tsa_renewed: Default::default(),
+            log,
         })
     }
 

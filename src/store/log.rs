@@ -218,6 +218,21 @@ impl Store {
             .collect()
     }
 
+    /// The stored hashes with indexes in `range`, in order (fewer if rows are missing).
+    pub async fn log_hash_range(
+        &self,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<(u64, Hash)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idx, hash FROM log_hashes WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(as_i64(range.start)?)
+        .bind(as_i64(range.end)?)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(hash_row).collect()
+    }
+
     /// The indexes of the leaves about `reference` (a document number, a serial), oldest first.
     pub async fn log_indexes_of(&self, reference: &str) -> Result<Vec<u64>, StoreError> {
         let rows = sqlx::query("SELECT idx FROM log_entries WHERE reference = $1 ORDER BY idx")
@@ -269,4 +284,57 @@ fn checkpoint_row(row: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
         note: row.try_get("note")?,
         created_at: row.try_get("created_at")?,
     })
+}
+
+/// The log's signing key as stored.
+#[derive(Clone)]
+pub struct LogKeyRecord {
+    pub name: String,
+    pub verifier: String,
+    pub encrypted_key: Vec<u8>,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for LogKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogKeyRecord")
+            .field("name", &self.name)
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// The log's key, if the PKI has one yet.
+    pub async fn log_key(&self) -> Result<Option<LogKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, verifier, encrypted_key, created_at FROM log_keys WHERE role = 'log'",
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(LogKeyRecord {
+                name: row.try_get("name")?,
+                verifier: row.try_get("verifier")?,
+                encrypted_key: row.try_get("encrypted_key")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores the log's key; false if another instance stored one first (use that one).
+    pub async fn insert_log_key(&self, key: &LogKeyRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO log_keys (role, name, verifier, encrypted_key, created_at) \
+             VALUES ('log', $1, $2, $3, $4) ON CONFLICT (role) DO NOTHING",
+        )
+        .bind(&key.name)
+        .bind(&key.verifier)
+        .bind(&key.encrypted_key)
+        .bind(key.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -26,7 +26,7 @@ pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
 pub use documents::{number as document_number, DocumentRecord, SignedDocument};
 pub use evidence::{EvidenceLevel, EvidenceRecord, EvidenceStats, NewEvidence};
 pub use leader::Leadership;
-pub use log::StoredCheckpoint;
+pub use log::{LogKeyRecord, StoredCheckpoint};
 pub use security::{ActAudit, ApiKeyRecord, AuditEvent, AuditQuery};
 pub use status_cache::{Lookup, MAX_STALENESS};
 pub use status_watch::{StatusWatch, BEAT as STATUS_BEAT, LISTENER_NAME as STATUS_LISTENER_NAME};

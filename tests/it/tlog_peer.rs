@@ -15,7 +15,7 @@ use qoltanba::tlog::{
 };
 
 /// The peer, built once per test run into the target directory.
-fn peer() -> &'static Path {
+pub(crate) fn peer() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));

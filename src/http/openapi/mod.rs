@@ -61,6 +61,7 @@ pub const ACCESS_EXTENSION: &str = "x-qoltanba-access";
         (name = "verification", description = "Check signatures (условие 3), for portals and auditors."),
         (name = "audit", description = "The audit trail (admin)."),
         (name = "publication", description = "What certificates point at: CA certificates, CRLs, OCSP, CPS; and the time-stamping authority (RFC 3161)."),
+        (name = "log", description = "The transparency log: signed checkpoints, C2SP tiles and entries, inclusion and consistency proofs, for auditors who trust no database."),
         (name = "documentation", description = "This description."),
     )
 )]

@@ -26,3 +26,13 @@ CREATE TABLE log_checkpoints (
     note       TEXT NOT NULL,        -- the signed checkpoint as served
     created_at BIGINT NOT NULL
 );
+
+-- The log's signing key (Ed25519), made with the PKI: one row, `role` 'log'. Its name is the
+-- log's origin; `verifier` is the note verifier key published with the CA certificates.
+CREATE TABLE log_keys (
+    role          TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    verifier      TEXT NOT NULL,
+    encrypted_key BYTEA NOT NULL,     -- PKCS#8, encrypted with the CA passphrase (PBES2)
+    created_at    BIGINT NOT NULL
+);

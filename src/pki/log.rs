@@ -1,0 +1,373 @@
+//! The transparency log's signer (issue 17): its Ed25519 key, made with the PKI and kept
+//! encrypted with the CA passphrase like the CA keys; checkpoints over the stored tree, never
+//! over one that does not extend the last checkpoint; tiles, tree heads and proofs read from
+//! the stored hashes; and the check that the stored log is still what was signed.
+
+use crate::crypto::{KeyAlgorithm, SigningKey};
+use crate::keystore;
+use crate::store::{LogKeyRecord, StoredCheckpoint};
+use crate::tlog::{self, Checkpoint, Hash, NoteKey, Recipe, Tile, TlogError};
+
+use super::{Pki, PkiError};
+
+/// The log's key and name.
+pub struct LogSigner {
+    key: SigningKey,
+    verifier: NoteKey,
+    /// What the last full check found wrong, until one passes.
+    fault: std::sync::Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for LogSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogSigner")
+            .field("verifier", &self.verifier.encode())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hashes of a proof, in RFC 9162's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogProof {
+    pub hashes: Vec<Hash>,
+}
+
+impl LogSigner {
+    /// The stored key, or a new one stored now (another instance's if it was faster).
+    pub(super) async fn load_or_create(
+        store: &crate::store::Store,
+        public_url: &str,
+        passphrase: &[u8],
+        now: i64,
+    ) -> Result<LogSigner, PkiError> {
+        if let Some(record) = store.log_key().await? {
+            return LogSigner::unlock(&record, passphrase);
+        }
+        let key = SigningKey::generate(KeyAlgorithm::Ed25519)?;
+        let verifier = NoteKey::for_signing_key(&origin_for(public_url), &key)?;
+        let record = LogKeyRecord {
+            name: verifier.name().to_owned(),
+            verifier: verifier.encode(),
+            encrypted_key: keystore::encrypt_private_key(key.pkcs8_der(), passphrase)?,
+            created_at: now,
+        };
+        if store.insert_log_key(&record).await? {
+            tracing::info!(origin = %record.name, "created the transparency log's key");
+            return Ok(LogSigner {
+                key,
+                verifier,
+                fault: Default::default(),
+            });
+        }
+        let stored = store
+            .log_key()
+            .await?
+            .ok_or_else(|| PkiError::Config("the log's key vanished while it was made".into()))?;
+        LogSigner::unlock(&stored, passphrase)
+    }
+
+    fn unlock(record: &LogKeyRecord, passphrase: &[u8]) -> Result<LogSigner, PkiError> {
+        let pkcs8 = keystore::decrypt_private_key(&record.encrypted_key, passphrase)
+            .map_err(|_| PkiError::WrongPassphrase)?;
+        let key = SigningKey::from_pkcs8(&pkcs8)?;
+        let verifier = NoteKey::for_signing_key(&record.name, &key)?;
+        if verifier.encode() != record.verifier {
+            return Err(PkiError::Config(
+                "the log's stored verifier key is not its signing key's".into(),
+            ));
+        }
+        Ok(LogSigner {
+            key,
+            verifier,
+            fault: Default::default(),
+        })
+    }
+
+    /// The note verifier key auditors pin: `<origin>+<id>+<key>`.
+    pub fn verifier(&self) -> &NoteKey {
+        &self.verifier
+    }
+
+    /// The log's origin (its checkpoints' first line and its key's name).
+    pub fn origin(&self) -> &str {
+        self.verifier.name()
+    }
+}
+
+/// `<host>/log` of the public URL: a C2SP origin is a schema-less URL.
+fn origin_for(public_url: &str) -> String {
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let host: String = host
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '+')
+        .collect();
+    if host.is_empty() {
+        "qoltanba/log".to_owned()
+    } else {
+        format!("{host}/log")
+    }
+}
+
+impl From<TlogError> for PkiError {
+    fn from(e: TlogError) -> Self {
+        match e {
+            // The caller asked for something the log does not have.
+            TlogError::OutOfRange(_) | TlogError::BadTilePath(_) => {
+                PkiError::invalid(e.to_string())
+            }
+            other => PkiError::Log(other.to_string()),
+        }
+    }
+}
+
+impl Pki {
+    pub fn log_signer(&self) -> &LogSigner {
+        &self.log
+    }
+
+    /// The root of the stored tree of `size` leaves.
+    pub async fn log_root(&self, size: u64) -> Result<Hash, PkiError> {
+        let hashes = self.log_hashes(std::slice::from_ref(&(0..size))).await?;
+        hashes
+            .first()
+            .copied()
+            .ok_or_else(|| PkiError::Log("no root".into()))
+    }
+
+    async fn log_hashes(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<Hash>, PkiError> {
+        let recipe = Recipe::for_ranges(ranges);
+        let stored = self.store.log_hashes(recipe.indexes()).await?;
+        Ok(recipe.hashes(&stored)?)
+    }
+
+    /// The newest signed checkpoint; one is signed first if the log has none yet.
+    pub async fn log_checkpoint(&self) -> Result<StoredCheckpoint, PkiError> {
+        if let Some(latest) = self.store.latest_log_checkpoint().await? {
+            return Ok(latest);
+        }
+        self.sign_log_checkpoint(super::now()).await
+    }
+
+    /// Signs a checkpoint of the log as it is now, if it grew since the newest one (else that
+    /// one). Refuses when the stored tree no longer has the newest checkpoint's root at its
+    /// size: a log that was rewritten is never signed again.
+    pub async fn sign_log_checkpoint(&self, now: i64) -> Result<StoredCheckpoint, PkiError> {
+        if let Some(fault) = self.log_fault() {
+            return Err(PkiError::Log(fault));
+        }
+        let size = self.store.log_size().await?;
+        let latest = self.store.latest_log_checkpoint().await?;
+        if let Some(latest) = &latest {
+            if latest.size >= size {
+                return Ok(latest.clone());
+            }
+            self.check_against(latest).await?;
+        }
+        let root = self.log_root(size).await?;
+        let text = Checkpoint {
+            origin: self.log.origin().to_owned(),
+            size,
+            root,
+            extensions: Vec::new(),
+        }
+        .text();
+        let note = tlog::sign_note(&text, &self.log.verifier, &self.log.key)?;
+        let checkpoint = StoredCheckpoint {
+            size,
+            root,
+            note,
+            created_at: now,
+        };
+        // Another instance may have signed this size first: the same tree, so the same note.
+        self.store.insert_log_checkpoint(&checkpoint).await?;
+        Ok(checkpoint)
+    }
+
+    /// Whether the stored tree still has `checkpoint`'s root at its size, and the checkpoint
+    /// is signed by this log's key.
+    async fn check_against(&self, checkpoint: &StoredCheckpoint) -> Result<(), PkiError> {
+        let text = tlog::open_note(&checkpoint.note, std::slice::from_ref(&self.log.verifier))
+            .map_err(|e| PkiError::Log(format!("checkpoint {}: {e}", checkpoint.size)))?;
+        let signed = Checkpoint::parse(text)?;
+        let stored_root = self.log_root(signed.size).await?;
+        if signed.size != checkpoint.size || signed.root != checkpoint.root {
+            return Err(PkiError::Log(format!(
+                "the checkpoint row of size {} does not say what its note says",
+                checkpoint.size
+            )));
+        }
+        if stored_root != signed.root {
+            return Err(PkiError::Log(format!(
+                "the stored log no longer has the root its checkpoint of size {} signed: \
+                 a row of the log was changed or removed",
+                signed.size
+            )));
+        }
+        Ok(())
+    }
+
+    /// The stored log against its newest checkpoint. `full` also rebuilds the whole tree from
+    /// the entries as they read now and compares every stored hash with it (a start, and the
+    /// periodic audit); without it, the root only (each `/readyz`). A failed full check is
+    /// remembered and reported by every later one until a full check passes again.
+    pub async fn check_log(&self, full: bool) -> Result<(), PkiError> {
+        let result = self.check_log_now(full).await;
+        let mut fault = self.log.fault.lock().unwrap_or_else(|p| p.into_inner());
+        match (&result, full) {
+            (Err(e), _) => *fault = Some(e.to_string()),
+            (Ok(()), true) => *fault = None,
+            (Ok(()), false) => {
+                if let Some(known) = fault.as_ref() {
+                    return Err(PkiError::Log(known.clone()));
+                }
+            }
+        }
+        result
+    }
+
+    /// What the last full check found wrong, if it did.
+    fn log_fault(&self) -> Option<String> {
+        self.log
+            .fault
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    async fn check_log_now(&self, full: bool) -> Result<(), PkiError> {
+        let Some(latest) = self.store.latest_log_checkpoint().await? else {
+            return Ok(());
+        };
+        self.check_against(&latest).await?;
+        if full {
+            self.rebuild_and_compare(latest.size).await?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the tree of `size` leaves from the stored entries, leaf by leaf as it was
+    /// appended, and compares each stored hash with the one rebuilt: a changed, missing or
+    /// extra row anywhere is named.
+    async fn rebuild_and_compare(&self, size: u64) -> Result<(), PkiError> {
+        const CHUNK: u64 = 4096;
+        // Complete subtrees not yet closed, smallest (most recent) last.
+        let mut frontier: Vec<Hash> = Vec::new();
+        let mut start = 0;
+        while start < size {
+            let end = (start + CHUNK).min(size);
+            let entries = self.store.log_entries(start..end).await?;
+            if entries.len() as u64 != end - start {
+                return Err(PkiError::Log(format!(
+                    "log entries {start}..{end}: {} rows where {} belong",
+                    entries.len(),
+                    end - start
+                )));
+            }
+            let first_hash = tlog::stored_index(0, start);
+            let last_hash = tlog::stored_index(0, end - 1) + 1 + u64::from(end.trailing_zeros());
+            let stored = self.store.log_hash_range(first_hash..last_hash).await?;
+            let mut stored = stored.into_iter();
+            for (index, bytes) in &entries {
+                let closed = (index + 1).trailing_zeros() as usize;
+                if frontier.len() < closed {
+                    return Err(PkiError::Log("the log's frontier is short".into()));
+                }
+                let siblings: Vec<Hash> = frontier.iter().rev().take(closed).copied().collect();
+                let rebuilt = tlog::hashes_to_store(*index, tlog::leaf_hash(bytes), &siblings)?;
+                frontier.truncate(frontier.len() - closed);
+                if let Some(top) = rebuilt.last() {
+                    frontier.push(*top);
+                }
+                for (at, hash) in (tlog::stored_index(0, *index)..).zip(&rebuilt) {
+                    match stored.next() {
+                        Some((i, h)) if i == at && h == *hash => {}
+                        Some((i, _)) if i == at => {
+                            return Err(PkiError::Log(format!(
+                                "stored hash {at} (entry {index}) is not the hash of the log's \
+                                 entries: the entry or the hash was changed"
+                            )))
+                        }
+                        _ => {
+                            return Err(PkiError::Log(format!(
+                                "stored hash {at} (entry {index}) is missing"
+                            )))
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `size` leaves.
+    pub async fn log_inclusion(&self, index: u64, size: u64) -> Result<LogProof, PkiError> {
+        self.log_within(size).await?;
+        let ranges = tlog::inclusion_ranges(index, size)?;
+        Ok(LogProof {
+            hashes: self.log_hashes(&ranges).await?,
+        })
+    }
+
+    /// The consistency proof from the tree of `from` leaves to the tree of `to`.
+    pub async fn log_consistency(&self, from: u64, to: u64) -> Result<LogProof, PkiError> {
+        self.log_within(to).await?;
+        let ranges = tlog::consistency_ranges(from, to)?;
+        Ok(LogProof {
+            hashes: self.log_hashes(&ranges).await?,
+        })
+    }
+
+    async fn log_within(&self, size: u64) -> Result<(), PkiError> {
+        let have = self.store.log_size().await?;
+        if size > have {
+            return Err(PkiError::NotFound(format!(
+                "the log has {have} entries, not {size}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A tile's bytes, if the newest checkpoint's tree holds it (tiles are served only as far
+    /// as a signed checkpoint commits to them).
+    pub async fn log_tile(&self, tile: &Tile) -> Result<Option<Vec<u8>>, PkiError> {
+        let size = self.log_checkpoint().await?.size;
+        if !tile.available_at(size) {
+            return Ok(None);
+        }
+        if tile.level.is_some() {
+            let hashes = self.store.log_hashes(&tile.stored_indexes()).await?;
+            return Ok(Some(hashes.iter().flat_map(|h| h.0).collect()));
+        }
+        let leaves = tile.leaves();
+        let entries: Vec<Vec<u8>> = self
+            .store
+            .log_entries(leaves.clone())
+            .await?
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect();
+        if entries.len() as u64 != leaves.end - leaves.start {
+            return Err(PkiError::Log(format!(
+                "log entries {}..{} are missing",
+                leaves.start, leaves.end
+            )));
+        }
+        Ok(Some(tlog::bundle(&entries)?))
+    }
+
+    /// One leaf's bytes.
+    pub async fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, PkiError> {
+        Ok(self
+            .store
+            .log_entries(index..index.saturating_add(1))
+            .await?
+            .pop()
+            .map(|(_, bytes)| bytes))
+    }
+}

@@ -1,0 +1,210 @@
+//! The transparency log as an auditor meets it (issue 17), on SQLite and PostgreSQL: what the
+//! service serves — the signed checkpoint, its key, the tiles and entry bundles, its inclusion
+//! and consistency proofs — is accepted by Go's sumdb/tlog and sumdb/note; and a hash rewritten
+//! in the database (triggers disabled, as a superuser would) fails `/readyz`, the start-up
+//! check, the next checkpoint and the auditor's tiles.
+
+use std::path::Path;
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::{Request as HttpRequest, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::common::*;
+use crate::documents::license_payload;
+use qoltanba::tlog::{tiles_at, MAX_TILE_LEVEL};
+
+async fn get(app: &axum::Router, path: &str) -> (StatusCode, Vec<u8>) {
+    let request = HttpRequest::builder()
+        .uri(path)
+        .body(Body::empty())
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, body.to_vec())
+}
+
+async fn issue_documents(app: &axum::Router, token: &str, count: usize, tag: &str) {
+    let tasks: Vec<_> = (0..count)
+        .map(|i| {
+            let app = app.clone();
+            let token = token.to_owned();
+            let mut payload = license_payload();
+            payload["request_id"] = serde_json::json!(format!("{tag}-{i}"));
+            tokio::spawn(async move {
+                let request = HttpRequest::builder()
+                    .method("POST")
+                    .uri("/v1/documents")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(
+                        serde_json::json!({"kind": "license", "payload": payload}).to_string(),
+                    ))
+                    .expect("request");
+                let response = app.oneshot(request).await.expect("response");
+                assert_eq!(response.status(), StatusCode::CREATED);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+}
+
+/// Downloads what an auditor needs into `dir`, as the Go peer reads it.
+async fn download(app: &axum::Router, dir: &Path, old_checkpoint: &[u8]) -> u64 {
+    let (status, key) = get(app, "/log/key").await;
+    assert_eq!(status, StatusCode::OK);
+    std::fs::write(dir.join("key"), key).expect("key");
+    let (status, checkpoint) = get(app, "/log/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    let size: u64 = String::from_utf8_lossy(&checkpoint)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("size line");
+    std::fs::write(dir.join("checkpoint"), &checkpoint).expect("checkpoint");
+    std::fs::write(dir.join("old-checkpoint"), old_checkpoint).expect("old checkpoint");
+    for level in (0..=MAX_TILE_LEVEL).map(Some).chain([None]) {
+        for tile in tiles_at(level, size) {
+            let path = tile.path();
+            let (status, bytes) = get(app, &format!("/log/{path}")).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            let file = dir.join(&path);
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+            std::fs::write(file, bytes).expect("tile");
+        }
+    }
+    // Some of the service's own proofs, for the peer to check.
+    let old_size: u64 = String::from_utf8_lossy(old_checkpoint)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("old size");
+    let mut proofs = String::new();
+    for index in [0, 1, old_size, size / 2, size - 1] {
+        let (status, body) = get(app, &format!("/v1/log/proof/inclusion?index={index}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let proof: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(proof["size"], size);
+        let hashes: Vec<&str> = proof["hashes"]
+            .as_array()
+            .expect("hashes")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        proofs.push_str(&format!("inclusion {index} {}\n", hashes.join(" ")));
+    }
+    let (status, body) = get(app, &format!("/v1/log/proof/consistency?from={old_size}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let proof: Value = serde_json::from_slice(&body).expect("json");
+    let hashes: Vec<&str> = proof["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    proofs.push_str(&format!("consistency {}\n", hashes.join(" ")));
+    std::fs::write(dir.join("proofs"), proofs).expect("proofs");
+    size
+}
+
+fn judge(dir: &Path) -> (bool, String) {
+    let out = Command::new(crate::tlog_peer::peer())
+        .arg(dir)
+        .output()
+        .expect("the peer runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+on_both_backends!(an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite);
+async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(backend: Backend) {
+    let Some(t) = TestPki::new(backend).await else {
+        return;
+    };
+    let state = qoltanba::http::AppState {
+        inline_evidence: false,
+        ..t.state()
+    };
+    let app = qoltanba::http::router(state);
+    issue_documents(&app, &t.admin_token, 5, "early").await;
+    // The first checkpoint, as an auditor kept it.
+    let (status, old_checkpoint) = get(&app, "/log/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    // Past a full tile of 256 entries.
+    issue_documents(&app, &t.admin_token, 260, "later").await;
+    t.pki
+        .sign_log_checkpoint(qoltanba::time::now())
+        .await
+        .expect("checkpoint");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let size = download(&app, dir.path(), &old_checkpoint).await;
+    assert!(size > 265, "{size}");
+    let (ok, text) = judge(dir.path());
+    assert!(ok, "{text}");
+    assert!(text.contains(&format!("{size} entries proved")), "{text}");
+    assert!(text.contains("6 of the log's proofs checked"), "{text}");
+    let (status, body) = get(&app, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+
+    // A tile beyond the checkpoint, a malformed path, an entry past the end: 404.
+    for path in ["/log/tile/0/999", "/log/tile/0/01", "/log/entries/100000"] {
+        assert_eq!(get(&app, path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // A superuser rewrites the hash of leaf 2, past the triggers.
+    let pool = sqlx::AnyPool::connect(&t.url).await.expect("connect");
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => &["DROP TRIGGER log_hashes_no_update"],
+        Backend::Postgres => &["ALTER TABLE log_hashes DISABLE TRIGGER ALL"],
+    };
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect(statement);
+    }
+    sqlx::query("UPDATE log_hashes SET hash = $1 WHERE idx = 3")
+        .bind(vec![0x42u8; 32])
+        .execute(&pool)
+        .await
+        .expect("rewrite");
+
+    // The full check (at start, and the periodic audit) rebuilds the tree from the entries and
+    // names the row; from then on `/readyz` fails.
+    let found = t.pki.check_log(true).await;
+    assert!(
+        matches!(&found, Err(e) if e.to_string().contains("stored hash 3 (entry 2)")),
+        "{found:?}"
+    );
+    let (status, body) = get(&app, "/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let readiness: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(readiness["checks"]["log"]["ok"], false, "{readiness}");
+    issue_documents(&app, &t.admin_token, 1, "after").await;
+    assert!(
+        t.pki
+            .sign_log_checkpoint(qoltanba::time::now())
+            .await
+            .is_err(),
+        "a rewritten log is never signed again"
+    );
+    // The auditor, with the checkpoints it holds, sees the tiles no longer match.
+    let dir = tempfile::tempdir().expect("tempdir");
+    download(&app, dir.path(), &old_checkpoint).await;
+    let (ok, text) = judge(dir.path());
+    assert!(!ok && text.starts_with("FAIL"), "{text}");
+}
