@@ -138,6 +138,7 @@ pub(super) async fn entry(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct InclusionQuery {
     /// The leaf, 0-based.
@@ -193,6 +194,7 @@ pub(super) async fn inclusion(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ConsistencyQuery {
     /// The older tree size (a checkpoint the caller holds).
