@@ -92,6 +92,9 @@ pub(super) struct DocumentView {
     signed_xml_url: Option<String>,
     verification_url: String,
     pdf_url: String,
+    /// Where the document is in the transparency log (null: registered before the log), and
+    /// whether the document as stored now is proved in its newest checkpoint.
+    log: Option<super::log::DocumentLogView>,
 }
 
 impl DocumentView {
@@ -118,6 +121,7 @@ impl DocumentView {
             signed_xml_url: xml.then(|| urls.document_signed_xml(&record.id)),
             verification_url: urls.document_verification(&record.number),
             pdf_url: urls.document_pdf(&record.id),
+            log: None,
         }
     }
 }
@@ -228,7 +232,13 @@ pub(super) async fn issue(
 
 async fn view(state: &AppState, record: &DocumentRecord) -> Result<DocumentView, ApiError> {
     let current = state.pki.current_signature(record).await?;
-    Ok(DocumentView::of(record, &current, state.pki.urls()))
+    let mut view = DocumentView::of(record, &current, state.pki.urls());
+    view.log = state
+        .pki
+        .document_in_log(record)
+        .await?
+        .map(|found| super::log::DocumentLogView::of(&found));
+    Ok(view)
 }
 
 pub(super) async fn find(state: &AppState, id: &str) -> Result<DocumentRecord, ApiError> {

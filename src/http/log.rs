@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
+use crate::pki::DocumentInLog;
 use crate::tlog::{Hash, Tile, TILE_WIDTH};
 
 fn text(body: impl Into<String>) -> Response {
@@ -244,5 +245,94 @@ pub(super) async fn consistency(
         from: query.from,
         to,
         hashes: proof.hashes.iter().map(b64).collect(),
+    }))
+}
+
+/// A document's place in the log, as its record shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct DocumentLogView {
+    /// Its entry's index.
+    index: u64,
+    /// The size of the newest checkpoint it was proved in (null: it came after that one).
+    checkpoint_size: Option<u64>,
+    /// Whether the document as stored now, its entry and the inclusion proof lead to that
+    /// checkpoint's root.
+    included: bool,
+    /// What was found, in words.
+    detail: String,
+}
+
+impl DocumentLogView {
+    pub(super) fn of(found: &DocumentInLog) -> Self {
+        let size = found.proved.as_ref().map(|(c, _)| c.size);
+        DocumentLogView {
+            index: found.index,
+            checkpoint_size: size,
+            included: found.verdict.is_ok(),
+            detail: match (&found.verdict, size) {
+                (Ok(()), Some(size)) => format!(
+                    "entry {} is proved in the signed checkpoint of {size} entries",
+                    found.index
+                ),
+                (Ok(()), None) => format!("entry {}", found.index),
+                (Err(why), _) => why.clone(),
+            },
+        }
+    }
+}
+
+/// A document's inclusion proof, with everything needed to check it offline.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct DocumentProof {
+    index: u64,
+    /// The entry's bytes (text).
+    entry: String,
+    /// The signed checkpoint the proof leads to (a C2SP signed note).
+    checkpoint: String,
+    /// The checkpoint's size.
+    size: u64,
+    /// RFC 9162 audit path, base64, leaf's sibling first.
+    hashes: Vec<String>,
+    /// Whether the service's own check passed (the document as stored now).
+    included: bool,
+    detail: String,
+}
+
+/// `GET /v1/documents/{id}/proof`.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{id}/proof",
+    operation_id = "getDocumentProof",
+    tag = "log",
+    summary = "A document's inclusion proof in the transparency log",
+    description = "The document's log entry, the newest signed checkpoint and the RFC 9162 \
+        inclusion proof between them: save it and check it offline with `qoltanba log verify \
+        --proof FILE` (and the signature file with `--document`).",
+    params(("id" = String, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The proof.", body = DocumentProof),
+        (status = 404, description = "`not_found`: no such document, or it is not in a signed checkpoint yet (retry in a second).", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(super) async fn document_proof(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DocumentProof>, ApiError> {
+    let record = super::documents::find(&state, &id).await?;
+    let found = state.pki.document_in_log(&record).await?.ok_or_else(|| {
+        ApiError::not_found("the document is not in the log (registered before it)")
+    })?;
+    let view = DocumentLogView::of(&found);
+    let Some((checkpoint, proof)) = found.proved else {
+        return Err(ApiError::not_found(view.detail));
+    };
+    Ok(Json(DocumentProof {
+        index: found.index,
+        entry: String::from_utf8_lossy(&found.entry).into_owned(),
+        checkpoint: checkpoint.note,
+        size: checkpoint.size,
+        hashes: proof.hashes.iter().map(b64).collect(),
+        included: view.included,
+        detail: view.detail,
     }))
 }

@@ -144,6 +144,7 @@ fn declare() -> Vec<Route> {
         route!(log::entry, __path_entry, Publication, CHEAP, NO_BODY),
         route!(log::inclusion, __path_inclusion, Publication, CHEAP, NO_BODY),
         route!(log::consistency, __path_consistency, Publication, CHEAP, NO_BODY),
+        route!(log::document_proof, __path_document_proof, Verification, CHEAP, NO_BODY),
     ]
 }
 

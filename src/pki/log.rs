@@ -26,6 +26,20 @@ impl std::fmt::Debug for LogSigner {
     }
 }
 
+/// Where a registered document is in the log, and whether that can be proved now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentInLog {
+    pub index: u64,
+    /// The entry as the log holds it.
+    pub entry: Vec<u8>,
+    /// The newest checkpoint, and the inclusion proof against it (None: the document came
+    /// after it; the next one covers it).
+    pub proved: Option<(StoredCheckpoint, LogProof)>,
+    /// Whether the document's row as stored now, its entry and the proof lead to the
+    /// checkpoint's root; why not, if not.
+    pub verdict: Result<(), String>,
+}
+
 /// Hashes of a proof, in RFC 9162's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogProof {
@@ -359,6 +373,56 @@ impl Pki {
             )));
         }
         Ok(Some(tlog::bundle(&entries)?))
+    }
+
+    /// A registered document's place in the log, with its inclusion proof against the newest
+    /// checkpoint, checked from the document's row as it reads now. None: it has no entry
+    /// (registered before the log existed).
+    pub async fn document_in_log(
+        &self,
+        record: &crate::store::DocumentRecord,
+    ) -> Result<Option<DocumentInLog>, PkiError> {
+        let Some(&index) = self.store.log_indexes_of(&record.number).await?.first() else {
+            return Ok(None);
+        };
+        let entry = self
+            .log_entry(index)
+            .await?
+            .ok_or_else(|| PkiError::Log(format!("log entry {index} vanished")))?;
+        let checkpoint = self.log_checkpoint().await?;
+        if index >= checkpoint.size {
+            return Ok(Some(DocumentInLog {
+                index,
+                entry,
+                proved: None,
+                verdict: Err(format!(
+                    "after the newest checkpoint ({} entries); the next one covers it",
+                    checkpoint.size
+                )),
+            }));
+        }
+        let proof = self.log_inclusion(index, checkpoint.size).await?;
+        let ours = crate::store::document_log_entry(record).encode();
+        let verdict = if ours != entry {
+            Err(format!(
+                "the document as stored is not what log entry {index} recorded: it was changed"
+            ))
+        } else {
+            tlog::verify_inclusion(
+                index,
+                checkpoint.size,
+                &tlog::leaf_hash(&ours),
+                &proof.hashes,
+                &checkpoint.root,
+            )
+            .map_err(|e| e.to_string())
+        };
+        Ok(Some(DocumentInLog {
+            index,
+            entry,
+            proved: Some((checkpoint, proof)),
+            verdict,
+        }))
     }
 
     /// One leaf's bytes.

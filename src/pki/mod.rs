@@ -35,7 +35,7 @@ pub use error::PkiError;
 pub use evidence::{Advanced, CurrentSignature};
 pub use extension::{signature_level, Level};
 pub use issue::{IssueRequest, MAX_DAYS};
-pub use log::{LogProof, LogSigner};
+pub use log::{DocumentInLog, LogProof, LogSigner};
 pub use stamping::TimeStamping;
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
 pub use tsp_client::TspClient;

@@ -83,6 +83,18 @@ const ROWS_PER_INSERT: usize = 32;
 
 /// Inserts the documents of a batch and their audit entries, in order, in `tx` (one statement
 /// per [`ROWS_PER_INSERT`] rows: on PostgreSQL every statement is a round trip).
+/// The transparency log's leaf of a registered document: recomputed from the row alone, so a
+/// changed row no longer matches its leaf.
+pub fn log_entry(d: &DocumentRecord) -> crate::tlog::Entry {
+    crate::tlog::Entry::Document {
+        number: d.number.clone(),
+        id: d.id.clone(),
+        sha256: d.sha256.clone(),
+        signed_sha256: hex::encode(crate::crypto::sha256(&d.signed)),
+        time: d.created_at,
+    }
+}
+
 pub(super) async fn insert_documents(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     documents: Vec<(NewDocument, SignedDocument)>,
@@ -142,16 +154,7 @@ pub(super) async fn insert_documents(
         }
         query.execute(&mut **tx).await?;
     }
-    let entries: Vec<crate::tlog::Entry> = records
-        .iter()
-        .map(|d| crate::tlog::Entry::Document {
-            number: d.number.clone(),
-            id: d.id.clone(),
-            sha256: d.sha256.clone(),
-            signed_sha256: hex::encode(crate::crypto::sha256(&d.signed)),
-            time: d.created_at,
-        })
-        .collect();
+    let entries: Vec<crate::tlog::Entry> = records.iter().map(log_entry).collect();
     let now = records.first().map_or(0, |d| d.created_at);
     super::log::append(tx, &entries, now).await?;
     security::append_all(tx, &audit).await?;

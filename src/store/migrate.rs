@@ -29,8 +29,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "log", include_str!("migrations/0007_log.sql")),
 ];
 
-/// Migration 7's SQLite triggers: the log's tables are append-only, like the audit trail.
-const LOG_SQLITE: [&str; 6] = [
+/// Migration 7's SQLite triggers: the log's tables, and the registry it records, are
+/// append-only like the audit trail.
+const LOG_SQLITE: [&str; 8] = [
+    "CREATE TRIGGER documents_no_update BEFORE UPDATE ON documents \
+     BEGIN SELECT RAISE(ABORT, 'documents is append-only'); END",
+    "CREATE TRIGGER documents_no_delete BEFORE DELETE ON documents \
+     BEGIN SELECT RAISE(ABORT, 'documents is append-only'); END",
     "CREATE TRIGGER log_entries_no_update BEFORE UPDATE ON log_entries \
      BEGIN SELECT RAISE(ABORT, 'log_entries is append-only'); END",
     "CREATE TRIGGER log_entries_no_delete BEFORE DELETE ON log_entries \
@@ -46,9 +51,11 @@ const LOG_SQLITE: [&str; 6] = [
 ];
 
 /// The same on PostgreSQL, TRUNCATE included.
-const LOG_POSTGRES: [&str; 4] = [
+const LOG_POSTGRES: [&str; 5] = [
     "CREATE FUNCTION log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
      $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+    "CREATE TRIGGER documents_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON documents \
+     FOR EACH STATEMENT EXECUTE FUNCTION log_append_only()",
     "CREATE TRIGGER log_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON log_entries \
      FOR EACH STATEMENT EXECUTE FUNCTION log_append_only()",
     "CREATE TRIGGER log_hashes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON log_hashes \

@@ -23,7 +23,9 @@ pub use certificates::{
     CertificateRecord, CertificateStatus, NewCertificate, RevokedEntry, StatusChange,
 };
 pub use crls::{CrlKind, CrlRecord, CrlSnapshot};
-pub use documents::{number as document_number, DocumentRecord, SignedDocument};
+pub use documents::{
+    log_entry as document_log_entry, number as document_number, DocumentRecord, SignedDocument,
+};
 pub use evidence::{EvidenceLevel, EvidenceRecord, EvidenceStats, NewEvidence};
 pub use leader::Leadership;
 pub use log::{LogKeyRecord, StoredCheckpoint};

@@ -160,13 +160,85 @@ async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(
     let (status, body) = get(&app, "/readyz").await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
 
+    // A document's record names its entry, proved in the newest checkpoint; its proof checks
+    // with our verifier and with Go's (the peer reads the proofs file).
+    let pool = sqlx::AnyPool::connect(&t.url).await.expect("connect");
+    let id: String = sqlx::query_scalar("SELECT id FROM documents ORDER BY sequence LIMIT 1")
+        .fetch_one(&pool)
+        .await
+        .expect("a document");
+    let (status, body) = get(&app, &format!("/v1/documents/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let record: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(record["log"]["included"], true, "{}", record["log"]);
+    assert_eq!(record["log"]["checkpoint_size"], size);
+    let (status, body) = get(&app, &format!("/v1/documents/{id}/proof")).await;
+    assert_eq!(status, StatusCode::OK);
+    let proof: Value = serde_json::from_slice(&body).expect("json");
+    let index = proof["index"].as_u64().expect("index");
+    assert_eq!(record["log"]["index"], index);
+    let hashes: Vec<&str> = proof["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    std::fs::write(
+        dir.path().join("proofs"),
+        format!("inclusion {index} {}\n", hashes.join(" ")),
+    )
+    .expect("proofs");
+    let (ok, text) = judge(dir.path());
+    assert!(
+        ok && text.contains("1 of the log's proofs checked"),
+        "{text}"
+    );
+    assert!(proof["entry"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("qoltanba-log-entry/1\ndocument ")));
+
+    // One byte of the stored signature changed, past the triggers: the record says so.
+    let disable: &[&str] = match backend {
+        Backend::Sqlite => &["DROP TRIGGER documents_no_update"],
+        Backend::Postgres => &["ALTER TABLE documents DISABLE TRIGGER ALL"],
+    };
+    for statement in disable {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect(statement);
+    }
+    let cms: Vec<u8> = sqlx::query_scalar("SELECT cms FROM documents WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .expect("cms");
+    let mut changed = cms.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    sqlx::query("UPDATE documents SET cms = $1 WHERE id = $2")
+        .bind(changed)
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .expect("change the document");
+    let (_, body) = get(&app, &format!("/v1/documents/{id}")).await;
+    let record: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(record["log"]["included"], false, "{}", record["log"]);
+    assert!(
+        record["log"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("was changed")),
+        "{}",
+        record["log"]
+    );
+
     // A tile beyond the checkpoint, a malformed path, an entry past the end: 404.
     for path in ["/log/tile/0/999", "/log/tile/0/01", "/log/entries/100000"] {
         assert_eq!(get(&app, path).await.0, StatusCode::NOT_FOUND, "{path}");
     }
 
     // A superuser rewrites the hash of leaf 2, past the triggers.
-    let pool = sqlx::AnyPool::connect(&t.url).await.expect("connect");
     let statements: &[&str] = match backend {
         Backend::Sqlite => &["DROP TRIGGER log_hashes_no_update"],
         Backend::Postgres => &["ALTER TABLE log_hashes DISABLE TRIGGER ALL"],

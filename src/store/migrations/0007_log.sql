@@ -3,8 +3,8 @@
 -- without gaps: the appender holds the log's lock until its commit); `log_hashes` the hashes of
 -- the tree's complete subtrees at Go sumdb/tlog's stored index (leaf hashes included), from which
 -- every tile, tree head and proof is read; `log_checkpoints` the signed tree heads (C2SP signed
--- notes). All three are append-only: the triggers added with this migration refuse UPDATE and
--- DELETE, and the service refuses to start when the stored tree no longer matches its newest
+-- notes). All three, and `documents`, are append-only: the triggers added with this migration
+-- refuse UPDATE and DELETE, and the service refuses to start when the stored tree no longer matches its newest
 -- checkpoint.
 CREATE TABLE log_entries (
     idx        BIGINT PRIMARY KEY,
