@@ -7,6 +7,7 @@ mod audit;
 mod config_check;
 mod documents;
 mod keys;
+mod log;
 mod pki;
 mod serve;
 mod sign;
@@ -61,6 +62,10 @@ enum Command {
     /// The configuration: `config check` validates it, its files, the database and passphrase.
     #[command(subcommand)]
     Config(Box<config_check::ConfigCommand>),
+    /// The transparency log, checked from outside: `log verify` offline from downloaded files,
+    /// `log audit` against a service's public URLs. Exit 0 checks, 1 does not, 2 bad input.
+    #[command(subcommand)]
+    Log(Box<log::LogCommand>),
 }
 
 impl Command {
@@ -92,6 +97,9 @@ pub enum CliError {
     Conflict(String),
     #[error("{0}")]
     Io(String),
+    /// Something checked and did not hold (a proof, a signature, a log that does not add up).
+    #[error("FAIL: {0}")]
+    Failed(String),
 }
 
 impl CliError {
@@ -167,6 +175,7 @@ where
             Command::Keys(command) => keys::run(*command, config).await,
             Command::Audit(command) => audit::run(*command, config).await,
             Command::Config(command) => config_check::run(*command, config).await,
+            Command::Log(command) => log::run(*command).await,
             // verify maps its outcomes to its own exit codes.
             Command::Verify(args) => return verify::run(*args, config).await,
         };

@@ -8,12 +8,14 @@
 mod checkpoint;
 mod entry;
 mod note;
+mod replica;
 mod tile;
 mod tree;
 
 pub use checkpoint::Checkpoint;
 pub use entry::Entry;
 pub use note::{open as open_note, sign as sign_note, NoteKey};
+pub use replica::Replica;
 pub use tile::{bundle, tiles_at, unbundle, Tile, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH};
 pub use tree::{
     closing_siblings, consistency_ranges, hashes_to_store, inclusion_ranges, leaf_hash, node_hash,

@@ -17,7 +17,7 @@ use crate::common::*;
 use crate::documents::license_payload;
 use qoltanba::tlog::{tiles_at, MAX_TILE_LEVEL};
 
-async fn get(app: &axum::Router, path: &str) -> (StatusCode, Vec<u8>) {
+pub(crate) async fn get(app: &axum::Router, path: &str) -> (StatusCode, Vec<u8>) {
     let request = HttpRequest::builder()
         .uri(path)
         .body(Body::empty())
@@ -33,7 +33,7 @@ async fn get(app: &axum::Router, path: &str) -> (StatusCode, Vec<u8>) {
     (status, body.to_vec())
 }
 
-async fn issue_documents(app: &axum::Router, token: &str, count: usize, tag: &str) {
+pub(crate) async fn issue_documents(app: &axum::Router, token: &str, count: usize, tag: &str) {
     let tasks: Vec<_> = (0..count)
         .map(|i| {
             let app = app.clone();

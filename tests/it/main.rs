@@ -30,6 +30,7 @@ mod http_api;
 mod instances;
 mod keystore;
 mod layering;
+mod log_cli;
 mod log_http;
 mod log_store;
 mod nca_gost2004;
