@@ -352,7 +352,7 @@ async fn audit(args: &AuditArgs) -> Result<Vec<String>, CliError> {
         ));
     }
     if args.documents {
-        said.push(check_documents(&replica, |path| get(path)).await?);
+        said.push(check_documents(&replica, get).await?);
     }
     Ok(said)
 }
