@@ -158,4 +158,83 @@ async fn two_instances_on_one_postgresql_give_400_distinct_gap_free_numbers() {
         (1..=400).collect::<Vec<u32>>(),
         "400 distinct numbers, no gaps"
     );
+    one_log_of_both_instances(&url, &addrs).await;
+}
+
+/// The transparency log of two instances (issue 17): one log with exactly the 400 document
+/// leaves (and the PKI's), indexes without gaps, and every checkpoint either instance signed
+/// consistent with every later one.
+async fn one_log_of_both_instances(url: &str, addrs: &[String]) {
+    use qoltanba::tlog::{self, Entry, Recipe};
+    let store = qoltanba::store::Store::connect(url).await.expect("store");
+    let size = store.log_size().await.expect("size");
+    // Each instance signs a checkpoint within a second of the log growing.
+    for addr in addrs {
+        let mut covered = false;
+        for _ in 0..100 {
+            let (status, body) = http(addr, "GET", "/log/checkpoint", None)
+                .await
+                .expect("checkpoint");
+            assert_eq!(status, 200);
+            let signed: u64 = String::from_utf8_lossy(&body)
+                .lines()
+                .nth(1)
+                .and_then(|l| l.parse().ok())
+                .expect("size line");
+            if signed == size {
+                covered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            covered,
+            "{addr} signed no checkpoint of the whole log ({size})"
+        );
+    }
+    let entries = store.log_entries(0..size).await.expect("entries");
+    assert_eq!(entries.len() as u64, size);
+    let mut numbers = std::collections::HashSet::new();
+    for (expected, (index, bytes)) in entries.iter().enumerate() {
+        assert_eq!(*index, expected as u64, "indexes without gaps");
+        if let Ok(Entry::Document { number, .. }) = Entry::parse(bytes) {
+            assert!(numbers.insert(number.clone()), "{number} twice");
+        }
+    }
+    assert_eq!(numbers.len(), 400, "exactly the 400 documents");
+    let pool = sqlx::AnyPool::connect(url).await.expect("pool");
+    let checkpoints: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT size, root FROM log_checkpoints ORDER BY size")
+            .fetch_all(&pool)
+            .await
+            .expect("checkpoints");
+    assert!(!checkpoints.is_empty());
+    let root_at = |size: u64| {
+        let store = store.clone();
+        async move {
+            let recipe = Recipe::for_ranges(std::slice::from_ref(&(0..size)));
+            let stored = store.log_hashes(recipe.indexes()).await.expect("hashes");
+            recipe.hashes(&stored).expect("fold")[0]
+        }
+    };
+    let newest = checkpoints.last().expect("a checkpoint").0 as u64;
+    let newest_root = root_at(newest).await;
+    for (old, root) in &checkpoints {
+        let old = *old as u64;
+        let root = tlog::Hash::from_slice(root).expect("32 bytes");
+        assert_eq!(
+            root_at(old).await,
+            root,
+            "checkpoint {old} is the stored tree's"
+        );
+        let recipe = Recipe::for_ranges(&tlog::consistency_ranges(old, newest).expect("ranges"));
+        let stored = store.log_hashes(recipe.indexes()).await.expect("hashes");
+        let proof = recipe.hashes(&stored).expect("fold");
+        assert_eq!(
+            tlog::verify_consistency(old, newest, &root, &newest_root, &proof),
+            Ok(()),
+            "checkpoint {old} → {newest}"
+        );
+    }
+    store.close().await;
 }

@@ -372,6 +372,24 @@ async fn sigkill_during_a_signing_burst_loses_nothing_acknowledged() {
         assert_eq!(status, 200, "{check}");
         assert_eq!(check["verdict"], "valid", "{check}");
     }
+    // Every acknowledged document is in the transparency log, and B's next checkpoint (signed
+    // within a second of the log growing) proves it (issue 17).
+    for doc in &acknowledged {
+        let id = doc["id"].as_str().expect("id");
+        let mut log = Value::Null;
+        for _ in 0..50 {
+            let (status, record) = b
+                .call("GET", &format!("/v1/documents/{id}"), None, &token)
+                .await;
+            assert_eq!(status, 200, "{record}");
+            log = record["log"].clone();
+            if log["included"] == true {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(log["included"], true, "document {id}: {log}");
+    }
     // Nothing half-written: every stored document is whole and the numbers have no gaps.
     let pool = sqlx::AnyPool::connect(&url).await.expect("pool");
     let stored: Vec<(String, i64)> =

@@ -188,8 +188,8 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
             "DROP TRIGGER log_hashes_no_update",
         ],
         Backend::Postgres => &[
-            "ALTER TABLE documents DISABLE TRIGGER ALL",
-            "ALTER TABLE log_hashes DISABLE TRIGGER ALL",
+            "ALTER TABLE documents DISABLE TRIGGER documents_append_only",
+            "ALTER TABLE log_hashes DISABLE TRIGGER log_hashes_append_only",
         ],
     };
     for statement in disable {
