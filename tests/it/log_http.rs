@@ -43,7 +43,7 @@ pub(crate) async fn issue_documents(app: &axum::Router, token: &str, count: usiz
 async fn issue_wave(app: &axum::Router, token: &str, wave: &[usize], tag: &str) {
     let tasks: Vec<_> = wave
         .iter()
-        .map(|&i| i)
+        .copied()
         .map(|i| {
             let app = app.clone();
             let token = token.to_owned();
