@@ -91,6 +91,21 @@ fn time_stamp_label(kind: &str, status: Status) -> String {
 struct Evidence {
     level: &'static str,
     horizon: Option<i64>,
+    /// The registered document's place in the transparency log, in words (None: not asked).
+    log: Option<String>,
+}
+
+/// The log line of a registered document: its entry and whether the document as stored is
+/// proved in the newest checkpoint.
+async fn log_line(state: &AppState, record: &crate::store::DocumentRecord) -> String {
+    match state.pki.document_in_log(record).await {
+        Ok(Some(found)) => super::log::DocumentLogView::of(&found).describe(),
+        Ok(None) => "нет записи / жазба жоқ / no entry (registered before the log)".to_owned(),
+        Err(e) => {
+            tracing::error!(error = %e, "transparency log lookup failed");
+            "не удалось проверить / тексеру мүмкін болмады / could not be checked".to_owned()
+        }
+    }
 }
 
 fn result(
@@ -198,6 +213,13 @@ fn result(
         ),
         None => row(&mut html, "В реестре / Тізілімде", "не найден / табылмады"),
     }
+    if let Some(log) = &evidence.log {
+        row(
+            &mut html,
+            "Журнал прозрачности / Ашықтық журналы / Transparency log",
+            log,
+        );
+    }
     html.push_str("</table>");
     if let Some(refusal) = &report.refusal {
         html.push_str(&format!(
@@ -264,7 +286,8 @@ pub(super) async fn by_number(
     match state.pki.store().document_by_number(&number).await {
         Ok(Some(record)) => match verify_record(&state, &record).await {
             Ok((report, current)) => {
-                let evidence = Evidence { level: current.level, horizon: current.horizon };
+                let log = Some(log_line(&state, &record).await);
+                let evidence = Evidence { level: current.level, horizon: current.horizon, log };
                 (StatusCode::OK, page(&result(&report, Some(&record), Some(&record.sha256), &evidence)))
             }
             Err(e) => {
@@ -345,11 +368,17 @@ pub(super) async fn upload(
     let Some(signature) = signature else {
         return Ok(bad("Выберите файл подписи / Қолтаңба файлын таңдаңыз"));
     };
-    let evidence = Evidence {
-        level: signature_level(&signature).as_str(),
-        horizon: None,
-    };
+    let level = signature_level(&signature).as_str();
     let Audit { report, registry } = audit_signature(&state, signature, content).await;
+    let log = match &registry.record {
+        Some(record) => Some(log_line(&state, record).await),
+        None => None,
+    };
+    let evidence = Evidence {
+        level,
+        horizon: None,
+        log,
+    };
     Ok((
         StatusCode::OK,
         page(&result(

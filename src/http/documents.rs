@@ -92,8 +92,10 @@ pub(super) struct DocumentView {
     signed_xml_url: Option<String>,
     verification_url: String,
     pdf_url: String,
-    /// Where the document is in the transparency log (null: registered before the log), and
-    /// whether the document as stored now is proved in its newest checkpoint.
+    /// Where the document is in the transparency log, and whether the document as stored now
+    /// is proved in its newest checkpoint. Null in the 201 answer of issuance (a checkpoint
+    /// covers it within a second: read the record again) and for documents registered before
+    /// the log.
     log: Option<super::log::DocumentLogView>,
 }
 

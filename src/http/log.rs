@@ -263,6 +263,18 @@ pub(super) struct DocumentLogView {
 }
 
 impl DocumentLogView {
+    /// One line for a person: the entry, and proved or not.
+    pub(super) fn describe(&self) -> String {
+        if self.included {
+            format!("№ {}: {}", self.index, self.detail)
+        } else {
+            format!(
+                "№ {}: НЕ ПОДТВЕРЖДЕНО / РАСТАЛМАДЫ / NOT PROVED — {}",
+                self.index, self.detail
+            )
+        }
+    }
+
     pub(super) fn of(found: &DocumentInLog) -> Self {
         let size = found.proved.as_ref().map(|(c, _)| c.size);
         DocumentLogView {

@@ -85,6 +85,10 @@ async fn chromium_shows_the_verdict_and_signer_for_a_registration_number() {
         "the document hash is shown"
     );
     assert!(dom.contains("signing_right"), "the official's role");
+    assert!(
+        dom.contains("Transparency log") && dom.contains("is proved in the signed checkpoint"),
+        "the document's place in the transparency log: {dom}"
+    );
 
     let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");
