@@ -266,10 +266,10 @@ impl DocumentLogView {
     /// One line for a person: the entry, and proved or not.
     pub(super) fn describe(&self) -> String {
         if self.included {
-            format!("№ {}: {}", self.index, self.detail)
+            self.detail.clone()
         } else {
             format!(
-                "№ {}: НЕ ПОДТВЕРЖДЕНО / РАСТАЛМАДЫ / NOT PROVED — {}",
+                "НЕ ПОДТВЕРЖДЕНО / РАСТАЛМАДЫ / NOT PROVED — entry {}: {}",
                 self.index, self.detail
             )
         }
