@@ -54,6 +54,8 @@ impl LogSigner {
         passphrase: &[u8],
         now: i64,
     ) -> Result<LogSigner, PkiError> {
+        // A database from before the log: what it registered goes in first, once.
+        store.backfill_log().await?;
         if let Some(record) = store.log_key().await? {
             return LogSigner::unlock(&record, passphrase);
         }

@@ -94,10 +94,11 @@ pub enum StatusChange {
     Release,
 }
 
-const COLUMNS: &str = "serial, issuer_id, profile, subject, iin, bin, key_algorithm, not_before, \
+pub(super) const COLUMNS: &str =
+    "serial, issuer_id, profile, subject, iin, bin, key_algorithm, not_before, \
      not_after, certificate, status, revoked_at, revocation_reason, created_at";
 
-fn record(row: &AnyRow) -> Result<CertificateRecord, StoreError> {
+pub(super) fn record(row: &AnyRow) -> Result<CertificateRecord, StoreError> {
     Ok(CertificateRecord {
         serial: row.try_get("serial")?,
         issuer_id: row.try_get("issuer_id")?,

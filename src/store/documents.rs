@@ -41,10 +41,11 @@ pub struct SignedDocument {
     pub audit: Option<AuditEvent>,
 }
 
-const COLUMNS: &str = "id, number, authority_bin, year, sequence, kind, canonical, cms, detached, \
+pub(super) const COLUMNS: &str =
+    "id, number, authority_bin, year, sequence, kind, canonical, cms, detached, \
      sha256, signer_serial, supersedes, created_at, format";
 
-fn record(row: &AnyRow) -> Result<DocumentRecord, StoreError> {
+pub(super) fn record(row: &AnyRow) -> Result<DocumentRecord, StoreError> {
     Ok(DocumentRecord {
         id: row.try_get("id")?,
         number: row.try_get("number")?,

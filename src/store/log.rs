@@ -338,3 +338,86 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// Puts what was registered before the log existed into it, once, in one transaction: every
+    /// certificate and its status if not good, and every document, oldest first. Nothing when
+    /// the log has entries already (another instance did it, or it was never needed). Returns
+    /// how many entries it appended.
+    pub async fn backfill_log(&self) -> Result<u64, StoreError> {
+        if self.log_size().await? > 0 {
+            return Ok(0);
+        }
+        let mut tx = self.pool().begin().await?;
+        if tx.backend_name() == "PostgreSQL" {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_LOG_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if size_in(&mut *tx).await? > 0 {
+            return Ok(0);
+        }
+        // (time, order within a time, entry): certificates before their statuses before
+        // documents signed the same second.
+        let mut entries: Vec<(i64, u8, Entry)> = Vec::new();
+        let certificates = sqlx::query(&format!(
+            "SELECT {} FROM certificates ORDER BY created_at, serial",
+            super::certificates::COLUMNS
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &certificates {
+            let cert = super::certificates::record(row)?;
+            entries.push((
+                cert.created_at,
+                0,
+                Entry::Certificate {
+                    serial: cert.serial.clone(),
+                    sha256: hex::encode(crate::crypto::sha256(&cert.certificate)),
+                    time: cert.created_at,
+                },
+            ));
+            if cert.status != super::CertificateStatus::Good {
+                let at = cert.revoked_at.unwrap_or(cert.created_at);
+                entries.push((
+                    at,
+                    1,
+                    Entry::Status {
+                        serial: cert.serial,
+                        status: cert.status.as_str().to_owned(),
+                        reason: cert.revocation_reason,
+                        time: at,
+                    },
+                ));
+            }
+        }
+        let documents = sqlx::query(&format!(
+            "SELECT {} FROM documents ORDER BY created_at, authority_bin, year, sequence",
+            super::documents::COLUMNS
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &documents {
+            let document = super::documents::record(row)?;
+            entries.push((
+                document.created_at,
+                2,
+                super::documents::log_entry(&document),
+            ));
+        }
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        // Stable: rows of one kind keep their order.
+        entries.sort_by_key(|(time, order, _)| (*time, *order));
+        let entries: Vec<Entry> = entries.into_iter().map(|(_, _, e)| e).collect();
+        append(&mut tx, &entries, crate::time::now()).await?;
+        tx.commit().await?;
+        tracing::info!(
+            entries = entries.len(),
+            "put what was registered before the transparency log into it"
+        );
+        Ok(entries.len() as u64)
+    }
+}

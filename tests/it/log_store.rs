@@ -123,3 +123,88 @@ async fn every_certificate_status_and_document_is_one_leaf_of_one_tree(backend: 
     }
     assert_eq!(store.log_size().await.expect("size"), size);
 }
+
+on_both_backends!(a_database_from_before_the_log_gets_everything_it_registered_once);
+async fn a_database_from_before_the_log_gets_everything_it_registered_once(backend: Backend) {
+    let Some(t) = TestPki::new(backend).await else {
+        return;
+    };
+    let issued = t.issue(individual("individual-sign")).await.record;
+    t.pki
+        .revoke(
+            &issued.serial,
+            "certificateHold".parse().expect("reason"),
+            None,
+        )
+        .await
+        .expect("hold");
+    let app = qoltanba::http::router(qoltanba::http::AppState {
+        inline_evidence: false,
+        ..t.state()
+    });
+    for i in 0..3 {
+        issue_document(app.clone(), t.admin_token.clone(), format!("old-{i}")).await;
+    }
+    // As if the log had never been there: its rows gone, past the triggers.
+    let pool = sqlx::AnyPool::connect(&t.url).await.expect("connect");
+    let statements: Vec<String> = match backend {
+        Backend::Sqlite => ["log_entries", "log_hashes"]
+            .iter()
+            .map(|table| format!("DROP TRIGGER {table}_no_delete"))
+            .chain([
+                "DELETE FROM log_entries".into(),
+                "DELETE FROM log_hashes".into(),
+            ])
+            .collect(),
+        Backend::Postgres => ["log_entries", "log_hashes"]
+            .iter()
+            .map(|table| format!("ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
+            .chain([
+                "DELETE FROM log_entries".into(),
+                "DELETE FROM log_hashes".into(),
+            ])
+            .collect(),
+    };
+    for statement in &statements {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect(statement);
+    }
+    let store = t.pki.store();
+    assert_eq!(store.log_size().await.expect("size"), 0);
+
+    let appended = store.backfill_log().await.expect("backfill");
+    let certificates = t.pki.list(1000, 0).await.expect("list").len() as u64;
+    assert_eq!(
+        appended,
+        certificates + 1 + 3,
+        "certificates, the hold, documents"
+    );
+    assert_eq!(store.backfill_log().await.expect("again"), 0, "once");
+    let rows = store.log_entries(0..appended).await.expect("entries");
+    let mut documents = Vec::new();
+    let mut leaves = Vec::new();
+    for (_, bytes) in &rows {
+        leaves.push(tlog::leaf_hash(bytes));
+        match Entry::parse(bytes).expect("entry") {
+            Entry::Document { number, .. } => documents.push(number),
+            Entry::Status { serial, status, .. } => {
+                assert_eq!(
+                    (serial.as_str(), status.as_str()),
+                    (issued.serial.as_str(), "hold")
+                )
+            }
+            Entry::Certificate { .. } => {}
+        }
+    }
+    let mut sorted = documents.clone();
+    sorted.sort();
+    assert_eq!(documents, sorted, "documents in registration order");
+    let recipe = Recipe::for_ranges(std::slice::from_ref(&(0..appended)));
+    let stored = store.log_hashes(recipe.indexes()).await.expect("hashes");
+    assert_eq!(
+        recipe.hashes(&stored).expect("fold")[0],
+        tlog::root_of(&leaves)
+    );
+}
