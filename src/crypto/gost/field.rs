@@ -171,6 +171,7 @@ impl<const LIMBS: usize, const C: u64> FieldElement for Fp<LIMBS, C> {
     fn sub(&self, other: &Self) -> Self {
         Fp(pm::sub::<LIMBS, C>(&self.0, &other.0))
     }
+    // Inlined, as `pm::mul` and `pm::square` are: see there.
     #[inline(always)]
     fn mul(&self, other: &Self) -> Self {
         Fp(pm::mul::<LIMBS, C>(&self.0, &other.0))
