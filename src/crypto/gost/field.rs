@@ -43,6 +43,14 @@ pub(super) trait FieldElement: Copy + ConditionallySelectable + 'static {
         }
         r
     }
+    /// self − 2^s·b for 1 ≤ s ≤ 3 (the doubling's M² − 2S and M·(S − X3) − 8·YY²).
+    fn sub_shl(&self, b: &Self, s: u32) -> Self {
+        self.sub(&b.times(1 << s))
+    }
+    /// self − b − c.
+    fn sub2(&self, b: &Self, c: &Self) -> Self {
+        self.sub(b).sub(c)
+    }
     /// Variable-time: only for public values, or a final answer.
     fn is_zero(&self) -> bool;
     /// The inverse, in constant time; None for zero.
@@ -163,17 +171,34 @@ impl<const LIMBS: usize, const C: u64> FieldElement for Fp<LIMBS, C> {
     fn sub(&self, other: &Self) -> Self {
         Fp(pm::sub::<LIMBS, C>(&self.0, &other.0))
     }
-    #[inline]
+    // Inlined, as `pm::mul` and `pm::square` are: see there.
+    #[inline(always)]
     fn mul(&self, other: &Self) -> Self {
         Fp(pm::mul::<LIMBS, C>(&self.0, &other.0))
     }
-    #[inline]
+    #[inline(always)]
     fn square(&self) -> Self {
         Fp(pm::square::<LIMBS, C>(&self.0))
     }
     #[inline]
+    fn double(&self) -> Self {
+        Fp(pm::shl::<LIMBS, C>(&self.0, 1))
+    }
+    #[inline]
     fn times(&self, k: u64) -> Self {
-        Fp(pm::scale::<LIMBS, C>(&self.0, k))
+        // k is one of the formulas' constants, never a secret: 2, 4 and 8 by shifting.
+        match k {
+            2 | 4 | 8 => Fp(pm::shl::<LIMBS, C>(&self.0, k.trailing_zeros())),
+            _ => Fp(pm::scale::<LIMBS, C>(&self.0, k)),
+        }
+    }
+    #[inline]
+    fn sub_shl(&self, b: &Self, s: u32) -> Self {
+        Fp(pm::sub_shl::<LIMBS, C>(&self.0, &b.0, s))
+    }
+    #[inline]
+    fn sub2(&self, b: &Self, c: &Self) -> Self {
+        Fp(pm::sub2::<LIMBS, C>(&self.0, &b.0, &c.0))
     }
     fn is_zero(&self) -> bool {
         pm::is_zero::<LIMBS, C>(&self.0)
@@ -219,6 +244,73 @@ mod tests {
         agrees_with_montgomery(&FP256, P256_CRYPTOPRO, 617);
     }
 
+    /// The one-pass subtractions and shifts on weakly reduced inputs, ≥ p included (all-ones
+    /// limbs, p, p + 1, 2^(64N) − C − 1…), where their folds carry or borrow twice: against the
+    /// same sums on Montgomery residues of the inputs' canonical values.
+    #[test]
+    fn one_pass_ops_on_weakly_reduced_inputs() {
+        weakly_reduced::<8, 569>(P512);
+        weakly_reduced::<4, 617>(P256_CRYPTOPRO);
+    }
+
+    fn weakly_reduced<const N: usize, const C: u64>(p: U512) {
+        let general = Montgomery(DynResidueParams::new(&p));
+        let raw = |low: u64, rest: u64| {
+            let mut limbs = [rest; N];
+            limbs[0] = low;
+            Fp::<N, C>(limbs)
+        };
+        let mut inputs = vec![
+            raw(0, 0),
+            raw(1, 0),
+            raw(u64::MAX, u64::MAX),             // 2^(64N) − 1 ≡ C − 1
+            raw(C.wrapping_neg(), u64::MAX),     // p ≡ 0
+            raw(C.wrapping_neg() + 1, u64::MAX), // p + 1
+            raw(C.wrapping_neg() - 1, u64::MAX), // p − 1
+            raw(0, u64::MAX),
+            raw(u64::MAX, 0),
+            raw(1 << 63, 1 << 63),
+            raw(7, 0x8000_0000_0000_0000),
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..12 {
+            let mut limbs = [0u64; N];
+            for limb in limbs.iter_mut() {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                *limb = x;
+            }
+            inputs.push(Fp(limbs));
+        }
+        let residue = |a: &Fp<N, C>| general.element(&a.retrieve());
+        for a in &inputs {
+            let ga = residue(a);
+            for k in [2, 3, 4, 8] {
+                assert_eq!(a.times(k).retrieve(), ga.times(k).retrieve());
+            }
+            for b in &inputs {
+                let gb = residue(b);
+                for shift in 1..=3 {
+                    let fast = a.sub_shl(b, shift).retrieve();
+                    assert_eq!(
+                        fast,
+                        ga.sub_shl(&gb, shift).retrieve(),
+                        "{a:?} {b:?} {shift}"
+                    );
+                }
+                for c in &inputs {
+                    let gc = residue(c);
+                    assert_eq!(a.sub2(b, c).retrieve(), ga.sub2(&gb, &gc).retrieve());
+                }
+                assert_eq!(a.mul(b).retrieve(), ga.mul(&gb).retrieve());
+                assert_eq!(a.sub(b).retrieve(), ga.sub(&gb).retrieve());
+                assert_eq!(a.add(b).retrieve(), ga.add(&gb).retrieve());
+            }
+            assert_eq!(a.square().retrieve(), ga.square().retrieve());
+        }
+    }
+
     fn parse_hex_for_test(s: &str) -> U512 {
         super::super::curve::parse_hex(s).expect("hex")
     }
@@ -254,8 +346,22 @@ mod tests {
                 assert_eq!(fa.mul(&fb).retrieve(), ga.mul(&gb).retrieve(), "{a} * {b}");
                 assert_eq!(fa.add(&fb).retrieve(), ga.add(&gb).retrieve());
                 assert_eq!(fa.sub(&fb).retrieve(), ga.sub(&gb).retrieve());
+                for shift in 1..=3 {
+                    let fast = fa.sub_shl(&fb, shift).retrieve();
+                    assert_eq!(
+                        fast,
+                        ga.sub_shl(&gb, shift).retrieve(),
+                        "{a} − 2^{shift}·{b}"
+                    );
+                }
+                let (fc, gc) = (fa.mul(&fb), ga.mul(&gb));
+                assert_eq!(fa.sub2(&fb, &fc).retrieve(), ga.sub2(&gb, &gc).retrieve());
             }
             assert_eq!(fa.square().retrieve(), ga.square().retrieve());
+            for k in [2, 3, 4, 8] {
+                assert_eq!(fa.times(k).retrieve(), ga.times(k).retrieve(), "{k}·{a}");
+            }
+            assert_eq!(fa.double().retrieve(), ga.double().retrieve());
             assert_eq!(fa.retrieve(), *a);
             if *a != U512::ZERO {
                 let inverse = fa.invert().expect("invertible");

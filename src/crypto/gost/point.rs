@@ -75,11 +75,12 @@ impl<E: FieldElement> Jacobian<E> {
         let m = match a {
             CoefficientA::MinusThree => {
                 // 3M + 5S in all (dbl-2001-b): Z3 below from (Y + Z)², not from Y·Z.
+                // The subtractions of multiples are single passes (`sub_shl`, `sub2`).
                 let m = self.x.sub(&zz).mul(&self.x.add(&zz)).times(3);
                 let s = self.x.mul(&yy).times(4);
-                let x3 = m.square().sub(&s.double());
-                let y3 = m.mul(&s.sub(&x3)).sub(&yy.square().times(8));
-                let z3 = self.y.add(&self.z).square().sub(&yy).sub(&zz);
+                let x3 = m.square().sub_shl(&s, 1);
+                let y3 = m.mul(&s.sub(&x3)).sub_shl(&yy.square(), 3);
+                let z3 = self.y.add(&self.z).square().sub2(&yy, &zz);
                 return Jacobian {
                     x: x3,
                     y: y3,
@@ -168,9 +169,9 @@ impl<E: FieldElement> Jacobian<E> {
         let i = hh.double().double();
         let j = h.mul(&i);
         let v = self.x.mul(&i);
-        let x3 = r.square().sub(&j).sub(&v.double());
-        let y3 = r.mul(&v.sub(&x3)).sub(&self.y.mul(&j).double());
-        let z3 = self.z.add(&h).square().sub(&z1z1).sub(&hh);
+        let x3 = r.square().sub(&j).sub_shl(&v, 1);
+        let y3 = r.mul(&v.sub(&x3)).sub_shl(&self.y.mul(&j), 1);
+        let z3 = self.z.add(&h).square().sub2(&z1z1, &hh);
         Jacobian {
             x: x3,
             y: y3,

@@ -95,6 +95,85 @@ pub(super) fn sub<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [
     r
 }
 
+/// r − m·C for a borrow count m ≤ 2^4 (m·C < 2^32): what is left of an N-limb difference that
+/// borrowed m times 2^(64N) ≡ C. If r < m·C this wraps to just below 2^(64N), one 2^(64N) ≡ C
+/// too many, and the second C comes off limb 0 alone (it is then above 2^64 − 2^32).
+#[inline(always)]
+fn sub_folded<const N: usize, const C: u64>(r: &mut [u64; N], m: u64) {
+    let mut fold = m * C;
+    for limb in r.iter_mut() {
+        let (diff, b) = limb.overflowing_sub(fold);
+        *limb = diff;
+        fold = b as u64;
+    }
+    r[0] = r[0].wrapping_sub(fold * C);
+}
+
+/// a − b·2^s for 1 ≤ s ≤ 3 in one pass: the doubling formulas' X3 = M² − 2S and
+/// Y3 = M·(S − X3) − 8·YY², without the separate doubling passes and their folds. b·2^s runs
+/// over b's limbs, shifted, inside the borrow chain; what is shifted out of the top and the
+/// borrow out are both counts of 2^(64N), taken off as multiples of C.
+#[inline(always)]
+pub(super) fn sub_shl<const N: usize, const C: u64>(
+    a: &[u64; N],
+    b: &[u64; N],
+    s: u32,
+) -> [u64; N] {
+    debug_assert!((1..=3).contains(&s));
+    let mut r = [0u64; N];
+    let mut borrow = false;
+    let mut prev = 0;
+    for i in 0..N {
+        let shifted = (b[i] << s) | (prev >> (64 - s));
+        prev = b[i];
+        let (diff, b1) = a[i].overflowing_sub(shifted);
+        let (diff, b2) = diff.overflowing_sub(borrow as u64);
+        r[i] = diff;
+        borrow = b1 | b2;
+    }
+    sub_folded::<N, C>(&mut r, (prev >> (64 - s)) + borrow as u64);
+    r
+}
+
+/// a − b − c in one pass (Z3 = (Y + Z)² − YY − ZZ and its like): the two borrows of a limb
+/// are counted together, and the count out of the top (0, 1 or 2) comes off as multiples of C.
+#[inline(always)]
+pub(super) fn sub2<const N: usize, const C: u64>(
+    a: &[u64; N],
+    b: &[u64; N],
+    c: &[u64; N],
+) -> [u64; N] {
+    let mut r = [0u64; N];
+    let mut borrow = 0u64;
+    for i in 0..N {
+        let t = (a[i] as u128)
+            .wrapping_sub(b[i] as u128)
+            .wrapping_sub(c[i] as u128)
+            .wrapping_sub(borrow as u128);
+        r[i] = t as u64;
+        // The high word is 0, −1 or −2 as a two's complement: its negation is the count.
+        borrow = ((t >> 64) as u64).wrapping_neg();
+    }
+    sub_folded::<N, C>(&mut r, borrow);
+    r
+}
+
+/// a·2^s for 1 ≤ s ≤ 3 by shifting (the formulas' 2, 4 and 8): the bits shifted out of the top
+/// are a count of 2^(64N) ≡ C, added back as in `scale`; cheaper than multiplying each limb.
+#[inline(always)]
+pub(super) fn shl<const N: usize, const C: u64>(a: &[u64; N], s: u32) -> [u64; N] {
+    debug_assert!((1..=3).contains(&s));
+    let mut r = [0u64; N];
+    let mut prev = 0;
+    for i in 0..N {
+        r[i] = (a[i] << s) | (prev >> (64 - s));
+        prev = a[i];
+    }
+    let top = add_small::<N, C>(&mut r, prev >> (64 - s));
+    r[0] = r[0].wrapping_add(top * C);
+    r
+}
+
 /// k·a for a small k (k < 2^16): one pass of multiplications by k, then the fold.
 #[inline(always)]
 pub(super) fn scale<const N: usize, const C: u64>(a: &[u64; N], k: u64) -> [u64; N] {
@@ -242,7 +321,9 @@ fn karatsuba8(wide: &mut [u64; 16], a: &[u64], b: &[u64]) {
     }
 }
 
-#[inline]
+/// Inlined (like `square`) into the point formulas: the calls, with their copies of arguments
+/// and results, were ~3 % of a verification's instructions (callgrind).
+#[inline(always)]
 pub(super) fn mul<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
     const { assert!(N <= 8) };
     let mut wide = [0u64; 16];
@@ -254,7 +335,7 @@ pub(super) fn mul<const N: usize, const C: u64>(a: &[u64; N], b: &[u64; N]) -> [
     reduce_wide::<N, C>(&wide)
 }
 
-#[inline]
+#[inline(always)]
 pub(super) fn square<const N: usize, const C: u64>(a: &[u64; N]) -> [u64; N] {
     let mut wide = [0u64; 16];
     // The cross products a[i]·a[j], i < j, once…
