@@ -38,20 +38,28 @@ pub(super) struct Expected {
 
 /// The numbers in a signed content that is JSON or XML (CMS content; read whole).
 pub(super) fn numbers_in(content: &[u8], pointers: &Pointers) -> SignedNumbers {
-    let all = (pointers.iin.iter())
+    let all: Vec<&str> = (pointers.iin.iter())
         .chain(&pointers.bin)
-        .map(String::as_str);
-    if let Some(json) = json::Document::parse(content, all) {
-        let find = |ptrs: &[String]| {
-            ptrs.iter().find_map(|p| match json.pointer(p) {
+        .map(String::as_str)
+        .collect();
+    let found = match all.len() <= json::MAX_POINTERS {
+        true => json::find(content, &all),
+        false => serde_json::from_slice::<serde_json::Value>(content)
+            .ok()
+            .map(|json| all.iter().map(|p| json.pointer(p).cloned()).collect()),
+    };
+    if let Some(found) = found {
+        let (iin, bin) = found.split_at(pointers.iin.len());
+        let first = |found: &[Option<serde_json::Value>]| {
+            found.iter().find_map(|value| match value {
                 Some(serde_json::Value::String(s)) => Some(s.clone()),
                 Some(serde_json::Value::Number(n)) => Some(n.to_string()),
                 _ => None,
             })
         };
         return SignedNumbers {
-            iin: find(&pointers.iin),
-            bin: find(&pointers.bin),
+            iin: first(iin),
+            bin: first(bin),
         };
     }
     if crate::xml::looks_like_xml(content) {
@@ -269,5 +277,19 @@ mod tests {
         assert_eq!(e.report.source, "none");
         let e = from(br#"{"applicant":{"iin":"12345"}}"#);
         assert!(!e.problems.is_empty());
+    }
+
+    #[test]
+    fn many_pointers_are_followed_in_order() {
+        // More pointers than are followed at once in one parse: read from the whole document.
+        let mut p = Pointers::default();
+        p.iin = (0..70).map(|i| format!("/a{i}")).collect();
+        p.iin.push("/applicant/iin".into());
+        let content = br#"{"a69":900517312343,"applicant":{"iin":"940140000385"}}"#;
+        let numbers = numbers_in(content, &p);
+        assert_eq!(numbers.iin.as_deref(), Some("900517312343"));
+        p.iin.truncate(3);
+        p.iin.push("/applicant/iin".into());
+        assert_eq!(numbers_in(content, &p).iin.as_deref(), Some("940140000385"));
     }
 }

@@ -1,5 +1,5 @@
 //! The applicant's numbers read from JSON content without building the whole document: only
-//! the values the configured pointers can reach are kept (as `serde_json::Value`s, so they read
+//! the values the configured pointers end at are built (as `serde_json::Value`s, so they read
 //! exactly as before), everything else is parsed and dropped. The parse itself is serde_json's
 //! own — the same syntax, recursion limit and number checks as `from_slice::<Value>` — so a
 //! content is JSON here exactly when it was before; only the allocations of the parts nobody
@@ -10,16 +10,6 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-
-/// What is kept of a JSON value: whole where a pointer ends, else only the members and
-/// elements some pointer goes through.
-enum Kept {
-    Whole(Value),
-    Object(Vec<(String, Kept)>),
-    Array(Vec<(usize, Kept)>),
-    /// A scalar no pointer ends at (a pointer cannot go through it).
-    Other,
-}
 
 /// serde_json's own pointer syntax: `~1` is `/`, `~0` is `~`.
 fn unescape(token: &str) -> Cow<'_, str> {
@@ -37,99 +27,127 @@ fn index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
-/// A pointer's first token (unescaped) and the rest of it; `p` starts with `/`.
-fn split(p: &str) -> (Cow<'_, str>, &str) {
-    let body = &p[1..];
-    let end = body.find('/').unwrap_or(body.len());
-    (unescape(&body[..end]), &body[end..])
+/// Most pointers followed at once (a bit each in [`Search::active`]); more go the slow way.
+pub(super) const MAX_POINTERS: usize = 64;
+
+/// The search below one JSON value at `depth` tokens down: the pointers still on their way
+/// (`active`, bits into `pointers`), and each pointer's answer so far.
+struct Search<'s, 'p> {
+    pointers: &'p [&'p str],
+    found: &'s mut [Option<Value>],
+    active: u64,
+    depth: usize,
 }
 
-/// The pointers still to follow below a value: each is `""` (the value itself) or starts with
-/// `/` (pointers that start otherwise reach nothing and are dropped before the parse).
-struct Wanted<'p>(Vec<&'p str>);
+impl Search<'_, '_> {
+    fn each(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.pointers.len()).filter(|i| self.active & (1 << i) != 0)
+    }
 
-impl<'de> DeserializeSeed<'de> for Wanted<'_> {
-    type Value = Kept;
+    /// Pointer `i` after its first `depth` tokens: `""` when it ends here.
+    fn rest(&self, i: usize) -> &str {
+        let p = self.pointers[i];
+        let mut rest = p;
+        for _ in 0..self.depth {
+            rest = rest[1..].find('/').map_or("", |end| &rest[1 + end..]);
+        }
+        rest
+    }
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Kept, D::Error> {
-        if self.0.iter().any(|p| p.is_empty()) {
-            return serde::Deserialize::deserialize(deserializer).map(Kept::Whole);
+    /// The active pointers whose next token `matches`; their answers start again from
+    /// nothing (a repeated member replaces the earlier one, as in a `Value`'s map).
+    fn below(&mut self, matches: impl Fn(&str) -> bool) -> u64 {
+        let mut below = 0;
+        for i in self.each() {
+            let rest = self.rest(i);
+            let token = rest[1..].split('/').next().unwrap_or_default();
+            if matches(&unescape(token)) {
+                below |= 1 << i;
+            }
+        }
+        for i in 0..self.pointers.len() {
+            if below & (1 << i) != 0 {
+                self.found[i] = None;
+            }
+        }
+        below
+    }
+
+    fn child(&mut self, active: u64) -> Search<'_, '_> {
+        Search {
+            pointers: self.pointers,
+            found: self.found,
+            active,
+            depth: self.depth + 1,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Search<'_, '_> {
+    type Value = ();
+
+    /// Where a pointer ends, the value is read whole (and any pointer going on below it is
+    /// answered from it); elsewhere only the members and elements some pointer goes through.
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        if self.each().any(|i| self.rest(i).is_empty()) {
+            let value: Value = serde::Deserialize::deserialize(deserializer)?;
+            for i in 0..self.pointers.len() {
+                if self.active & (1 << i) != 0 {
+                    self.found[i] = value.pointer(self.rest(i)).cloned();
+                }
+            }
+            return Ok(());
         }
         deserializer.deserialize_any(self)
     }
 }
 
-impl Wanted<'_> {
-    /// The pointers that go on below the member or element `matches` accepts.
-    fn below(&self, matches: impl Fn(&str) -> bool) -> Wanted<'_> {
-        Wanted(
-            (self.0.iter())
-                .filter_map(|p| {
-                    let (token, rest) = split(p);
-                    matches(token.as_ref()).then_some(rest)
-                })
-                .collect(),
-        )
-    }
-}
-
-/// Scalars: kept as nothing. Containers: the members and elements the pointers go through.
-impl<'de> Visitor<'de> for Wanted<'_> {
-    type Value = Kept;
+/// Scalars: no pointer goes through them. Containers: the members and elements some pointer
+/// goes through are searched, the others parsed and dropped.
+impl<'de> Visitor<'de> for Search<'_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Kept, E> {
-        Ok(Kept::Other)
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Kept, E> {
-        Ok(Kept::Other)
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Kept, E> {
-        Ok(Kept::Other)
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Kept, E> {
-        Ok(Kept::Other)
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_str<E>(self, _: &str) -> Result<Kept, E> {
-        Ok(Kept::Other)
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<Kept, E> {
-        Ok(Kept::Other)
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kept, A::Error> {
-        let mut kept: Vec<(String, Kept)> = Vec::new();
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key_seed(Key)? {
-            let below = self.below(|token| token == key.as_ref());
-            if below.0.is_empty() {
-                map.next_value_seed(Discard)?;
-                continue;
-            }
-            let value = map.next_value_seed(below)?;
-            // A repeated member: the last one counts, as in a `Value`'s map.
-            match kept.iter_mut().find(|(k, _)| *k == key.as_ref()) {
-                Some(entry) => entry.1 = value,
-                None => kept.push((key.into_owned(), value)),
+            match self.below(|token| token == key.as_ref()) {
+                0 => map.next_value_seed(Discard)?,
+                below => map.next_value_seed(self.child(below))?,
             }
         }
-        Ok(Kept::Object(kept))
+        Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kept, A::Error> {
-        let mut kept = Vec::new();
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         for at in 0.. {
-            let below = self.below(|token| index(token) == Some(at));
-            let element = match below.0.is_empty() {
-                true => seq.next_element_seed(Discard)?.map(|()| None),
-                false => seq.next_element_seed(below)?.map(Some),
+            let more = match self.below(|token| index(token) == Some(at)) {
+                0 => seq.next_element_seed(Discard)?,
+                below => seq.next_element_seed(self.child(below))?,
             };
-            match element {
-                None => break,
-                Some(Some(value)) => kept.push((at, value)),
-                Some(None) => {}
+            if more.is_none() {
+                break;
             }
         }
-        Ok(Kept::Array(kept))
+        Ok(())
     }
 }
 
@@ -201,48 +219,24 @@ impl<'de> Visitor<'de> for Discard {
     }
 }
 
-/// A JSON document, keeping what `pointers` can reach; `None` if `content` is not JSON.
-pub(super) struct Document(Kept);
-
-impl Document {
-    pub(super) fn parse<'p>(
-        content: &[u8],
-        pointers: impl Iterator<Item = &'p str>,
-    ) -> Option<Self> {
-        let wanted = Wanted(
-            pointers
-                .filter(|p| p.is_empty() || p.starts_with('/'))
-                .collect(),
-        );
-        let mut deserializer = serde_json::Deserializer::from_slice(content);
-        let kept = wanted.deserialize(&mut deserializer).ok()?;
-        deserializer.end().ok()?;
-        Some(Document(kept))
-    }
-
-    /// `Value::pointer(p)` on the whole document, for a `p` given to [`Document::parse`].
-    pub(super) fn pointer(&self, p: &str) -> Option<&Value> {
-        let mut at = &self.0;
-        let mut rest = p;
-        loop {
-            match at {
-                Kept::Whole(value) => return value.pointer(rest),
-                _ if !rest.starts_with('/') => return None,
-                Kept::Object(members) => {
-                    let (token, below) = split(rest);
-                    at = &members.iter().find(|(k, _)| *k == token)?.1;
-                    rest = below;
-                }
-                Kept::Array(elements) => {
-                    let (token, below) = split(rest);
-                    let i = index(&token)?;
-                    at = &elements.iter().find(|(at, _)| *at == i)?.1;
-                    rest = below;
-                }
-                Kept::Other => return None,
-            }
-        }
-    }
+/// `Value::pointer(p)` for each of `pointers` (at most [`MAX_POINTERS`]) on `content` read as
+/// JSON; `None` if it is not JSON.
+pub(super) fn find(content: &[u8], pointers: &[&str]) -> Option<Vec<Option<Value>>> {
+    let mut found = vec![None; pointers.len()];
+    // Pointers that neither are empty nor start with `/` reach nothing (`Value::pointer`).
+    let active = (0..pointers.len().min(MAX_POINTERS))
+        .filter(|i| pointers[*i].is_empty() || pointers[*i].starts_with('/'))
+        .fold(0u64, |active, i| active | 1 << i);
+    let search = Search {
+        pointers,
+        found: &mut found,
+        active,
+        depth: 0,
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(content);
+    search.deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    Some(found)
 }
 
 #[cfg(test)]
@@ -276,19 +270,20 @@ mod tests {
         ];
         // Each alone, and all at once (pointers that share a path, one ending above another).
         for p in pointers {
-            let doc = Document::parse(text.as_bytes(), std::iter::once(p)).expect("json");
-            assert_eq!(doc.pointer(p), json.pointer(p), "{p}");
+            let found = find(text.as_bytes(), &[p]).expect("json");
+            assert_eq!(found[0].as_ref(), json.pointer(p), "{p}");
         }
-        let doc = Document::parse(text.as_bytes(), pointers.into_iter()).expect("json");
-        for p in pointers {
-            assert_eq!(doc.pointer(p), json.pointer(p), "{p}");
+        let found = find(text.as_bytes(), &pointers).expect("json");
+        for (p, found) in pointers.iter().zip(&found) {
+            assert_eq!(found.as_ref(), json.pointer(p), "{p}");
         }
         let nested: Value = serde_json::from_str(r#"[[1,[2,{"k":"v"}]]]"#).expect("json");
-        let doc = Document::parse(br#"[[1,[2,{"k":"v"}]]]"#, ["/0/1/1/k"].into_iter());
-        assert_eq!(
-            doc.expect("json").pointer("/0/1/1/k"),
-            nested.pointer("/0/1/1/k")
-        );
+        let found = find(br#"[[1,[2,{"k":"v"}]]]"#, &["/0/1/1/k", "/0/1"]).expect("json");
+        assert_eq!(found[0].as_ref(), nested.pointer("/0/1/1/k"));
+        assert_eq!(found[1].as_ref(), nested.pointer("/0/1"));
+        // A repeated member replaces the earlier one, whatever it held.
+        let found = find(br#"{"a":{"b":1},"a":5}"#, &["/a/b"]).expect("json");
+        assert_eq!(found[0], None);
     }
 
     #[test]
@@ -306,15 +301,12 @@ mod tests {
             deep.as_bytes(),
         ] {
             assert!(serde_json::from_slice::<Value>(bad).is_err());
-            for pointers in [&[][..], &["/a"], &["/a/b", "/0"]] {
-                assert!(
-                    Document::parse(bad, pointers.iter().copied()).is_none(),
-                    "{bad:?}"
-                );
+            for pointers in [&[][..], &["/a"], &["/a/b", "/0"], &[""]] {
+                assert!(find(bad, pointers).is_none(), "{bad:?}");
             }
         }
         let fine = br#"{"a":{"b":[1,2.5,"\u00e9\n",null,true]},"c":"x"}"#;
         assert!(serde_json::from_slice::<Value>(fine).is_ok());
-        assert!(Document::parse(fine, ["/c"].into_iter()).is_some());
+        assert!(find(fine, &["/c"]).is_some());
     }
 }
