@@ -282,8 +282,10 @@ mod tests {
     #[test]
     fn many_pointers_are_followed_in_order() {
         // More pointers than are followed at once in one parse: read from the whole document.
-        let mut p = Pointers::default();
-        p.iin = (0..70).map(|i| format!("/a{i}")).collect();
+        let mut p = Pointers {
+            iin: (0..70).map(|i| format!("/a{i}")).collect(),
+            ..Pointers::default()
+        };
         p.iin.push("/applicant/iin".into());
         let content = br#"{"a69":900517312343,"applicant":{"iin":"940140000385"}}"#;
         let numbers = numbers_in(content, &p);

@@ -9,12 +9,12 @@ use const_oid::db::rfc5911::ID_SIGNED_DATA;
 use der::asn1::ObjectIdentifier;
 use der::Tag;
 
-use super::signer_info::fast::tlv;
+use super::signer_info::fast::{tlv, Tlv};
 use super::Walked;
 
 /// One TLV whose tag the der crate knows (its header decoding refuses the others): tag byte,
 /// value, whole encoding, and what follows.
-fn known(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+fn known(input: &[u8]) -> Option<Tlv<'_>> {
     let read = tlv(input)?;
     Tag::try_from(read.0).ok()?;
     Some(read)

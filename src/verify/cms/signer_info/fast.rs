@@ -31,13 +31,17 @@ pub(in crate::verify::cms) struct Read<'a> {
     pub unsigned: Vec<AttributeRef<'a>>,
 }
 
+/// A TLV read off the front of some bytes: its tag byte, value and whole encoding, and what
+/// follows it.
+pub(in crate::verify::cms) type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
 /// der's largest length (`Length::MAX`, 256 MiB - 1).
 const MAX_LENGTH: u32 = 0x0FFF_FFFF;
 
 /// One TLV off the front of `input`: its tag byte, value and whole encoding, and what follows.
 /// Only single-byte tags, and the definite lengths der accepts: the short form, or one to four
 /// length bytes that no shorter form could have held, at most [`MAX_LENGTH`].
-pub(in crate::verify::cms) fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+pub(in crate::verify::cms) fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let (&tag, rest) = input.split_first()?;
     if tag & 0x1F == 0x1F {
         return None;
