@@ -38,21 +38,21 @@ pub(super) struct Expected {
 
 /// The numbers in a signed content that is JSON or XML (CMS content; read whole).
 pub(super) fn numbers_in(content: &[u8], pointers: &Pointers) -> SignedNumbers {
-    let all: Vec<&str> = (pointers.iin.iter())
-        .chain(&pointers.bin)
-        .map(String::as_str)
-        .collect();
-    let found = match all.len() <= json::MAX_POINTERS {
-        true => json::find(content, &all),
+    let lists = [pointers.iin.as_slice(), pointers.bin.as_slice()];
+    let found = match pointers.iin.len() + pointers.bin.len() <= json::MAX_POINTERS {
+        true => json::find(content, lists),
         false => serde_json::from_slice::<serde_json::Value>(content)
             .ok()
-            .map(|json| all.iter().map(|p| json.pointer(p).cloned()).collect()),
+            .map(|json| {
+                let all = lists.iter().flat_map(|list| list.iter());
+                all.map(|p| json.pointer(p).cloned()).collect()
+            }),
     };
-    if let Some(found) = found {
-        let (iin, bin) = found.split_at(pointers.iin.len());
-        let first = |found: &[Option<serde_json::Value>]| {
-            found.iter().find_map(|value| match value {
-                Some(serde_json::Value::String(s)) => Some(s.clone()),
+    if let Some(mut found) = found {
+        let (iin, bin) = found.split_at_mut(pointers.iin.len());
+        let first = |found: &mut [Option<serde_json::Value>]| {
+            found.iter_mut().find_map(|value| match value.take() {
+                Some(serde_json::Value::String(s)) => Some(s),
                 Some(serde_json::Value::Number(n)) => Some(n.to_string()),
                 _ => None,
             })

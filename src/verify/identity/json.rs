@@ -30,52 +30,69 @@ fn index(token: &str) -> Option<usize> {
 /// Most pointers followed at once (a bit each in [`Search::active`]); more go the slow way.
 pub(super) const MAX_POINTERS: usize = 64;
 
+/// Pointer `p` after its first `depth` tokens: `""` when it ends there.
+fn rest(p: &str, depth: usize) -> &str {
+    let mut rest = p;
+    for _ in 0..depth {
+        let body = rest.get(1..).unwrap_or_default();
+        rest = body
+            .bytes()
+            .position(|b| b == b'/')
+            .map_or("", |end| &body[end..]);
+    }
+    rest
+}
+
 /// The search below one JSON value at `depth` tokens down: the pointers still on their way
-/// (`active`, bits into `pointers`), and each pointer's answer so far.
+/// (`active`, bits into the pointers of `lists`, numbered in order), and each pointer's answer
+/// so far.
 struct Search<'s, 'p> {
-    pointers: &'p [&'p str],
+    lists: [&'p [String]; 2],
     found: &'s mut [Option<Value>],
     active: u64,
     depth: usize,
 }
 
-impl Search<'_, '_> {
-    fn each(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.pointers.len()).filter(|i| self.active & (1 << i) != 0)
+impl<'p> Search<'_, 'p> {
+    fn len(&self) -> usize {
+        self.found.len()
     }
 
-    /// Pointer `i` after its first `depth` tokens: `""` when it ends here.
-    fn rest(&self, i: usize) -> &str {
-        let p = self.pointers[i];
-        let mut rest = p;
-        for _ in 0..self.depth {
-            rest = rest[1..].find('/').map_or("", |end| &rest[1 + end..]);
-        }
-        rest
+    fn is_active(&self, i: usize) -> bool {
+        self.active & (1 << i) != 0
+    }
+
+    /// Active pointer `i`, after the tokens that led here.
+    fn rest(&self, i: usize) -> &'p str {
+        let [first, second] = self.lists;
+        let p = match first.get(i) {
+            Some(p) => p,
+            None => second.get(i - first.len()).map_or("", String::as_str),
+        };
+        rest(p, self.depth)
     }
 
     /// The active pointers whose next token `matches`; their answers start again from
     /// nothing (a repeated member replaces the earlier one, as in a `Value`'s map).
     fn below(&mut self, matches: impl Fn(&str) -> bool) -> u64 {
         let mut below = 0;
-        for i in self.each() {
-            let rest = self.rest(i);
-            let token = rest[1..].split('/').next().unwrap_or_default();
+        for i in 0..self.len() {
+            if !self.is_active(i) {
+                continue;
+            }
+            let rest = self.rest(i).get(1..).unwrap_or_default();
+            let token = rest.split('/').next().unwrap_or_default();
             if matches(&unescape(token)) {
                 below |= 1 << i;
-            }
-        }
-        for i in 0..self.pointers.len() {
-            if below & (1 << i) != 0 {
                 self.found[i] = None;
             }
         }
         below
     }
 
-    fn child(&mut self, active: u64) -> Search<'_, '_> {
+    fn child(&mut self, active: u64) -> Search<'_, 'p> {
         Search {
-            pointers: self.pointers,
+            lists: self.lists,
             found: self.found,
             active,
             depth: self.depth + 1,
@@ -89,16 +106,29 @@ impl<'de> DeserializeSeed<'de> for Search<'_, '_> {
     /// Where a pointer ends, the value is read whole (and any pointer going on below it is
     /// answered from it); elsewhere only the members and elements some pointer goes through.
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        if self.each().any(|i| self.rest(i).is_empty()) {
-            let value: Value = serde::Deserialize::deserialize(deserializer)?;
-            for i in 0..self.pointers.len() {
-                if self.active & (1 << i) != 0 {
-                    self.found[i] = value.pointer(self.rest(i)).cloned();
-                }
-            }
-            return Ok(());
+        if !(0..self.len()).any(|i| self.is_active(i) && self.rest(i).is_empty()) {
+            return deserializer.deserialize_any(self);
         }
-        deserializer.deserialize_any(self)
+        let value: Value = serde::Deserialize::deserialize(deserializer)?;
+        // The value itself goes to a pointer that ends here (a copy to any other that does).
+        let mut whole = None;
+        for i in 0..self.len() {
+            if !self.is_active(i) {
+                continue;
+            }
+            match self.rest(i) {
+                "" => {
+                    if let Some(earlier) = whole.replace(i) {
+                        self.found[earlier] = Some(value.clone());
+                    }
+                }
+                rest => self.found[i] = value.pointer(rest).cloned(),
+            }
+        }
+        if let Some(i) = whole {
+            self.found[i] = Some(value);
+        }
+        Ok(())
     }
 }
 
@@ -219,16 +249,17 @@ impl<'de> Visitor<'de> for Discard {
     }
 }
 
-/// `Value::pointer(p)` for each of `pointers` (at most [`MAX_POINTERS`]) on `content` read as
-/// JSON; `None` if it is not JSON.
-pub(super) fn find(content: &[u8], pointers: &[&str]) -> Option<Vec<Option<Value>>> {
-    let mut found = vec![None; pointers.len()];
+/// `Value::pointer(p)` for each pointer of `lists`, in order (at most [`MAX_POINTERS`]), on
+/// `content` read as JSON; `None` if it is not JSON.
+pub(super) fn find(content: &[u8], lists: [&[String]; 2]) -> Option<Vec<Option<Value>>> {
+    let pointers = lists.iter().flat_map(|list| list.iter());
+    let mut found = vec![None; lists[0].len() + lists[1].len()];
     // Pointers that neither are empty nor start with `/` reach nothing (`Value::pointer`).
-    let active = (0..pointers.len().min(MAX_POINTERS))
-        .filter(|i| pointers[*i].is_empty() || pointers[*i].starts_with('/'))
-        .fold(0u64, |active, i| active | 1 << i);
+    let active = (pointers.enumerate().take(MAX_POINTERS))
+        .filter(|(_, p)| p.is_empty() || p.starts_with('/'))
+        .fold(0u64, |active, (i, _)| active | 1 << i);
     let search = Search {
-        pointers,
+        lists,
         found: &mut found,
         active,
         depth: 0,
@@ -269,20 +300,29 @@ mod tests {
             "applicant/iin",
         ];
         // Each alone, and all at once (pointers that share a path, one ending above another).
+        let owned = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         for p in pointers {
-            let found = find(text.as_bytes(), &[p]).expect("json");
+            let found = find(text.as_bytes(), [&owned(&[p]), &[]]).expect("json");
             assert_eq!(found[0].as_ref(), json.pointer(p), "{p}");
         }
-        let found = find(text.as_bytes(), &pointers).expect("json");
+        let (first, second) = pointers.split_at(7);
+        let found = find(text.as_bytes(), [&owned(first), &owned(second)]).expect("json");
         for (p, found) in pointers.iter().zip(&found) {
             assert_eq!(found.as_ref(), json.pointer(p), "{p}");
         }
+        // The same pointer twice, in one list and across both: each answered.
+        let twice = owned(&["/applicant/iin", "/applicant/iin"]);
+        let found = find(text.as_bytes(), [&twice, &twice]).expect("json");
+        assert!(found
+            .iter()
+            .all(|f| f.as_ref() == json.pointer("/applicant/iin")));
         let nested: Value = serde_json::from_str(r#"[[1,[2,{"k":"v"}]]]"#).expect("json");
-        let found = find(br#"[[1,[2,{"k":"v"}]]]"#, &["/0/1/1/k", "/0/1"]).expect("json");
+        let pointers = owned(&["/0/1/1/k", "/0/1"]);
+        let found = find(br#"[[1,[2,{"k":"v"}]]]"#, [&pointers, &[]]).expect("json");
         assert_eq!(found[0].as_ref(), nested.pointer("/0/1/1/k"));
         assert_eq!(found[1].as_ref(), nested.pointer("/0/1"));
         // A repeated member replaces the earlier one, whatever it held.
-        let found = find(br#"{"a":{"b":1},"a":5}"#, &["/a/b"]).expect("json");
+        let found = find(br#"{"a":{"b":1},"a":5}"#, [&owned(&["/a/b"]), &[]]).expect("json");
         assert_eq!(found[0], None);
     }
 
@@ -302,11 +342,12 @@ mod tests {
         ] {
             assert!(serde_json::from_slice::<Value>(bad).is_err());
             for pointers in [&[][..], &["/a"], &["/a/b", "/0"], &[""]] {
-                assert!(find(bad, pointers).is_none(), "{bad:?}");
+                let pointers: Vec<String> = pointers.iter().map(|p| p.to_string()).collect();
+                assert!(find(bad, [&pointers, &[]]).is_none(), "{bad:?}");
             }
         }
         let fine = br#"{"a":{"b":[1,2.5,"\u00e9\n",null,true]},"c":"x"}"#;
         assert!(serde_json::from_slice::<Value>(fine).is_ok());
-        assert!(find(fine, &["/c"]).is_some());
+        assert!(find(fine, [&["/c".to_string()], &[]]).is_some());
     }
 }
