@@ -58,8 +58,10 @@ impl<'p> Search<'_, 'p> {
         self.found.len()
     }
 
+    /// Beyond [`MAX_POINTERS`] nothing is active (no shift past the mask's width).
     fn is_active(&self, i: usize) -> bool {
-        self.active & (1 << i) != 0
+        let bit = u32::try_from(i).ok().and_then(|i| 1u64.checked_shl(i));
+        bit.is_some_and(|bit| self.active & bit != 0)
     }
 
     /// Active pointer `i`, after the tokens that led here.
