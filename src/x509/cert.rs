@@ -33,6 +33,16 @@ pub struct Cert {
     subject_summary: OnceLock<SubjectSummary>,
     key_profile: OnceLock<KeyProfile>,
     rsa_modulus_bits: OnceLock<Option<usize>>,
+    /// The serial number in hex and the validity bounds in RFC 3339, as every signer's report
+    /// shows them.
+    report_texts: OnceLock<ReportTexts>,
+}
+
+#[derive(Debug)]
+struct ReportTexts {
+    serial_hex: String,
+    not_before: String,
+    not_after: String,
 }
 
 /// The subject attributes a signer's report shows, each cut at [`MAX_NAME_CHARS`] like the
@@ -96,6 +106,7 @@ impl Cert {
             subject_summary: OnceLock::new(),
             key_profile: OnceLock::new(),
             rsa_modulus_bits: OnceLock::new(),
+            report_texts: OnceLock::new(),
             der,
             parsed,
         })
@@ -146,7 +157,25 @@ impl Cert {
     }
 
     pub fn serial_hex(&self) -> String {
-        hex::encode_upper(self.parsed.tbs_certificate.serial_number.as_bytes())
+        self.report_texts().serial_hex.clone()
+    }
+
+    /// [`Cert::not_before`] in RFC 3339, written once.
+    pub fn not_before_text(&self) -> &str {
+        &self.report_texts().not_before
+    }
+
+    /// [`Cert::not_after`] in RFC 3339, written once.
+    pub fn not_after_text(&self) -> &str {
+        &self.report_texts().not_after
+    }
+
+    fn report_texts(&self) -> &ReportTexts {
+        self.report_texts.get_or_init(|| ReportTexts {
+            serial_hex: hex::encode_upper(self.parsed.tbs_certificate.serial_number.as_bytes()),
+            not_before: crate::time::rfc3339(self.not_before()),
+            not_after: crate::time::rfc3339(self.not_after()),
+        })
     }
 
     pub fn subject(&self) -> String {

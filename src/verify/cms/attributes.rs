@@ -89,16 +89,23 @@ impl Shared {
     }
 }
 
-/// The describing of one SignerInfo. `received_attrs`: its signed attributes as received,
-/// retagged as the SET they are signed as, when `si` is a re-encoding (else they are `si`'s
-/// own); `shared`: what the SignedData carries. Also says whether it has archive time-stamps.
-pub(super) fn evidence(
-    si: SignerInfoRef<'_>,
+/// The describing of one SignerInfo. `read`: its signed and unsigned attributes when the
+/// reader already has them (else they are read from `si`); `received_attrs`: its signed
+/// attributes as received, retagged as the SET they are signed as, when `si` is a re-encoding
+/// (else they are `si`'s own); `shared`: what the SignedData carries. Also says whether it has
+/// archive time-stamps.
+pub(super) fn evidence<'a>(
+    si: SignerInfoRef<'a>,
+    read: Option<(Attributes<'a>, Attributes<'a>)>,
     received_attrs: Option<Vec<u8>>,
     shared: &mut Shared,
 ) -> Result<(SignerEvidence, bool), String> {
-    let signed_attrs = attributes(si.signed_attrs.as_ref());
-    let unsigned_attrs = attributes(si.unsigned_attrs.as_ref());
+    let (signed_attrs, unsigned_attrs) = read.unwrap_or_else(|| {
+        (
+            attributes(si.signed_attrs.as_ref()),
+            attributes(si.unsigned_attrs.as_ref()),
+        )
+    });
     let received_attrs = match (received_attrs, &si.signed_attrs) {
         (Some(received), _) => Some(received),
         (None, Some(set)) => Some(super::signer_info::retagged(set).map_err(|e| e.to_string())?),

@@ -6,6 +6,7 @@
 mod archive;
 mod attributes;
 mod ess;
+mod quick_walk;
 mod signer_info;
 
 use std::borrow::Cow;
@@ -218,7 +219,8 @@ fn read(
     };
     // Streaming producers write BER (indefinite lengths): re-encode as DER and walk again.
     let normalised;
-    let (walked, source): (Walked<'_>, &[u8]) = match walk(&der) {
+    let walked = quick_walk::walk(&der).map_or_else(|| walk(&der), Ok);
+    let (walked, source): (Walked<'_>, &[u8]) = match walked {
         Ok(w) => (w, &der),
         Err(e) => {
             normalised = crate::x509::ber_to_der(&der)
@@ -296,11 +298,15 @@ fn read(
     let mut signers = Vec::with_capacity(signer_infos.len());
     for (index, decoded) in signer_infos.into_iter().enumerate() {
         let (mut signer, archived) = match decoded {
-            signer_info::Decoded::Received(si) => attributes::evidence(si, None, &mut shared),
+            signer_info::Decoded::Read(read) => {
+                let attrs = Some((read.signed, read.unsigned));
+                attributes::evidence(read.view, attrs, None, &mut shared)
+            }
+            signer_info::Decoded::Received(si) => attributes::evidence(si, None, None, &mut shared),
             signer_info::Decoded::Canonical { der, received } => {
                 let reread = signer_info::SignerInfoRef::from_der(&der).map_err(|e| e.to_string());
                 let received = raw_signed_attrs(received).map_err(|e| e.to_string());
-                reread.and_then(|si| attributes::evidence(si, received?, &mut shared))
+                reread.and_then(|si| attributes::evidence(si, None, received?, &mut shared))
             }
         }
         .map_err(|e| unreadable(format!("malformed SignerInfo: {e}")))?;

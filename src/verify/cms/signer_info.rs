@@ -24,6 +24,9 @@ use der::{
 use spki::AlgorithmIdentifierRef;
 use x509_cert::serial_number::SerialNumber;
 
+pub(super) mod fast;
+pub(super) use fast::Read;
+
 /// `cms::signed_data::SignerInfo`, borrowed.
 #[derive(Sequence)]
 pub(super) struct SignerInfoRef<'a> {
@@ -219,8 +222,13 @@ impl<'a, T: Decode<'a> + DerOrd> ValueOrd for SetOfRef<'a, T> {
 // Not boxed: the usual variant is the large one, and a box is an allocation per signer.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Decoded<'a> {
+    /// Read by the byte-level reader ([`fast`]), with its attributes: the usual case.
+    Read(Read<'a>),
     Received(SignerInfoRef<'a>),
-    Canonical { der: Vec<u8>, received: &'a [u8] },
+    Canonical {
+        der: Vec<u8>,
+        received: &'a [u8],
+    },
 }
 
 /// Checks that `raw` is a SignerInfo the cms crate accepts. Bounded first: the cms crate sorts
@@ -232,6 +240,9 @@ pub(super) fn decode(raw: &[u8]) -> Result<Decoded<'_>, String> {
             "malformed SignerInfo: a SET of {widest} elements (at most {} are read)",
             crate::x509::MAX_SET_ELEMENTS
         ));
+    }
+    if let Some(read) = fast::read(raw) {
+        return Ok(Decoded::Read(read));
     }
     if let Ok(view) = SignerInfoRef::from_der(raw) {
         return Ok(Decoded::Received(view));

@@ -25,8 +25,59 @@ fn cms_crate(raw: &[u8]) -> Result<cms::signed_data::SignerInfo, String> {
 #[derive(Debug, PartialEq, Eq)]
 enum Way {
     Refused,
+    /// Read by the byte-level reader.
+    Fast,
+    /// Read where it lies by the der derives (the byte-level reader declined).
     Received,
     Canonical,
+}
+
+/// The byte-level reader's view and attributes are the der derives' own: the same fields (each
+/// re-encodes to the same DER), the same SETs, the same attributes in the same order.
+fn same_as_the_derives(read: &super::Read<'_>, raw: &[u8]) {
+    let derived = SignerInfoRef::from_der(raw).unwrap_or_else(|e| {
+        panic!(
+            "the byte-level reader accepts what the derives refuse ({e}): {}",
+            hex::encode(raw)
+        )
+    });
+    assert_eq!(
+        read.view.to_der().expect("encodes"),
+        derived.to_der().expect("encodes"),
+        "{}",
+        hex::encode(raw)
+    );
+    let listed = |set: Option<&super::SetOfRef<'_, super::AttributeRef<'_>>>| {
+        set.map_or(Vec::new(), |set| {
+            set.iter()
+                .map(|a| {
+                    let (a, _) = a.expect("attribute");
+                    (a.to_der().expect("encodes"), a.values.len())
+                })
+                .collect()
+        })
+    };
+    let own = |list: &[super::AttributeRef<'_>]| -> Vec<(Vec<u8>, usize)> {
+        (list.iter())
+            .map(|a| (a.to_der().expect("encodes"), a.values.len()))
+            .collect()
+    };
+    for (mine, theirs, set) in [
+        (
+            &read.signed,
+            derived.signed_attrs.as_ref(),
+            read.view.signed_attrs.as_ref(),
+        ),
+        (
+            &read.unsigned,
+            derived.unsigned_attrs.as_ref(),
+            read.view.unsigned_attrs.as_ref(),
+        ),
+    ] {
+        assert_eq!(own(mine), listed(theirs), "{}", hex::encode(raw));
+        assert_eq!(set.map(|s| s.len()), theirs.map(|s| s.len()));
+        assert_eq!(listed(set), listed(theirs));
+    }
 }
 
 fn agree(raw: &[u8]) -> Way {
@@ -47,6 +98,12 @@ fn agree(raw: &[u8]) -> Way {
     let canonical = expected.to_der().expect("re-encodes");
     let received_attrs = super::super::raw_signed_attrs(raw).expect("attrs");
     let (view, way) = match &decoded {
+        Decoded::Read(read) => {
+            same_as_the_derives(read, raw);
+            let attrs = (read.view.signed_attrs.as_ref()).map(|set| retagged(set).expect("set"));
+            assert_eq!(attrs, received_attrs, "signed attributes as received");
+            (SignerInfoRef::from_der(raw).expect("view"), Way::Fast)
+        }
         Decoded::Received(view) => {
             let attrs = view
                 .signed_attrs
@@ -123,9 +180,9 @@ fn files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every SignerInfo (its DER) of every SignedData in the fixtures, the Kalkan samples and the
-/// fuzzer's seeds and corpus.
-fn fixture_signer_infos() -> Vec<Vec<u8>> {
+/// Every SignedData (its DER) in the fixtures, the Kalkan samples and the fuzzer's seeds and
+/// corpus.
+fn fixture_signed_datas() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut paths = Vec::new();
     for dir in [
@@ -137,7 +194,7 @@ fn fixture_signer_infos() -> Vec<Vec<u8>> {
     ] {
         files(&root.join(dir), &mut paths);
     }
-    let mut signer_infos = Vec::new();
+    let mut found = Vec::new();
     for path in paths {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
@@ -146,11 +203,20 @@ fn fixture_signer_infos() -> Vec<Vec<u8>> {
         ders.extend(crate::x509::decode_der(&bytes));
         ders.extend(crate::x509::ber_to_der(&bytes).ok());
         for der in ders {
-            for signed_data in signed_datas(&der) {
-                let walked = super::super::walk(&signed_data).expect("walks");
-                signer_infos.extend(walked.signer_infos.iter().map(|s| s.to_vec()));
-            }
+            found.extend(signed_datas(&der));
         }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Every SignerInfo (its DER) of every SignedData in [`fixture_signed_datas`].
+fn fixture_signer_infos() -> Vec<Vec<u8>> {
+    let mut signer_infos = Vec::new();
+    for signed_data in fixture_signed_datas() {
+        let walked = super::super::walk(&signed_data).expect("walks");
+        signer_infos.extend(walked.signer_infos.iter().map(|s| s.to_vec()));
     }
     signer_infos.sort();
     signer_infos.dedup();
@@ -329,8 +395,15 @@ fn borrowed_reads_as_the_cms_crate() {
                 .or_default() += 1;
         }
     }
-    // Each way is exercised: read where it lies, read through the cms crate, refused.
-    for way in ["fixture Received", "mutant Canonical", "mutant Refused"] {
+    // Each way is exercised: read where it lies (byte by byte, and by the der derives where
+    // the byte-level reader declines), read through the cms crate, refused.
+    for way in [
+        "fixture Fast",
+        "mutant Fast",
+        "mutant Received",
+        "mutant Canonical",
+        "mutant Refused",
+    ] {
         assert!(ways.contains_key(way), "{way} never happened: {ways:?}");
     }
     println!("{ways:?}");
@@ -340,7 +413,7 @@ fn borrowed_reads_as_the_cms_crate() {
 fn unsorted_signed_attributes_are_read_sorted_and_verified_as_received() {
     let raw = fixture_signer_infos()
         .into_iter()
-        .find(|raw| matches!(decode(raw), Ok(Decoded::Received(view)) if view.signed_attrs.is_some_and(|s| s.len() >= 3)))
+        .find(|raw| matches!(decode(raw), Ok(Decoded::Read(read)) if read.view.signed_attrs.is_some_and(|s| s.len() >= 3)))
         .expect("a SignerInfo with signed attributes");
     let mut nodes = tree(&raw).expect("tree");
     let Node::Constructed(_, fields) = &mut nodes[0] else {
@@ -365,4 +438,46 @@ fn unsorted_signed_attributes_are_read_sorted_and_verified_as_received() {
     assert_eq!(sorted.len(), received.len());
     let mut reader = SliceReader::new(&received).expect("reader");
     assert!(reader.tlv_bytes().is_ok() && reader.is_finished());
+}
+
+/// The byte-level walk of a SignedData (`quick_walk`) against the der walk, on every SignedData
+/// among the fixtures and on their mutants: whatever it reads, the der walk reads alike.
+#[test]
+fn quick_walk_reads_as_the_der_walk() {
+    let (mut quick, mut total, mut fixtures) = (0, 0, 0);
+    for signed_data in fixture_signed_datas() {
+        let mutants = structural_mutants(&signed_data);
+        for der in std::iter::once(&signed_data)
+            .chain(&mutants)
+            .chain(&byte_mutants(&signed_data))
+        {
+            total += 1;
+            let Some(fast) = super::super::quick_walk::walk(der) else {
+                continue;
+            };
+            quick += 1;
+            let slow = super::super::walk(der).unwrap_or_else(|e| {
+                panic!(
+                    "the quick walk reads what the der walk refuses ({e}): {}",
+                    hex::encode(der)
+                )
+            });
+            assert_eq!(fast.econtent_type, slow.econtent_type);
+            assert_eq!(fast.econtent, slow.econtent);
+            assert_eq!(fast.certificates, slow.certificates);
+            assert_eq!(fast.crls, slow.crls);
+            assert_eq!(fast.ocsp_responses, slow.ocsp_responses);
+            assert_eq!(fast.signer_infos, slow.signer_infos);
+        }
+        if super::super::quick_walk::walk(&signed_data).is_some() {
+            fixtures += 1;
+        }
+    }
+    // The usual fixtures are read quickly, and the mutants exercise both walks.
+    assert!(fixtures > 0, "no fixture is read quickly");
+    assert!(
+        quick > 0 && quick < total,
+        "{quick} of {total} read quickly"
+    );
+    println!("{fixtures} fixtures, {quick} of {total} SignedDatas read quickly");
 }
