@@ -49,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
             let key = NoteKey::parse(KEY).expect("the example key reads");
             if let Ok(opened) = open_note(&text, &[key]) {
                 // Only the one real signature of that key over the example text can open.
-                assert!(opened.starts_with("If you think cryptography"), "{opened:?}");
+                assert!(
+                    opened.starts_with("If you think cryptography"),
+                    "{opened:?}"
+                );
             }
         }
         _ => {
