@@ -131,27 +131,12 @@ fn verify(args: &VerifyArgs) -> Result<Vec<String>, CliError> {
         None => None,
     };
     if let Some(path) = &args.previous_checkpoint {
-        let previous = open_checkpoint(&read_text(path)?, &key, "the previous checkpoint")?;
         let replica = replica.as_ref().ok_or_else(|| {
             CliError::Input(
                 "--previous-checkpoint needs --tiles (the proof is made from them)".into(),
             )
         })?;
-        let proof = replica
-            .consistency(previous.size, checkpoint.size)
-            .map_err(|e| failed(e.to_string()))?;
-        tlog::verify_consistency(
-            previous.size,
-            checkpoint.size,
-            &previous.root,
-            &checkpoint.root,
-            &proof,
-        )
-        .map_err(|e| failed(format!("the previous checkpoint: {e}")))?;
-        said.push(format!(
-            "ok: the log at {} extends the previous checkpoint at {}",
-            checkpoint.size, previous.size
-        ));
+        said.push(extends_previous(path, &key, &checkpoint, replica)?);
     }
     if let Some(index) = args.entry {
         let replica = replica
@@ -329,32 +314,43 @@ async fn audit(args: &AuditArgs) -> Result<Vec<String>, CliError> {
     ];
     said.push(check_entries(&replica)?);
     if let Some(path) = &args.previous_checkpoint {
-        let previous = open_checkpoint(&read_text(path)?, &key, "the previous checkpoint")?;
-        let proof = replica
-            .consistency(previous.size, checkpoint.size)
-            .map_err(|e| failed(e.to_string()))?;
-        tlog::verify_consistency(
-            previous.size,
-            checkpoint.size,
-            &previous.root,
-            &checkpoint.root,
-            &proof,
-        )
-        .map_err(|e| {
-            failed(format!(
-                "the previous checkpoint (size {}): {e}",
-                previous.size
-            ))
-        })?;
-        said.push(format!(
-            "ok: the log extends the previous checkpoint at {}",
-            previous.size
-        ));
+        said.push(extends_previous(path, &key, &checkpoint, &replica)?);
     }
     if args.documents {
         said.push(check_documents(&replica, get).await?);
     }
     Ok(said)
+}
+
+/// The checkpoint kept at `path` is a prefix of `checkpoint`'s tree: the consistency proof is
+/// made from the replica and checked against both signed roots.
+fn extends_previous(
+    path: &Path,
+    key: &NoteKey,
+    checkpoint: &Checkpoint,
+    replica: &Replica,
+) -> Result<String, CliError> {
+    let previous = open_checkpoint(&read_text(path)?, key, "the previous checkpoint")?;
+    let proof = replica
+        .consistency(previous.size, checkpoint.size)
+        .map_err(|e| failed(e.to_string()))?;
+    tlog::verify_consistency(
+        previous.size,
+        checkpoint.size,
+        &previous.root,
+        &checkpoint.root,
+        &proof,
+    )
+    .map_err(|e| {
+        failed(format!(
+            "the previous checkpoint (size {}): {e}",
+            previous.size
+        ))
+    })?;
+    Ok(format!(
+        "ok: the log at {} extends the previous checkpoint at {}",
+        checkpoint.size, previous.size
+    ))
 }
 
 /// Every entry reads; every document number appears once, and each authority's numbers of a

@@ -28,7 +28,11 @@ fn sequence_of(number: &str) -> i64 {
         .unwrap_or_else(|| panic!("not a registration number: {number}"))
 }
 
-async fn issue(app: axum::Router, token: &str, request_id: String) -> (StatusCode, Value) {
+pub(crate) async fn issue(
+    app: axum::Router,
+    token: &str,
+    request_id: String,
+) -> (StatusCode, Value) {
     let mut payload = license_payload();
     payload["request_id"] = json!(request_id);
     let request = HttpRequest::builder()

@@ -9,7 +9,9 @@ use std::process::{Command, Output};
 use axum::http::StatusCode;
 
 use crate::common::*;
-use crate::log_http::{get, issue_documents};
+use crate::log_http::{
+    change_stored_signature, disable_append_only, get, issue_documents, rewrite_leaf_hash,
+};
 
 fn qoltanba(args: &[&str], dir: &Path) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_qoltanba"));
@@ -182,36 +184,10 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
     assert_eq!(other.status.code(), Some(1), "{}", said(&other));
 
     // One byte of a stored document changed past the triggers: the audit names its entry.
-    let disable: &[&str] = match backend {
-        Backend::Sqlite => &[
-            "DROP TRIGGER documents_no_update",
-            "DROP TRIGGER log_hashes_no_update",
-        ],
-        Backend::Postgres => &[
-            "ALTER TABLE documents DISABLE TRIGGER documents_append_only",
-            "ALTER TABLE log_hashes DISABLE TRIGGER log_hashes_append_only",
-        ],
-    };
-    for statement in disable {
-        sqlx::query(statement)
-            .execute(&pool)
-            .await
-            .expect(statement);
+    for table in ["documents", "log_hashes"] {
+        disable_append_only(&pool, backend, table).await;
     }
-    let cms: Vec<u8> = sqlx::query_scalar("SELECT cms FROM documents WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&pool)
-        .await
-        .expect("cms");
-    let mut changed = cms;
-    let last = changed.len() - 1;
-    changed[last] ^= 1;
-    sqlx::query("UPDATE documents SET cms = $1 WHERE id = $2")
-        .bind(changed)
-        .bind(&id)
-        .execute(&pool)
-        .await
-        .expect("change");
+    change_stored_signature(&pool, &id).await;
     let audit = qoltanba(&["log", "audit", "--url", &base, "--documents"], dir);
     assert_eq!(audit.status.code(), Some(1), "{}", said(&audit));
     assert!(
@@ -223,11 +199,7 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
     );
 
     // A stored hash rewritten: the log no longer adds up, for an auditor who holds nothing.
-    sqlx::query("UPDATE log_hashes SET hash = $1 WHERE idx = 3")
-        .bind(vec![0x42u8; 32])
-        .execute(&pool)
-        .await
-        .expect("rewrite");
+    rewrite_leaf_hash(&pool).await;
     let audit = qoltanba(&["log", "audit", "--url", &base], dir);
     assert_eq!(audit.status.code(), Some(1), "{}", said(&audit));
     assert!(

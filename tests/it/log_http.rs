@@ -14,7 +14,6 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::common::*;
-use crate::documents::license_payload;
 use qoltanba::tlog::{tiles_at, MAX_TILE_LEVEL};
 
 pub(crate) async fn get(app: &axum::Router, path: &str) -> (StatusCode, Vec<u8>) {
@@ -43,30 +42,60 @@ pub(crate) async fn issue_documents(app: &axum::Router, token: &str, count: usiz
 async fn issue_wave(app: &axum::Router, token: &str, wave: &[usize], tag: &str) {
     let tasks: Vec<_> = wave
         .iter()
-        .copied()
         .map(|i| {
-            let app = app.clone();
-            let token = token.to_owned();
-            let mut payload = license_payload();
-            payload["request_id"] = serde_json::json!(format!("{tag}-{i}"));
-            tokio::spawn(async move {
-                let request = HttpRequest::builder()
-                    .method("POST")
-                    .uri("/v1/documents")
-                    .header("authorization", format!("Bearer {token}"))
-                    .header("content-type", "application/json")
-                    .body(Body::from(
-                        serde_json::json!({"kind": "license", "payload": payload}).to_string(),
-                    ))
-                    .expect("request");
-                let response = app.oneshot(request).await.expect("response");
-                assert_eq!(response.status(), StatusCode::CREATED);
-            })
+            let (app, token, request_id) = (app.clone(), token.to_owned(), format!("{tag}-{i}"));
+            tokio::spawn(
+                async move { crate::documents_batch::issue(app, &token, request_id).await },
+            )
         })
         .collect();
     for task in tasks {
-        task.await.expect("task");
+        let (status, body) = task.await.expect("task");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
     }
+}
+
+/// Lets a database superuser change `table` as if the append-only triggers were not there.
+pub(crate) async fn disable_append_only(pool: &sqlx::AnyPool, backend: Backend, table: &str) {
+    let statements = match backend {
+        Backend::Sqlite => vec![
+            format!("DROP TRIGGER IF EXISTS {table}_no_update"),
+            format!("DROP TRIGGER IF EXISTS {table}_no_delete"),
+        ],
+        Backend::Postgres => vec![format!(
+            "ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"
+        )],
+    };
+    for statement in &statements {
+        sqlx::query(statement).execute(pool).await.expect(statement);
+    }
+}
+
+/// Flips the last byte of a stored document's signature (triggers already out of the way).
+pub(crate) async fn change_stored_signature(pool: &sqlx::AnyPool, id: &str) {
+    let mut cms: Vec<u8> = sqlx::query_scalar("SELECT cms FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .expect("cms");
+    if let Some(last) = cms.last_mut() {
+        *last ^= 1;
+    }
+    sqlx::query("UPDATE documents SET cms = $1 WHERE id = $2")
+        .bind(cms)
+        .bind(id)
+        .execute(pool)
+        .await
+        .expect("change the document");
+}
+
+/// Rewrites stored hash 3 (leaf 2's) as a superuser would.
+pub(crate) async fn rewrite_leaf_hash(pool: &sqlx::AnyPool) {
+    sqlx::query("UPDATE log_hashes SET hash = $1 WHERE idx = 3")
+        .bind(vec![0x42u8; 32])
+        .execute(pool)
+        .await
+        .expect("rewrite");
 }
 
 /// Downloads what an auditor needs into `dir`, as the Go peer reads it.
@@ -207,30 +236,8 @@ async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(
         .is_some_and(|e| e.starts_with("qoltanba-log-entry/1\ndocument ")));
 
     // One byte of the stored signature changed, past the triggers: the record says so.
-    let disable: &[&str] = match backend {
-        Backend::Sqlite => &["DROP TRIGGER documents_no_update"],
-        Backend::Postgres => &["ALTER TABLE documents DISABLE TRIGGER documents_append_only"],
-    };
-    for statement in disable {
-        sqlx::query(statement)
-            .execute(&pool)
-            .await
-            .expect(statement);
-    }
-    let cms: Vec<u8> = sqlx::query_scalar("SELECT cms FROM documents WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&pool)
-        .await
-        .expect("cms");
-    let mut changed = cms.clone();
-    let last = changed.len() - 1;
-    changed[last] ^= 1;
-    sqlx::query("UPDATE documents SET cms = $1 WHERE id = $2")
-        .bind(changed)
-        .bind(&id)
-        .execute(&pool)
-        .await
-        .expect("change the document");
+    disable_append_only(&pool, backend, "documents").await;
+    change_stored_signature(&pool, &id).await;
     let (_, body) = get(&app, &format!("/v1/documents/{id}")).await;
     let record: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(record["log"]["included"], false, "{}", record["log"]);
@@ -248,21 +255,8 @@ async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(
     }
 
     // A superuser rewrites the hash of leaf 2, past the triggers.
-    let statements: &[&str] = match backend {
-        Backend::Sqlite => &["DROP TRIGGER log_hashes_no_update"],
-        Backend::Postgres => &["ALTER TABLE log_hashes DISABLE TRIGGER log_hashes_append_only"],
-    };
-    for statement in statements {
-        sqlx::query(statement)
-            .execute(&pool)
-            .await
-            .expect(statement);
-    }
-    sqlx::query("UPDATE log_hashes SET hash = $1 WHERE idx = 3")
-        .bind(vec![0x42u8; 32])
-        .execute(&pool)
-        .await
-        .expect("rewrite");
+    disable_append_only(&pool, backend, "log_hashes").await;
+    rewrite_leaf_hash(&pool).await;
 
     // The full check (at start, and the periodic audit) rebuilds the tree from the entries and
     // names the row; from then on `/readyz` fails.

@@ -5,37 +5,16 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
-use axum::http::{Request as HttpRequest, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
-use tower::ServiceExt;
+use axum::http::StatusCode;
+use serde_json::Value;
 
 use crate::common::*;
-use crate::documents::license_payload;
 use qoltanba::tlog::{self, Entry, Recipe};
 
 async fn issue_document(app: axum::Router, token: String, request_id: String) -> Value {
-    let mut payload = license_payload();
-    payload["request_id"] = json!(request_id);
-    let request = HttpRequest::builder()
-        .method("POST")
-        .uri("/v1/documents")
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"kind": "license", "payload": payload}).to_string(),
-        ))
-        .expect("request");
-    let response = app.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    serde_json::from_slice(&body).expect("json")
+    let (status, document) = crate::documents_batch::issue(app, &token, request_id).await;
+    assert_eq!(status, StatusCode::CREATED, "{document}");
+    document
 }
 
 on_both_backends!(every_certificate_status_and_document_is_one_leaf_of_one_tree);
