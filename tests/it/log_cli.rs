@@ -30,6 +30,13 @@ fn qoltanba(args: &[&str], dir: &Path) -> Output {
     command.output().expect("qoltanba runs")
 }
 
+/// `qoltanba log verify --checkpoint … --key …` and `more`.
+fn log_verify(checkpoint: &str, key: &str, more: &[&str], dir: &Path) -> Output {
+    let mut args = vec!["log", "verify", "--checkpoint", checkpoint, "--key", key];
+    args.extend_from_slice(more);
+    qoltanba(&args, dir)
+}
+
 fn said(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
@@ -89,14 +96,10 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
 
     let key = out_dir.join("key").to_string_lossy().into_owned();
     let checkpoint = out_dir.join("checkpoint").to_string_lossy().into_owned();
-    let verify = qoltanba(
+    let verify = log_verify(
+        &checkpoint,
+        &key,
         &[
-            "log",
-            "verify",
-            "--checkpoint",
-            &checkpoint,
-            "--key",
-            &key,
             "--tiles",
             &out_arg,
             "--entry",
@@ -126,19 +129,10 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
     let (status, proof) = get(&app, &format!("/v1/documents/{id}/proof")).await;
     assert_eq!(status, StatusCode::OK);
     std::fs::write(dir.join("proof.json"), &proof).expect("proof");
-    let offline = qoltanba(
-        &[
-            "log",
-            "verify",
-            "--checkpoint",
-            &checkpoint,
-            "--key",
-            &key,
-            "--document",
-            "doc.p7s",
-            "--proof",
-            "proof.json",
-        ],
+    let offline = log_verify(
+        &checkpoint,
+        &key,
+        &["--document", "doc.p7s", "--proof", "proof.json"],
         dir,
     );
     assert_eq!(offline.status.code(), Some(0), "{}", said(&offline));
@@ -148,37 +142,19 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
         said(&offline)
     );
     // The same from the tiles, without the saved proof.
-    let from_tiles = qoltanba(
-        &[
-            "log",
-            "verify",
-            "--checkpoint",
-            &checkpoint,
-            "--key",
-            &key,
-            "--document",
-            "doc.p7s",
-            "--tiles",
-            &out_arg,
-        ],
+    let from_tiles = log_verify(
+        &checkpoint,
+        &key,
+        &["--document", "doc.p7s", "--tiles", &out_arg],
         dir,
     );
     assert_eq!(from_tiles.status.code(), Some(0), "{}", said(&from_tiles));
     // Another file is not the recorded one.
     std::fs::write(dir.join("other.p7s"), b"not the document").expect("other");
-    let other = qoltanba(
-        &[
-            "log",
-            "verify",
-            "--checkpoint",
-            &checkpoint,
-            "--key",
-            &key,
-            "--document",
-            "other.p7s",
-            "--proof",
-            "proof.json",
-        ],
+    let other = log_verify(
+        &checkpoint,
+        &key,
+        &["--document", "other.p7s", "--proof", "proof.json"],
         dir,
     );
     assert_eq!(other.status.code(), Some(1), "{}", said(&other));

@@ -98,6 +98,17 @@ pub(crate) async fn rewrite_leaf_hash(pool: &sqlx::AnyPool) {
         .expect("rewrite");
 }
 
+/// A proof's hashes as the peer's proofs file lists them: base64, space-separated.
+fn hashes_of(proof: &Value) -> String {
+    let hashes: Vec<&str> = proof["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    hashes.join(" ")
+}
+
 /// Downloads what an auditor needs into `dir`, as the Go peer reads it.
 async fn download(app: &axum::Router, dir: &Path, old_checkpoint: &[u8]) -> u64 {
     let (status, key) = get(app, "/log/key").await;
@@ -134,24 +145,12 @@ async fn download(app: &axum::Router, dir: &Path, old_checkpoint: &[u8]) -> u64 
         assert_eq!(status, StatusCode::OK);
         let proof: Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(proof["size"], size);
-        let hashes: Vec<&str> = proof["hashes"]
-            .as_array()
-            .expect("hashes")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        proofs.push_str(&format!("inclusion {index} {}\n", hashes.join(" ")));
+        proofs.push_str(&format!("inclusion {index} {}\n", hashes_of(&proof)));
     }
     let (status, body) = get(app, &format!("/v1/log/proof/consistency?from={old_size}")).await;
     assert_eq!(status, StatusCode::OK);
     let proof: Value = serde_json::from_slice(&body).expect("json");
-    let hashes: Vec<&str> = proof["hashes"]
-        .as_array()
-        .expect("hashes")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    proofs.push_str(&format!("consistency {}\n", hashes.join(" ")));
+    proofs.push_str(&format!("consistency {}\n", hashes_of(&proof)));
     std::fs::write(dir.join("proofs"), proofs).expect("proofs");
     size
 }
@@ -215,15 +214,9 @@ async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(
     let proof: Value = serde_json::from_slice(&body).expect("json");
     let index = proof["index"].as_u64().expect("index");
     assert_eq!(record["log"]["index"], index);
-    let hashes: Vec<&str> = proof["hashes"]
-        .as_array()
-        .expect("hashes")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     std::fs::write(
         dir.path().join("proofs"),
-        format!("inclusion {index} {}\n", hashes.join(" ")),
+        format!("inclusion {index} {}\n", hashes_of(&proof)),
     )
     .expect("proofs");
     let (ok, text) = judge(dir.path());
