@@ -38,12 +38,7 @@ pub(super) async fn append(
     if entries.is_empty() {
         return size_in(&mut **tx).await;
     }
-    if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(PG_LOG_LOCK)
-            .execute(&mut **tx)
-            .await?;
-    }
+    lock(tx).await?;
     let first = size_in(&mut **tx).await?;
     let stored_before = tlog::stored_count(first);
     // The left siblings the new leaves close subtrees with: those stored before come from the
@@ -109,6 +104,18 @@ pub(super) async fn append(
 /// A stored index or size: never negative unless a row was forged.
 fn index(stored: i64) -> Result<u64, StoreError> {
     u64::try_from(stored).map_err(|_| StoreError::Corrupt(format!("log index {stored}")))
+}
+
+/// The log's lock until `tx` ends: PostgreSQL's advisory lock (re-entrant within the
+/// transaction); on SQLite the transaction's write lock serialises appends already.
+async fn lock(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(PG_LOG_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 fn as_i64(n: u64) -> Result<i64, StoreError> {
@@ -349,12 +356,7 @@ impl Store {
             return Ok(0);
         }
         let mut tx = self.pool().begin().await?;
-        if tx.backend_name() == "PostgreSQL" {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(PG_LOG_LOCK)
-                .execute(&mut *tx)
-                .await?;
-        }
+        lock(&mut tx).await?;
         if size_in(&mut *tx).await? > 0 {
             return Ok(0);
         }
