@@ -125,15 +125,9 @@ pub(super) async fn insert_documents(
         });
     }
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let params: Vec<String> = (1..=14).map(|c| format!("${}", r * 14 + c)).collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO documents ({COLUMNS}) VALUES {}",
-            rows.join(", ")
+            super::placeholders(chunk.len(), 14)
         );
         let mut query = sqlx::query(&sql);
         for d in chunk {

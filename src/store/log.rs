@@ -76,7 +76,7 @@ pub(super) async fn append(
         let mut sql = String::from(
             "INSERT INTO log_entries (idx, kind, reference, entry, created_at) VALUES ",
         );
-        sql.push_str(&placeholders(chunk.len(), 5));
+        sql.push_str(&super::placeholders(chunk.len(), 5));
         let mut query = sqlx::query(&sql);
         for (n, bytes) in chunk {
             let entry = &entries[(n - first) as usize];
@@ -91,7 +91,7 @@ pub(super) async fn append(
     }
     for chunk in new_hashes.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from("INSERT INTO log_hashes (idx, hash) VALUES ");
-        sql.push_str(&placeholders(chunk.len(), 2));
+        sql.push_str(&super::placeholders(chunk.len(), 2));
         let mut query = sqlx::query(&sql);
         for (i, hash) in chunk {
             query = query.bind(as_i64(*i)?).bind(hash.0.to_vec());
@@ -120,19 +120,6 @@ async fn lock(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), Stor
 
 fn as_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("log index {n} out of range")))
-}
-
-/// `($1, $2), ($3, $4), …` for `rows` rows of `columns`.
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn size_in<'c, E>(executor: E) -> Result<u64, StoreError>

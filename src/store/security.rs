@@ -107,16 +107,10 @@ pub(super) async fn append_all(
 ) -> Result<(), StoreError> {
     // 8 parameters a row.
     for chunk in events.chunks(64) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let params: Vec<String> = (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO audit_log (at, request_id, actor, action, target, outcome, status, \
              detail) VALUES {}",
-            rows.join(", ")
+            super::placeholders(chunk.len(), 8)
         );
         let mut query = sqlx::query(&sql);
         for event in chunk {
