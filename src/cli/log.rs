@@ -312,10 +312,12 @@ async fn audit(args: &AuditArgs) -> Result<Vec<String>, CliError> {
             tiles.len()
         ),
     ];
-    said.push(check_entries(&replica)?);
+    // A fork against what the auditor kept is the first thing to say: it is proof, signed by
+    // the log's own key, that the log was rewritten.
     if let Some(path) = &args.previous_checkpoint {
         said.push(extends_previous(path, &key, &checkpoint, &replica)?);
     }
+    said.push(check_entries(&replica)?);
     if args.documents {
         said.push(check_documents(&replica, get).await?);
     }

@@ -81,6 +81,12 @@ impl From<PkiError> for ApiError {
             }
             PkiError::NotFound(m) => ApiError::not_found(m),
             PkiError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            // The log is public and so is what is wrong with it: an auditor told "internal
+            // error" could not tell a damaged log from a passing fault, nor name the entry.
+            PkiError::Log(m) => {
+                tracing::error!(error = %m, "transparency log");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log_damaged", m)
+            }
             other => {
                 // Internal details go to the log, not to the caller.
                 tracing::error!(error = %other, "internal error");

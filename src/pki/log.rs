@@ -129,6 +129,38 @@ fn origin_for(public_url: &str) -> String {
     }
 }
 
+/// The stored rows of leaves `range` (in order, as read) are all there; else which are not,
+/// by index, so an auditor can go to the entry (a row deleted past the triggers).
+fn missing_entries(rows: &[(u64, Vec<u8>)], range: std::ops::Range<u64>) -> Result<(), PkiError> {
+    if rows.len() as u64 == range.end - range.start {
+        return Ok(());
+    }
+    let present: std::collections::HashSet<u64> = rows.iter().map(|(i, _)| *i).collect();
+    let missing: Vec<String> = range
+        .filter(|i| !present.contains(i))
+        .take(5)
+        .map(|i| i.to_string())
+        .collect();
+    let (what, are) = if missing.len() == 1 {
+        ("entry", "is")
+    } else {
+        ("entries", "are")
+    };
+    Err(PkiError::Log(format!(
+        "log {what} {} {are} missing from the database (a row was deleted)",
+        missing.join(", ")
+    )))
+}
+
+/// A stored hash the log must have and has not is damage to the log, reported as such (not as
+/// an internal storage fault).
+fn damaged(e: crate::store::StoreError) -> PkiError {
+    match e {
+        crate::store::StoreError::Corrupt(m) => PkiError::Log(m),
+        other => other.into(),
+    }
+}
+
 impl From<TlogError> for PkiError {
     fn from(e: TlogError) -> Self {
         match e {
@@ -157,7 +189,11 @@ impl Pki {
 
     async fn log_hashes(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<Hash>, PkiError> {
         let recipe = Recipe::for_ranges(ranges);
-        let stored = self.store.log_hashes(recipe.indexes()).await?;
+        let stored = self
+            .store
+            .log_hashes(recipe.indexes())
+            .await
+            .map_err(damaged)?;
         Ok(recipe.hashes(&stored)?)
     }
 
@@ -277,13 +313,7 @@ impl Pki {
         while start < size {
             let end = (start + CHUNK).min(size);
             let entries = self.store.log_entries(start..end).await?;
-            if entries.len() as u64 != end - start {
-                return Err(PkiError::Log(format!(
-                    "log entries {start}..{end}: {} rows where {} belong",
-                    entries.len(),
-                    end - start
-                )));
-            }
+            missing_entries(&entries, start..end)?;
             let first_hash = tlog::stored_index(0, start);
             let last_hash = tlog::stored_index(0, end - 1) + 1 + u64::from(end.trailing_zeros());
             let stored = self.store.log_hash_range(first_hash..last_hash).await?;
@@ -357,23 +387,17 @@ impl Pki {
             return Ok(None);
         }
         if tile.level.is_some() {
-            let hashes = self.store.log_hashes(&tile.stored_indexes()).await?;
+            let hashes = self
+                .store
+                .log_hashes(&tile.stored_indexes())
+                .await
+                .map_err(damaged)?;
             return Ok(Some(hashes.iter().flat_map(|h| h.0).collect()));
         }
         let leaves = tile.leaves();
-        let entries: Vec<Vec<u8>> = self
-            .store
-            .log_entries(leaves.clone())
-            .await?
-            .into_iter()
-            .map(|(_, bytes)| bytes)
-            .collect();
-        if entries.len() as u64 != leaves.end - leaves.start {
-            return Err(PkiError::Log(format!(
-                "log entries {}..{} are missing",
-                leaves.start, leaves.end
-            )));
-        }
+        let rows = self.store.log_entries(leaves.clone()).await?;
+        missing_entries(&rows, leaves)?;
+        let entries: Vec<Vec<u8>> = rows.into_iter().map(|(_, bytes)| bytes).collect();
         Ok(Some(tlog::bundle(&entries)?))
     }
 

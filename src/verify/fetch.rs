@@ -95,7 +95,15 @@ impl Fetcher {
             .await
             .map_err(|e| format!("{url}: {e}"))?;
         if !response.status().is_success() {
-            return Err(format!("{url}: HTTP {}", response.status()));
+            let status = response.status();
+            // What the server said, briefly: an auditor reading "HTTP 500" alone could not
+            // tell a damaged log (which names the entry) from a passing fault.
+            let said = Limited::new(response.into_body(), 4096)
+                .collect()
+                .await
+                .map(|body| said_briefly(&body.to_bytes()))
+                .unwrap_or_default();
+            return Err(format!("{url}: HTTP {status}{said}"));
         }
         let limited = Limited::new(response.into_body(), self.max_bytes);
         let collected = limited
@@ -103,6 +111,21 @@ impl Fetcher {
             .await
             .map_err(|e| format!("{url}: {e} (limit {} bytes)", self.max_bytes))?;
         Ok(collected.to_bytes().to_vec())
+    }
+}
+
+/// At most 300 printable characters of an error answer's body, as ": …"; nothing if it has none.
+fn said_briefly(body: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(body)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    let text = text.trim();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
     }
 }
 

@@ -13,7 +13,7 @@ use crate::log_http::{
     change_stored_signature, disable_append_only, get, issue_documents, rewrite_leaf_hash,
 };
 
-fn qoltanba(args: &[&str], dir: &Path) -> Output {
+pub(crate) fn qoltanba(args: &[&str], dir: &Path) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_qoltanba"));
     command
         .args(args)
@@ -31,14 +31,27 @@ fn qoltanba(args: &[&str], dir: &Path) -> Output {
 }
 
 /// `qoltanba log verify --checkpoint … --key …` and `more`.
-fn log_verify(checkpoint: &str, key: &str, more: &[&str], dir: &Path) -> Output {
+pub(crate) fn log_verify(checkpoint: &str, key: &str, more: &[&str], dir: &Path) -> Output {
     let mut args = vec!["log", "verify", "--checkpoint", checkpoint, "--key", key];
     args.extend_from_slice(more);
     qoltanba(&args, dir)
 }
 
-fn said(out: &Output) -> String {
+pub(crate) fn said(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// Serves `app` on a loopback port for the CLI to reach; its base URL.
+pub(crate) async fn serve(app: &axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let served = app.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, served).await;
+    });
+    base
 }
 
 on_both_backends!(log_audit_and_verify_check_the_served_log_and_name_what_was_changed);
@@ -50,14 +63,7 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
         inline_evidence: false,
         ..t.state()
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let served = app.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, served).await;
-    });
+    let base = serve(&app).await;
     let work = tempfile::tempdir().expect("tempdir");
     let dir = work.path();
 

@@ -33,6 +33,7 @@ mod layering;
 mod log_cli;
 mod log_http;
 mod log_store;
+mod log_tamper;
 mod nca_gost2004;
 mod nca_profile;
 mod openssl_pki;
