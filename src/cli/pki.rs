@@ -117,9 +117,10 @@ pub(super) async fn run(
                 "already present"
             };
             emit(&format!(
-                "test PKI {verb}: root {}, issuing CA {}\n",
+                "test PKI {verb}: root {}, issuing CA {}\ntransparency log key: {}\n",
                 pki.root().id,
-                pki.issuing().id
+                pki.issuing().id,
+                pki.log_signer().verifier().encode()
             ))?;
             Ok(())
         }

@@ -19,18 +19,24 @@ fn der_response(content_type: &'static str, der: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// `GET /pki/{id}.cer`: a CA certificate, DER (RFC 5280 §4.2.2.1 caIssuers).
+/// Where the transparency log's verifier key is published beside the CA certificates.
+pub(super) const LOG_KEY_FILE: &str = "log.pub";
+
+/// `GET /pki/{id}.cer`: a CA certificate, DER (RFC 5280 §4.2.2.1 caIssuers); `GET
+/// /pki/log.pub`: the transparency log's key, published with them (issue 17).
 #[utoipa::path(
     get,
     path = "/pki/{file}",
     operation_id = "getCaCertificate",
     tag = "publication",
-    summary = "A CA certificate, DER (caIssuers)",
-    description = "What the Authority Information Access of every certificate points at \
-        (RFC 5280 §4.2.2.1).",
-    params(("file" = String, Path, description = "`{ca id}.cer`, e.g. `root.cer`.")),
+    summary = "A CA certificate, DER (caIssuers), or the log's key",
+    description = "`{ca id}.cer`: what the Authority Information Access of every certificate \
+        points at (RFC 5280 §4.2.2.1). `log.pub`: the transparency log's note verifier key \
+        (`<origin>+<key id>+<base64 key>`, the same as `/log/key`), published with the CA \
+        certificates so an auditor can take both from one place.",
+    params(("file" = String, Path, description = "`{ca id}.cer`, e.g. `root.cer`; or `log.pub`.")),
     responses(
-        (status = 200, description = "The CA certificate, DER.", content_type = "application/pkix-cert"),
+        (status = 200, description = "The CA certificate, DER; or the log key, text.", content_type = "application/pkix-cert"),
         (status = 404, description = "`not_found`: no CA of that name, or not a `.cer` name.", body = super::openapi::ErrorBody),
     ),
 )]
@@ -38,6 +44,9 @@ pub(super) async fn ca_certificate(
     State(state): State<AppState>,
     ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
+    if file == LOG_KEY_FILE {
+        return Ok(super::log::key(State(state)).await);
+    }
     let id = file
         .strip_suffix(".cer")
         .ok_or_else(|| ApiError::not_found("no such endpoint"))?;
@@ -89,11 +98,17 @@ pub(super) async fn crl(
     ),
 )]
 pub(super) async fn cps(State(state): State<AppState>) -> Response {
+    let log = state.pki.log_signer();
     let text = format!(
         "qoltanba TEST PKI — certification practice statement\n\n\
          Certificates issued under {} are for testing only. They reproduce the profile of\n\
-         NCA RK's test certificates and carry no legal force.\n",
-        state.pki.issuing().id
+         NCA RK's test certificates and carry no legal force.\n\n\
+         Transparency log: every certificate issued, every status change and every document\n\
+         signed is appended to the log {} (checkpoints at /log/checkpoint, tiles under\n\
+         /log/tile/). Its checkpoints are signed with this key (also at /pki/{LOG_KEY_FILE}):\n{}\n",
+        state.pki.issuing().id,
+        log.origin(),
+        log.verifier().encode()
     );
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }

@@ -196,6 +196,20 @@ async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(
     assert!(text.contains("6 of the log's proofs checked"), "{text}");
     let (status, body) = get(&app, "/readyz").await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    // The key the peer trusted is published with the CA certificates, and named in the CPS.
+    let (_, key) = get(&app, "/log/key").await;
+    assert_eq!(
+        get(&app, "/pki/log.pub").await,
+        (StatusCode::OK, key.clone())
+    );
+    let (status, cps) = get(&app, "/pki/cps").await;
+    assert_eq!(status, StatusCode::OK);
+    let key = String::from_utf8_lossy(&key);
+    assert!(
+        String::from_utf8_lossy(&cps).contains(key.trim()),
+        "{}",
+        String::from_utf8_lossy(&cps)
+    );
 
     // A document's record names its entry, proved in the newest checkpoint; its proof checks
     // with our verifier and with Go's (the peer reads the proofs file).

@@ -47,6 +47,14 @@ fn init_creates_once_and_ca_writes_issuing_then_root() {
         "{}",
         second.stdout
     );
+    // The log's key is made with the PKI and does not change when init runs again.
+    let key_line = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("transparency log key: "))
+            .map(str::to_owned)
+    };
+    assert!(key_line(&first.stdout).is_some(), "{}", first.stdout);
+    assert_eq!(key_line(&first.stdout), key_line(&second.stdout));
     for run in [&first, &second] {
         assert!(!run.stdout.contains(CA_PASSPHRASE) && !run.stderr.contains(CA_PASSPHRASE));
     }
