@@ -161,7 +161,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         insert(&mut *tx, cert).await?;
-        super::log::append(&mut tx, &[log_entry(cert)], cert.created_at).await?;
+        super::log_append::append(&mut tx, &[log_entry(cert)], cert.created_at).await?;
         if let Some(event) = audit {
             security::append(&mut *tx, event).await?;
         }
@@ -298,7 +298,7 @@ impl Store {
                 reason,
                 time,
             };
-            super::log::append(&mut tx, &[entry], crate::time::now()).await?;
+            super::log_append::append(&mut tx, &[entry], crate::time::now()).await?;
         }
         if let (true, Some(event)) = (changed, audit) {
             security::append(&mut *tx, event).await?;

@@ -151,7 +151,7 @@ pub(super) async fn insert_documents(
     }
     let entries: Vec<crate::tlog::Entry> = records.iter().map(log_entry).collect();
     let now = records.first().map_or(0, |d| d.created_at);
-    super::log::append(tx, &entries, now).await?;
+    super::log_append::append(tx, &entries, now).await?;
     security::append_all(tx, &audit).await?;
     Ok(records)
 }

@@ -1,11 +1,5 @@
-//! The transparency log's rows (issue 17): leaves appended inside the transactions that store
-//! what they record, the stored hashes every tile and proof is read from, signed checkpoints.
-//!
-//! One appender at a time: on PostgreSQL a transaction-scoped advisory lock, taken last in every
-//! transaction that appends (after the document counter's row lock or the certificate's row),
-//! so instances never interleave leaves and no lock order can deadlock; on SQLite the database's
-//! write lock, which every appending transaction holds already. The size is read under that
-//! lock, so indexes have no gaps and no two instances write one index.
+//! The transparency log's rows (issue 17), as read: the leaves, the stored hashes every tile
+//! and proof is read from, signed checkpoints, the log's key. Appending is `log_append.rs`.
 
 use std::collections::HashMap;
 
@@ -13,12 +7,10 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::tlog::{self, Entry, Hash};
+use crate::tlog::Hash;
 
-/// Arbitrary key of the PostgreSQL advisory lock that serialises appends ("qoltlog!").
-const PG_LOG_LOCK: i64 = 0x716f_6c74_6c6f_6721;
-/// Rows per multi-row INSERT (SQLite allows 32,766 parameters; 5 per row at most here).
-const ROWS_PER_INSERT: usize = 500;
+/// Rows per multi-row INSERT or IN list (SQLite allows 32,766 parameters; 5 per row at most).
+pub(super) const ROWS_PER_INSERT: usize = 500;
 
 /// A signed tree head as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,100 +21,16 @@ pub struct StoredCheckpoint {
     pub created_at: i64,
 }
 
-/// Appends `entries` as the next leaves, in order, inside `tx`; returns the first one's index.
-pub(super) async fn append(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    entries: &[Entry],
-    now: i64,
-) -> Result<u64, StoreError> {
-    if entries.is_empty() {
-        return size_in(&mut **tx).await;
-    }
-    lock(tx).await?;
-    let first = size_in(&mut **tx).await?;
-    let stored_before = tlog::stored_count(first);
-    // The left siblings the new leaves close subtrees with: those stored before come from the
-    // database (one query), the rest from this batch.
-    let leaves: Vec<(u64, Vec<u8>)> = entries
-        .iter()
-        .zip(first..)
-        .map(|(e, n)| (n, e.encode()))
-        .collect();
-    let wanted: Vec<u64> = leaves
-        .iter()
-        .flat_map(|(n, _)| tlog::closing_siblings(*n))
-        .filter(|&i| i < stored_before)
-        .collect();
-    let mut known: HashMap<u64, Hash> = read_hashes_map(&mut **tx, &wanted).await?;
-    let mut new_hashes: Vec<(u64, Hash)> = Vec::new();
-    for (n, bytes) in &leaves {
-        let siblings = tlog::closing_siblings(*n)
-            .iter()
-            .map(|i| {
-                known.get(i).copied().ok_or_else(|| {
-                    StoreError::Corrupt(format!("the log has no stored hash {i} (leaf {n})"))
-                })
-            })
-            .collect::<Result<Vec<Hash>, StoreError>>()?;
-        let hashes = tlog::hashes_to_store(*n, tlog::leaf_hash(bytes), &siblings)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let start = tlog::stored_index(0, *n);
-        for (i, hash) in (start..).zip(hashes) {
-            known.insert(i, hash);
-            new_hashes.push((i, hash));
-        }
-    }
-    for chunk in leaves.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO log_entries (idx, kind, reference, entry, created_at) VALUES ",
-        );
-        sql.push_str(&super::placeholders(chunk.len(), 5));
-        let mut query = sqlx::query(&sql);
-        for (n, bytes) in chunk {
-            let entry = &entries[(n - first) as usize];
-            query = query
-                .bind(as_i64(*n)?)
-                .bind(entry.kind())
-                .bind(entry.reference().to_owned())
-                .bind(bytes.clone())
-                .bind(now);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    for chunk in new_hashes.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from("INSERT INTO log_hashes (idx, hash) VALUES ");
-        sql.push_str(&super::placeholders(chunk.len(), 2));
-        let mut query = sqlx::query(&sql);
-        for (i, hash) in chunk {
-            query = query.bind(as_i64(*i)?).bind(hash.0.to_vec());
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(first)
-}
-
 /// A stored index or size: never negative unless a row was forged.
-fn index(stored: i64) -> Result<u64, StoreError> {
+pub(super) fn index(stored: i64) -> Result<u64, StoreError> {
     u64::try_from(stored).map_err(|_| StoreError::Corrupt(format!("log index {stored}")))
 }
 
-/// The log's lock until `tx` ends: PostgreSQL's advisory lock (re-entrant within the
-/// transaction); on SQLite the transaction's write lock serialises appends already.
-async fn lock(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
-    if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(PG_LOG_LOCK)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
-fn as_i64(n: u64) -> Result<i64, StoreError> {
+pub(super) fn as_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("log index {n} out of range")))
 }
 
-async fn size_in<'c, E>(executor: E) -> Result<u64, StoreError>
+pub(super) async fn size_in<'c, E>(executor: E) -> Result<u64, StoreError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -133,7 +41,7 @@ where
     u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("log size {size}")))
 }
 
-async fn read_hashes_map<'c, E>(
+pub(super) async fn read_hashes_map<'c, E>(
     executor: E,
     indexes: &[u64],
 ) -> Result<HashMap<u64, Hash>, StoreError>
@@ -160,7 +68,7 @@ where
     Ok(out)
 }
 
-fn hash_row(row: &AnyRow) -> Result<(u64, Hash), StoreError> {
+pub(super) fn hash_row(row: &AnyRow) -> Result<(u64, Hash), StoreError> {
     let idx: i64 = row.try_get("idx")?;
     let bytes: Vec<u8> = row.try_get("hash")?;
     let hash = Hash::from_slice(&bytes)
@@ -330,83 +238,5 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-}
-
-impl Store {
-    /// Puts what was registered before the log existed into it, once, in one transaction: every
-    /// certificate and its status if not good, and every document, oldest first. Nothing when
-    /// the log has entries already (another instance did it, or it was never needed). Returns
-    /// how many entries it appended.
-    pub async fn backfill_log(&self) -> Result<u64, StoreError> {
-        if self.log_size().await? > 0 {
-            return Ok(0);
-        }
-        let mut tx = self.pool().begin().await?;
-        lock(&mut tx).await?;
-        if size_in(&mut *tx).await? > 0 {
-            return Ok(0);
-        }
-        // (time, order within a time, entry): certificates before their statuses before
-        // documents signed the same second.
-        let mut entries: Vec<(i64, u8, Entry)> = Vec::new();
-        let certificates = sqlx::query(&format!(
-            "SELECT {} FROM certificates ORDER BY created_at, serial",
-            super::certificates::COLUMNS
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in &certificates {
-            let cert = super::certificates::record(row)?;
-            entries.push((
-                cert.created_at,
-                0,
-                Entry::Certificate {
-                    serial: cert.serial.clone(),
-                    sha256: hex::encode(crate::crypto::sha256(&cert.certificate)),
-                    time: cert.created_at,
-                },
-            ));
-            if cert.status != super::CertificateStatus::Good {
-                let at = cert.revoked_at.unwrap_or(cert.created_at);
-                entries.push((
-                    at,
-                    1,
-                    Entry::Status {
-                        serial: cert.serial,
-                        status: cert.status.as_str().to_owned(),
-                        reason: cert.revocation_reason,
-                        time: at,
-                    },
-                ));
-            }
-        }
-        let documents = sqlx::query(&format!(
-            "SELECT {} FROM documents ORDER BY created_at, authority_bin, year, sequence",
-            super::documents::COLUMNS
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in &documents {
-            let document = super::documents::record(row)?;
-            entries.push((
-                document.created_at,
-                2,
-                super::documents::log_entry(&document),
-            ));
-        }
-        if entries.is_empty() {
-            return Ok(0);
-        }
-        // Stable: rows of one kind keep their order.
-        entries.sort_by_key(|(time, order, _)| (*time, *order));
-        let entries: Vec<Entry> = entries.into_iter().map(|(_, _, e)| e).collect();
-        append(&mut tx, &entries, crate::time::now()).await?;
-        tx.commit().await?;
-        tracing::info!(
-            entries = entries.len(),
-            "put what was registered before the transparency log into it"
-        );
-        Ok(entries.len() as u64)
     }
 }

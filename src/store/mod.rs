@@ -10,6 +10,7 @@ mod documents;
 mod evidence;
 mod leader;
 mod log;
+mod log_append;
 mod migrate;
 mod security;
 mod status_cache;
@@ -57,10 +58,15 @@ pub enum StoreError {
 
 /// `($1, $2), ($3, $4), …`: the VALUES of a multi-row INSERT of `rows` rows of `columns`.
 pub(super) fn placeholders(rows: usize, columns: usize) -> String {
+    placeholders_from(1, rows, columns)
+}
+
+/// The same, numbered from `$first` (a statement with another list before this one).
+pub(super) fn placeholders_from(first: usize, rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
-            let params: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
+            let params: Vec<String> = (0..columns)
+                .map(|c| format!("${}", first + r * columns + c))
                 .collect();
             format!("({})", params.join(", "))
         })
@@ -218,7 +224,7 @@ impl Store {
             }
         }
         certificates::insert(&mut *tx, responder_certificate).await?;
-        log::append(
+        log_append::append(
             &mut tx,
             &[certificates::log_entry(responder_certificate)],
             responder_certificate.created_at,

@@ -217,6 +217,14 @@ async fn one_log_of_both_instances(url: &str, addrs: &[String]) {
             recipe.hashes(&stored).expect("fold")[0]
         }
     };
+    // The stored hashes are the tree of the entries as stored, though each instance appended
+    // onto leaves the other had just written (its guess of the size often wrong).
+    let leaves: Vec<tlog::Hash> = entries.iter().map(|(_, b)| tlog::leaf_hash(b)).collect();
+    assert_eq!(
+        root_at(size).await,
+        tlog::root_of(&leaves),
+        "stored tree = entries"
+    );
     let newest = checkpoints.last().expect("a checkpoint").0 as u64;
     let newest_root = root_at(newest).await;
     for (old, root) in &checkpoints {
