@@ -70,7 +70,13 @@ fn the_gost_signature_type_is_0xff_and_the_der_of_ncas_signature_oid() {
     let oid = SignatureAlgorithm::Gost512.oid();
     let mut der = vec![0xff, 0x06, oid.as_bytes().len() as u8];
     der.extend_from_slice(oid.as_bytes());
-    let typed = ok(b64().decode(ok(NoteKey::parse(KNOWN_KEY)).encode().splitn(3, '+').nth(2).unwrap_or_default()));
+    let typed = ok(b64().decode(
+        ok(NoteKey::parse(KNOWN_KEY))
+            .encode()
+            .splitn(3, '+')
+            .nth(2)
+            .unwrap_or_default(),
+    ));
     assert_eq!(typed[..13], der[..]);
     assert_eq!(typed.len(), 13 + 128);
 }
