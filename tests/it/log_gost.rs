@@ -55,15 +55,19 @@ async fn get(instance: &Instance, path: &str) -> String {
     String::from_utf8(body).expect("text")
 }
 
-/// The note's text and its one signature line's bytes after the key id (r‖s).
-fn text_and_signature(note: &str) -> (&str, Vec<u8>) {
+/// The note's text, its one signature's key id, and the signature (r‖s).
+fn signed_parts(note: &str) -> (&str, Vec<u8>, Vec<u8>) {
     let (text, signatures) = note.split_once("\n\n").expect("a signed note");
     let line = signatures.lines().next().expect("a signature line");
     let blob = b64()
         .decode(line.rsplit(' ').next().expect("a signature"))
         .expect("base64");
     assert_eq!(blob.len(), 4 + 128, "key id and r‖s");
-    (&note[..text.len() + 1], blob[4..].to_vec())
+    (
+        &note[..text.len() + 1],
+        blob[..4].to_vec(),
+        blob[4..].to_vec(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +91,7 @@ async fn a_gost_pki_signs_its_log_in_gost_and_every_verifier_reads_it() {
 
     // A checkpoint over what creating the PKI logged (its certificates), signed in GOST.
     let note = get(&service, "/log/checkpoint").await;
-    let (text, signature) = text_and_signature(&note);
+    let (text, id, signature) = signed_parts(&note);
     let checkpoint = Checkpoint::parse(text).expect("a checkpoint");
     assert!(checkpoint.size > 0, "{note}");
     assert_eq!(checkpoint.origin, key.name());
@@ -144,21 +148,10 @@ async fn a_gost_pki_signs_its_log_in_gost_and_every_verifier_reads_it() {
     );
     let mut flipped = signature.clone();
     flipped[0] ^= 1;
-    let line_start = note.rfind("\u{2014} ").expect("signature line");
-    let id = &b64()
-        .decode(
-            note[line_start..]
-                .trim_end()
-                .rsplit(' ')
-                .next()
-                .unwrap_or_default(),
-        )
-        .expect("base64")[..4];
     let forged = format!(
-        "{}\u{2014} {} {}\n",
-        &note[..line_start],
+        "{text}\n\u{2014} {} {}\n",
         key.name(),
-        b64().encode([id, &flipped[..]].concat())
+        b64().encode([&id[..], &flipped[..]].concat())
     );
     for (tampered, name) in [(grown, "grown"), (forged, "forged")] {
         let refused = verify(&tampered, &key_text, name);
