@@ -2,7 +2,8 @@
 //! paths (`GET /log/tile/…`), checkpoints and signed notes (`log verify`, `log audit`), verifier
 //! keys, entries and entry bundles (what an auditor downloads), and a log rebuilt from fuzzed
 //! tiles. None panics; what one accepts writes back to exactly the bytes it read (one spelling
-//! each), and no note opens without its key's signature.
+//! each), and no note opens without its key's signature — Ed25519 or GOST 34.10-2015 (the
+//! signed-note type 0xff and NCA's signature OID, whose keys are checked to be curve points).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,6 +13,11 @@ use qoltanba::tlog::{
 
 /// Go's sumdb/note example key: a note that opens with it must carry its signature.
 const KEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+/// A GOST 34.10-2015 (512) log key (src/tlog/note_tests.rs's known answer, made with
+/// gostcrypto): a note that opens with it must carry its signature over its checkpoint.
+const GOST_KEY: &str = "example.kz/log+9f666b79+/wYKKoMOAwoBAQIDAm1XEDCaSh9qt1iV1YKlQHRAfkw1BLO\
+                        Wzw0c9p1KAgFcHBT7T9nxIN/XUh/jLgqoqJz6Mpk/xuNLM5J9jbVjxkeE5TSl0RwDzOWTz\
+                        WMivKqo3db0dtcn/814up1gETIqKhIW+MaOt2vgElVS4VtOnwWVphK39bQ6+I8XMj8uHTIU";
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {
@@ -47,10 +53,13 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             let key = NoteKey::parse(KEY).expect("the example key reads");
-            if let Ok(opened) = open_note(&text, &[key]) {
-                // Only the one real signature of that key over the example text can open.
+            let gost = NoteKey::parse(GOST_KEY).expect("the GOST key reads");
+            if let Ok(opened) = open_note(&text, &[key, gost]) {
+                // Only the real signatures of those keys over their texts can open.
                 assert!(
-                    opened.starts_with("If you think cryptography"),
+                    opened.starts_with("If you think cryptography")
+                        || opened
+                            == "example.kz/log\n5\nIisL1R/O9+ZcLmLbLtZUVwE7q1a+b6/rGe4R1FMVPIA=\n",
                     "{opened:?}"
                 );
             }

@@ -110,9 +110,10 @@ fn verify(args: &VerifyArgs) -> Result<Vec<String>, CliError> {
     let key = key_from(&read_text(&args.key)?)?;
     let checkpoint = open_checkpoint(&read_text(&args.checkpoint)?, &key, "the checkpoint")?;
     let mut said = vec![format!(
-        "ok: checkpoint of {} at size {} is signed by {}",
+        "ok: checkpoint of {} at size {} is signed ({}) by {}",
         checkpoint.origin,
         checkpoint.size,
+        key.algorithm().display_name(),
         key.encode()
     )];
     let replica = match &args.tiles {
@@ -305,7 +306,11 @@ async fn audit(args: &AuditArgs) -> Result<Vec<String>, CliError> {
     })
     .map_err(|e| failed(format!("the log does not add up: {e}")))?;
     let mut said = vec![
-        format!("ok: log key {}", key.encode()),
+        format!(
+            "ok: log key ({}) {}",
+            key.algorithm().display_name(),
+            key.encode()
+        ),
         format!(
             "ok: {} entries rebuilt from {} tiles give the signed root",
             checkpoint.size,

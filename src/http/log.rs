@@ -55,9 +55,11 @@ pub(super) async fn checkpoint(State(state): State<AppState>) -> Result<Response
     operation_id = "getLogKey",
     tag = "log",
     summary = "The log's note verifier key",
-    description = "`<origin>+<key id>+<base64 of 0x01 and the Ed25519 public key>` (C2SP \
-        signed-note, as Go's sumdb/note reads it). Pin it: every checkpoint must carry its \
-        signature.",
+    description = "`<origin>+<key id>+<base64 of the signature type and the public key>` (C2SP \
+        signed-note): type 0x01 and the Ed25519 key (as Go's sumdb/note reads it), or, for a \
+        PKI that declares a GOST log key, 0xff and the DER of OID 1.2.398.3.10.1.1.2.3.2 then \
+        the GOST 34.10-2015 (512) key X‖Y, little-endian. Pin it: every checkpoint must carry \
+        its signature.",
     responses((status = 200, description = "The verifier key and a newline.", content_type = "text/plain")),
 )]
 pub(super) async fn key(State(state): State<AppState>) -> Response {

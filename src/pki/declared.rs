@@ -8,6 +8,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::log_key::LogDeclaration;
 use super::PkiError;
 use crate::crypto::KeyAlgorithm;
 
@@ -68,6 +69,10 @@ pub struct Hierarchy {
     tsa: Option<TsaDeclaration>,
     pub urls: UrlDeclaration,
     pub official: OfficialDeclaration,
+    /// The transparency log's key type and origin (`log_key.rs`); Ed25519 and `<host>/log`
+    /// when absent.
+    #[serde(default)]
+    pub log: LogDeclaration,
 }
 
 impl Hierarchy {
@@ -338,6 +343,7 @@ impl Declarations {
                 tsa.policy
             ))
         })?;
+        hierarchy.log.check()?;
         for ca in [&hierarchy.root, &hierarchy.issuing] {
             let id_ok = !ca.id.is_empty()
                 && ca

@@ -1,30 +1,13 @@
-//! The transparency log's signer (issue 17): its Ed25519 key, made with the PKI and kept
-//! encrypted with the CA passphrase like the CA keys; checkpoints over the stored tree, never
-//! over one that does not extend the last checkpoint; tiles, tree heads and proofs read from
-//! the stored hashes; and the check that the stored log is still what was signed.
+//! The transparency log as the PKI keeps it (issue 17): checkpoints over the stored tree,
+//! signed with the log's key (`log_key.rs`), never over one that does not extend the last
+//! checkpoint; tiles, tree heads and proofs read from the stored hashes; and the check that the
+//! stored log is still what was signed.
 
-use crate::crypto::{KeyAlgorithm, SigningKey};
-use crate::keystore;
-use crate::store::{LogKeyRecord, StoredCheckpoint};
-use crate::tlog::{self, Checkpoint, Hash, NoteKey, Recipe, Tile, TlogError};
+use crate::store::StoredCheckpoint;
+use crate::tlog::{self, Checkpoint, Hash, Recipe, Tile, TlogError};
 
+use super::log_key::LogSigner;
 use super::{Pki, PkiError};
-
-/// The log's key and name.
-pub struct LogSigner {
-    key: SigningKey,
-    verifier: NoteKey,
-    /// What the last full check found wrong, until one passes.
-    fault: std::sync::Mutex<Option<String>>,
-}
-
-impl std::fmt::Debug for LogSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogSigner")
-            .field("verifier", &self.verifier.encode())
-            .finish_non_exhaustive()
-    }
-}
 
 /// Where a registered document is in the log, and whether that can be proved now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,89 +27,6 @@ pub struct DocumentInLog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogProof {
     pub hashes: Vec<Hash>,
-}
-
-impl LogSigner {
-    /// The stored key, or a new one stored now (another instance's if it was faster).
-    pub(super) async fn load_or_create(
-        store: &crate::store::Store,
-        public_url: &str,
-        passphrase: &[u8],
-        now: i64,
-    ) -> Result<LogSigner, PkiError> {
-        // A database from before the log: what it registered goes in first, once.
-        store.backfill_log().await?;
-        if let Some(record) = store.log_key().await? {
-            return LogSigner::unlock(&record, passphrase);
-        }
-        let key = SigningKey::generate(KeyAlgorithm::Ed25519)?;
-        let verifier = NoteKey::for_signing_key(&origin_for(public_url), &key)?;
-        let record = LogKeyRecord {
-            name: verifier.name().to_owned(),
-            verifier: verifier.encode(),
-            encrypted_key: keystore::encrypt_private_key(key.pkcs8_der(), passphrase)?,
-            created_at: now,
-        };
-        if store.insert_log_key(&record).await? {
-            tracing::info!(origin = %record.name, "created the transparency log's key");
-            return Ok(LogSigner {
-                key,
-                verifier,
-                fault: Default::default(),
-            });
-        }
-        let stored = store
-            .log_key()
-            .await?
-            .ok_or_else(|| PkiError::Config("the log's key vanished while it was made".into()))?;
-        LogSigner::unlock(&stored, passphrase)
-    }
-
-    fn unlock(record: &LogKeyRecord, passphrase: &[u8]) -> Result<LogSigner, PkiError> {
-        let pkcs8 = keystore::decrypt_private_key(&record.encrypted_key, passphrase)
-            .map_err(|_| PkiError::WrongPassphrase)?;
-        let key = SigningKey::from_pkcs8(&pkcs8)?;
-        let verifier = NoteKey::for_signing_key(&record.name, &key)?;
-        if verifier.encode() != record.verifier {
-            return Err(PkiError::Config(
-                "the log's stored verifier key is not its signing key's".into(),
-            ));
-        }
-        Ok(LogSigner {
-            key,
-            verifier,
-            fault: Default::default(),
-        })
-    }
-
-    /// The note verifier key auditors pin: `<origin>+<id>+<key>`.
-    pub fn verifier(&self) -> &NoteKey {
-        &self.verifier
-    }
-
-    /// The log's origin (its checkpoints' first line and its key's name).
-    pub fn origin(&self) -> &str {
-        self.verifier.name()
-    }
-}
-
-/// `<host>/log` of the public URL: a C2SP origin is a schema-less URL.
-fn origin_for(public_url: &str) -> String {
-    let host = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let host: String = host
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '+')
-        .collect();
-    if host.is_empty() {
-        "qoltanba/log".to_owned()
-    } else {
-        format!("{host}/log")
-    }
 }
 
 /// The stored rows of leaves `range` (in order, as read) are all there; else which are not,
@@ -228,7 +128,7 @@ impl Pki {
             extensions: Vec::new(),
         }
         .text();
-        let note = tlog::sign_note(&text, &self.log.verifier, &self.log.key)?;
+        let note = self.log.sign(&text)?;
         let checkpoint = StoredCheckpoint {
             size,
             root,
@@ -243,7 +143,9 @@ impl Pki {
     /// Whether the stored tree still has `checkpoint`'s root at its size, and the checkpoint
     /// is signed by this log's key.
     async fn check_against(&self, checkpoint: &StoredCheckpoint) -> Result<(), PkiError> {
-        let text = tlog::open_note(&checkpoint.note, std::slice::from_ref(&self.log.verifier))
+        let text = self
+            .log
+            .open(&checkpoint.note)
             .map_err(|e| PkiError::Log(format!("checkpoint {}: {e}", checkpoint.size)))?;
         let signed = Checkpoint::parse(text)?;
         let stored_root = self.log_root(signed.size).await?;

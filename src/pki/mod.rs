@@ -15,6 +15,7 @@ mod extension;
 mod extensions;
 mod issue;
 mod log;
+mod log_key;
 mod ocsp;
 mod official;
 mod publish;
@@ -35,7 +36,8 @@ pub use error::PkiError;
 pub use evidence::{Advanced, CurrentSignature};
 pub use extension::{signature_level, Level};
 pub use issue::{IssueRequest, MAX_DAYS};
-pub use log::{DocumentInLog, LogProof, LogSigner};
+pub use log::{DocumentInLog, LogProof};
+pub use log_key::{LogDeclaration, LogSigner};
 pub use stamping::TimeStamping;
 pub use tsp::{TspAnswer, ID_CT_TST_INFO};
 pub use tsp_client::TspClient;
@@ -68,8 +70,8 @@ pub struct Pki {
     tsa: tsa::Tsa,
     /// Its signer once re-issued in this process (`tsa_renewal.rs`); tokens are signed with it.
     tsa_renewed: std::sync::RwLock<Option<std::sync::Arc<tsa_renewal::RenewedTsa>>>,
-    /// The transparency log's signer (`log.rs`).
-    log: log::LogSigner,
+    /// The transparency log's signer (`log_key.rs`; its checkpoints and proofs: `log.rs`).
+    log: log_key::LogSigner,
 }
 
 impl std::fmt::Debug for Pki {
@@ -131,7 +133,14 @@ impl Pki {
         .await?;
         let tsa = Pki::load_or_create_tsa(&store, &declarations, &issuing, &urls, passphrase, now)
             .await?;
-        let log = log::LogSigner::load_or_create(&store, public_url, passphrase, now).await?;
+        let log = log_key::LogSigner::load_or_create(
+            &store,
+            &declarations.hierarchy.log,
+            public_url,
+            passphrase,
+            now,
+        )
+        .await?;
         let pki = Pki {
             store,
             declarations,
@@ -182,7 +191,14 @@ impl Pki {
             Pki::load_or_create_tsa(&store, &declarations, &issuing, &urls, passphrase, now())
                 .await?;
         // A database from before the log gets its key at its first start too.
-        let log = log::LogSigner::load_or_create(&store, public_url, passphrase, now()).await?;
+        let log = log_key::LogSigner::load_or_create(
+            &store,
+            &declarations.hierarchy.log,
+            public_url,
+            passphrase,
+            now(),
+        )
+        .await?;
         Ok(Pki {
             store,
             declarations,

@@ -14,7 +14,9 @@ mod tree;
 
 pub use checkpoint::Checkpoint;
 pub use entry::Entry;
-pub use note::{open as open_note, sign as sign_note, NoteKey};
+pub use note::{
+    check_name as check_key_name, open as open_note, sign as sign_note, NoteAlgorithm, NoteKey,
+};
 pub use replica::Replica;
 pub use tile::{bundle, tiles_at, unbundle, Tile, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH};
 pub use tree::{

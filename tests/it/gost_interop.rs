@@ -11,7 +11,7 @@ use qoltanba::crypto::{gost, KeyAlgorithm, SigningKey};
 use serde_json::{json, Value};
 
 /// Runs the peer over `cases`, one answer per case.
-fn peer(cases: &[Value]) -> Vec<Value> {
+pub(crate) fn peer(cases: &[Value]) -> Vec<Value> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/interop/gostcrypto_peer.py"

@@ -31,6 +31,7 @@ mod instances;
 mod keystore;
 mod layering;
 mod log_cli;
+mod log_gost;
 mod log_http;
 mod log_store;
 mod log_tamper;
