@@ -157,6 +157,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// from the first mismatch on).
 const LOG_AUDIT_EVERY: u32 = 600;
 
+/// Log entries whose documents are re-read against them each tick (`pki/log_registry.rs`).
+const REGISTRY_SWEEP_PER_TICK: u64 = 256;
+
 /// Signs a checkpoint whenever the log has grown, at most every [`CHECKPOINT_EVERY`]; every
 /// [`LOG_AUDIT_EVERY`] ticks, checks the whole stored log first. Every instance does; two
 /// signing one size store one row (the same note: Ed25519 is deterministic).
@@ -175,6 +178,11 @@ async fn sign_checkpoints(pki: Arc<crate::pki::Pki>) {
         }
         if let Err(e) = pki.sign_log_checkpoint(crate::time::now()).await {
             tracing::error!(error = %e, "could not sign a checkpoint of the transparency log");
+        }
+        if let Err(e) = pki.sweep_registry(REGISTRY_SWEEP_PER_TICK).await {
+            tracing::error!(error = %e, "could not re-read the registry against the log");
+        } else if let Err(found) = pki.registry_matches_log() {
+            tracing::error!(error = %found, "the registry no longer matches its log");
         }
     }
 }

@@ -76,6 +76,8 @@ pub struct LogSigner {
     verifier: NoteKey,
     /// What the last full check found wrong, until one passes.
     pub(super) fault: std::sync::Mutex<Option<String>>,
+    /// The documents table re-read against the log (`log_registry.rs`).
+    pub(super) sweep: super::log_registry::Sweep,
 }
 
 impl std::fmt::Debug for LogSigner {
@@ -122,6 +124,7 @@ impl LogSigner {
                 key,
                 verifier,
                 fault: Default::default(),
+                sweep: Default::default(),
             });
         }
         let stored = store
@@ -153,6 +156,7 @@ impl LogSigner {
             key,
             verifier,
             fault: Default::default(),
+            sweep: Default::default(),
         })
     }
 

@@ -16,6 +16,7 @@ mod extensions;
 mod issue;
 mod log;
 mod log_key;
+mod log_registry;
 mod ocsp;
 mod official;
 mod publish;

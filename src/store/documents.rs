@@ -182,6 +182,29 @@ impl Store {
         self.document_where("number", number).await
     }
 
+    /// The registered documents with these numbers (those that are there, in no set order).
+    pub async fn documents_by_numbers(
+        &self,
+        numbers: &[String],
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        let mut out = Vec::with_capacity(numbers.len());
+        for chunk in numbers.chunks(500) {
+            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM documents WHERE number IN ({})",
+                list.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for number in chunk {
+                query = query.bind(number);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                out.push(record(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// A registered document whose canonical bytes (JSON or unsigned XML) have this SHA-256
     /// (hex).
     pub async fn document_by_sha256(

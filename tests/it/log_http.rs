@@ -255,6 +255,23 @@ async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(
         "{}",
         record["log"]
     );
+    // The service's sweep of the registry finds it too (in steps, from where it stopped):
+    // /readyz fails, naming the document.
+    let (status, _) = get(&app, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "not swept yet");
+    for _ in 0..3 {
+        t.pki.sweep_registry(128).await.expect("sweep");
+    }
+    let (status, body) = get(&app, "/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let readiness: Value = serde_json::from_slice(&body).expect("json");
+    let detail = readiness["checks"]["registry"]["detail"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        detail.contains(&format!("as stored is not what log entry {index} recorded")),
+        "{readiness}"
+    );
 
     // A tile beyond the checkpoint, a malformed path, an entry past the end: 404.
     for path in ["/log/tile/0/999", "/log/tile/0/01", "/log/entries/100000"] {

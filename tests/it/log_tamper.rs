@@ -1,6 +1,6 @@
 //! Rows deleted from the registry past the append-only triggers, as a database superuser could
 //! (issue 17), on SQLite and PostgreSQL: a document's row removed is named by `log audit
-//! --documents`; its log entry removed too is named by the service's full check, `/readyz`,
+//! --documents` and by the service's registry sweep (`/readyz`); its log entry removed too is named by the service's full check, `/readyz`,
 //! the tiles and `log audit`; and a log rolled back and regrown (checkpoints deleted as well,
 //! so the service itself has nothing left to compare with) is caught by an auditor holding an
 //! older checkpoint, through the consistency proof.
@@ -71,6 +71,23 @@ async fn deleted_rows_are_named_and_a_rolled_back_log_is_caught_by_an_older_chec
         said(&audit).contains(&format!("entry {index}: document {number} is not served")),
         "{}",
         said(&audit)
+    );
+
+    // The service's own sweep re-reads the registry against the log: /readyz fails and names
+    // the document, while the log itself still adds up.
+    t.pki.sweep_registry(10_000).await.expect("sweep");
+    let (status, body) = get(&app, "/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let readiness: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(readiness["checks"]["log"]["ok"], true, "{readiness}");
+    assert_eq!(readiness["checks"]["registry"]["ok"], false, "{readiness}");
+    assert!(
+        readiness["checks"]["registry"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!(
+                "document {number} (log entry {index}) is missing from the registry"
+            ))),
+        "{readiness}"
     );
 
     // 2. Its log entry deleted too: the full check names it, /readyz fails, and so does the

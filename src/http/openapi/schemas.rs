@@ -108,7 +108,8 @@ pub struct AuditEvent {
 pub struct Readiness {
     /// "ready" or "not_ready".
     pub status: String,
-    /// By check name: `database`, `ca_keys`, `crl:<ca id>`.
+    /// By check name: `database`, `ca_keys`, `crl:<ca id>`, `evidence`, `log` (the stored tree
+    /// has its newest checkpoint's root), `registry` (every document re-read gives its log entry).
     pub checks: std::collections::BTreeMap<String, ReadinessCheck>,
 }
 
