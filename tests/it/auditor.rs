@@ -131,6 +131,21 @@ async fn chromium_shows_the_verdict_and_signer_for_a_registration_number() {
     .await
     .expect("join");
     assert!(missing.contains("не найден"), "{missing}");
+
+    // The stored signature changed past the triggers: the page says the log does not prove it.
+    let pool = sqlx::AnyPool::connect(&t.url).await.expect("connect");
+    crate::log_http::disable_append_only(&pool, Backend::Sqlite, "documents").await;
+    crate::log_http::change_stored_signature(&pool, doc["id"].as_str().expect("id")).await;
+    let changed = tokio::task::spawn_blocking({
+        let profile = profile.path().to_owned();
+        move || chromium(&["--dump-dom", &url], &profile)
+    })
+    .await
+    .expect("join");
+    assert!(
+        changed.contains("NOT PROVED") && changed.contains("it was changed"),
+        "{changed}"
+    );
     drop(t);
 }
 
