@@ -54,16 +54,23 @@ pub(crate) async fn serve(app: &axum::Router) -> String {
     base
 }
 
-on_both_backends!(log_audit_and_verify_check_the_served_log_and_name_what_was_changed);
-async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(backend: Backend) {
-    let Some(t) = TestPki::new(backend).await else {
-        return;
-    };
+/// A test PKI's service (evidence left to the background job, so documents are quick), on a
+/// loopback port for the CLI: the PKI, the router and the base URL.
+pub(crate) async fn served_log(backend: Backend) -> Option<(TestPki, axum::Router, String)> {
+    let t = TestPki::new(backend).await?;
     let app = qoltanba::http::router(qoltanba::http::AppState {
         inline_evidence: false,
         ..t.state()
     });
     let base = serve(&app).await;
+    Some((t, app, base))
+}
+
+on_both_backends!(log_audit_and_verify_check_the_served_log_and_name_what_was_changed);
+async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(backend: Backend) {
+    let Some((t, app, base)) = served_log(backend).await else {
+        return;
+    };
     let work = tempfile::tempdir().expect("tempdir");
     let dir = work.path();
 

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use crate::common::*;
-use crate::log_cli::{log_verify, qoltanba, said, serve};
+use crate::log_cli::{log_verify, qoltanba, said, served_log};
 use crate::log_http::{disable_append_only, get, issue_documents};
 
 async fn execute(pool: &sqlx::AnyPool, sql: &str, value: i64) {
@@ -20,14 +20,9 @@ on_both_backends!(deleted_rows_are_named_and_a_rolled_back_log_is_caught_by_an_o
 async fn deleted_rows_are_named_and_a_rolled_back_log_is_caught_by_an_older_checkpoint(
     backend: Backend,
 ) {
-    let Some(t) = TestPki::new(backend).await else {
+    let Some((t, app, base)) = served_log(backend).await else {
         return;
     };
-    let app = qoltanba::http::router(qoltanba::http::AppState {
-        inline_evidence: false,
-        ..t.state()
-    });
-    let base = serve(&app).await;
     let work = tempfile::tempdir().expect("tempdir");
     let dir = work.path();
 
