@@ -24,6 +24,8 @@ pub(crate) const PASSPHRASE: &str = "instances test passphrase";
 pub(crate) struct Instance {
     pub(crate) child: Child,
     pub(crate) addr: String,
+    /// Where the process's stderr goes (warnings and errors: QOLTANBA_LOG=warn).
+    stderr: std::path::PathBuf,
 }
 
 impl Instance {
@@ -59,20 +61,37 @@ impl Instance {
             .env_remove("QOLTANBA_CONFIG")
             .envs(settings.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::File::create(dir.join(format!("{name}.stderr")))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .expect("start qoltanba serve");
-        Instance { child, addr }
+        Instance {
+            child,
+            addr,
+            stderr: dir.join(format!("{name}.stderr")),
+        }
     }
 
+    /// Waits for `/healthz`. A minute: a first start makes the PKI's keys, and on a loaded CI
+    /// machine (two cores shared with builds) that has taken over 30 s; a failure says what the
+    /// service wrote.
     pub(crate) async fn ready(&self) {
-        for _ in 0..300 {
+        for _ in 0..600 {
             if let Ok((200, _)) = http_as(&self.addr, "GET", "/healthz", None, None).await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{} did not come up", self.addr);
+        let said = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        let tail: Vec<&str> = said.lines().rev().take(20).collect();
+        panic!(
+            "{} did not come up in 60 s; it wrote:\n{}",
+            self.addr,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
     }
 
     pub(crate) fn kill9(&mut self) {
