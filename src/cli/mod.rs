@@ -8,6 +8,7 @@ mod config_check;
 mod documents;
 mod keys;
 mod log;
+mod log_tiles;
 mod pki;
 mod serve;
 mod sign;
