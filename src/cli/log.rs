@@ -3,7 +3,7 @@
 //!
 //! Exit codes: 0 everything checks; 1 something does not (the message names it); 2 bad input.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
@@ -327,7 +327,7 @@ async fn audit(args: &AuditArgs) -> Result<Vec<String>, CliError> {
         ),
     ];
     let started = std::time::Instant::now();
-    said.push(check_entries(&replica)?);
+    said.push(super::log_entries::check(replica.entries())?);
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         "log audit: every entry read"
@@ -369,47 +369,6 @@ fn extends_previous(
     Ok(format!(
         "ok: the log at {} extends the previous checkpoint at {}",
         checkpoint.size, previous.size
-    ))
-}
-
-/// Every entry reads; every document number appears once, and each authority's numbers of a
-/// year run 1, 2, 3, … with no gap (a document removed from the registry would leave one).
-fn check_entries(replica: &Replica) -> Result<String, CliError> {
-    let mut numbers: HashMap<String, u64> = HashMap::new();
-    let mut sequences: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for (index, bytes) in replica.entries().iter().enumerate() {
-        let entry = Entry::parse(bytes).map_err(|e| failed(format!("entry {index}: {e}")))?;
-        *counts.entry(entry.kind()).or_default() += 1;
-        if let Entry::Document { number, .. } = &entry {
-            if let Some(first) = numbers.insert(number.clone(), index as u64) {
-                return Err(failed(format!(
-                    "document {number} is in the log twice: entries {first} and {index}"
-                )));
-            }
-            if let Some((series, sequence)) = number.rsplit_once('-') {
-                if let Ok(sequence) = sequence.parse::<u64>() {
-                    sequences
-                        .entry(series.to_owned())
-                        .or_default()
-                        .push(sequence);
-                }
-            }
-        }
-    }
-    for (series, mut seen) in sequences {
-        seen.sort_unstable();
-        if let Some(gap) = (1..).zip(&seen).find(|(want, got)| want != *got) {
-            return Err(failed(format!(
-                "documents {series}: number {} is missing from the log",
-                gap.0
-            )));
-        }
-    }
-    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    Ok(format!(
-        "ok: every entry reads ({}); every document number once, without gaps",
-        summary.join(", ")
     ))
 }
 

@@ -10,6 +10,7 @@ mod documents;
 mod evidence;
 mod leader;
 mod log;
+mod log_tiles;
 mod migrate;
 mod security;
 mod status_cache;
