@@ -6,10 +6,11 @@
 //! log"), so they are read on every core, in order-preserving chunks; the bookkeeping after is
 //! one pass.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use super::CliError;
-use crate::tlog::Entry;
+use crate::tlog;
 
 /// What the bookkeeping needs of one entry: its kind and, for a document, its number.
 type Read = (&'static str, Option<String>);
@@ -55,10 +56,17 @@ pub(super) fn check(entries: &[Vec<u8>]) -> Result<String, CliError> {
                         }
                     }
                 }
-                if let Some(first) = numbers.insert(number.clone(), index) {
-                    return Err(CliError::Failed(format!(
-                        "document {number} is in the log twice: entries {first} and {index}"
-                    )));
+                match numbers.entry(number) {
+                    Entry::Occupied(first) => {
+                        return Err(CliError::Failed(format!(
+                            "document {} is in the log twice: entries {} and {index}",
+                            first.key(),
+                            first.get()
+                        )))
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(index);
+                    }
                 }
             }
             index += 1;
@@ -86,11 +94,11 @@ fn read_chunk(first: usize, entries: &[Vec<u8>]) -> Result<Vec<Read>, CliError> 
         .iter()
         .enumerate()
         .map(|(i, bytes)| {
-            let entry = Entry::parse(bytes)
+            let entry = tlog::Entry::parse(bytes)
                 .map_err(|e| CliError::Failed(format!("entry {}: {e}", first + i)))?;
             let kind = entry.kind();
             Ok(match entry {
-                Entry::Document { number, .. } => (kind, Some(number)),
+                tlog::Entry::Document { number, .. } => (kind, Some(number)),
                 _ => (kind, None),
             })
         })

@@ -1,12 +1,12 @@
 //! The transparency log's tiles read as ONE row each (issue 17).
 //!
 //! A tile is 256 stored hashes or 256 entries. Read as 256 rows, a tile cost the service about
-//! 2 ms of CPU on SQLite, nearly all of it sqlx's per-row hand-over from its SQLite worker
-//! thread (a channel send and a thread wake-up per row), not SQLite: `log audit` of a
-//! 1,000,000-entry log (7,831 tiles) kept the service busy for ~15 CPU-seconds
-//! (bench/README.md, "Transparency log"). Here the database concatenates the tile's values, in
-//! index order, into one hex text (hex: a text aggregate both engines have and that any byte
-//! survives), with the row count beside it, so a missing row is seen, never papered over.
+//! 2 ms of CPU on SQLite, most of it sqlx's per-row hand-over from its SQLite worker thread (a
+//! channel send and a thread wake-up per row): `log audit` of a 1,000,000-entry log (7,831 tiles)
+//! kept the service busy for ~15 CPU-seconds (bench/README.md, "Transparency log"). Here the
+//! database concatenates the tile's values in index order into one blob (both engines'
+//! aggregates keep every byte), with the count of rows beside it, so that a missing or
+//! malformed row is seen, never papered over.
 
 use std::ops::Range;
 
@@ -14,27 +14,28 @@ use sqlx::Row;
 
 use super::{Backend, Store, StoreError};
 
+/// A stored hash's length.
+const HASH_BYTES: usize = 32;
+
 fn as_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("log index {n} out of range")))
 }
 
 impl Store {
-    /// `aggregate` of the hex of `column` (in index order, values joined by `separator`) and the
-    /// row count, over the rows `filter` selects.
-    fn tile_sql(&self, table: &str, column: &str, separator: &str, filter: &str) -> String {
-        let aggregate = match self.backend() {
-            // SQLite ≥ 3.44 orders inside an aggregate (the bundled one is 3.46).
-            Backend::Sqlite => format!("group_concat(hex({column}), '{separator}' ORDER BY idx)"),
-            Backend::Postgres => {
-                format!("string_agg(encode({column}, 'hex'), '{separator}' ORDER BY idx)")
-            }
-        };
-        format!("SELECT COUNT(*) AS n, {aggregate} AS values_hex FROM {table} WHERE {filter}")
+    /// The concatenation of `column` over the rows `filter` selects, in index order, as a blob.
+    fn concatenated(&self, column: &str) -> String {
+        match self.backend() {
+            // SQLite's group_concat appends each value's bytes as they are (a blob read as text
+            // is not converted in a UTF-8 database); ORDER BY inside an aggregate needs SQLite
+            // 3.44 (the bundled one is 3.46).
+            Backend::Sqlite => format!("CAST(group_concat({column}, '' ORDER BY idx) AS BLOB)"),
+            Backend::Postgres => format!("string_agg({column}, ''::bytea ORDER BY idx)"),
+        }
     }
 
-    /// The stored hashes at `indexes` (distinct, ascending: a hash tile's), concatenated.
+    /// The stored hashes at `indexes` (distinct and ascending: a hash tile's), concatenated.
     pub async fn log_tile_hashes(&self, indexes: &[u64]) -> Result<Vec<u8>, StoreError> {
-        let Some(&first) = indexes.first() else {
+        let (Some(&first), Some(&last)) = (indexes.first(), indexes.last()) else {
             return Ok(Vec::new());
         };
         if indexes.windows(2).any(|pair| pair[0] >= pair[1]) {
@@ -42,30 +43,58 @@ impl Store {
                 "the hash tile from {first} is not in ascending order"
             )));
         }
+        let missing = |found: i64, of: u64| {
+            StoreError::Corrupt(format!(
+                "the log has {found} of the {of} stored hashes from {first} to {last} (or one \
+                 is not {HASH_BYTES} bytes)"
+            ))
+        };
+        let span = last - first + 1;
+        let hashes = self.concatenated("hash");
+        let proper = format!("SUM(CASE WHEN length(hash) = {HASH_BYTES} THEN 1 ELSE 0 END)");
+        // A level-0 tile's hashes are every other row or so of one run of stored indexes (the
+        // subtree hashes its leaves close lie between them): one range read and a pick is far
+        // cheaper than 256 lookups. Higher levels are sparse: looked up.
+        if span <= 4 * indexes.len() as u64 {
+            let sql = format!(
+                "SELECT {proper} AS n, {hashes} AS hashes FROM log_hashes \
+                 WHERE idx >= $1 AND idx <= $2"
+            );
+            let row = sqlx::query(&sql)
+                .bind(as_i64(first)?)
+                .bind(as_i64(last)?)
+                .fetch_one(self.pool())
+                .await?;
+            let count = row.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
+            let run = row
+                .try_get::<Option<Vec<u8>>, _>("hashes")?
+                .unwrap_or_default();
+            if count != as_i64(span)? || run.len() as u64 != span * HASH_BYTES as u64 {
+                return Err(missing(count, span));
+            }
+            let mut out = Vec::with_capacity(indexes.len() * HASH_BYTES);
+            for &i in indexes {
+                let at = (i - first) as usize * HASH_BYTES;
+                out.extend_from_slice(&run[at..at + HASH_BYTES]);
+            }
+            return Ok(out);
+        }
         let list: Vec<String> = (1..=indexes.len()).map(|i| format!("${i}")).collect();
-        let sql = self.tile_sql(
-            "log_hashes",
-            "hash",
-            "",
-            &format!("idx IN ({})", list.join(", ")),
+        let sql = format!(
+            "SELECT {proper} AS n, {hashes} AS hashes FROM log_hashes WHERE idx IN ({})",
+            list.join(", ")
         );
         let mut query = sqlx::query(&sql);
         for &i in indexes {
             query = query.bind(as_i64(i)?);
         }
         let row = query.fetch_one(self.pool()).await?;
-        let (count, text) = (
-            row.try_get::<i64, _>("n")?,
-            row.try_get::<Option<String>, _>("values_hex")?,
-        );
-        let bytes = hex::decode(text.unwrap_or_default())
-            .map_err(|e| StoreError::Corrupt(format!("hash tile from {first}: {e}")))?;
-        if count != indexes.len() as i64 || bytes.len() != 32 * indexes.len() {
-            return Err(StoreError::Corrupt(format!(
-                "the log has {count} of the {} stored hashes of the tile from {first} (or one is \
-                 not 32 bytes)",
-                indexes.len()
-            )));
+        let count = row.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
+        let bytes = row
+            .try_get::<Option<Vec<u8>>, _>("hashes")?
+            .unwrap_or_default();
+        if count != indexes.len() as i64 || bytes.len() != HASH_BYTES * indexes.len() {
+            return Err(missing(count, indexes.len() as u64));
         }
         Ok(bytes)
     }
@@ -76,36 +105,50 @@ impl Store {
         if want == 0 {
             return Ok(Vec::new());
         }
-        let sql = self.tile_sql("log_entries", "entry", ",", "idx >= $1 AND idx < $2");
+        let lengths = match self.backend() {
+            Backend::Sqlite => "group_concat(length(entry), ',' ORDER BY idx)",
+            Backend::Postgres => "string_agg(length(entry)::text, ',' ORDER BY idx)",
+        };
+        let sql = format!(
+            "SELECT COUNT(*) AS n, {lengths} AS lengths, {} AS entries FROM log_entries \
+             WHERE idx >= $1 AND idx < $2",
+            self.concatenated("entry")
+        );
         let row = sqlx::query(&sql)
             .bind(as_i64(range.start)?)
             .bind(as_i64(range.end)?)
             .fetch_one(self.pool())
             .await?;
-        let (count, text) = (
-            row.try_get::<i64, _>("n")?,
-            row.try_get::<Option<String>, _>("values_hex")?,
-        );
-        if count != want as i64 {
-            return Err(StoreError::Corrupt(format!(
-                "log entries {}..{}: {count} rows where {want} belong",
-                range.start, range.end
-            )));
+        let bad = |why: String| {
+            StoreError::Corrupt(format!("log entries {}..{}: {why}", range.start, range.end))
+        };
+        let count: i64 = row.try_get("n")?;
+        if count != as_i64(want)? {
+            return Err(bad(format!("{count} rows where {want} belong")));
         }
-        let entries = text
-            .unwrap_or_default()
-            .split(',')
-            .map(hex::decode)
-            .collect::<Result<Vec<Vec<u8>>, _>>()
-            .map_err(|e| {
-                StoreError::Corrupt(format!("log entries {}..{}: {e}", range.start, range.end))
-            })?;
-        if entries.len() as u64 != want {
-            return Err(StoreError::Corrupt(format!(
-                "log entries {}..{}: {} read where {want} belong",
-                range.start,
-                range.end,
-                entries.len()
+        let lengths: String = row
+            .try_get::<Option<String>, _>("lengths")?
+            .unwrap_or_default();
+        let mut rest: &[u8] = &row
+            .try_get::<Option<Vec<u8>>, _>("entries")?
+            .unwrap_or_default();
+        let mut entries = Vec::with_capacity(want as usize);
+        for length in lengths.split(',') {
+            let length: usize = length
+                .parse()
+                .map_err(|_| bad(format!("a length {length:?}")))?;
+            if length > rest.len() {
+                return Err(bad("the entries are shorter than their lengths".into()));
+            }
+            let (entry, after) = rest.split_at(length);
+            entries.push(entry.to_vec());
+            rest = after;
+        }
+        if entries.len() as u64 != want || !rest.is_empty() {
+            return Err(bad(format!(
+                "{} entries and {} bytes left where {want} belong",
+                entries.len(),
+                rest.len()
             )));
         }
         Ok(entries)
