@@ -18,9 +18,11 @@
 #   4. stops the server, appends BENCH_LOG_ENTRIES (1,000,000) document entries to its log
 #      with `log_fill` (examples/log_fill.rs: entries and stored hashes computed by the
 #      library's tlog code, written in one transaction), and times that;
-#   5. starts the server again on that data directory and times its start (the start-up check
-#      rebuilds the whole tree from the entries and compares every stored hash before it
-#      listens: /healthz answers once it is done) and its first checkpoint over the new size;
+#   5. starts the server again on that data directory and times its start and its first
+#      checkpoint over the new size; then restarts it and times that start: the start-up check
+#      rebuilds the whole tree from the entries and compares every stored hash up to the newest
+#      checkpoint before it listens (/healthz answers once it is done), so only now does it
+#      cover the million entries;
 #   6. steps 2 and 3 again, now against a log of 1,000,000 entries;
 #   7. times `qoltanba log audit --url … --key …` (wall clock, BENCH_AUDIT_RUNS times), with
 #      what its own timings say: tiles downloaded, tree rebuilt and compared, entries read
@@ -213,8 +215,18 @@ done
 [[ $(checkpoint_size) == "$EXPECTED" ]] || die "no checkpoint of size $EXPECTED within 600 s"
 CHECKPOINT_SECONDS=$(since "$started")
 log "start-up over $EXPECTED entries: /healthz after $READY_SECONDS s, checkpoint of $EXPECTED after $CHECKPOINT_SECONDS s"
+# That start checked the tree only as far as its newest checkpoint (the small log's): the
+# entries past it are what the first checkpoint then signs. Started once more, the service
+# checks all of them.
+stop_server "$PID"
+started=$(now)
+START_TIMEOUT=600 start_server "$DIR"
+PID=$STARTED_PID
+FULL_CHECK_SECONDS=$(since "$started")
+log "start-up with a checkpoint of $EXPECTED entries: /healthz after $FULL_CHECK_SECONDS s"
 GOAL_LINES+=("log_fill: $ENTRIES entries appended in $FILL_SECONDS s (one transaction, SQLite)")
-GOAL_LINES+=("start-up over a log of $EXPECTED entries: listening (full check done) after $READY_SECONDS s, first checkpoint of $EXPECTED signed and served after $CHECKPOINT_SECONDS s (no goal set)")
+GOAL_LINES+=("first start after the fill (its check stops at the old checkpoint): listening after $READY_SECONDS s, first checkpoint of $EXPECTED signed and served after $CHECKPOINT_SECONDS s")
+GOAL_LINES+=("start-up check over a log of $EXPECTED entries (whole tree rebuilt from the entries, every stored hash compared, before it listens): listening after $FULL_CHECK_SECONDS s (no goal set)")
 
 # 6. Proofs on the large log.
 check_proofs "large log"

@@ -85,7 +85,8 @@ async fn get(
     path: &str,
 ) -> Result<Vec<u8>, (bool, String)> {
     let url = format!("{}{path}", service.prefix);
-    let request = hyper::Request::get(url.as_str())
+    let path = url.as_str();
+    let request = hyper::Request::get(path)
         .header(hyper::header::HOST, service.host_header())
         .body(Empty::new())
         .map_err(|e| (false, format!("{path}: {e}")))?;
