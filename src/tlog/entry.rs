@@ -177,3 +177,59 @@ impl Entry {
 fn read_time(text: &str) -> Result<i64, TlogError> {
     crate::time::parse_rfc3339(text).map_err(TlogError::BadEntry)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Entry;
+
+    /// Entries read back exactly as written, of every kind, and nothing but that spelling reads.
+    #[test]
+    fn entries_read_back_in_their_one_spelling_only() {
+        let entries = [
+            Entry::Document {
+                number: "950341000052-2026-000001".into(),
+                id: "5f1c".into(),
+                sha256: "ab".into(),
+                signed_sha256: "cd".into(),
+                time: 1_764_504_000,
+            },
+            Entry::Certificate {
+                serial: "01ff".into(),
+                sha256: "ef".into(),
+                time: 1_764_504_000,
+            },
+            Entry::Status {
+                serial: "01ff".into(),
+                status: "revoked".into(),
+                reason: Some("keyCompromise".into()),
+                time: 1_764_504_001,
+            },
+            Entry::Status {
+                serial: "01ff".into(),
+                status: "good".into(),
+                reason: None,
+                time: 1_764_504_002,
+            },
+        ];
+        for entry in &entries {
+            assert_eq!(Entry::parse(&entry.encode()).as_ref(), Ok(entry));
+        }
+        let document = String::from_utf8(entries[0].encode()).unwrap_or_default();
+        let refused = [
+            // Fields swapped, a field twice, a line too many, a field missing, another time form.
+            document.replace(
+                "sha256 ab\nsigned-sha256 cd\n",
+                "signed-sha256 cd\nsha256 ab\n",
+            ),
+            document.replace("id 5f1c\n", "id 5f1c\nid 5f1c\n"),
+            format!("{document}extra line\n"),
+            document.replace("id 5f1c\n", ""),
+            document.replace("2025-11-30T12:00:00Z", "2025-11-30T12:00:00.000Z"),
+            document.trim_end().to_string(),
+        ];
+        assert!(document.contains("time 2025-11-30T12:00:00Z"), "{document}");
+        for text in refused {
+            assert!(Entry::parse(text.as_bytes()).is_err(), "{text:?}");
+        }
+    }
+}
