@@ -7,8 +7,9 @@
 #   build_release            cargo build --release (skipped with BENCH_SKIP_BUILD=1); sets BIN
 #   server_env DIR URL PORT PASSPHRASE [NAME=VALUE...]
 #                            sets SERVER_ENV, the environment of a server and of the CLI
-#   start_server DIR         starts `qoltanba serve` with SERVER_ENV, waits for /healthz; sets
-#                            STARTED_PID (and adds it to SERVER_PIDS)
+#   start_server DIR         starts `qoltanba serve` ($BIN) with SERVER_ENV, waits for /healthz
+#                            (START_TIMEOUT seconds, 120); sets STARTED_PID (and adds it to
+#                            SERVER_PIDS)
 #   qcli ARGS...             the CLI with SERVER_ENV (same database as the server)
 #   stop_server PID          SIGTERM, up to 20 s, then SIGKILL
 #   pg_available             PG_BASE answers (the local cluster is started when it does not)
@@ -18,6 +19,13 @@
 #                            DIR/issued-KEY.json, DIR/request-KEY.p7s and DIR/verify-KEY.json,
 #                            a /v1/verify body that must verify as valid
 #   document_body FILE       a /v1/documents body (a license)
+#   wrk_lua FILE [BODY [TOKEN]]
+#                            a wrk script: POST BODY as JSON (GET without), and the BENCH line
+#   wrk_done_lua             the wrk `done` hook that prints the BENCH line (for own scripts)
+#   run_wrk BACKEND SCENARIO URL LUA CONNECTIONS
+#                            a saturation run (THREADS, DURATION); a row in $SUMMARY; 2xx/s
+#   ratio A B, judge_ratio A B GOAL
+#                            A/B with two decimals; "met" when A/B >= GOAL
 #
 # Every server listens on 127.0.0.1 only.
 
@@ -130,7 +138,9 @@ start_server() {
     env "${SERVER_ENV[@]}" "$BIN" serve >>"$dir/server.log" 2>&1 &
     STARTED_PID=$!
     SERVER_PIDS+=("$STARTED_PID")
-    for _ in $(seq 1 600); do
+    # START_TIMEOUT (seconds, 120): a large log's start-up check takes its time.
+    local timeout=${START_TIMEOUT:-120}
+    for _ in $(seq 1 $((timeout * 5))); do
         kill -0 "$STARTED_PID" 2>/dev/null \
             || { tail -20 "$dir/server.log" >&2; die "the server on $listen exited"; }
         if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/healthz") == 200 ]]; then
@@ -139,7 +149,7 @@ start_server() {
         sleep 0.2
     done
     tail -20 "$dir/server.log" >&2
-    die "$listen: /healthz not 200 after 120 s"
+    die "$listen: /healthz not 200 after $timeout s"
 }
 
 pg_available() {
@@ -228,3 +238,69 @@ external_pki() {
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# wrk_lua FILE BODY-FILE [TOKEN]: a wrk script that POSTs the body as JSON, and at the end
+# prints one machine-readable line from wrk's own counters (no parsing of its text report):
+#   BENCH requests=N duration_us=N status_errors=N connect=N read=N write=N timeout=N p50_us=N p99_us=N
+# wrk's status_errors counts responses with status > 399, i.e. 4xx and 5xx.
+# With no BODY-FILE it is a plain GET (the /healthz baseline).
+wrk_lua() {
+    local lua=$1 body=${2:-} token=${3:-}
+    {
+        if [[ -n $body ]]; then
+            echo 'wrk.method = "POST"'
+            echo 'wrk.headers["content-type"] = "application/json"'
+            if [[ -n $token ]]; then echo "wrk.headers[\"authorization\"] = \"Bearer $token\""; fi
+            echo "local f = assert(io.open(\"$body\", \"rb\"))"
+            echo 'wrk.body = f:read("*a")'
+            echo 'f:close()'
+        fi
+        wrk_done_lua
+    } >"$lua"
+}
+
+# wrk_done_lua: wrk's `done` hook, printing the BENCH line from wrk's own counters.
+wrk_done_lua() {
+    cat <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d status_errors=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p99_us=%d\n",
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+LUA
+}
+
+# run_wrk BACKEND SCENARIO URL LUA CONNECTIONS: a saturation run; appends a summary row and
+# prints the 2xx req/s on stdout.
+run_wrk() {
+    local backend=$1 scenario=$2 url=$3 lua=$4 conns=$5
+    local out=$WORK/$backend-$scenario.wrk
+    log "$backend $scenario: wrk -t$THREADS -c$conns -d$DURATION --latency"
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$lua" "$url" >"$out"
+    grep -v '^BENCH ' "$out" | sed 's/^/    /' >&2
+    local line
+    line=$(grep '^BENCH ' "$out") || die "wrk printed no BENCH line"
+    # BENCH key=value ... -> "ok_rps p50_ms p99_ms errors"
+    local row ok_rps p50 p99 errors
+    row=$(awk '{
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        ok = v["requests"] - v["status_errors"]
+        printf "%.0f %.2f %.2f %d\n", ok / (v["duration_us"] / 1e6), v["p50_us"] / 1000,
+            v["p99_us"] / 1000, v["status_errors"] + v["connect"] + v["read"] + v["write"] + v["timeout"]
+    }' <<<"$line")
+    read -r ok_rps p50 p99 errors <<<"$row"
+    log "    2xx/s $ok_rps, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
+    printf '%s\t%s\twrk -c%s\t%s\t%s\t%s\t%s\n' "$backend" "$scenario" "$conns" "$ok_rps" \
+        "$p50" "$p99" "$errors" >>"$SUMMARY"
+    echo "$ok_rps"
+}
+
+
+# ratio A B: A/B with two decimals ("n/a" when B is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# judge_ratio A B GOAL: "met" when A/B >= GOAL.
+judge_ratio() {
+    awk -v a="$1" -v b="$2" -v g="$3" 'BEGIN { print (b > 0 && a / b >= g) ? "met" : "NOT met" }'
+}

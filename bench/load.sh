@@ -17,11 +17,16 @@
 #      BENCH_RATE_PERCENT (70) % of that maximum with oha, which has rate control (wrk has
 #      none and Debian ships no wrk2) and corrects for coordinated omission
 #      (--latency-correction), so its p99 is the latency a caller at that rate really sees;
-#   4. /v1/documents: a saturation run with wrk and BENCH_DOC_CONNECTIONS (8) connections, at
+#   4. stops that server with SIGTERM and waits for it;
+#   5. /v1/documents: saturation runs with wrk and BENCH_DOC_CONNECTIONS (8) connections, at
 #      level B: the server runs with QOLTANBA_INLINE_EVIDENCE=false, so each document is a
 #      signature plus its share of a group-committed transaction that takes its registry
-#      number; the evidence job extends documents to LTA afterwards (issue #16);
-#   5. stops the server with SIGTERM and waits for it.
+#      number; the evidence job extends documents to LTA afterwards (issue #16). Each run has a
+#      server of its own on a fresh data directory (PostgreSQL: a fresh database), with the
+#      transparency log on (target/release/qoltanba) or off (target/release/qoltanba-unlogged,
+#      built with the cargo feature bench-unlogged: the store appends nothing to the log),
+#      BENCH_LOG_ROUNDS (2) rounds in the order off, on, on, off, …; it prints documents/s with
+#      the log on / off, round by round and over all rounds (issue #17, goal >= 0.9).
 #
 # At the end it prints one summary table: per backend and scenario, 2xx responses per second,
 # p50, p99 and errors. Errors are responses with status >= 400 (wrk's "Non-2xx or 3xx
@@ -41,9 +46,10 @@
 #   BENCH_RATE_PERCENT        fixed-rate run at this % of the measured maximum     [70]
 #   BENCH_PORT                first port to listen on (PostgreSQL run uses +1)     [18480]
 #   BENCH_MEMORY_DURATION     length of the RSS run at the fixed rate; 0 skips it  [10m]
-#   BENCH_SKIP_BUILD=1        use the existing target/release/qoltanba
+#   BENCH_LOG_ROUNDS          documents runs with the log off and on, each             [2]
+#   BENCH_SKIP_BUILD=1        use the existing target/release/qoltanba and qoltanba-unlogged
 #   BENCH_ONLY                all: every scenario; documents: the /healthz baseline and the
-#                             /v1/documents run only (no external PKI, verify or RSS run)  [all]
+#                             /v1/documents runs only (no external PKI, verify or RSS run) [all]
 #   CARGO_TARGET_DIR          honoured, as cargo does
 #
 # Needs: cargo, curl, jq, base64, wrk, oha (and psql for PostgreSQL). Run as root, it installs
@@ -93,6 +99,10 @@ MEMORY_DURATION=${BENCH_MEMORY_DURATION:-10m}
 # Issue #16: documents at level B >= 1,000/s with 8 connections, p99 < 50 ms.
 GOAL_DOC_RPS=1000
 GOAL_DOC_P99_MS=50
+# Issue #17: documents/s with the transparency log on >= 0.9 x with it off, in the same run.
+GOAL_LOG_ON_OFF=0.9
+LOG_ROUNDS=${BENCH_LOG_ROUNDS:-2}
+[[ $LOG_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_LOG_ROUNDS is a positive number, not '$LOG_ROUNDS'"
 
 # ---------------------------------------------------------------------------------------------
 # Tools.
@@ -119,7 +129,16 @@ log "machine: $(nproc) cores, ${CPU_MODEL:-unknown CPU}; $(uptime | sed 's/^ *//
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------------------------------------
-# 1. Build.
+# 1. Build: the service without the log first (cargo feature bench-unlogged), copied aside, then
+#    the service as shipped, so that target/release/qoltanba is always the logged one. Both
+#    feature sets share the target directory (cargo keeps the dependencies of both).
+BIN_UNLOGGED=$TARGET_DIR/release/qoltanba-unlogged
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    log "cargo build --release --features bench-unlogged (in $REPO)"
+    (cd "$REPO" && cargo build --release --quiet --features bench-unlogged --bin qoltanba)
+    cp "$BIN" "$BIN_UNLOGGED"
+fi
+[[ -x $BIN_UNLOGGED ]] || die "no binary at $BIN_UNLOGGED (build without BENCH_SKIP_BUILD once)"
 build_release
 
 # ---------------------------------------------------------------------------------------------
@@ -128,58 +147,7 @@ build_release
 SUMMARY=$WORK/summary.tsv
 printf 'backend\tscenario\ttool\t2xx req/s\tp50 ms\tp99 ms\terrors\n' >"$SUMMARY"
 
-# wrk_lua FILE BODY-FILE [TOKEN]: a wrk script that POSTs the body as JSON, and at the end
-# prints one machine-readable line from wrk's own counters (no parsing of its text report):
-#   BENCH requests=N duration_us=N status_errors=N connect=N read=N write=N timeout=N p50_us=N p99_us=N
-# wrk's status_errors counts responses with status > 399, i.e. 4xx and 5xx.
-# With no BODY-FILE it is a plain GET (the /healthz baseline).
-wrk_lua() {
-    local lua=$1 body=${2:-} token=${3:-}
-    {
-        if [[ -n $body ]]; then
-            echo 'wrk.method = "POST"'
-            echo 'wrk.headers["content-type"] = "application/json"'
-            if [[ -n $token ]]; then echo "wrk.headers[\"authorization\"] = \"Bearer $token\""; fi
-            echo "local f = assert(io.open(\"$body\", \"rb\"))"
-            echo 'wrk.body = f:read("*a")'
-            echo 'f:close()'
-        fi
-        cat <<'LUA'
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d status_errors=%d connect=%d read=%d write=%d timeout=%d p50_us=%d p99_us=%d\n",
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-LUA
-    } >"$lua"
-}
-
-# run_wrk BACKEND SCENARIO URL LUA CONNECTIONS: a saturation run; appends a summary row and
-# prints the 2xx req/s on stdout.
-run_wrk() {
-    local backend=$1 scenario=$2 url=$3 lua=$4 conns=$5
-    local out=$WORK/$backend-$scenario.wrk
-    log "$backend $scenario: wrk -t$THREADS -c$conns -d$DURATION --latency"
-    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$lua" "$url" >"$out"
-    grep -v '^BENCH ' "$out" | sed 's/^/    /' >&2
-    local line
-    line=$(grep '^BENCH ' "$out") || die "wrk printed no BENCH line"
-    # BENCH key=value ... -> "ok_rps p50_ms p99_ms errors"
-    local row ok_rps p50 p99 errors
-    row=$(awk '{
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        ok = v["requests"] - v["status_errors"]
-        printf "%.0f %.2f %.2f %d\n", ok / (v["duration_us"] / 1e6), v["p50_us"] / 1000,
-            v["p99_us"] / 1000, v["status_errors"] + v["connect"] + v["read"] + v["write"] + v["timeout"]
-    }' <<<"$line")
-    read -r ok_rps p50 p99 errors <<<"$row"
-    log "    2xx/s $ok_rps, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
-    printf '%s\t%s\twrk -c%s\t%s\t%s\t%s\t%s\n' "$backend" "$scenario" "$conns" "$ok_rps" \
-        "$p50" "$p99" "$errors" >>"$SUMMARY"
-    echo "$ok_rps"
-}
+# wrk_lua and run_wrk (saturation runs with wrk, rows in $SUMMARY): bench/lib.sh.
 
 # run_oha BACKEND SCENARIO URL BODY RATE: a fixed-rate run; appends a summary row and prints
 # "p99-ms" on stdout.
@@ -218,12 +186,7 @@ run_oha() {
 
 GOAL_LINES=()
 
-# ratio A B: A/B with two decimals ("n/a" when B is 0).
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-# judge_ratio A B GOAL: "met" when A/B >= GOAL.
-judge_ratio() {
-    awk -v a="$1" -v b="$2" -v g="$3" 'BEGIN { print (b > 0 && a / b >= g) ? "met" : "NOT met" }'
-}
+# ratio and judge_ratio: bench/lib.sh.
 
 # memory_run BACKEND BASE DIR PID RATE: oha at RATE req/s on the own-PKI RSA request for
 # MEMORY_DURATION, sampling the server's RSS every 10 s; RSS at the end must be within
@@ -254,6 +217,97 @@ memory_run() {
     errors=$(jq '([(.statusCodeDistribution // {}) | to_entries[] | select(.key | test("^2") | not) | .value] | add // 0) + ([(.errorDistribution // {}) | to_entries[] | .value] | add // 0)' "$dir/memory.oha.json")
     growth=$(awk -v a="$rss" -v w="$rss_warm" 'BEGIN { if (w > 0) printf "%.1f", (a - w) * 100 / w; else print "n/a" }')
     GOAL_LINES+=("$backend memory over $MEMORY_DURATION at $rate req/s ($ok ok, $errors errors): RSS warm $((rss_warm / 1024)) MiB, end $((rss / 1024)) MiB, max $((rss_max / 1024)) MiB, growth $growth % (goal within $GOAL_RSS_PERCENT %: $(awk -v g="$growth" -v l="$GOAL_RSS_PERCENT" 'BEGIN { print (g != "n/a" && g <= l && g >= -l) ? "met" : "NOT met" }'))")
+}
+
+# ---------------------------------------------------------------------------------------------
+# documents_run BACKEND VARIANT ROUND PORT: /v1/documents at saturation on a server of its own,
+# fresh (new data directory; on PostgreSQL a new database), with the transparency log on
+# (VARIANT "on": target/release/qoltanba) or off ("off": qoltanba-unlogged, built with the cargo
+# feature bench-unlogged, whose store appends nothing to the log). Each run pays the same start:
+# a new PKI, an empty registry, an empty log. Appends a summary row; sets DOC_RPS to the 2xx/s.
+# (Not run in $(...): the server and database it makes must reach the trap.)
+documents_run() {
+    local name=$1 variant=$2 round=$3 port=$4
+    local dir=$WORK/$name-documents-$variant-$round base=http://127.0.0.1:$port db_url
+    # Dynamic scope: start_server and qcli below run this binary.
+    local BIN=$BIN
+    if [[ $variant == off ]]; then BIN=$BIN_UNLOGGED; fi
+    if [[ $name == postgres ]]; then
+        pg_create_database "docs_${variant}_$round"
+        db_url=$PG_BASE/$PG_DB
+    else
+        db_url="sqlite://$dir/data/qoltanba.db?mode=rwc"
+    fi
+    # Documents are measured at level B: no inline extension to LTA (issue #16).
+    server_env "$dir" "$db_url" "$port" "bench-ca-passphrase-$name" "${PKI_ENV[@]}" \
+        QOLTANBA_INLINE_EVIDENCE=false
+    log "$name documents, log $variant, round $round: starting $(basename "$BIN") on 127.0.0.1:$port"
+    start_server "$dir"
+    local pid=$STARTED_PID token status
+    token=$(qcli keys create --name bench --scope sign --scope pki:issue 2>/dev/null)
+    [[ $token == qlt_* ]] || die "$name: keys create printed no token"
+    document_body "$dir/document.json"
+    status=$(curl -s -o "$dir/document-check.json" -w '%{http_code}' -X POST "$base/v1/documents" \
+        -H "authorization: Bearer $token" -H 'content-type: application/json' \
+        --data-binary @"$dir/document.json")
+    [[ $status == 201 ]] || { cat "$dir/document-check.json" >&2; die "$name: /v1/documents answered $status"; }
+    log "$name: /v1/documents answered 201 ($(jq -r .number "$dir/document-check.json"))"
+    wrk_lua "$dir/document.lua" "$dir/document.json" "$token"
+
+    # Saturation at level B with DOC_CONNECTIONS (each one writes to the database; the service
+    # commits the documents waiting at once in one transaction).
+    local scenario="documents max, log $variant ($round)" rps p99 size issued
+    rps=$(run_wrk "$name" "$scenario" "$base/v1/documents" "$dir/document.lua" "$DOC_CONNECTIONS")
+    p99=$(tail -1 "$SUMMARY" | cut -f6)
+
+    # The variant is what it says: with the log, a checkpoint (signed at most a second after the
+    # log grows) soon covers every document issued (the check above, the 2xx of the load) and
+    # the PKI's certificates; without it, checkpoints are still signed and stay at size 0.
+    issued=$(awk '/^BENCH / { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        print v["requests"] - v["status_errors"] + 1 }' "$WORK/$name-$scenario.wrk")
+    for _ in $(seq 1 30); do
+        size=$(curl -s --max-time 2 "$base/log/checkpoint" | sed -n 2p)
+        [[ $variant == off || ${size:-0} -ge $issued ]] && break
+        sleep 0.2
+    done
+    if [[ $variant == off ]]; then
+        [[ $size == 0 ]] || die "$name: the unlogged server's checkpoint has size '$size', not 0"
+    else
+        [[ ${size:-0} -ge $issued ]] || die "$name: the checkpoint covers '${size}' entries, fewer than the $issued documents issued"
+    fi
+    log "$name documents, log $variant: the signed checkpoint's size is $size"
+    log "$name documents, log $variant, round $round: stopping the server"
+    stop_server "$pid"
+    if grep -qiE 'panic|ERROR' "$dir/server.log"; then
+        log "$name: the server log has errors:"
+        grep -iE 'panic|ERROR' "$dir/server.log" | sort | uniq -c | head -20 >&2
+    fi
+    if [[ $variant == on ]]; then
+        GOAL_LINES+=("$name documents, log on ($round): $rps/s (goal >= $GOAL_DOC_RPS/s: $( ((rps >= GOAL_DOC_RPS)) && echo met || echo "NOT met")), p99 $p99 ms (goal < $GOAL_DOC_P99_MS ms: $(awk -v p="$p99" -v g="$GOAL_DOC_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}')), $DOC_CONNECTIONS connections, level B, official's key ${OFFICIAL_KEY:-unknown}")
+    fi
+    DOC_RPS=$rps
+}
+
+# documents_on_off BACKEND PORT: LOG_ROUNDS rounds of the log off and on, in the order
+# off, on, on, off, off, on, … (each pair reversed from the last, so that a machine getting
+# busier or quieter during the run weighs on both alike); then the ratio on/off of the totals.
+documents_on_off() {
+    local name=$1 port=$2 round variant on_total=0 off_total=0 pairs=()
+    for round in $(seq 1 "$LOG_ROUNDS"); do
+        local order=(off on)
+        if ((round % 2 == 0)); then order=(on off); fi
+        local -A got=()
+        for variant in "${order[@]}"; do
+            documents_run "$name" "$variant" "$round" "$port"
+            got[$variant]=$DOC_RPS
+        done
+        on_total=$((on_total + got[on]))
+        off_total=$((off_total + got[off]))
+        pairs+=("${got[on]}/${got[off]} = $(ratio "${got[on]}" "${got[off]}")")
+    done
+    local joined
+    joined=$(printf '%s; ' "${pairs[@]}")
+    GOAL_LINES+=("$name documents/s with the log on / off, same run: ${joined%; } (round by round); all rounds $on_total/$off_total = $(ratio "$on_total" "$off_total") (goal >= $GOAL_LOG_ON_OFF: $(judge_ratio "$on_total" "$off_total" "$GOAL_LOG_ON_OFF"))")
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -306,14 +360,6 @@ run_backend() {
         wrk_lua "$dir/verify-external.lua" "$dir/verify-external.json"
     fi
 
-    document_body "$dir/document.json"
-    local status
-    status=$(curl -s -o "$dir/document-check.json" -w '%{http_code}' -X POST "$base/v1/documents" \
-        -H "authorization: Bearer $token" -H 'content-type: application/json' \
-        --data-binary @"$dir/document.json")
-    [[ $status == 201 ]] || { cat "$dir/document-check.json" >&2; die "$name: /v1/documents answered $status"; }
-    log "$name: /v1/documents answered 201 ($(jq -r .number "$dir/document-check.json"))"
-    wrk_lua "$dir/document.lua" "$dir/document.json" "$token"
 
     # 4. Load. First a baseline: GET /healthz does no work, so its rate is the ceiling of the
     #    HTTP stack plus wrk on this machine; no endpoint can beat it here.
@@ -368,16 +414,6 @@ run_backend() {
         done
     fi
 
-    # /v1/documents: saturation at level B with DOC_CONNECTIONS (each one writes to the
-    # database; the service commits the documents waiting at once in one transaction).
-    local doc_rps doc_p99 doc_thr doc_lat
-    doc_rps=$(run_wrk "$name" "documents max" "$base/v1/documents" "$dir/document.lua" \
-        "$DOC_CONNECTIONS")
-    doc_p99=$(tail -1 "$SUMMARY" | cut -f6)
-    doc_thr=$( ((doc_rps >= GOAL_DOC_RPS)) && echo met || echo "NOT met")
-    doc_lat=$(awk -v p="$doc_p99" -v g="$GOAL_DOC_P99_MS" 'BEGIN {print (p < g) ? "met" : "NOT met"}')
-    GOAL_LINES+=("$name documents: $doc_rps/s (goal >= $GOAL_DOC_RPS/s: $doc_thr), p99 $doc_p99 ms (goal < $GOAL_DOC_P99_MS ms: $doc_lat), $DOC_CONNECTIONS connections, level B, official's key ${OFFICIAL_KEY:-unknown}")
-
     # 5. Stop this server (SIGTERM, wait) before the next backend starts.
     log "$name: stopping the server"
     stop_server "$pid"
@@ -389,11 +425,13 @@ run_backend() {
 
 # ---------------------------------------------------------------------------------------------
 run_backend sqlite "sqlite://$WORK/sqlite/data/qoltanba.db?mode=rwc" "$BASE_PORT"
+documents_on_off sqlite "$BASE_PORT"
 
 if [[ -n $PG_BASE ]]; then
     pg_available
     pg_create_database bench
     run_backend postgres "$PG_BASE/$PG_DB" "$((BASE_PORT + 1))"
+    documents_on_off postgres "$((BASE_PORT + 1))"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ mod config_check;
 mod documents;
 mod keys;
 mod log;
+mod log_entries;
+mod log_tiles;
 mod pki;
 mod serve;
 mod sign;

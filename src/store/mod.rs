@@ -11,6 +11,7 @@ mod evidence;
 mod leader;
 mod log;
 mod log_append;
+mod log_tiles;
 mod migrate;
 mod security;
 mod status_cache;

@@ -115,7 +115,7 @@ impl Fetcher {
 }
 
 /// At most 300 printable characters of an error answer's body, as ": …"; nothing if it has none.
-fn said_briefly(body: &[u8]) -> String {
+pub(crate) fn said_briefly(body: &[u8]) -> String {
     let text: String = String::from_utf8_lossy(body)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -35,6 +35,7 @@ use std::time::Duration;
 pub use answer::{Answer, BoxFuture, RevocationSource};
 pub use budget::{MAX_HASHED_BYTES, MAX_KEY_OPERATIONS};
 pub use cms::{MAX_CERTIFICATES, MAX_REVOCATION_VALUES, MAX_SIGNERS};
+pub(crate) use fetch::said_briefly;
 pub use fetch::Fetcher;
 pub use identity::Pointers;
 pub use purpose::Purpose;
