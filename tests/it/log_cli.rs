@@ -37,6 +37,13 @@ pub(crate) fn log_verify(checkpoint: &str, key: &str, more: &[&str], dir: &Path)
     qoltanba(&args, dir)
 }
 
+/// `qoltanba log audit --url base` and `more`.
+pub(crate) fn log_audit(base: &str, more: &[&str], dir: &Path) -> Output {
+    let mut args = vec!["log", "audit", "--url", base];
+    args.extend_from_slice(more);
+    qoltanba(&args, dir)
+}
+
 pub(crate) fn said(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
@@ -86,12 +93,9 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
     let out_dir = dir.join("log");
     let out_arg = out_dir.to_string_lossy().into_owned();
     let old_arg = dir.join("old-checkpoint").to_string_lossy().into_owned();
-    let audit = qoltanba(
+    let audit = log_audit(
+        &base,
         &[
-            "log",
-            "audit",
-            "--url",
-            &base,
             "--out",
             &out_arg,
             "--previous-checkpoint",
@@ -177,7 +181,7 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
         disable_append_only(&pool, backend, table).await;
     }
     change_stored_signature(&pool, &id).await;
-    let audit = qoltanba(&["log", "audit", "--url", &base, "--documents"], dir);
+    let audit = log_audit(&base, &["--documents"], dir);
     assert_eq!(audit.status.code(), Some(1), "{}", said(&audit));
     assert!(
         said(&audit).contains(&format!(
@@ -189,7 +193,7 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
 
     // A stored hash rewritten: the log no longer adds up, for an auditor who holds nothing.
     rewrite_leaf_hash(&pool).await;
-    let audit = qoltanba(&["log", "audit", "--url", &base], dir);
+    let audit = log_audit(&base, &[], dir);
     assert_eq!(audit.status.code(), Some(1), "{}", said(&audit));
     assert!(
         said(&audit).contains("the log does not add up"),

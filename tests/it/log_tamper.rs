@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use crate::common::*;
-use crate::log_cli::{log_verify, qoltanba, said, served_log};
+use crate::log_cli::{log_audit, log_verify, said, served_log};
 use crate::log_http::{disable_append_only, get, issue_documents};
 
 async fn execute(pool: &sqlx::AnyPool, sql: &str, value: i64) {
@@ -60,7 +60,7 @@ async fn deleted_rows_are_named_and_a_rolled_back_log_is_caught_by_an_older_chec
         .execute(&pool)
         .await
         .expect("delete the document");
-    let audit = qoltanba(&["log", "audit", "--url", &base, "--documents"], dir);
+    let audit = log_audit(&base, &["--documents"], dir);
     assert_eq!(audit.status.code(), Some(1), "{}", said(&audit));
     assert!(
         said(&audit).contains(&format!("entry {index}: document {number} is not served")),
@@ -103,7 +103,7 @@ async fn deleted_rows_are_named_and_a_rolled_back_log_is_caught_by_an_older_chec
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     let error: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(error["error"]["code"], "log_damaged", "{error}");
-    let audit = qoltanba(&["log", "audit", "--url", &base], dir);
+    let audit = log_audit(&base, &[], dir);
     assert_eq!(audit.status.code(), Some(1), "{}", said(&audit));
     assert!(said(&audit).contains(&missing), "{}", said(&audit));
 
@@ -137,17 +137,9 @@ async fn deleted_rows_are_named_and_a_rolled_back_log_is_caught_by_an_older_chec
     let out = dir.join("log").to_string_lossy().into_owned();
     let kept_arg = dir.join("kept-checkpoint").to_string_lossy().into_owned();
     let fork = format!("the previous checkpoint (size {})", kept.size);
-    let audit = qoltanba(
-        &[
-            "log",
-            "audit",
-            "--url",
-            &base,
-            "--out",
-            &out,
-            "--previous-checkpoint",
-            &kept_arg,
-        ],
+    let audit = log_audit(
+        &base,
+        &["--out", &out, "--previous-checkpoint", &kept_arg],
         dir,
     );
     assert_eq!(audit.status.code(), Some(1), "{}", said(&audit));
