@@ -12,14 +12,11 @@ use std::ops::Range;
 
 use sqlx::Row;
 
+use super::log::as_i64;
 use super::{Backend, Store, StoreError};
 
 /// A stored hash's length.
 const HASH_BYTES: usize = 32;
-
-fn as_i64(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("log index {n} out of range")))
-}
 
 impl Store {
     /// The concatenation of `column` over the rows `filter` selects, in index order, as a blob.
