@@ -126,37 +126,29 @@ check_proofs() {
     log "$label: proofs checked at size $size ($(head -1 "$dir/verify.out"))"
 }
 
+# random_get_lua PREAMBLE PATH: a wrk script that GETs the Lua expression PATH, after the Lua
+# PREAMBLE; each wrk thread draws its own random sequence (seeded per thread).
+random_get_lua() {
+    echo "$1"
+    cat <<'LUA'
+local counter = 0
+setup = function(thread) counter = counter + 1; thread:set("seed", counter) end
+init = function(args) math.randomseed(os.time() * 100 + seed) end
+LUA
+    echo "request = function() return wrk.format(\"GET\", $2) end"
+    wrk_done_lua
+}
+
 # proof_load LABEL: healthz, inclusion and document proofs at saturation (step 3).
 proof_load() {
     local label=$1 dir=$WORK/sqlite size healthz inclusion document
     size=$(checkpoint_size)
     wrk_lua "$dir/healthz.lua"
-    # Each wrk thread draws its own random sequence (seeded per thread).
-    {
-        echo "local size = $size"
-        cat <<'LUA'
-local counter = 0
-setup = function(thread) counter = counter + 1; thread:set("seed", counter) end
-init = function(args) math.randomseed(os.time() * 100 + seed) end
-request = function()
-  return wrk.format("GET", "/v1/log/proof/inclusion?index=" .. math.random(0, size - 1))
-end
-LUA
-        wrk_done_lua
-    } >"$dir/inclusion.lua"
-    {
-        echo "local ids = {}"
-        echo "for line in io.lines(\"$dir/ids.txt\") do ids[#ids + 1] = line end"
-        cat <<'LUA'
-local counter = 0
-setup = function(thread) counter = counter + 1; thread:set("seed", counter) end
-init = function(args) math.randomseed(os.time() * 100 + seed) end
-request = function()
-  return wrk.format("GET", "/v1/documents/" .. ids[math.random(1, #ids)] .. "/proof")
-end
-LUA
-        wrk_done_lua
-    } >"$dir/document-proof.lua"
+    random_get_lua "local size = $size" \
+        '"/v1/log/proof/inclusion?index=" .. math.random(0, size - 1)' >"$dir/inclusion.lua"
+    random_get_lua "local ids = {}
+for line in io.lines(\"$dir/ids.txt\") do ids[#ids + 1] = line end" \
+        '"/v1/documents/" .. ids[math.random(1, #ids)] .. "/proof"' >"$dir/document-proof.lua"
     healthz=$(run_wrk sqlite "$label healthz (baseline)" "$BASE/healthz" "$dir/healthz.lua" "$CONNECTIONS")
     inclusion=$(run_wrk sqlite "$label inclusion proof" "$BASE/v1/log/proof/inclusion" \
         "$dir/inclusion.lua" "$CONNECTIONS")
