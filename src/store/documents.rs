@@ -189,10 +189,9 @@ impl Store {
     ) -> Result<Vec<DocumentRecord>, StoreError> {
         let mut out = Vec::with_capacity(numbers.len());
         for chunk in numbers.chunks(500) {
-            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT {COLUMNS} FROM documents WHERE number IN ({})",
-                list.join(", ")
+                super::in_list(chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for number in chunk {

@@ -52,10 +52,9 @@ where
     if indexes.is_empty() {
         return Ok(out);
     }
-    let list: Vec<String> = (1..=indexes.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT idx, hash FROM log_hashes WHERE idx IN ({})",
-        list.join(", ")
+        super::in_list(indexes.len())
     );
     let mut query = sqlx::query(&sql);
     for &i in indexes {

@@ -104,8 +104,7 @@ async fn size_and_hashes(
     let join = if wanted.is_empty() {
         "h.idx < 0".to_owned()
     } else {
-        let list: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
-        format!("h.idx IN ({})", list.join(", "))
+        format!("h.idx IN ({})", super::in_list(wanted.len()))
     };
     let sql = format!(
         "SELECT s.size AS size, h.idx AS idx, h.hash AS hash \

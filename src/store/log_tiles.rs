@@ -76,10 +76,9 @@ impl Store {
             }
             return Ok(out);
         }
-        let list: Vec<String> = (1..=indexes.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT {proper} AS n, {hashes} AS hashes FROM log_hashes WHERE idx IN ({})",
-            list.join(", ")
+            super::in_list(indexes.len())
         );
         let mut query = sqlx::query(&sql);
         for &i in indexes {

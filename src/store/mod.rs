@@ -62,6 +62,14 @@ pub(super) fn placeholders(rows: usize, columns: usize) -> String {
     placeholders_from(1, rows, columns)
 }
 
+/// `$1, $2, …, $n`: the list of an `IN (…)` of `n` values.
+pub(super) fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The same, numbered from `$first` (a statement with another list before this one).
 pub(super) fn placeholders_from(first: usize, rows: usize, columns: usize) -> String {
     (0..rows)
