@@ -31,11 +31,14 @@ pub struct LogProof {
 
 /// The stored rows of leaves `range` (in order, as read) are all there; else which are not,
 /// by index, so an auditor can go to the entry (a row deleted past the triggers).
-fn missing_entries(rows: &[(u64, Vec<u8>)], range: std::ops::Range<u64>) -> Result<(), PkiError> {
-    if rows.len() as u64 == range.end - range.start {
+fn missing_entries(
+    indexes: impl IntoIterator<Item = u64>,
+    range: std::ops::Range<u64>,
+) -> Result<(), PkiError> {
+    let present: std::collections::HashSet<u64> = indexes.into_iter().collect();
+    if present.len() as u64 == range.end - range.start {
         return Ok(());
     }
-    let present: std::collections::HashSet<u64> = rows.iter().map(|(i, _)| *i).collect();
     let missing: Vec<String> = range
         .filter(|i| !present.contains(i))
         .take(5)
@@ -205,8 +208,8 @@ impl Pki {
     }
 
     /// Rebuilds the tree of `size` leaves from the stored entries, leaf by leaf as it was
-    /// appended, and compares each stored hash with the one rebuilt: a changed, missing or
-    /// extra row anywhere is named.
+    /// appended, and compares the hashes each leaf's row holds with the ones rebuilt: a changed,
+    /// missing or extra row anywhere is named.
     async fn rebuild_and_compare(&self, size: u64) -> Result<(), PkiError> {
         const CHUNK: u64 = 4096;
         // Complete subtrees not yet closed, smallest (most recent) last.
@@ -214,38 +217,47 @@ impl Pki {
         let mut start = 0;
         while start < size {
             let end = (start + CHUNK).min(size);
-            let entries = self.store.log_entries(start..end).await?;
-            missing_entries(&entries, start..end)?;
-            let first_hash = tlog::stored_index(0, start);
-            let last_hash = tlog::stored_index(0, end - 1) + 1 + u64::from(end.trailing_zeros());
-            let stored = self.store.log_hash_range(first_hash..last_hash).await?;
-            let mut stored = stored.into_iter();
-            for (index, bytes) in &entries {
+            let leaves = self.store.log_leaves(start..end).await?;
+            missing_entries(leaves.iter().map(|l| l.index), start..end)?;
+            for leaf in &leaves {
+                let index = leaf.index;
                 let closed = (index + 1).trailing_zeros() as usize;
                 if frontier.len() < closed {
                     return Err(PkiError::Log("the log's frontier is short".into()));
                 }
                 let siblings: Vec<Hash> = frontier.iter().rev().take(closed).copied().collect();
-                let rebuilt = tlog::hashes_to_store(*index, tlog::leaf_hash(bytes), &siblings)?;
+                let rebuilt =
+                    tlog::hashes_to_store(index, tlog::leaf_hash(&leaf.entry), &siblings)?;
                 frontier.truncate(frontier.len() - closed);
                 if let Some(top) = rebuilt.last() {
                     frontier.push(*top);
                 }
-                for (at, hash) in (tlog::stored_index(0, *index)..).zip(&rebuilt) {
-                    match stored.next() {
-                        Some((i, h)) if i == at && h == *hash => {}
-                        Some((i, _)) if i == at => {
+                let first = tlog::stored_index(0, index);
+                let stored = leaf.hashes.as_deref().unwrap_or_default();
+                for (place, hash) in rebuilt.iter().enumerate() {
+                    let at = first + place as u64;
+                    match stored.get(place * 32..(place + 1) * 32) {
+                        Some(bytes) if bytes == hash.0 => {}
+                        Some(_) => {
                             return Err(PkiError::Log(format!(
                                 "stored hash {at} (entry {index}) is not the hash of the log's \
                                  entries: the entry or the hash was changed"
                             )))
                         }
-                        _ => {
+                        None => {
                             return Err(PkiError::Log(format!(
                                 "stored hash {at} (entry {index}) is missing"
                             )))
                         }
                     }
+                }
+                if stored.len() != rebuilt.len() * 32 {
+                    return Err(PkiError::Log(format!(
+                        "entry {index} stores {} bytes of hashes where {} belong: its row was \
+                         changed",
+                        stored.len(),
+                        rebuilt.len() * 32
+                    )));
                 }
             }
             start = end;
@@ -289,21 +301,28 @@ impl Pki {
             return Ok(None);
         }
         // Each tile read as one row: an auditor downloads thousands (store/log_tiles.rs).
-        if tile.level.is_some() {
-            let hashes = self
-                .store
-                .log_tile_hashes(&tile.stored_indexes())
-                .await
-                .map_err(damaged)?;
-            return Ok(Some(hashes));
-        }
         let leaves = tile.leaves();
-        match self.store.log_entry_bundle(leaves.clone()).await {
-            Ok(entries) => Ok(Some(tlog::bundle(&entries)?)),
+        let read = match tile.level {
+            Some(level) => {
+                let first = tile.index * tlog::TILE_WIDTH;
+                self.store
+                    .log_tile_hashes(level * tlog::TILE_HEIGHT, first..first + tile.width)
+                    .await
+            }
+            None => match self.store.log_entry_bundle(leaves.clone()).await {
+                Ok(entries) => Ok(tlog::bundle(&entries)?),
+                Err(e) => Err(e),
+            },
+        };
+        match read {
+            Ok(bytes) => Ok(Some(bytes)),
+            // Only when something is wrong: a level-0 tile's rows one by one, to name a missing
+            // entry (hash tiles of level 0 are read from the same rows as entry bundles).
             Err(crate::store::StoreError::Corrupt(why)) => {
-                // Only when something is wrong: the rows one by one, to name the missing entry.
-                let rows = self.store.log_entries(leaves.clone()).await?;
-                missing_entries(&rows, leaves)?;
+                if tile.level.unwrap_or(0) == 0 {
+                    let rows = self.store.log_entries(leaves.clone()).await?;
+                    missing_entries(rows.iter().map(|(i, _)| *i), leaves)?;
+                }
                 Err(PkiError::Log(why))
             }
             Err(e) => Err(e.into()),

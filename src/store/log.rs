@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::tlog::Hash;
+use crate::tlog::{self, Hash};
 
 /// Rows per multi-row INSERT or IN list (SQLite allows 32,766 parameters; 5 per row at most).
 pub(super) const ROWS_PER_INSERT: usize = 500;
@@ -41,6 +41,9 @@ where
     u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("log size {size}")))
 }
 
+/// The stored hashes at `indexes` that the log has, by index. Each leaf's row holds the hashes
+/// its append stored ([`tlog::stored_place`]); a row whose hashes are not exactly what one leaf
+/// stores (32 bytes for its own, 32 per subtree it closed) is damage, named.
 pub(super) async fn read_hashes_map<'c, E>(
     executor: E,
     indexes: &[u64],
@@ -52,27 +55,65 @@ where
     if indexes.is_empty() {
         return Ok(out);
     }
+    let places: Vec<(u64, (u64, u32))> = indexes
+        .iter()
+        .map(|&i| (i, tlog::stored_place(i)))
+        .collect();
+    let mut leaves: Vec<u64> = places.iter().map(|(_, (leaf, _))| *leaf).collect();
+    leaves.sort_unstable();
+    leaves.dedup();
     let sql = format!(
-        "SELECT idx, hash FROM log_hashes WHERE idx IN ({})",
-        super::in_list(indexes.len())
+        "SELECT idx, hashes FROM log_entries WHERE idx IN ({})",
+        super::in_list(leaves.len())
     );
     let mut query = sqlx::query(&sql);
-    for &i in indexes {
-        query = query.bind(as_i64(i)?);
+    for &leaf in &leaves {
+        query = query.bind(as_i64(leaf)?);
     }
+    let mut rows: HashMap<u64, Vec<Hash>> = HashMap::with_capacity(leaves.len());
     for row in query.fetch_all(executor).await? {
-        let (idx, hash) = hash_row(&row)?;
-        out.insert(idx, hash);
+        let leaf = index(row.try_get("idx")?)?;
+        let Some(hashes) = row.try_get::<Option<Vec<u8>>, _>("hashes")? else {
+            continue;
+        };
+        rows.insert(leaf, leaf_hashes(leaf, &hashes)?);
+    }
+    for (i, (leaf, place)) in places {
+        if let Some(hash) = rows.get(&leaf).and_then(|h| h.get(place as usize)) {
+            out.insert(i, *hash);
+        }
     }
     Ok(out)
 }
 
-pub(super) fn hash_row(row: &AnyRow) -> Result<(u64, Hash), StoreError> {
-    let idx: i64 = row.try_get("idx")?;
-    let bytes: Vec<u8> = row.try_get("hash")?;
-    let hash = Hash::from_slice(&bytes)
-        .ok_or_else(|| StoreError::Corrupt(format!("log hash {idx} is not 32 bytes")))?;
-    Ok((index(idx)?, hash))
+/// How many hashes leaf `leaf`'s append stores: its own and one per subtree it closes.
+pub(super) fn hashes_stored_by(leaf: u64) -> usize {
+    1 + (leaf + 1).trailing_zeros() as usize
+}
+
+/// A leaf row's `hashes`, split; damage (a length other than what that leaf stores) is named.
+pub(super) fn leaf_hashes(leaf: u64, bytes: &[u8]) -> Result<Vec<Hash>, StoreError> {
+    let want = hashes_stored_by(leaf);
+    if bytes.len() != want * 32 {
+        return Err(StoreError::Corrupt(format!(
+            "the stored hashes of log entry {leaf} are {} bytes, not {} (a row was changed)",
+            bytes.len(),
+            want * 32
+        )));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .filter_map(Hash::from_slice)
+        .collect())
+}
+
+/// A leaf as stored: its index, its entry's bytes and the hashes its append stored (None:
+/// the row has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLeaf {
+    pub index: u64,
+    pub entry: Vec<u8>,
+    pub hashes: Option<Vec<u8>>,
 }
 
 impl Store {
@@ -119,19 +160,28 @@ impl Store {
             .collect()
     }
 
-    /// The stored hashes with indexes in `range`, in order (fewer if rows are missing).
-    pub async fn log_hash_range(
+    /// The leaves `range` with the hashes each one's append stored, in order (fewer if rows
+    /// are missing): what the full check rebuilds the tree from and compares with.
+    pub async fn log_leaves(
         &self,
         range: std::ops::Range<u64>,
-    ) -> Result<Vec<(u64, Hash)>, StoreError> {
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
         let rows = sqlx::query(
-            "SELECT idx, hash FROM log_hashes WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            "SELECT idx, entry, hashes FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
         )
         .bind(as_i64(range.start)?)
         .bind(as_i64(range.end)?)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(hash_row).collect()
+        rows.iter()
+            .map(|row| {
+                Ok(StoredLeaf {
+                    index: index(row.try_get("idx")?)?,
+                    entry: row.try_get("entry")?,
+                    hashes: row.try_get("hashes")?,
+                })
+            })
+            .collect()
     }
 
     /// The indexes of the leaves about `reference` (a document number, a serial), oldest first.

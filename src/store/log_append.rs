@@ -10,14 +10,15 @@
 //! Round trips matter: an append runs inside the document writer's transaction, which holds
 //! the registry counter's row lock, so each one lengthens every batch. After the lock, one
 //! query reads the size and the stored hashes the new leaves close subtrees with (for the size
-//! this process expects), and on PostgreSQL one statement inserts the leaves and their hashes.
+//! this process expects), and one statement inserts the leaves, each row with the hashes its
+//! leaf stores (migration 8: one row per leaf, where there were three in two statements).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::Row;
 
-use super::log::{as_i64, hash_row, read_hashes_map, size_in, ROWS_PER_INSERT};
+use super::log::{as_i64, leaf_hashes, read_hashes_map, size_in, ROWS_PER_INSERT};
 use super::{Store, StoreError};
 use crate::tlog::{self, Entry, Hash};
 
@@ -96,40 +97,57 @@ fn stored_siblings(first: u64, count: u64) -> Vec<u64> {
 }
 
 /// The log's size and the stored hashes `wanted`, in one query (one snapshot, taken after the
-/// lock: the statement that took it has ended).
+/// lock: the statement that took it has ended). Each hash is in the row of the leaf that
+/// stored it ([`tlog::stored_place`]).
 async fn size_and_hashes(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     wanted: &[u64],
 ) -> Result<(u64, HashMap<u64, Hash>), StoreError> {
-    let join = if wanted.is_empty() {
-        "h.idx < 0".to_owned()
+    let places: Vec<(u64, (u64, u32))> =
+        wanted.iter().map(|&i| (i, tlog::stored_place(i))).collect();
+    let mut leaves: Vec<u64> = places.iter().map(|(_, (leaf, _))| *leaf).collect();
+    leaves.sort_unstable();
+    leaves.dedup();
+    let join = if leaves.is_empty() {
+        "e.idx < 0".to_owned()
     } else {
-        format!("h.idx IN ({})", super::in_list(wanted.len()))
+        format!("e.idx IN ({})", super::in_list(leaves.len()))
     };
     let sql = format!(
-        "SELECT s.size AS size, h.idx AS idx, h.hash AS hash \
+        "SELECT s.size AS size, e.idx AS idx, e.hashes AS hashes \
          FROM (SELECT COALESCE(MAX(idx) + 1, 0) AS size FROM log_entries) AS s \
-         LEFT JOIN log_hashes AS h ON {join}"
+         LEFT JOIN log_entries AS e ON {join}"
     );
     let mut query = sqlx::query(&sql);
-    for &i in wanted {
-        query = query.bind(as_i64(i)?);
+    for &leaf in &leaves {
+        query = query.bind(as_i64(leaf)?);
     }
     let rows = query.fetch_all(&mut **tx).await?;
     let mut size = 0;
-    let mut hashes = HashMap::with_capacity(wanted.len());
+    let mut by_leaf: HashMap<u64, Vec<Hash>> = HashMap::with_capacity(leaves.len());
     for row in &rows {
         size = super::log::index(row.try_get("size")?)?;
-        if row.try_get::<Option<i64>, _>("idx")?.is_some() {
-            let (idx, hash) = hash_row(row)?;
-            hashes.insert(idx, hash);
-        }
+        let (Some(leaf), Some(hashes)) = (
+            row.try_get::<Option<i64>, _>("idx")?,
+            row.try_get::<Option<Vec<u8>>, _>("hashes")?,
+        ) else {
+            continue;
+        };
+        let leaf = super::log::index(leaf)?;
+        by_leaf.insert(leaf, leaf_hashes(leaf, &hashes)?);
     }
+    let hashes = places
+        .into_iter()
+        .filter_map(|(i, (leaf, place))| {
+            let hash = by_leaf.get(&leaf)?.get(place as usize)?;
+            Some((i, *hash))
+        })
+        .collect();
     Ok((size, hashes))
 }
 
-/// Inserts `leaves` (entries `first..` of `entries`) and their hashes: on PostgreSQL in one
-/// statement, on SQLite (no INSERT in a WITH clause) in two, each in-process and cheap.
+/// Inserts `leaves` (entries `first..` of `entries`), each row with the hashes its leaf stores,
+/// in one statement.
 async fn insert(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     leaves: &[NewLeaf],
@@ -137,64 +155,26 @@ async fn insert(
     first: u64,
     now: i64,
 ) -> Result<(), StoreError> {
-    let hash_rows: usize = leaves.iter().map(|l| l.hashes.len()).sum();
-    let entry_sql = format!(
-        "INSERT INTO log_entries (idx, kind, reference, entry, created_at) VALUES {}",
-        super::placeholders(leaves.len(), 5)
+    let sql = format!(
+        "INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at) VALUES {}",
+        super::placeholders(leaves.len(), 6)
     );
-    if tx.backend_name() == "PostgreSQL" {
-        // The hashes' parameters are numbered on from the entries'.
-        let hash_values = super::placeholders_from(leaves.len() * 5 + 1, hash_rows, 2);
-        let sql =
-            format!("WITH new_entries AS ({entry_sql}) INSERT INTO log_hashes (idx, hash) VALUES {hash_values}");
-        let query = bind_hashes(
-            bind_entries(sqlx::query(&sql), leaves, entries, first, now)?,
-            leaves,
-        )?;
-        query.execute(&mut **tx).await?;
-        return Ok(());
-    }
-    bind_entries(sqlx::query(&entry_sql), leaves, entries, first, now)?
-        .execute(&mut **tx)
-        .await?;
-    let hash_sql = format!(
-        "INSERT INTO log_hashes (idx, hash) VALUES {}",
-        super::placeholders(hash_rows, 2)
-    );
-    bind_hashes(sqlx::query(&hash_sql), leaves)?
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-fn bind_entries<'q>(
-    mut query: Query<'q>,
-    leaves: &[NewLeaf],
-    entries: &[Entry],
-    first: u64,
-    now: i64,
-) -> Result<Query<'q>, StoreError> {
+    let mut query = sqlx::query(&sql);
     for leaf in leaves {
         let entry = entries
             .get((leaf.index - first) as usize)
             .ok_or_else(|| StoreError::Corrupt(format!("leaf {} has no entry", leaf.index)))?;
+        let hashes: Vec<u8> = leaf.hashes.iter().flat_map(|(_, h)| h.0).collect();
         query = query
             .bind(as_i64(leaf.index)?)
             .bind(entry.kind())
             .bind(entry.reference().to_owned())
             .bind(leaf.bytes.clone())
+            .bind(hashes)
             .bind(now);
     }
-    Ok(query)
-}
-
-fn bind_hashes<'q>(mut query: Query<'q>, leaves: &[NewLeaf]) -> Result<Query<'q>, StoreError> {
-    for (i, hash) in leaves.iter().flat_map(|l| &l.hashes) {
-        query = query.bind(as_i64(*i)?).bind(hash.0.to_vec());
-    }
-    Ok(query)
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// The log's lock until `tx` ends: PostgreSQL's advisory lock (re-entrant within the

@@ -14,83 +14,75 @@ use sqlx::Row;
 
 use super::log::as_i64;
 use super::{Backend, Store, StoreError};
+use crate::tlog;
 
 /// A stored hash's length.
 const HASH_BYTES: usize = 32;
 
 impl Store {
-    /// The concatenation of `column` over the rows `filter` selects, in index order, as a blob.
-    fn concatenated(&self, column: &str) -> String {
+    /// The concatenation of `value` (a column or an expression) over the rows selected, in
+    /// index order, as a blob.
+    fn concatenated(&self, value: &str) -> String {
         match self.backend() {
             // SQLite's group_concat appends each value's bytes as they are (a blob read as text
             // is not converted in a UTF-8 database); ORDER BY inside an aggregate needs SQLite
             // 3.44 (the bundled one is 3.46).
-            Backend::Sqlite => format!("CAST(group_concat({column}, '' ORDER BY idx) AS BLOB)"),
-            Backend::Postgres => format!("string_agg({column}, ''::bytea ORDER BY idx)"),
+            Backend::Sqlite => format!("CAST(group_concat({value}, '' ORDER BY idx) AS BLOB)"),
+            Backend::Postgres => format!("string_agg({value}, ''::bytea ORDER BY idx)"),
         }
     }
 
-    /// The stored hashes at `indexes` (distinct and ascending: a hash tile's), concatenated.
-    pub async fn log_tile_hashes(&self, indexes: &[u64]) -> Result<Vec<u8>, StoreError> {
-        let (Some(&first), Some(&last)) = (indexes.first(), indexes.last()) else {
+    /// The hashes of the complete subtrees `nodes` of height `level` (a hash tile's),
+    /// concatenated. Each is kept in the row of the leaf that closed it, at place `level`
+    /// ([`tlog::subtree_place`]): a level-0 tile is a run of rows, a higher one every
+    /// 2^level-th row, looked up.
+    pub async fn log_tile_hashes(
+        &self,
+        level: u32,
+        nodes: Range<u64>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let want = nodes.end.saturating_sub(nodes.start);
+        if want == 0 {
             return Ok(Vec::new());
-        };
-        if indexes.windows(2).any(|pair| pair[0] >= pair[1]) {
-            return Err(StoreError::Corrupt(format!(
-                "the hash tile from {first} is not in ascending order"
-            )));
         }
-        let missing = |found: i64, of: u64| {
-            StoreError::Corrupt(format!(
-                "the log has {found} of the {of} stored hashes from {first} to {last} (or one \
-                 is not {HASH_BYTES} bytes)"
-            ))
-        };
-        let span = last - first + 1;
-        let hashes = self.concatenated("hash");
-        let proper = format!("SUM(CASE WHEN length(hash) = {HASH_BYTES} THEN 1 ELSE 0 END)");
-        // A level-0 tile's hashes are every other row or so of one run of stored indexes (the
-        // subtree hashes its leaves close lie between them): one range read and a pick is far
-        // cheaper than 256 lookups. Higher levels are sparse: looked up.
-        if span <= 4 * indexes.len() as u64 {
-            let sql = format!(
-                "SELECT {proper} AS n, {hashes} AS hashes FROM log_hashes \
-                 WHERE idx >= $1 AND idx <= $2"
-            );
-            let row = sqlx::query(&sql)
-                .bind(as_i64(first)?)
-                .bind(as_i64(last)?)
-                .fetch_one(self.pool())
-                .await?;
-            let count = row.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
-            let run = row
-                .try_get::<Option<Vec<u8>>, _>("hashes")?
-                .unwrap_or_default();
-            if count != as_i64(span)? || run.len() as u64 != span * HASH_BYTES as u64 {
-                return Err(missing(count, span));
-            }
-            let mut out = Vec::with_capacity(indexes.len() * HASH_BYTES);
-            for &i in indexes {
-                let at = (i - first) as usize * HASH_BYTES;
-                out.extend_from_slice(&run[at..at + HASH_BYTES]);
-            }
-            return Ok(out);
-        }
-        let sql = format!(
-            "SELECT {proper} AS n, {hashes} AS hashes FROM log_hashes WHERE idx IN ({})",
-            super::in_list(indexes.len())
+        let leaves: Vec<u64> = nodes
+            .clone()
+            .map(|n| tlog::subtree_place(level, n).0)
+            .collect();
+        let from = level as usize * HASH_BYTES + 1;
+        let hash = format!("substr(hashes, {from}, {HASH_BYTES})");
+        let proper = format!(
+            "SUM(CASE WHEN length(hashes) >= {} THEN 1 ELSE 0 END)",
+            (level as usize + 1) * HASH_BYTES
         );
-        let mut query = sqlx::query(&sql);
-        for &i in indexes {
-            query = query.bind(as_i64(i)?);
-        }
-        let row = query.fetch_one(self.pool()).await?;
+        let selected = format!(
+            "SELECT {proper} AS n, {} AS hashes FROM log_entries",
+            self.concatenated(&hash)
+        );
+        let row = if level == 0 {
+            sqlx::query(&format!("{selected} WHERE idx >= $1 AND idx < $2"))
+                .bind(as_i64(nodes.start)?)
+                .bind(as_i64(nodes.end)?)
+                .fetch_one(self.pool())
+                .await?
+        } else {
+            let sql = format!("{selected} WHERE idx IN ({})", super::in_list(leaves.len()));
+            let mut query = sqlx::query(&sql);
+            for &leaf in &leaves {
+                query = query.bind(as_i64(leaf)?);
+            }
+            query.fetch_one(self.pool()).await?
+        };
         let count = row.try_get::<Option<i64>, _>("n")?.unwrap_or(0);
         let bytes = row
             .try_get::<Option<Vec<u8>>, _>("hashes")?
             .unwrap_or_default();
-        if count != indexes.len() as i64 || bytes.len() != HASH_BYTES * indexes.len() {
-            return Err(missing(count, indexes.len() as u64));
+        if count != as_i64(want)? || bytes.len() as u64 != want * HASH_BYTES as u64 {
+            let (first, last) = (leaves[0], leaves[leaves.len() - 1]);
+            return Err(StoreError::Corrupt(format!(
+                "the log has {count} of the {want} subtree hashes of height {level} kept in \
+                 entries {first} to {last} (an entry or its hashes are missing or cut short)"
+            )));
         }
         Ok(bytes)
     }

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "tsa", include_str!("migrations/0005_tsa.sql")),
     (6, "evidence", include_str!("migrations/0006_evidence.sql")),
     (7, "log", include_str!("migrations/0007_log.sql")),
+    (
+        8,
+        "log hashes in entries",
+        include_str!("migrations/0008_log_hashes_in_entries.sql"),
+    ),
 ];
 
 /// Migration 7's SQLite triggers: the log's tables, and the registry it records, are
@@ -94,6 +99,16 @@ fn engine_statements(version: i64, backend: Backend) -> &'static [&'static str] 
         ],
         (7, Backend::Sqlite) => &LOG_SQLITE,
         (7, Backend::Postgres) => &LOG_POSTGRES,
+        // After super::migrate_log moved the hashes (with log_entries' UPDATE trigger off).
+        (8, Backend::Sqlite) => &[
+            "CREATE TRIGGER log_entries_no_update BEFORE UPDATE ON log_entries \
+             BEGIN SELECT RAISE(ABORT, 'log_entries is append-only'); END",
+            "DROP TABLE log_hashes",
+        ],
+        (8, Backend::Postgres) => &[
+            "ALTER TABLE log_entries ENABLE TRIGGER log_entries_append_only",
+            "DROP TABLE log_hashes",
+        ],
         _ => &[],
     }
 }
@@ -128,7 +143,7 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
                 .await?
         }
     };
-    let result = apply(&mut conn, store.backend).await;
+    let result = apply(&mut conn, store.backend, i64::MAX).await;
     if let Err(e) = &result {
         tracing::error!(error = %e, "database migration failed; rolled back");
     }
@@ -137,7 +152,12 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
     result
 }
 
-async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+/// Applies the migrations up to version `until` that this database has not had.
+pub(super) async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    until: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS qoltanba_schema (version BIGINT PRIMARY KEY, \
          description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -157,7 +177,7 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
              run a newer qoltanba"
         )));
     }
-    for (version, description, sql) in MIGRATIONS {
+    for (version, description, sql) in MIGRATIONS.iter().filter(|m| m.0 <= until) {
         let checksum = checksum(*version, sql);
         match applied.iter().find(|(v, _)| v == version) {
             Some((_, stored)) if *stored == checksum => continue,
@@ -174,9 +194,13 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
                 .replace("BYTEA", "BLOB")
                 .replace("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT"),
         };
-        for statement in
-            statements(&sql).chain(engine_statements(*version, backend).iter().copied())
-        {
+        for statement in statements(&sql) {
+            sqlx::query(statement).execute(&mut *conn).await?;
+        }
+        if *version == 8 {
+            super::migrate_log::move_hashes_into_entries(conn, backend).await?;
+        }
+        for statement in engine_statements(*version, backend) {
             sqlx::query(statement).execute(&mut *conn).await?;
         }
         sqlx::query(

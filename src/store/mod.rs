@@ -13,6 +13,7 @@ mod log;
 mod log_append;
 mod log_tiles;
 mod migrate;
+mod migrate_log;
 mod security;
 mod status_cache;
 mod status_watch;
@@ -30,7 +31,7 @@ pub use documents::{
 };
 pub use evidence::{EvidenceLevel, EvidenceRecord, EvidenceStats, NewEvidence};
 pub use leader::Leadership;
-pub use log::{LogKeyRecord, StoredCheckpoint};
+pub use log::{LogKeyRecord, StoredCheckpoint, StoredLeaf};
 pub use security::{ActAudit, ApiKeyRecord, AuditEvent, AuditQuery};
 pub use status_cache::{Lookup, MAX_STALENESS};
 pub use status_watch::{StatusWatch, BEAT as STATUS_BEAT, LISTENER_NAME as STATUS_LISTENER_NAME};

@@ -21,7 +21,8 @@ pub use replica::Replica;
 pub use tile::{bundle, tiles_at, unbundle, Tile, MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH};
 pub use tree::{
     closing_siblings, consistency_ranges, hashes_to_store, inclusion_ranges, leaf_hash, node_hash,
-    root_of, stored_count, stored_index, verify_consistency, verify_inclusion, Hash, Recipe,
+    root_of, stored_count, stored_index, stored_place, subtree_place, verify_consistency,
+    verify_inclusion, Hash, Recipe,
 };
 
 /// Everything that can go wrong in this room.

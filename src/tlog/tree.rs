@@ -63,6 +63,30 @@ pub fn stored_index(level: u32, n: u64) -> u64 {
     before + u64::from(level)
 }
 
+/// Which leaf's append stored the hash at stored index `index`, and at which place among the
+/// hashes that leaf stored (0: its own hash; `l`: the subtree of height `l` it closed). The
+/// store keeps each leaf's hashes in the leaf's row, so this is where to read one.
+pub fn stored_place(index: u64) -> (u64, u32) {
+    // stored_index(0, n) grows with n and lies in [n, 2n]: the owner is the last leaf whose
+    // own hash is stored at or before `index`.
+    let (mut lo, mut hi) = (index / 2, index);
+    while lo < hi {
+        let mid = lo + (hi - lo + 1) / 2;
+        if stored_index(0, mid) <= index {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (lo, (index - stored_index(0, lo)) as u32)
+}
+
+/// Where the hash of the complete subtree `n` of height `level` is kept: the leaf that closed
+/// it (its last), at place `level` among that leaf's hashes (see [`stored_place`]).
+pub fn subtree_place(level: u32, n: u64) -> (u64, u32) {
+    (((n + 1) << level) - 1, level)
+}
+
 /// How many hashes a tree of `size` leaves has stored.
 pub fn stored_count(size: u64) -> u64 {
     if size == 0 {
@@ -395,5 +419,29 @@ pub fn root_of(leaves: &[Hash]) -> Hash {
     match iter.next() {
         None => Hash::empty(),
         Some(last) => iter.fold(last, |right, left| node_hash(&left, &right)),
+    }
+}
+
+#[cfg(test)]
+mod place_tests {
+    use super::*;
+
+    /// Every stored index of the first 70,000 leaves (past the 2^16 boundary) is found again in
+    /// the row of the leaf that stored it, at its place; and each subtree's place is where its
+    /// stored index says.
+    #[test]
+    fn every_stored_hash_is_found_in_the_leaf_that_stored_it() {
+        let mut next = 0;
+        for leaf in 0..70_000u64 {
+            let stored = 1 + (leaf + 1).trailing_zeros();
+            for place in 0..stored {
+                assert_eq!(stored_place(next), (leaf, place), "stored index {next}");
+                let subtree = (leaf + 1) / (1 << place) - 1;
+                assert_eq!(subtree_place(place, subtree), (leaf, place));
+                assert_eq!(stored_index(place, subtree), next);
+                next += 1;
+            }
+        }
+        assert_eq!(next, stored_count(70_000));
     }
 }

@@ -177,7 +177,7 @@ async fn log_audit_and_verify_check_the_served_log_and_name_what_was_changed(bac
     assert_eq!(other.status.code(), Some(1), "{}", said(&other));
 
     // One byte of a stored document changed past the triggers: the audit names its entry.
-    for table in ["documents", "log_hashes"] {
+    for table in ["documents", "log_entries"] {
         disable_append_only(&pool, backend, table).await;
     }
     change_stored_signature(&pool, &id).await;

@@ -89,9 +89,9 @@ pub(crate) async fn change_stored_signature(pool: &sqlx::AnyPool, id: &str) {
         .expect("change the document");
 }
 
-/// Rewrites stored hash 3 (leaf 2's) as a superuser would.
+/// Rewrites stored hash 3 (leaf 2's own, the one hash its row keeps) as a superuser would.
 pub(crate) async fn rewrite_leaf_hash(pool: &sqlx::AnyPool) {
-    sqlx::query("UPDATE log_hashes SET hash = $1 WHERE idx = 3")
+    sqlx::query("UPDATE log_entries SET hashes = $1 WHERE idx = 2")
         .bind(vec![0x42u8; 32])
         .execute(pool)
         .await
@@ -279,7 +279,7 @@ async fn an_auditor_with_gos_sumdb_accepts_the_served_log_and_catches_a_rewrite(
     }
 
     // A superuser rewrites the hash of leaf 2, past the triggers.
-    disable_append_only(&pool, backend, "log_hashes").await;
+    disable_append_only(&pool, backend, "log_entries").await;
     rewrite_leaf_hash(&pool).await;
 
     // The full check (at start, and the periodic audit) rebuilds the tree from the entries and

@@ -110,12 +110,8 @@ async fn deleted_rows_are_named_and_a_rolled_back_log_is_caught_by_an_older_chec
     // 3. Rolled back: every leaf from that entry on, its hashes and every checkpoint deleted.
     //    With nothing signed left to compare with, the service's own check passes (as it would
     //    at a restart) and it grows and signs the rewritten log. Only a kept checkpoint shows it.
-    for table in ["log_hashes", "log_checkpoints"] {
-        disable_append_only(&pool, backend, table).await;
-    }
+    disable_append_only(&pool, backend, "log_checkpoints").await;
     execute(&pool, "DELETE FROM log_entries WHERE idx >= $1", index).await;
-    let first_hash = qoltanba::tlog::stored_index(0, index as u64) as i64;
-    execute(&pool, "DELETE FROM log_hashes WHERE idx >= $1", first_hash).await;
     execute(&pool, "DELETE FROM log_checkpoints WHERE size >= $1", 0).await;
     t.pki
         .check_log(true)
