@@ -14,7 +14,7 @@
 //! leaf stores (migration 8: one row per leaf, where there were three in two statements).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use sqlx::Row;
 
@@ -25,11 +25,19 @@ use crate::tlog::{self, Entry, Hash};
 /// Arbitrary key of the PostgreSQL advisory lock that serialises appends ("qoltlog!").
 const PG_LOG_LOCK: i64 = 0x716f_6c74_6c6f_6721;
 
-/// Where this process expects the log to end at its next append. Only a guess, so the size and
-/// the hashes the new leaves need come back in one query: that query reads the true size under
-/// the lock, and a wrong guess (another instance appended, a transaction rolled back, another
-/// database in the same process) costs one more query, never a wrong hash.
-static NEXT_SIZE_GUESS: AtomicU64 = AtomicU64::new(0);
+/// The log's right edge as this process's last append left it: the size, and the stored hashes
+/// of the complete subtrees a next leaf may close with (what of them it knows). Only a guess,
+/// never used unchecked: the append that relies on it stores nothing unless, under the log's
+/// lock and in the same statement, the database has that size and those very hashes. A stale
+/// one (another instance appended, a transaction rolled back, another database in the same
+/// process) costs that statement and the read it saves, never a wrong hash.
+static RIGHT_EDGE: Mutex<Option<RightEdge>> = Mutex::new(None);
+
+#[derive(Debug, Clone)]
+struct RightEdge {
+    size: u64,
+    hashes: HashMap<u64, Hash>,
+}
 
 /// A leaf about to be stored: its index, its entry's bytes and the hashes it adds.
 struct NewLeaf {
@@ -54,11 +62,49 @@ pub(super) async fn append(
     }
     lock(tx).await?;
     let count = entries.len() as u64;
-    let guess = NEXT_SIZE_GUESS.load(Ordering::Relaxed);
+    let edge = remembered_edge();
+    // The common case: one statement, which stores the leaves only if the database still ends
+    // where this process left it.
+    if let Some(edge) = edge.as_ref().filter(|_| entries.len() <= ROWS_PER_INSERT) {
+        let relied_on: Option<Vec<(u64, Hash)>> = stored_siblings(edge.size, count)
+            .into_iter()
+            .map(|i| edge.hashes.get(&i).map(|h| (i, *h)))
+            .collect();
+        if let Some(relied_on) = relied_on {
+            let (leaves, known) = new_leaves(entries, edge.size, edge.hashes.clone())?;
+            if insert(tx, &leaves, entries, now, Some((edge.size, &relied_on))).await? {
+                remember_edge(edge.size + count, &known);
+                return Ok(edge.size);
+            }
+        }
+    }
+    let guess = edge.map_or(0, |e| e.size);
     let (first, mut known) = size_and_hashes(tx, &stored_siblings(guess, count)).await?;
     if first != guess {
         known = read_hashes_map(&mut **tx, &stored_siblings(first, count)).await?;
     }
+    let (leaves, known) = new_leaves(entries, first, known)?;
+    for (chunk, chunk_entries) in leaves
+        .chunks(ROWS_PER_INSERT)
+        .zip(entries.chunks(ROWS_PER_INSERT))
+    {
+        if !insert(tx, chunk, chunk_entries, now, None).await? {
+            return Err(StoreError::Corrupt(
+                "the log's new leaves were not stored".into(),
+            ));
+        }
+    }
+    remember_edge(first + count, &known);
+    Ok(first)
+}
+
+/// The leaves `entries` make when appended at `first`, given the stored hashes they close
+/// subtrees with (`known`, which comes back with their hashes added).
+fn new_leaves(
+    entries: &[Entry],
+    first: u64,
+    mut known: HashMap<u64, Hash>,
+) -> Result<(Vec<NewLeaf>, HashMap<u64, Hash>), StoreError> {
     let mut leaves = Vec::with_capacity(entries.len());
     for (n, entry) in (first..).zip(entries) {
         let bytes = entry.encode();
@@ -80,11 +126,27 @@ pub(super) async fn append(
             hashes,
         });
     }
-    for chunk in leaves.chunks(ROWS_PER_INSERT) {
-        insert(tx, chunk, entries, first, now).await?;
+    Ok((leaves, known))
+}
+
+fn remembered_edge() -> Option<RightEdge> {
+    RIGHT_EDGE.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Remembers the log as ending at `size`, with those of its edge's subtree hashes in `known`.
+fn remember_edge(size: u64, known: &HashMap<u64, Hash>) {
+    let mut start = 0;
+    let mut hashes = HashMap::new();
+    for level in (0..64u32).rev() {
+        if size & (1 << level) != 0 {
+            let i = tlog::stored_index(level, start >> level);
+            if let Some(hash) = known.get(&i) {
+                hashes.insert(i, *hash);
+            }
+            start += 1 << level;
+        }
     }
-    NEXT_SIZE_GUESS.store(first + count, Ordering::Relaxed);
-    Ok(first)
+    *RIGHT_EDGE.lock().unwrap_or_else(|p| p.into_inner()) = Some(RightEdge { size, hashes });
 }
 
 /// The stored hashes that `count` leaves appended at `first` close subtrees with.
@@ -146,19 +208,49 @@ async fn size_and_hashes(
     Ok((size, hashes))
 }
 
-/// Inserts `leaves` (entries `first..` of `entries`), each row with the hashes its leaf stores,
-/// in one statement.
+/// Inserts `leaves` (made from `entries`, in order), each row with the hashes its leaf stores,
+/// in one statement. With
+/// `unless_changed` (the size they were made for, and the stored hashes they were made with),
+/// the statement stores them only if the log has that size and those hashes, and says whether
+/// it did.
 async fn insert(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     leaves: &[NewLeaf],
     entries: &[Entry],
-    first: u64,
     now: i64,
-) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at) VALUES {}",
-        super::placeholders(leaves.len(), 6)
-    );
+    unless_changed: Option<(u64, &[(u64, Hash)])>,
+) -> Result<bool, StoreError> {
+    const COLUMNS: usize = 6;
+    let insert = "INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at)";
+    let values = super::placeholders(leaves.len(), COLUMNS);
+    let sql = match unless_changed {
+        None => format!("{insert} VALUES {values}"),
+        Some((_, relied_on)) => {
+            let mut next = leaves.len() * COLUMNS + 1;
+            let mut condition =
+                format!("(SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries) = ${next}");
+            next += 1;
+            if !relied_on.is_empty() {
+                let each: Vec<String> = (0..relied_on.len())
+                    .map(|k| {
+                        let at = next + 3 * k;
+                        format!(
+                            "(idx = ${at} AND substr(hashes, CAST(${} AS INTEGER), 32) = ${})",
+                            at + 1,
+                            at + 2
+                        )
+                    })
+                    .collect();
+                condition += &format!(
+                    " AND (SELECT COUNT(*) FROM log_entries WHERE {}) = {}",
+                    each.join(" OR "),
+                    relied_on.len()
+                );
+            }
+            format!("{insert} SELECT * FROM (VALUES {values}) AS v WHERE {condition}")
+        }
+    };
+    let first = leaves.first().map_or(0, |l| l.index);
     let mut query = sqlx::query(&sql);
     for leaf in leaves {
         let entry = entries
@@ -173,8 +265,18 @@ async fn insert(
             .bind(hashes)
             .bind(now);
     }
-    query.execute(&mut **tx).await?;
-    Ok(())
+    if let Some((size, relied_on)) = unless_changed {
+        query = query.bind(as_i64(size)?);
+        for (i, hash) in relied_on {
+            let (leaf, place) = tlog::stored_place(*i);
+            query = query
+                .bind(as_i64(leaf)?)
+                .bind(i64::from(place) * 32 + 1)
+                .bind(hash.0.to_vec());
+        }
+    }
+    let stored = query.execute(&mut **tx).await?.rows_affected();
+    Ok(stored == leaves.len() as u64)
 }
 
 /// The log's lock until `tx` ends: PostgreSQL's advisory lock (re-entrant within the
@@ -287,27 +389,45 @@ mod tests {
         first
     }
 
-    /// The size guess is only a guess: after a rolled-back append, after another writer, and
-    /// with a guess far off, every leaf lands at the next index and the stored hashes stay the
-    /// tree of the entries (checked against a tree built from the entries alone).
+    fn set_edge(edge: Option<RightEdge>) {
+        *RIGHT_EDGE.lock().unwrap_or_else(|p| p.into_inner()) = edge;
+    }
+
+    /// The remembered right edge is only a guess: after a rolled-back append (size ahead), with
+    /// the right size but hashes of leaves never stored (the rolled-back ones), far off, or none,
+    /// every leaf lands at the next index and the stored hashes stay the tree of the entries
+    /// (checked against a tree built from the entries alone).
     #[tokio::test]
-    async fn a_wrong_size_guess_never_stores_a_wrong_hash() {
+    async fn a_stale_right_edge_never_stores_a_wrong_hash() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("log.db").display());
         let store = Store::connect(&url).await.expect("store");
         let base = store.log_size().await.expect("size");
         assert_eq!(append_committed(&store, 0, 7).await, base);
-        // Appended and rolled back: the guess is 5 ahead of the log.
+        // Appended and rolled back: the edge is 5 leaves ahead, with their hashes.
         let mut tx = store.pool().begin().await.expect("begin");
         let ghosts: Vec<Entry> = (900..905).map(entry).collect();
         append(&mut tx, &ghosts, 0).await.expect("append");
         tx.rollback().await.expect("rollback");
-        assert_eq!(append_committed(&store, 7, 9).await, base + 7);
-        // Far off either way, and right at a power of two.
-        for (guess, from, count) in [(1_000_000, 16, 3), (0, 19, 13), (1, 32, 1)] {
-            NEXT_SIZE_GUESS.store(guess, Ordering::Relaxed);
+        let ghost_edge = remembered_edge();
+        assert_eq!(append_committed(&store, 7, 5).await, base + 7);
+        // The log has the ghosts' size now, not their hashes: leaves 12..16 close a subtree
+        // with the hash of leaves 8..12, which the ghost edge has wrong.
+        set_edge(ghost_edge);
+        assert_eq!(append_committed(&store, 12, 4).await, base + 12);
+        // Far off, none, and one short right at a power of two.
+        let far = RightEdge {
+            size: 1_000_000,
+            hashes: HashMap::new(),
+        };
+        for (edge, from, count) in [(Some(far), 16, 3), (None, 19, 13)] {
+            set_edge(edge);
             assert_eq!(append_committed(&store, from, count).await, base + from);
         }
+        let mut short = remembered_edge().expect("an edge");
+        short.size -= 1;
+        set_edge(Some(short));
+        assert_eq!(append_committed(&store, 32, 1).await, base + 32);
         let size = store.log_size().await.expect("size");
         assert_eq!(size, base + 33);
         let entries = store.log_entries(0..size).await.expect("entries");
