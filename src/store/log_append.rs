@@ -60,11 +60,10 @@ pub(super) async fn append(
     if entries.is_empty() {
         return size_in(&mut **tx).await;
     }
-    lock(tx).await?;
     let count = entries.len() as u64;
     let edge = remembered_edge();
-    // The common case: one statement, which stores the leaves only if the database still ends
-    // where this process left it.
+    // The common case: one statement, which takes the log's lock and stores the leaves only if
+    // the database still ends where this process left it.
     if let Some(edge) = edge.as_ref().filter(|_| entries.len() <= ROWS_PER_INSERT) {
         let relied_on: Option<Vec<(u64, Hash)>> = stored_siblings(edge.size, count)
             .into_iter()
@@ -78,6 +77,7 @@ pub(super) async fn append(
             }
         }
     }
+    lock(tx).await?;
     let guess = edge.map_or(0, |e| e.size);
     let (first, mut known) = size_and_hashes(tx, &stored_siblings(guess, count)).await?;
     if first != guess {
@@ -227,8 +227,18 @@ async fn insert(
         None => format!("{insert} VALUES {values}"),
         Some((_, relied_on)) => {
             let mut next = leaves.len() * COLUMNS + 1;
-            let mut condition =
-                format!("(SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries) = ${next}");
+            // The size as of the log's lock. PostgreSQL takes the lock in a function (migration
+            // 8) whose query, after it, reads with a snapshot of its own: this statement's was
+            // taken before the lock, and would miss an append committed while it waited. The
+            // hashes relied on are checked in the statement's snapshot: rows below the size
+            // never change, and one not yet seen only makes the check fail.
+            let size = if tx.backend_name() == "PostgreSQL" {
+                // A scalar subquery: called once, before any row is stored.
+                format!("SELECT log_size_locked({PG_LOG_LOCK})")
+            } else {
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries".to_owned()
+            };
+            let mut condition = format!("({size}) = ${next}");
             next += 1;
             if !relied_on.is_empty() {
                 let each: Vec<String> = (0..relied_on.len())
@@ -279,8 +289,9 @@ async fn insert(
     Ok(stored == leaves.len() as u64)
 }
 
-/// The log's lock until `tx` ends: PostgreSQL's advisory lock (re-entrant within the
-/// transaction); on SQLite the transaction's write lock serialises appends already.
+/// The log's lock until `tx` ends (the one-statement append takes it itself): PostgreSQL's
+/// advisory lock (re-entrant within the transaction); on SQLite the transaction's write lock
+/// serialises appends already.
 async fn lock(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
     if tx.backend_name() == "PostgreSQL" {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -398,10 +409,26 @@ mod tests {
     /// every leaf lands at the next index and the stored hashes stay the tree of the entries
     /// (checked against a tree built from the entries alone).
     #[tokio::test]
-    async fn a_stale_right_edge_never_stores_a_wrong_hash() {
+    async fn a_stale_right_edge_never_stores_a_wrong_hash_on_sqlite() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("log.db").display());
-        let store = Store::connect(&url).await.expect("store");
+        stale_right_edges(&url).await;
+    }
+
+    /// The same on PostgreSQL (its one-statement append takes the lock in a function).
+    #[tokio::test]
+    async fn a_stale_right_edge_never_stores_a_wrong_hash_on_postgresql() {
+        if let Some(url) = crate::store::fresh_postgres_database("edge").await {
+            stale_right_edges(&url).await;
+        }
+    }
+
+    /// The remembered edge is one per process: the two cases take turns with it.
+    static EDGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+    async fn stale_right_edges(url: &str) {
+        let _turn = EDGE.lock().await;
+        let store = Store::connect(url).await.expect("store");
         let base = store.log_size().await.expect("size");
         assert_eq!(append_committed(&store, 0, 7).await, base);
         // Appended and rolled back: the edge is 5 leaves ahead, with their hashes.

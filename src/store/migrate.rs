@@ -108,6 +108,12 @@ fn engine_statements(version: i64, backend: Backend) -> &'static [&'static str] 
         (8, Backend::Postgres) => &[
             "ALTER TABLE log_entries ENABLE TRIGGER log_entries_append_only",
             "DROP TABLE log_hashes",
+            // The log's size once its lock is held, for the one-statement append
+            // (store/log_append.rs): VOLATILE, so its query reads with a snapshot taken after
+            // the lock, not the calling statement's.
+            "CREATE FUNCTION log_size_locked(lock_key BIGINT) RETURNS BIGINT LANGUAGE plpgsql \
+             VOLATILE AS $$ BEGIN PERFORM pg_advisory_xact_lock(lock_key); \
+             RETURN (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries); END $$",
         ],
         _ => &[],
     }

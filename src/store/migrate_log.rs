@@ -187,25 +187,8 @@ mod tests {
     /// The same on PostgreSQL, when `QOLTANBA_TEST_POSTGRES` names a server (`.ci/run` does).
     #[tokio::test]
     async fn migration_8_moves_every_hash_into_its_leaf_row_on_postgresql() {
-        let Ok(base) = std::env::var("QOLTANBA_TEST_POSTGRES") else {
-            eprintln!("QOLTANBA_TEST_POSTGRES is not set: the PostgreSQL case is skipped");
-            return;
-        };
-        sqlx::any::install_default_drivers();
-        let name = format!("qoltanba_test_migrate_{}", std::process::id());
-        let admin = sqlx::AnyPool::connect(&format!("{base}/postgres"))
-            .await
-            .expect("postgres");
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&admin)
-            .await;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create database");
-        moves_every_hash(&format!("{base}/{name}"), Backend::Postgres).await;
-        let _ = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await;
+        if let Some(url) = crate::store::fresh_postgres_database("migrate").await {
+            moves_every_hash(&url, Backend::Postgres).await;
+        }
     }
 }

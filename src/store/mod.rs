@@ -301,3 +301,29 @@ impl Store {
         Ok(row.try_get::<i64, _>("value")?)
     }
 }
+
+/// A fresh PostgreSQL database for a unit test, on the server `QOLTANBA_TEST_POSTGRES` names
+/// (`.ci/run` sets it; None without it, and the caller says it skips). Named `qoltanba_test_…`,
+/// so `.ci/run` drops what a failed run leaves.
+#[cfg(test)]
+pub(crate) async fn fresh_postgres_database(tag: &str) -> Option<String> {
+    let Ok(base) = std::env::var("QOLTANBA_TEST_POSTGRES") else {
+        eprintln!("QOLTANBA_TEST_POSTGRES is not set: the PostgreSQL case is skipped");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("qoltanba_test_{tag}_{}", std::process::id());
+    let admin = AnyPool::connect(&format!("{base}/postgres"))
+        .await
+        .expect("postgres");
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::query(&statement)
+            .execute(&admin)
+            .await
+            .expect("a fresh database");
+    }
+    Some(format!("{base}/{name}"))
+}
