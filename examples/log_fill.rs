@@ -10,8 +10,8 @@
 //! What it writes is what the service's own append writes, computed by the library's own code:
 //! each entry is a `tlog::Entry::Document` in the one spelling the log uses (a registration
 //! number, an id, two SHA-256 hex digests, a time: the size of a real document's entry), its leaf
-//! hash is `tlog::leaf_hash`, and the hashes stored with it are `tlog::hashes_to_store` over the
-//! tree as it stands, at `tlog::stored_index`. Rows go in as multi-row INSERTs in ONE
+//! hash is `tlog::leaf_hash`, and the hashes stored with it (in its row, as migration 8 keeps
+//! them) are `tlog::hashes_to_store` over the tree as it stands. Rows go in as multi-row INSERTs in ONE
 //! transaction, on top of whatever the log holds already (the PKI's certificates, real
 //! documents). What it does not write: rows in `documents` — the entries name documents the
 //! registry does not hold, so `log audit --documents` would (rightly) fail on them; a plain
@@ -53,7 +53,7 @@ enum FillError {
 
 /// Leaves per round of hashing and inserting (all rounds share one transaction).
 const LEAVES_PER_ROUND: u64 = 8192;
-/// Rows per multi-row INSERT (SQLite allows 32,766 parameters; 5 per row at most here).
+/// Rows per multi-row INSERT (SQLite allows 32,766 parameters; 6 per row here).
 const ROWS_PER_INSERT: usize = 500;
 
 #[tokio::main(flavor = "current_thread")]
@@ -81,11 +81,14 @@ async fn fill(args: &Args) -> Result<(), FillError> {
         "SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_entries",
     )
     .await?;
-    let stored = count(&mut tx, "SELECT COUNT(*) AS n FROM log_hashes").await?;
-    if stored != tlog::stored_count(size) {
+    let without = count(
+        &mut tx,
+        "SELECT COUNT(*) AS n FROM log_entries WHERE hashes IS NULL",
+    )
+    .await?;
+    if without > 0 {
         return Err(FillError::Refused(format!(
-            "the log has {size} entries but {stored} stored hashes, not {}",
-            tlog::stored_count(size)
+            "{without} of the log's {size} entries have no stored hashes"
         )));
     }
     let taken: i64 = sqlx::query("SELECT COUNT(*) AS n FROM log_entries WHERE reference LIKE $1")
@@ -105,8 +108,7 @@ async fn fill(args: &Args) -> Result<(), FillError> {
     while sequence < args.entries {
         let round = LEAVES_PER_ROUND.min(args.entries - sequence);
         let first = size + sequence;
-        let mut entries: Vec<(u64, String, Vec<u8>)> = Vec::with_capacity(round as usize);
-        let mut hashes: Vec<(u64, Hash)> = Vec::with_capacity(2 * round as usize);
+        let mut entries: Vec<Leaf> = Vec::with_capacity(round as usize);
         for n in first..first + round {
             sequence += 1;
             let number = format!("{}-{sequence:06}", args.series);
@@ -123,11 +125,10 @@ async fn fill(args: &Args) -> Result<(), FillError> {
             if let Some(top) = new.last() {
                 frontier.push(*top);
             }
-            hashes.extend((tlog::stored_index(0, n)..).zip(new));
-            entries.push((n, number, entry));
+            let hashes: Vec<u8> = new.iter().flat_map(|h| h.0).collect();
+            entries.push((n, number, entry, hashes));
         }
         insert_entries(&mut tx, &entries, now).await?;
-        insert_hashes(&mut tx, &hashes).await?;
     }
     tx.commit().await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -185,16 +186,22 @@ async fn frontier(
 ) -> Result<Vec<Hash>, FillError> {
     let mut out = Vec::new();
     for level in (0..64u32).rev().filter(|l| size >> l & 1 == 1) {
-        let at = tlog::stored_index(level, (size >> level) - 1);
-        let row = sqlx::query("SELECT hash FROM log_hashes WHERE idx = $1")
-            .bind(as_i64(at)?)
+        // Kept in the row of the leaf that closed it, at place `level`.
+        let (leaf, place) = tlog::subtree_place(level, (size >> level) - 1);
+        let row = sqlx::query("SELECT hashes FROM log_entries WHERE idx = $1")
+            .bind(as_i64(leaf)?)
             .fetch_optional(&mut **tx)
             .await?
-            .ok_or_else(|| FillError::Refused(format!("the log has no stored hash {at}")))?;
-        let bytes: Vec<u8> = row.try_get("hash")?;
+            .ok_or_else(|| FillError::Refused(format!("the log has no entry {leaf}")))?;
+        let bytes: Vec<u8> = row
+            .try_get::<Option<Vec<u8>>, _>("hashes")?
+            .unwrap_or_default();
+        let at = place as usize * 32;
         out.push(
-            Hash::from_slice(&bytes)
-                .ok_or_else(|| FillError::Refused(format!("stored hash {at} is not 32 bytes")))?,
+            bytes
+                .get(at..at + 32)
+                .and_then(Hash::from_slice)
+                .ok_or_else(|| FillError::Refused(format!("entry {leaf} lacks hash {place}")))?,
         );
     }
     Ok(out)
@@ -217,42 +224,28 @@ fn placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// A leaf to insert: index, number, entry, the hashes its append stores.
+type Leaf = (u64, String, Vec<u8>, Vec<u8>);
+
 async fn insert_entries(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    entries: &[(u64, String, Vec<u8>)],
+    entries: &[Leaf],
     now: i64,
 ) -> Result<(), FillError> {
     for chunk in entries.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO log_entries (idx, kind, reference, entry, created_at) VALUES {}",
-            placeholders(chunk.len(), 5)
+            "INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at) VALUES {}",
+            placeholders(chunk.len(), 6)
         );
         let mut query = sqlx::query(&sql);
-        for (n, number, bytes) in chunk {
+        for (n, number, bytes, hashes) in chunk {
             query = query
                 .bind(as_i64(*n)?)
                 .bind("document")
                 .bind(number.clone())
                 .bind(bytes.clone())
+                .bind(hashes.clone())
                 .bind(now);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn insert_hashes(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    hashes: &[(u64, Hash)],
-) -> Result<(), FillError> {
-    for chunk in hashes.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO log_hashes (idx, hash) VALUES {}",
-            placeholders(chunk.len(), 2)
-        );
-        let mut query = sqlx::query(&sql);
-        for (i, hash) in chunk {
-            query = query.bind(as_i64(*i)?).bind(hash.0.to_vec());
         }
         query.execute(&mut **tx).await?;
     }
