@@ -96,6 +96,36 @@ pub fn log_entry(d: &DocumentRecord) -> crate::tlog::Entry {
     }
 }
 
+fn insert_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO documents ({COLUMNS}) VALUES {}",
+        super::placeholders(rows, 14)
+    )
+}
+
+/// Binds `chunk`'s rows to the parameters [`insert_sql`] numbers (owned: the statement may be
+/// the log append's, built later).
+fn bind_documents(mut query: super::Query<'_>, chunk: Vec<DocumentRecord>) -> super::Query<'_> {
+    for d in chunk {
+        query = query
+            .bind(d.id)
+            .bind(d.number)
+            .bind(d.authority_bin)
+            .bind(d.year)
+            .bind(d.sequence)
+            .bind(d.kind)
+            .bind(d.canonical)
+            .bind(d.signed)
+            .bind(i64::from(d.detached))
+            .bind(d.sha256)
+            .bind(d.signer_serial)
+            .bind(d.supersedes)
+            .bind(d.created_at)
+            .bind(d.format);
+    }
+    query
+}
+
 pub(super) async fn insert_documents(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     documents: Vec<(NewDocument, SignedDocument)>,
@@ -124,34 +154,25 @@ pub(super) async fn insert_documents(
             created_at: new.created_at,
         });
     }
-    for chunk in records.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO documents ({COLUMNS}) VALUES {}",
-            super::placeholders(chunk.len(), 14)
-        );
-        let mut query = sqlx::query(&sql);
-        for d in chunk {
-            query = query
-                .bind(&d.id)
-                .bind(&d.number)
-                .bind(&d.authority_bin)
-                .bind(d.year)
-                .bind(d.sequence)
-                .bind(&d.kind)
-                .bind(&d.canonical)
-                .bind(&d.signed)
-                .bind(i64::from(d.detached))
-                .bind(&d.sha256)
-                .bind(&d.signer_serial)
-                .bind(&d.supersedes)
-                .bind(d.created_at)
-                .bind(&d.format);
-        }
-        query.execute(&mut **tx).await?;
+    // Up to the last chunk alone; the last one rides with the log's append (one statement on
+    // PostgreSQL). The writer's batches (at most 64) are one chunk.
+    let mut chunks: Vec<Vec<DocumentRecord>> =
+        records.chunks(ROWS_PER_INSERT).map(<[_]>::to_vec).collect();
+    let last = chunks.pop();
+    for chunk in chunks {
+        let sql = insert_sql(chunk.len());
+        bind_documents(sqlx::query(&sql), chunk)
+            .execute(&mut **tx)
+            .await?;
     }
+    let preceding = last.map(|chunk| super::log_append::Preceding {
+        sql: insert_sql(chunk.len()),
+        parameters: chunk.len() * 14,
+        bind: Box::new(move |query| bind_documents(query, chunk)),
+    });
     let entries: Vec<crate::tlog::Entry> = records.iter().map(log_entry).collect();
     let now = records.first().map_or(0, |d| d.created_at);
-    super::log_append::append(tx, &entries, now).await?;
+    super::log_append::append_after(tx, preceding, &entries, now).await?;
     security::append_all(tx, &audit).await?;
     Ok(records)
 }

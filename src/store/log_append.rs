@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use sqlx::Row;
 
 use super::log::{as_i64, leaf_hashes, read_hashes_map, size_in, ROWS_PER_INSERT};
-use super::{Store, StoreError};
+use super::{Query, Store, StoreError};
 use crate::tlog::{self, Entry, Hash};
 
 /// Arbitrary key of the PostgreSQL advisory lock that serialises appends ("qoltlog!").
@@ -46,19 +46,56 @@ struct NewLeaf {
     hashes: Vec<(u64, Hash)>,
 }
 
+/// An INSERT that must run just before an append, in its transaction (the rows the entries
+/// record): on PostgreSQL the append's statement carries it as a WITH, one round trip for both
+/// (the writer's transaction holds the registry's lock, so each one lengthens every batch).
+pub(super) struct Preceding {
+    /// The statement, its parameters numbered `$1..=$parameters`.
+    pub(super) sql: String,
+    pub(super) parameters: usize,
+    /// Binds its parameters, in order, to a query of any text that starts with them.
+    pub(super) bind: Box<dyn for<'q> FnOnce(Query<'q>) -> Query<'q> + Send>,
+}
+
+impl Preceding {
+    async fn run_alone(
+        self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ) -> Result<(), StoreError> {
+        (self.bind)(sqlx::query(&self.sql))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
 /// Appends `entries` as the next leaves, in order, inside `tx`; returns the first one's index.
 pub(super) async fn append(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     entries: &[Entry],
     now: i64,
 ) -> Result<u64, StoreError> {
+    append_after(tx, None, entries, now).await
+}
+
+/// Runs `preceding` (if any), then appends `entries` as [`append`] does.
+pub(super) async fn append_after(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    mut preceding: Option<Preceding>,
+    entries: &[Entry],
+    now: i64,
+) -> Result<u64, StoreError> {
     // Cargo feature `bench-unlogged` (bench/load.sh only): the same service without the log's
     // cost, to measure that cost in one run. The index is unused by every caller.
-    if cfg!(feature = "bench-unlogged") {
-        return Ok(0);
-    }
-    if entries.is_empty() {
-        return size_in(&mut **tx).await;
+    if cfg!(feature = "bench-unlogged") || entries.is_empty() {
+        if let Some(preceding) = preceding {
+            preceding.run_alone(tx).await?;
+        }
+        return if entries.is_empty() {
+            size_in(&mut **tx).await
+        } else {
+            Ok(0)
+        };
     }
     let count = entries.len() as u64;
     let edge = remembered_edge();
@@ -71,11 +108,22 @@ pub(super) async fn append(
             .collect();
         if let Some(relied_on) = relied_on {
             let (leaves, known) = new_leaves(entries, edge.size, edge.hashes.clone())?;
-            if insert(tx, &leaves, entries, now, Some((edge.size, &relied_on))).await? {
+            // SQLite has no INSERT inside a WITH (and no round trips to save).
+            if tx.backend_name() != "PostgreSQL" {
+                if let Some(preceding) = preceding.take() {
+                    preceding.run_alone(tx).await?;
+                }
+            }
+            let guard = Some((edge.size, relied_on.as_slice()));
+            // The preceding statement runs whether the leaves are stored or not.
+            if insert(tx, preceding.take(), &leaves, entries, now, guard).await? {
                 remember_edge(edge.size + count, &known);
                 return Ok(edge.size);
             }
         }
+    }
+    if let Some(preceding) = preceding {
+        preceding.run_alone(tx).await?;
     }
     lock(tx).await?;
     let guess = edge.map_or(0, |e| e.size);
@@ -88,7 +136,7 @@ pub(super) async fn append(
         .chunks(ROWS_PER_INSERT)
         .zip(entries.chunks(ROWS_PER_INSERT))
     {
-        if !insert(tx, chunk, chunk_entries, now, None).await? {
+        if !insert(tx, None, chunk, chunk_entries, now, None).await? {
             return Err(StoreError::Corrupt(
                 "the log's new leaves were not stored".into(),
             ));
@@ -215,18 +263,26 @@ async fn size_and_hashes(
 /// it did.
 async fn insert(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    preceding: Option<Preceding>,
     leaves: &[NewLeaf],
     entries: &[Entry],
     now: i64,
     unless_changed: Option<(u64, &[(u64, Hash)])>,
 ) -> Result<bool, StoreError> {
     const COLUMNS: usize = 6;
-    let insert = "INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at)";
-    let values = super::placeholders(leaves.len(), COLUMNS);
+    let before = preceding.as_ref().map_or(0, |p| p.parameters);
+    let insert = match &preceding {
+        Some(p) => format!(
+            "WITH preceding AS ({}) INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at)",
+            p.sql
+        ),
+        None => "INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at)".to_owned(),
+    };
+    let values = super::placeholders_from(before + 1, leaves.len(), COLUMNS);
     let sql = match unless_changed {
         None => format!("{insert} VALUES {values}"),
         Some((_, relied_on)) => {
-            let mut next = leaves.len() * COLUMNS + 1;
+            let mut next = before + leaves.len() * COLUMNS + 1;
             // The size as of the log's lock. PostgreSQL takes the lock in a function (migration
             // 8) whose query, after it, reads with a snapshot of its own: this statement's was
             // taken before the lock, and would miss an append committed while it waited. The
@@ -262,6 +318,9 @@ async fn insert(
     };
     let first = leaves.first().map_or(0, |l| l.index);
     let mut query = sqlx::query(&sql);
+    if let Some(preceding) = preceding {
+        query = (preceding.bind)(query);
+    }
     for leaf in leaves {
         let entry = entries
             .get((leaf.index - first) as usize)

@@ -63,6 +63,9 @@ pub(super) fn placeholders(rows: usize, columns: usize) -> String {
     placeholders_from(1, rows, columns)
 }
 
+/// A query of the Any driver, as built and bound.
+pub(super) type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 /// `$1, $2, …, $n`: the list of an `IN (…)` of `n` values.
 pub(super) fn in_list(n: usize) -> String {
     (1..=n)
