@@ -279,22 +279,24 @@ async fn insert(
         None => "INSERT INTO log_entries (idx, kind, reference, entry, hashes, created_at)".to_owned(),
     };
     let values = super::placeholders_from(before + 1, leaves.len(), COLUMNS);
+    let postgres = tx.backend_name() == "PostgreSQL";
+    let mut next = before + leaves.len() * COLUMNS + 1;
     let sql = match unless_changed {
         None => format!("{insert} VALUES {values}"),
+        // PostgreSQL: a function (migration 8) takes the log's lock and then checks the size
+        // and the hashes relied on, its queries reading with snapshots taken after the lock
+        // (this statement's was taken before it, and would miss an append committed while it
+        // waited). One call (a scalar subquery runs once, before any row is stored), and one
+        // text whatever is relied on: PostgreSQL plans a statement text once and reuses it.
+        Some(_) if postgres => format!(
+            "{insert} SELECT * FROM (VALUES {values}) AS v \
+             WHERE (SELECT log_edge_holds({PG_LOG_LOCK}, ${next}, ${}))",
+            next + 1
+        ),
+        // SQLite: the transaction holds the write lock already.
         Some((_, relied_on)) => {
-            let mut next = before + leaves.len() * COLUMNS + 1;
-            // The size as of the log's lock. PostgreSQL takes the lock in a function (migration
-            // 8) whose query, after it, reads with a snapshot of its own: this statement's was
-            // taken before the lock, and would miss an append committed while it waited. The
-            // hashes relied on are checked in the statement's snapshot: rows below the size
-            // never change, and one not yet seen only makes the check fail.
-            let size = if tx.backend_name() == "PostgreSQL" {
-                // A scalar subquery: called once, before any row is stored.
-                format!("SELECT log_size_locked({PG_LOG_LOCK})")
-            } else {
-                "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries".to_owned()
-            };
-            let mut condition = format!("({size}) = ${next}");
+            let mut condition =
+                format!("(SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries) = ${next}");
             next += 1;
             if !relied_on.is_empty() {
                 let each: Vec<String> = (0..relied_on.len())
@@ -334,7 +336,19 @@ async fn insert(
             .bind(hashes)
             .bind(now);
     }
-    if let Some((size, relied_on)) = unless_changed {
+    if let (Some((size, relied_on)), true) = (unless_changed, postgres) {
+        // (leaf, 8 bytes big-endian; place, 1 byte; hash, 32 bytes) each, as log_edge_holds reads.
+        let mut relied = Vec::with_capacity(relied_on.len() * 41);
+        for (i, hash) in relied_on {
+            let (leaf, place) = tlog::stored_place(*i);
+            relied.extend_from_slice(&leaf.to_be_bytes());
+            relied.push(
+                u8::try_from(place).map_err(|_| StoreError::Corrupt(format!("place {place}")))?,
+            );
+            relied.extend_from_slice(&hash.0);
+        }
+        query = query.bind(as_i64(size)?).bind(relied);
+    } else if let Some((size, relied_on)) = unless_changed {
         query = query.bind(as_i64(size)?);
         for (i, hash) in relied_on {
             let (leaf, place) = tlog::stored_place(*i);
@@ -440,89 +454,5 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(n: u64) -> Entry {
-        Entry::Certificate {
-            serial: format!("{n:04x}"),
-            sha256: hex::encode(crate::crypto::sha256(&n.to_be_bytes())),
-            time: 1_700_000_000,
-        }
-    }
-
-    async fn append_committed(store: &Store, from: u64, count: u64) -> u64 {
-        let entries: Vec<Entry> = (from..from + count).map(entry).collect();
-        let mut tx = store.pool().begin().await.expect("begin");
-        let first = append(&mut tx, &entries, 0).await.expect("append");
-        tx.commit().await.expect("commit");
-        first
-    }
-
-    fn set_edge(edge: Option<RightEdge>) {
-        *RIGHT_EDGE.lock().unwrap_or_else(|p| p.into_inner()) = edge;
-    }
-
-    /// The remembered right edge is only a guess: after a rolled-back append (size ahead), with
-    /// the right size but hashes of leaves never stored (the rolled-back ones), far off, or none,
-    /// every leaf lands at the next index and the stored hashes stay the tree of the entries
-    /// (checked against a tree built from the entries alone).
-    #[tokio::test]
-    async fn a_stale_right_edge_never_stores_a_wrong_hash_on_sqlite() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("log.db").display());
-        stale_right_edges(&url).await;
-    }
-
-    /// The same on PostgreSQL (its one-statement append takes the lock in a function).
-    #[tokio::test]
-    async fn a_stale_right_edge_never_stores_a_wrong_hash_on_postgresql() {
-        if let Some(url) = crate::store::fresh_postgres_database("edge").await {
-            stale_right_edges(&url).await;
-        }
-    }
-
-    /// The remembered edge is one per process: the two cases take turns with it.
-    static EDGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-    async fn stale_right_edges(url: &str) {
-        let _turn = EDGE.lock().await;
-        let store = Store::connect(url).await.expect("store");
-        let base = store.log_size().await.expect("size");
-        assert_eq!(append_committed(&store, 0, 7).await, base);
-        // Appended and rolled back: the edge is 5 leaves ahead, with their hashes.
-        let mut tx = store.pool().begin().await.expect("begin");
-        let ghosts: Vec<Entry> = (900..905).map(entry).collect();
-        append(&mut tx, &ghosts, 0).await.expect("append");
-        tx.rollback().await.expect("rollback");
-        let ghost_edge = remembered_edge();
-        assert_eq!(append_committed(&store, 7, 5).await, base + 7);
-        // The log has the ghosts' size now, not their hashes: leaves 12..16 close a subtree
-        // with the hash of leaves 8..12, which the ghost edge has wrong.
-        set_edge(ghost_edge);
-        assert_eq!(append_committed(&store, 12, 4).await, base + 12);
-        // Far off, none, and one short right at a power of two.
-        let far = RightEdge {
-            size: 1_000_000,
-            hashes: HashMap::new(),
-        };
-        for (edge, from, count) in [(Some(far), 16, 3), (None, 19, 13)] {
-            set_edge(edge);
-            assert_eq!(append_committed(&store, from, count).await, base + from);
-        }
-        let mut short = remembered_edge().expect("an edge");
-        short.size -= 1;
-        set_edge(Some(short));
-        assert_eq!(append_committed(&store, 32, 1).await, base + 32);
-        let size = store.log_size().await.expect("size");
-        assert_eq!(size, base + 33);
-        let entries = store.log_entries(0..size).await.expect("entries");
-        let leaves: Vec<Hash> = entries.iter().map(|(_, b)| tlog::leaf_hash(b)).collect();
-        for n in 1..=size {
-            let recipe = tlog::Recipe::for_ranges(std::slice::from_ref(&(0..n)));
-            let stored = store.log_hashes(recipe.indexes()).await.expect("hashes");
-            let root = recipe.hashes(&stored).expect("fold")[0];
-            assert_eq!(root, tlog::root_of(&leaves[..n as usize]), "tree of {n}");
-        }
-    }
-}
+#[path = "log_append_tests.rs"]
+mod tests;

@@ -108,12 +108,24 @@ fn engine_statements(version: i64, backend: Backend) -> &'static [&'static str] 
         (8, Backend::Postgres) => &[
             "ALTER TABLE log_entries ENABLE TRIGGER log_entries_append_only",
             "DROP TABLE log_hashes",
-            // The log's size once its lock is held, for the one-statement append
-            // (store/log_append.rs): VOLATILE, so its query reads with a snapshot taken after
-            // the lock, not the calling statement's.
-            "CREATE FUNCTION log_size_locked(lock_key BIGINT) RETURNS BIGINT LANGUAGE plpgsql \
-             VOLATILE AS $$ BEGIN PERFORM pg_advisory_xact_lock(lock_key); \
-             RETURN (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries); END $$",
+            // Whether the log, once its lock is held, ends at `size` with the hashes `relied`
+            // (41 bytes each: leaf, 8 bytes big-endian; place, 1 byte; hash, 32 bytes), for the
+            // one-statement append (store/log_append.rs). VOLATILE: each of its queries reads
+            // with a snapshot taken when it runs, after the lock, not the calling statement's.
+            "CREATE FUNCTION log_edge_holds(lock_key BIGINT, size BIGINT, relied BYTEA) \
+             RETURNS BOOLEAN LANGUAGE plpgsql VOLATILE AS $$ \
+             DECLARE pos INTEGER := 0; leaf BIGINT; place INTEGER; BEGIN \
+             PERFORM pg_advisory_xact_lock(lock_key); \
+             IF (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries) <> size THEN RETURN FALSE; \
+             END IF; \
+             WHILE pos + 41 <= length(relied) LOOP \
+             leaf := ('x' || encode(substring(relied FROM pos + 1 FOR 8), 'hex'))::bit(64)::bigint; \
+             place := get_byte(relied, pos + 8); \
+             IF NOT EXISTS (SELECT 1 FROM log_entries WHERE idx = leaf \
+             AND substr(hashes, place * 32 + 1, 32) = substring(relied FROM pos + 10 FOR 32)) \
+             THEN RETURN FALSE; END IF; \
+             pos := pos + 41; END LOOP; \
+             RETURN pos = length(relied); END $$",
         ],
         _ => &[],
     }
