@@ -71,7 +71,7 @@ pub fn stored_place(index: u64) -> (u64, u32) {
     // own hash is stored at or before `index`.
     let (mut lo, mut hi) = (index / 2, index);
     while lo < hi {
-        let mid = lo + (hi - lo + 1) / 2;
+        let mid = lo + (hi - lo).div_ceil(2);
         if stored_index(0, mid) <= index {
             lo = mid;
         } else {
