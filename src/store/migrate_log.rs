@@ -168,6 +168,22 @@ mod tests {
             .fetch_one(store.pool())
             .await
             .is_err());
+        if backend == Backend::Sqlite {
+            // The rowid is the index: no second B-tree for it, only the reference index.
+            let indexes: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_index_list('log_entries')")
+                    .fetch_all(store.pool())
+                    .await
+                    .expect("indexes");
+            assert_eq!(indexes, ["log_entries_reference"]);
+        }
+        assert!(
+            sqlx::query("DELETE FROM log_entries WHERE idx = 0")
+                .execute(store.pool())
+                .await
+                .is_err(),
+            "log_entries refuses deletes again"
+        );
         assert!(
             sqlx::query("UPDATE log_entries SET hashes = NULL WHERE idx = 0")
                 .execute(store.pool())
