@@ -55,35 +55,66 @@ where
     if indexes.is_empty() {
         return Ok(out);
     }
-    let places: Vec<(u64, (u64, u32))> = indexes
-        .iter()
-        .map(|&i| (i, tlog::stored_place(i)))
-        .collect();
-    let mut leaves: Vec<u64> = places.iter().map(|(_, (leaf, _))| *leaf).collect();
-    leaves.sort_unstable();
-    leaves.dedup();
+    let wanted = WantedHashes::new(indexes);
     let sql = format!(
         "SELECT idx, hashes FROM log_entries WHERE idx IN ({})",
-        super::in_list(leaves.len())
+        super::in_list(wanted.leaves.len())
     );
     let mut query = sqlx::query(&sql);
-    for &leaf in &leaves {
+    for &leaf in &wanted.leaves {
         query = query.bind(as_i64(leaf)?);
     }
-    let mut rows: HashMap<u64, Vec<Hash>> = HashMap::with_capacity(leaves.len());
+    let mut rows: HashMap<u64, Vec<Hash>> = HashMap::with_capacity(wanted.leaves.len());
     for row in query.fetch_all(executor).await? {
-        let leaf = index(row.try_get("idx")?)?;
-        let Some(hashes) = row.try_get::<Option<Vec<u8>>, _>("hashes")? else {
-            continue;
-        };
-        rows.insert(leaf, leaf_hashes(leaf, &hashes)?);
-    }
-    for (i, (leaf, place)) in places {
-        if let Some(hash) = rows.get(&leaf).and_then(|h| h.get(place as usize)) {
-            out.insert(i, *hash);
+        if let Some((leaf, hashes)) = wanted.row(&row)? {
+            rows.insert(leaf, hashes);
         }
     }
+    out.extend(wanted.picked(&rows));
     Ok(out)
+}
+
+/// Stored hashes to read, by where they are kept: the rows of the leaves that stored them.
+pub(super) struct WantedHashes {
+    places: Vec<(u64, (u64, u32))>,
+    /// The leaves whose rows hold them, ascending, once each.
+    pub(super) leaves: Vec<u64>,
+}
+
+impl WantedHashes {
+    pub(super) fn new(indexes: &[u64]) -> WantedHashes {
+        let places: Vec<(u64, (u64, u32))> = indexes
+            .iter()
+            .map(|&i| (i, tlog::stored_place(i)))
+            .collect();
+        let mut leaves: Vec<u64> = places.iter().map(|(_, (leaf, _))| *leaf).collect();
+        leaves.sort_unstable();
+        leaves.dedup();
+        WantedHashes { places, leaves }
+    }
+
+    /// A row's leaf and its stored hashes (None: the row has none), from columns `idx` and
+    /// `hashes`.
+    pub(super) fn row(&self, row: &AnyRow) -> Result<Option<(u64, Vec<Hash>)>, StoreError> {
+        let (Some(leaf), Some(hashes)) = (
+            row.try_get::<Option<i64>, _>("idx")?,
+            row.try_get::<Option<Vec<u8>>, _>("hashes")?,
+        ) else {
+            return Ok(None);
+        };
+        let leaf = index(leaf)?;
+        Ok(Some((leaf, leaf_hashes(leaf, &hashes)?)))
+    }
+
+    /// The wanted hashes the rows read hold, by stored index.
+    pub(super) fn picked<'a>(
+        &'a self,
+        rows: &'a HashMap<u64, Vec<Hash>>,
+    ) -> impl Iterator<Item = (u64, Hash)> + 'a {
+        self.places.iter().filter_map(move |&(i, (leaf, place))| {
+            Some((i, *rows.get(&leaf)?.get(place as usize)?))
+        })
+    }
 }
 
 /// How many hashes leaf `leaf`'s append stores: its own and one per subtree it closes.

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 use sqlx::Row;
 
-use super::log::{as_i64, leaf_hashes, read_hashes_map, size_in, ROWS_PER_INSERT};
+use super::log::{as_i64, read_hashes_map, size_in, WantedHashes, ROWS_PER_INSERT};
 use super::{Query, Store, StoreError};
 use crate::tlog::{self, Entry, Hash};
 
@@ -213,15 +213,11 @@ async fn size_and_hashes(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     wanted: &[u64],
 ) -> Result<(u64, HashMap<u64, Hash>), StoreError> {
-    let places: Vec<(u64, (u64, u32))> =
-        wanted.iter().map(|&i| (i, tlog::stored_place(i))).collect();
-    let mut leaves: Vec<u64> = places.iter().map(|(_, (leaf, _))| *leaf).collect();
-    leaves.sort_unstable();
-    leaves.dedup();
-    let join = if leaves.is_empty() {
+    let want = WantedHashes::new(wanted);
+    let join = if want.leaves.is_empty() {
         "e.idx < 0".to_owned()
     } else {
-        format!("e.idx IN ({})", super::in_list(leaves.len()))
+        format!("e.idx IN ({})", super::in_list(want.leaves.len()))
     };
     let sql = format!(
         "SELECT s.size AS size, e.idx AS idx, e.hashes AS hashes \
@@ -229,30 +225,18 @@ async fn size_and_hashes(
          LEFT JOIN log_entries AS e ON {join}"
     );
     let mut query = sqlx::query(&sql);
-    for &leaf in &leaves {
+    for &leaf in &want.leaves {
         query = query.bind(as_i64(leaf)?);
     }
-    let rows = query.fetch_all(&mut **tx).await?;
     let mut size = 0;
-    let mut by_leaf: HashMap<u64, Vec<Hash>> = HashMap::with_capacity(leaves.len());
-    for row in &rows {
+    let mut by_leaf: HashMap<u64, Vec<Hash>> = HashMap::with_capacity(want.leaves.len());
+    for row in &query.fetch_all(&mut **tx).await? {
         size = super::log::index(row.try_get("size")?)?;
-        let (Some(leaf), Some(hashes)) = (
-            row.try_get::<Option<i64>, _>("idx")?,
-            row.try_get::<Option<Vec<u8>>, _>("hashes")?,
-        ) else {
-            continue;
-        };
-        let leaf = super::log::index(leaf)?;
-        by_leaf.insert(leaf, leaf_hashes(leaf, &hashes)?);
+        if let Some((leaf, hashes)) = want.row(row)? {
+            by_leaf.insert(leaf, hashes);
+        }
     }
-    let hashes = places
-        .into_iter()
-        .filter_map(|(i, (leaf, place))| {
-            let hash = by_leaf.get(&leaf)?.get(place as usize)?;
-            Some((i, *hash))
-        })
-        .collect();
+    let hashes = want.picked(&by_leaf).collect();
     Ok((size, hashes))
 }
 
