@@ -102,8 +102,8 @@ fn engine_statements(version: i64, backend: Backend) -> &'static [&'static str] 
         // After super::migrate_log moved the hashes (with log_entries' UPDATE trigger off).
         // SQLite also rebuilds log_entries with `idx INTEGER PRIMARY KEY`, the rowid itself:
         // migration 7's BIGINT key was a second B-tree (a unique index) beside the rowid's, a
-        // page more in every commit's write-ahead log; without it the log's cost in documents/s
-        // fell from ~13 % to ~3 % (bench/README.md, "Transparency log").
+        // page more in every commit's write-ahead log (documents/s with the log on / off: 0.87
+        // before, 0.90-0.97 after, noisy runs; bench/README.md, "Transparency log").
         (8, Backend::Sqlite) => &[
             "CREATE TABLE log_entries_by_rowid (idx INTEGER PRIMARY KEY, kind TEXT NOT NULL, \
              reference TEXT NOT NULL, entry BLOB NOT NULL, created_at BIGINT NOT NULL, \
