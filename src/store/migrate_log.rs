@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::log::{as_i64, index, size_in};
+use super::log::{as_i64, hashes_stored_by, index, size_in};
 use super::{Backend, StoreError};
 use crate::tlog;
 
@@ -46,7 +46,7 @@ pub(super) async fn move_hashes_into_entries(
         let mut moved: Vec<(u64, Vec<u8>)> = Vec::with_capacity((end - start) as usize);
         for leaf in start..end {
             let first = tlog::stored_index(0, leaf);
-            let count = 1 + u64::from((leaf + 1).trailing_zeros());
+            let count = hashes_stored_by(leaf) as u64;
             let hashes: Option<Vec<u8>> = (first..first + count)
                 .map(|i| stored.get(&i).cloned())
                 .collect::<Option<Vec<Vec<u8>>>>()
